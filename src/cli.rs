@@ -1,0 +1,63 @@
+//! The command line, as clap structures. They only describe arguments; `cmd::*` validates them and builds the
+//! prepared objects.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Finds the real clients behind a messy Russian CRM client base.
+#[derive(Debug, Parser)]
+#[command(name = "firmdedup", version, about, long_about = None, max_term_width = 110)]
+pub struct Cli {
+    /// Replace embedded dictionaries by the files of the same name in DIR.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dictionaries: Option<PathBuf>,
+    /// No progress bars and no summary on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show how an export is read (encoding, delimiter, columns) and the quality of every field.
+    Inspect(InspectArgs),
+}
+
+/// How to read a CRM export.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// The CRM export (CSV: UTF-8 or windows-1251; `,` `;` or tab).
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+    /// Encoding instead of detecting it: utf-8 or windows-1251.
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Delimiter instead of sniffing it: ',' ';' 'tab'.
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Take a field from the named column(s): --map phones="Мобильный телефон" (repeatable; several columns may
+    /// feed phones, emails, contacts and address).
+    #[arg(long = "map", value_name = "FIELD=HEADER")]
+    pub maps: Vec<String>,
+    /// Reject rows with a field longer than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::ingest::DEFAULT_MAX_FIELD_BYTES)]
+    pub max_field_bytes: usize,
+}
+
+/// `firmdedup inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The export and how to read it.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write the rejected rows (line, field, reason, raw text) to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

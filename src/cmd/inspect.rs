@@ -1,0 +1,119 @@
+//! `firmdedup inspect`: how an export is read and what its fields are worth.
+
+use std::io::Write;
+
+use anyhow::Context;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::cli::InspectArgs;
+use crate::cmd::{Exit, ingest_options};
+use crate::dict::Dictionaries;
+use crate::ingest::{self, delimiter_name};
+use crate::normalize::normalize_card;
+use crate::quality::{FieldQuality, field_quality};
+
+#[derive(Serialize)]
+struct Report<'a> {
+    file: String,
+    encoding: &'static str,
+    encoding_detected: bool,
+    bom: bool,
+    delimiter: String,
+    delimiter_detected: bool,
+    columns: Vec<(String, Option<&'static str>)>,
+    ids_from_lines: bool,
+    rows_read: u64,
+    accepted: usize,
+    rejected: usize,
+    managers: usize,
+    fields: &'a [FieldQuality],
+    rejects: &'a [ingest::Reject],
+}
+
+/// Runs `inspect`.
+pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
+    let opts = ingest_options(&args.input)?;
+    let data = ingest::read_cards(&args.input.input, &opts, dict)?;
+    let norm: Vec<_> = data.cards.par_iter().map(|c| normalize_card(c, dict)).collect();
+    let (fields, managers) = field_quality(&data.cards, &norm);
+    if let Some(path) = &args.rejects {
+        crate::report::write_rejects(path, &data.rejects).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let report = Report {
+        file: data.path.display().to_string(),
+        encoding: data.encoding.name(),
+        encoding_detected: data.encoding_detected,
+        bom: data.bom,
+        delimiter: delimiter_name(data.delimiter),
+        delimiter_detected: data.delimiter_detected,
+        columns: data
+            .columns
+            .headers
+            .iter()
+            .cloned()
+            .zip(data.columns.fields.iter().map(|f| f.map(|f| f.name())))
+            .collect(),
+        ids_from_lines: data.ids_from_lines,
+        rows_read: data.rows_read,
+        accepted: data.cards.len(),
+        rejected: data.rejects.len(),
+        managers,
+        fields: &fields,
+        rejects: &data.rejects,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write_human(&mut out, &report, args.rejects.as_deref())?;
+    }
+    out.flush()?;
+    Ok(Exit::Success)
+}
+
+fn write_human(out: &mut impl Write, r: &Report, rejects_path: Option<&std::path::Path>) -> std::io::Result<()> {
+    let how = |detected: bool| if detected { "detected" } else { "given" };
+    writeln!(out, "file:      {}", r.file)?;
+    writeln!(out, "encoding:  {}{} ({})", r.encoding, if r.bom { " with BOM" } else { "" }, how(r.encoding_detected))?;
+    writeln!(out, "delimiter: {} ({})", r.delimiter, how(r.delimiter_detected))?;
+    writeln!(out, "columns:")?;
+    let width = r.columns.iter().map(|(h, _)| h.chars().count()).max().unwrap_or(0);
+    for (h, f) in &r.columns {
+        let pad = width - h.chars().count();
+        writeln!(out, "  {h}{} -> {}", " ".repeat(pad), f.unwrap_or("(not used)"))?;
+    }
+    if r.ids_from_lines {
+        writeln!(out, "  (no id column: cards get ids L<line>; stable firm ids across runs need an id column)")?;
+    }
+    writeln!(out, "rows:      read {} = accepted {} + rejected {}", r.rows_read, r.accepted, r.rejected)?;
+    writeln!(out, "managers:  {}", r.managers)?;
+    writeln!(out)?;
+    writeln!(out, "{:<14} {:>9} {:>9} {:>9}", "field", "present", "valid", "invalid")?;
+    for f in r.fields {
+        writeln!(out, "{:<14} {:>9} {:>9} {:>9}", f.field, f.present, f.valid, f.invalid)?;
+        for (what, n) in &f.notes {
+            writeln!(out, "{:<14}   {n:>7}  {what}", "")?;
+        }
+    }
+    writeln!(
+        out,
+        "(present: cards with a value; valid/invalid: values, several per card for phones, emails, contacts)"
+    )?;
+    if !r.rejects.is_empty() {
+        writeln!(out)?;
+        match rejects_path {
+            Some(p) => writeln!(out, "rejected rows written to {}", p.display())?,
+            None => writeln!(out, "rejected rows (use --rejects FILE to save them all):")?,
+        }
+        for rej in r.rejects.iter().take(if rejects_path.is_some() { 5 } else { 20 }) {
+            writeln!(out, "  line {}: {}", rej.line, rej.reason)?;
+        }
+        if r.rejects.len() > 20 && rejects_path.is_none() {
+            writeln!(out, "  ... and {} more", r.rejects.len() - 20)?;
+        }
+    }
+    Ok(())
+}

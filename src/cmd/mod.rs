@@ -1,0 +1,80 @@
+//! Subcommands: one file each, each with a `run` function.
+
+pub mod inspect;
+
+use anyhow::Context;
+
+use crate::cli::{Cli, Command, InputArgs};
+use crate::dict::Dictionaries;
+use crate::ingest::{Encoding, IngestOptions, parse_maps};
+
+/// How the program ended; the process exit code. Documented in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done.
+    Success,
+    /// 1: an error: unreadable input, I/O failure, corrupt state, bad configuration.
+    Error,
+    /// 2: bad command line (clap's own code).
+    Usage,
+    /// 3: refused by a safety guard (export shrank, another run holds the state, foreign state file,
+    /// conflicting override). Nothing was changed.
+    Refused,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(match e {
+            Exit::Success => 0,
+            Exit::Error => 1,
+            Exit::Usage => 2,
+            Exit::Refused => 3,
+        })
+    }
+}
+
+/// An error that means a safety guard refused to act (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// The exit code for an error.
+pub fn exit_code_of(err: &anyhow::Error) -> Exit {
+    if err.chain().any(|c| c.downcast_ref::<Refused>().is_some()) { Exit::Refused } else { Exit::Error }
+}
+
+/// True when the error is a closed stdout (`firmdedup check ... | head`): not an error.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let dict = load_dictionaries(&cli)?;
+    match &cli.command {
+        Command::Inspect(args) => inspect::run(args, &dict),
+    }
+}
+
+fn load_dictionaries(cli: &Cli) -> anyhow::Result<Dictionaries> {
+    Dictionaries::load(cli.dictionaries.as_deref()).context("loading dictionaries")
+}
+
+/// Builds ingestion options from the command line.
+pub fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> {
+    let encoding = match &args.encoding {
+        None => None,
+        Some(e) => Some(
+            Encoding::from_name(e)
+                .ok_or_else(|| anyhow::anyhow!("--encoding {e:?}: expected utf-8 or windows-1251"))?,
+        ),
+    };
+    let delimiter = match args.delimiter.as_deref() {
+        None => None,
+        Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
+        Some(d) => anyhow::bail!("--delimiter {d:?}: expected one character such as ';' or ',' or the word tab"),
+    };
+    let maps = parse_maps(&args.maps)?;
+    Ok(IngestOptions { encoding, delimiter, maps, max_field_bytes: args.max_field_bytes })
+}

@@ -1,0 +1,117 @@
+//! Every CSV reader and writer of the program is built here: delimiter, flexible rows, buffering, and the
+//! neutralisation of spreadsheet formulas in the files people open in Excel.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The reader for CRM exports: no header handling (the ingest stage reads the header itself), rows of any
+/// length (a wrong column count is a per-row reject, not a failure), the given delimiter.
+pub fn export_reader_builder(delimiter: u8) -> csv::ReaderBuilder {
+    let mut b = csv::ReaderBuilder::new();
+    b.delimiter(delimiter).has_headers(false).flexible(true).buffer_capacity(1 << 16);
+    b
+}
+
+/// A reader for the program's own CSV outputs (comma, header row).
+pub fn output_reader(path: &Path) -> Result<csv::Reader<File>, csv::Error> {
+    csv::ReaderBuilder::new().has_headers(true).flexible(false).from_path(path)
+}
+
+/// Makes a cell safe to open in a spreadsheet: text that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return and is not a plain number or a phone number gets a leading apostrophe, so Excel and LibreOffice show
+/// it as text instead of running it as a formula.
+pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+    let Some(first) = cell.chars().next() else {
+        return cell.into();
+    };
+    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
+        return cell.into();
+    }
+    if is_plain_number(cell) || is_phone_like(cell) {
+        return cell.into();
+    }
+    format!("'{cell}").into()
+}
+
+fn is_plain_number(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    !body.is_empty()
+        && body.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && body.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        && body.chars().filter(|&c| c == '.' || c == ',').count() <= 1
+}
+
+fn is_phone_like(s: &str) -> bool {
+    s.starts_with('+')
+        && s[1..].chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-'))
+        && s.chars().filter(char::is_ascii_digit).count() >= 5
+}
+
+/// A CSV file being written for people: UTF-8, comma-separated, header first, every cell neutralised.
+pub struct CsvOut {
+    path: PathBuf,
+    w: csv::Writer<BufWriter<File>>,
+}
+
+impl CsvOut {
+    /// Creates (truncates) `path` and writes the header row.
+    pub fn create(path: &Path, header: &[&str]) -> std::io::Result<CsvOut> {
+        let f = File::create(path)?;
+        let w = csv::WriterBuilder::new().flexible(false).from_writer(BufWriter::with_capacity(1 << 16, f));
+        let mut out = CsvOut { path: path.to_path_buf(), w };
+        out.row(header)?;
+        Ok(out)
+    }
+
+    /// Writes one row.
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> std::io::Result<()> {
+        self.w.write_record(cells.iter().map(|c| neutralize(c.as_ref()).into_owned())).map_err(csv_to_io)
+    }
+
+    /// Flushes to disk; write errors surface here.
+    pub fn finish(mut self) -> std::io::Result<PathBuf> {
+        self.w.flush()?;
+        let inner = self.w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        inner.into_inner().map_err(|e| e.into_error())?.sync_all().ok();
+        Ok(self.path)
+    }
+}
+
+fn csv_to_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// Writes `text` to `path` through a buffer and flushes it.
+pub fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(path)?);
+    w.write_all(text.as_bytes())?;
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neutralize_table() {
+        let cases = [
+            ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("+74951234567", "+74951234567"),
+            ("+7 (495) 123-45-67", "+7 (495) 123-45-67"),
+            ("-12.5", "-12.5"),
+            ("ООО Ромашка", "ООО Ромашка"),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(neutralize(input), want, "{input:?}");
+        }
+    }
+}

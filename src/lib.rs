@@ -1,0 +1,21 @@
+//! firmdedup finds the real clients behind a messy Russian CRM client base.
+//!
+//! It reads a CRM export ([`ingest`]), turns every value into comparable keys ([`normalize`]), groups cards into
+//! legal entities and legal entities into firms with the evidence for every link (`block`, `score`, `cluster`,
+//! `firm`), decides who owns each firm (`ownership`), keeps firm ids stable between nightly runs in SQLite
+//! (`state`), and answers a manager's "is this client already someone's?" from that state (`check`).
+//! See ARCHITECTURE.md for the data flow.
+
+pub mod card;
+pub mod cli;
+pub mod cmd;
+pub mod csvio;
+pub mod dict;
+pub mod ingest;
+pub mod normalize;
+pub mod progress;
+pub mod quality;
+pub mod report;
+
+pub use card::{Card, Field};
+pub use dict::Dictionaries;

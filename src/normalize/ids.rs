@@ -1,0 +1,284 @@
+//! Russian company identifiers: ИНН (10 and 12 digits), КПП (9 characters), ОГРН (13) and ОГРНИП (15), with
+//! their official checksums, and the repairs CRM data needs (a leading zero dropped by Excel, a КПП or ОГРН typed
+//! into the ИНН field). Rules: ../shared/DOMAIN.md "Identifiers".
+
+use serde::Serialize;
+
+const INN10_W: [u32; 9] = [2, 4, 10, 3, 5, 9, 4, 6, 8];
+const INN12_W1: [u32; 10] = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
+const INN12_W2: [u32; 11] = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
+
+fn digits_of(s: &str) -> Option<Vec<u32>> {
+    s.chars().map(|c| c.to_digit(10)).collect()
+}
+
+fn weighted(d: &[u32], w: &[u32]) -> u32 {
+    d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10
+}
+
+/// True when `s` is a 10-digit ИНН of a legal entity with a valid check digit.
+pub fn inn10_valid(s: &str) -> bool {
+    s.len() == 10 && digits_of(s).is_some_and(|d| weighted(&d[..9], &INN10_W) == d[9])
+}
+
+/// True when `s` is a 12-digit ИНН of a person / ИП with valid check digits.
+pub fn inn12_valid(s: &str) -> bool {
+    s.len() == 12
+        && digits_of(s)
+            .is_some_and(|d| weighted(&d[..10], &INN12_W1) == d[10] && weighted(&d[..11], &INN12_W2) == d[11])
+}
+
+/// True when `s` is a valid ИНН of either length.
+pub fn inn_valid(s: &str) -> bool {
+    inn10_valid(s) || inn12_valid(s)
+}
+
+/// True when `s` is a 13-digit ОГРН with a valid check digit.
+pub fn ogrn13_valid(s: &str) -> bool {
+    s.len() == 13
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && s[..12].parse::<u64>().is_ok_and(|n| (n % 11 % 10) as u8 == s.as_bytes()[12] - b'0')
+}
+
+/// True when `s` is a 15-digit ОГРНИП with a valid check digit.
+pub fn ogrnip15_valid(s: &str) -> bool {
+    s.len() == 15
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && s[..14].parse::<u64>().is_ok_and(|n| (n % 13 % 10) as u8 == s.as_bytes()[14] - b'0')
+}
+
+/// True when `s` is a valid ОГРН or ОГРНИП.
+pub fn ogrn_valid(s: &str) -> bool {
+    ogrn13_valid(s) || ogrnip15_valid(s)
+}
+
+/// True when `s` has the form of a КПП: 4 digits, 2 digits or capital Latin letters, 3 digits.
+pub fn kpp_form_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 9
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4..6].iter().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        && b[6..].iter().all(u8::is_ascii_digit)
+}
+
+/// Keeps digits (and, for a КПП, Latin capitals) and drops spaces, dashes, dots and the like. Returns `None`
+/// when something else (letters) is mixed in.
+fn strip(raw: &str, allow_upper: bool) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if c.is_ascii_digit() || (allow_upper && c.is_ascii_alphabetic()) {
+            out.push(c.to_ascii_uppercase());
+        } else if c.is_whitespace() || matches!(c, '-' | '.' | '_' | '/' | '\u{2013}' | '\u{2014}' | '\'' | '"') {
+            continue;
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// What was noticed while reading identifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdNote {
+    /// A КПП was typed into the ИНН field and moved.
+    KppInInnField,
+    /// An ОГРН/ОГРНИП was typed into the ИНН field and moved.
+    OgrnInInnField,
+    /// The ИНН lost its leading zero (Excel) and was padded back.
+    InnZeroRestored,
+}
+
+/// The identifiers of one card after normalisation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Ids {
+    /// A valid ИНН (10 or 12 digits), usable as an identifier.
+    pub inn: Option<String>,
+    /// Text in the ИНН field that is not a valid ИНН (kept, flagged, never used as an identifier).
+    pub inn_invalid: Option<String>,
+    /// A КПП of valid form.
+    pub kpp: Option<String>,
+    /// Text in the КПП field that is not a КПП.
+    pub kpp_invalid: Option<String>,
+    /// A valid ОГРН or ОГРНИП.
+    pub ogrn: Option<String>,
+    /// Text in the ОГРН field that is not valid.
+    pub ogrn_invalid: Option<String>,
+    /// Repairs that were made.
+    pub notes: Vec<IdNote>,
+}
+
+/// Normalises the ИНН, КПП and ОГРН fields of a card together (a value typed in the wrong field is moved).
+pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
+    let mut ids = Ids::default();
+
+    let ogrn_digits = strip(ogrn_raw, false);
+    match ogrn_digits.as_deref() {
+        Some("") => {}
+        Some(d) if ogrn_valid(d) => ids.ogrn = Some(d.to_string()),
+        _ => ids.ogrn_invalid = Some(ogrn_raw.trim().to_string()),
+    }
+    let kpp_clean = strip(kpp_raw, true);
+    match kpp_clean.as_deref() {
+        Some("") => {}
+        // Excel drops the leading zero of КПП of regions 01-09 too.
+        Some(k) if kpp_form_valid(k) => ids.kpp = Some(k.to_string()),
+        Some(k) if k.len() == 8 && kpp_form_valid(&format!("0{k}")) => ids.kpp = Some(format!("0{k}")),
+        _ => ids.kpp_invalid = Some(kpp_raw.trim().to_string()),
+    }
+
+    let Some(d) = strip(inn_raw, false) else {
+        if !inn_raw.trim().is_empty() {
+            ids.inn_invalid = Some(inn_raw.trim().to_string());
+        }
+        return ids;
+    };
+    if d.is_empty() {
+        return ids;
+    }
+    if inn_valid(&d) {
+        ids.inn = Some(d);
+    } else if (d.len() == 9 || d.len() == 11) && inn_valid(&format!("0{d}")) {
+        ids.inn = Some(format!("0{d}"));
+        ids.notes.push(IdNote::InnZeroRestored);
+    } else if ogrn_valid(&d) {
+        ids.notes.push(IdNote::OgrnInInnField);
+        if ids.ogrn.is_none() {
+            ids.ogrn = Some(d);
+        }
+    } else if d.len() == 9 && kpp_form_valid(&d) {
+        ids.notes.push(IdNote::KppInInnField);
+        if ids.kpp.is_none() {
+            ids.kpp = Some(d);
+        }
+    } else {
+        ids.inn_invalid = Some(inn_raw.trim().to_string());
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inn_checksums() {
+        for ok in ["7707083893", "7736207543", "7830002293", "5406829253", "500100732259", "773006366201"] {
+            assert!(inn_valid(ok), "{ok}");
+        }
+        for bad in ["7707083894", "1234567890", "500100732258", "77070838", "", "770708389X"] {
+            assert!(!inn_valid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ogrn_checksums() {
+        for ok in ["1027700132195", "1037739010891", "1177746835200"] {
+            assert!(ogrn13_valid(ok), "{ok}");
+        }
+        assert!(ogrnip15_valid("385768585948949"));
+        assert!(!ogrn13_valid("1027700132196"));
+        assert!(!ogrnip15_valid("385768585948948"));
+    }
+
+    #[test]
+    fn kpp_form() {
+        assert!(kpp_form_valid("773601001"));
+        assert!(kpp_form_valid("7736AB001"));
+        assert!(!kpp_form_valid("77360100"));
+        assert!(!kpp_form_valid("7736ab001"));
+    }
+
+    #[test]
+    fn normalize_table() {
+        struct Case {
+            inn: &'static str,
+            kpp: &'static str,
+            ogrn: &'static str,
+            want_inn: Option<&'static str>,
+            want_kpp: Option<&'static str>,
+            want_ogrn: Option<&'static str>,
+            invalid: bool,
+        }
+        let cases = [
+            Case {
+                inn: "7707083893",
+                kpp: "",
+                ogrn: "",
+                want_inn: Some("7707083893"),
+                want_kpp: None,
+                want_ogrn: None,
+                invalid: false,
+            },
+            Case {
+                inn: " 7707 083 893 ",
+                kpp: "773601001",
+                ogrn: "",
+                want_inn: Some("7707083893"),
+                want_kpp: Some("773601001"),
+                want_ogrn: None,
+                invalid: false,
+            },
+            Case {
+                inn: "77-07-08-38-93",
+                kpp: "",
+                ogrn: "",
+                want_inn: Some("7707083893"),
+                want_kpp: None,
+                want_ogrn: None,
+                invalid: false,
+            },
+            // A КПП in the ИНН field.
+            Case {
+                inn: "773601001",
+                kpp: "",
+                ogrn: "",
+                want_inn: None,
+                want_kpp: Some("773601001"),
+                want_ogrn: None,
+                invalid: false,
+            },
+            // An ОГРН in the ИНН field.
+            Case {
+                inn: "1027700132195",
+                kpp: "",
+                ogrn: "",
+                want_inn: None,
+                want_kpp: None,
+                want_ogrn: Some("1027700132195"),
+                invalid: false,
+            },
+            // Checksum failure: kept as invalid text.
+            Case {
+                inn: "7707083894",
+                kpp: "",
+                ogrn: "",
+                want_inn: None,
+                want_kpp: None,
+                want_ogrn: None,
+                invalid: true,
+            },
+            Case { inn: "нет", kpp: "", ogrn: "", want_inn: None, want_kpp: None, want_ogrn: None, invalid: true },
+        ];
+        for c in cases {
+            let ids = normalize_ids(c.inn, c.kpp, c.ogrn);
+            assert_eq!(ids.inn.as_deref(), c.want_inn, "inn of {:?}", c.inn);
+            assert_eq!(ids.kpp.as_deref(), c.want_kpp, "kpp of {:?}", c.inn);
+            assert_eq!(ids.ogrn.as_deref(), c.want_ogrn, "ogrn of {:?}", c.inn);
+            assert_eq!(ids.inn_invalid.is_some(), c.invalid, "invalid flag of {:?}", c.inn);
+        }
+    }
+
+    #[test]
+    fn leading_zero_restored() {
+        // A valid ИНН of region 0x with its leading zero dropped.
+        let inn = (0..1_000_000_000u64)
+            .step_by(7919)
+            .map(|n| format!("{n:010}"))
+            .find(|s| s.starts_with('0') && s.as_bytes()[1] != b'0' && inn10_valid(s))
+            .unwrap();
+        let ids = normalize_ids(&inn[1..], "", "");
+        assert_eq!(ids.inn.as_deref(), Some(inn.as_str()));
+        assert_eq!(ids.notes, vec![IdNote::InnZeroRestored]);
+    }
+}

@@ -1,0 +1,174 @@
+//! Normalisers: turn the text of a CRM card into comparable keys. One module per kind of value; the data they
+//! use lives in `dictionaries/` (see [`crate::dict`]).
+
+pub mod address;
+pub mod date;
+pub mod email;
+pub mod ids;
+pub mod name;
+pub mod person;
+pub mod phone;
+pub mod text;
+pub mod translit;
+pub mod website;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+pub use address::{Address, parse_address};
+pub use date::parse_date;
+pub use email::{Email, parse_email};
+pub use ids::{Ids, normalize_ids};
+pub use name::{NameToken, NormName, normalize_name};
+pub use person::{Person, parse_person};
+pub use phone::{Phone, PhoneKind, parse_phones};
+pub use translit::translit_key;
+pub use website::normalize_website;
+
+use crate::card::Card;
+use crate::dict::Dictionaries;
+
+/// A card after normalisation: every value as a comparable key, plus what could not be understood.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NormCard {
+    /// The company name.
+    pub name: NormName,
+    /// ИНН / КПП / ОГРН.
+    pub ids: Ids,
+    /// The brand, normalised like a name (empty when none).
+    pub brand: Option<NormName>,
+    /// Parsed addresses.
+    pub addresses: Vec<Address>,
+    /// Phones.
+    pub phones: Vec<Phone>,
+    /// Phone values that are not phones.
+    pub phones_invalid: Vec<String>,
+    /// Emails.
+    pub emails: Vec<Email>,
+    /// Email values that are not addresses.
+    pub emails_invalid: Vec<String>,
+    /// Website key (registrable domain, or platform sub-site).
+    pub website: Option<String>,
+    /// Website value that is not a site.
+    pub website_invalid: Option<String>,
+    /// Decision-makers and other contacts.
+    pub contacts: Vec<Person>,
+    /// Contact values in which no person was found.
+    pub contacts_unparsed: Vec<String>,
+    /// The responsible manager (trimmed; `None`: the card is in the pool).
+    pub manager: Option<String>,
+    /// Last activity date.
+    pub last_activity: Option<NaiveDate>,
+    /// Last activity text that is not a date.
+    pub last_activity_invalid: Option<String>,
+}
+
+impl NormCard {
+    /// The corporate email domains of the card (public mail services excluded), deduplicated.
+    pub fn corporate_domains(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.emails.iter().filter(|e| !e.public).map(|e| e.domain.as_str()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The city of the first address that names one.
+    pub fn city(&self) -> Option<&str> {
+        self.addresses.iter().find_map(|a| a.city.as_deref())
+    }
+}
+
+/// Normalises one card.
+pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
+    let name = normalize_name(&card.name, dict);
+    let ids = normalize_ids(&card.inn, &card.kpp, &card.ogrn);
+    let brand = Some(normalize_name(&card.brand, dict)).filter(|b| !b.is_empty());
+    let addresses: Vec<Address> = card.address.iter().filter_map(|a| parse_address(a, dict)).collect();
+    let area_code =
+        addresses.iter().find_map(|a| a.city.as_ref()).and_then(|c| dict.city_codes.get(c)).map(String::as_str);
+    let (phones, phones_invalid) = parse_phones(&card.phones, area_code);
+    let mut emails = Vec::new();
+    let mut emails_invalid = Vec::new();
+    for e in &card.emails {
+        match parse_email(e, dict) {
+            Some(e) => {
+                if !emails.iter().any(|x: &Email| x.address == e.address) {
+                    emails.push(e);
+                }
+            }
+            None => emails_invalid.push(e.clone()),
+        }
+    }
+    let website = normalize_website(&card.website, dict);
+    let website_invalid =
+        if website.is_none() && !card.website.trim().is_empty() { Some(card.website.trim().to_string()) } else { None };
+    let mut contacts: Vec<Person> = Vec::new();
+    let mut contacts_unparsed = Vec::new();
+    for c in &card.contacts {
+        match parse_person(c, dict) {
+            Some(p) => {
+                if !contacts.iter().any(|q| q.key() == p.key()) {
+                    contacts.push(p);
+                }
+            }
+            None => contacts_unparsed.push(c.clone()),
+        }
+    }
+    let manager = Some(card.manager.trim().to_string()).filter(|m| !m.is_empty());
+    let last_activity = parse_date(&card.last_activity);
+    let last_activity_invalid = if last_activity.is_none() && !card.last_activity.trim().is_empty() {
+        Some(card.last_activity.trim().to_string())
+    } else {
+        None
+    };
+    NormCard {
+        name,
+        ids,
+        brand,
+        addresses,
+        phones,
+        phones_invalid,
+        emails,
+        emails_invalid,
+        website,
+        website_invalid,
+        contacts,
+        contacts_unparsed,
+        manager,
+        last_activity,
+        last_activity_invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_card() {
+        let card = Card {
+            line: 2,
+            id: "1".into(),
+            name: "ООО «Ромашка»".into(),
+            inn: "7707083893".into(),
+            kpp: "773601001".into(),
+            address: vec!["г. Самара, ул. Ленина, д. 1, оф. 5".into()],
+            phones: vec!["231-60-14".into(), "8 912 345 67 89".into()],
+            emails: vec!["info@romashka.ru".into(), "ivanov@mail.ru".into()],
+            website: "www.romashka.ru".into(),
+            contacts: vec!["Иванов Иван Иванович, директор".into()],
+            manager: " petrov ".into(),
+            last_activity: "01.03.2024".into(),
+            ..Card::default()
+        };
+        let n = normalize_card(&card, Dictionaries::embedded());
+        assert_eq!(n.ids.inn.as_deref(), Some("7707083893"));
+        // The local number is completed with Samara's code.
+        assert_eq!(n.phones[0].number, "+78462316014");
+        assert_eq!(n.corporate_domains(), ["romashka.ru"]);
+        assert_eq!(n.website.as_deref(), Some("romashka.ru"));
+        assert_eq!(n.contacts[0].key(), "иванов и и");
+        assert_eq!(n.manager.as_deref(), Some("petrov"));
+        assert_eq!(n.city(), Some("самара"));
+    }
+}
