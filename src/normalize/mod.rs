@@ -172,3 +172,62 @@ mod tests {
         assert_eq!(n.city(), Some("самара"));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    // Strings mixing Cyrillic, Latin, digits, punctuation, combining marks and odd Unicode.
+    fn messy() -> impl Strategy<Value = String> {
+        proptest::string::string_regex(
+            "[а-яА-ЯёЁa-zA-Z0-9 .,;:«»\"'()\\-+@/#*№\u{0306}\u{00A0}\u{FF21}-\u{FF3A}\u{1F600}]{0,60}",
+        )
+        .expect("valid regex")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn normalisers_never_panic(s in messy(), t in any::<String>()) {
+            let d = Dictionaries::embedded();
+            for v in [&s, &t] {
+                let _ = normalize_name(v, d);
+                let _ = phone::parse_phone(v, Some("846"));
+                let _ = parse_email(v, d);
+                let _ = normalize_website(v, d);
+                let _ = parse_address(v, d);
+                let _ = parse_person(v, d);
+                let _ = normalize_ids(v, v, v);
+                let _ = parse_date(v);
+                let _ = translit_key(v);
+            }
+        }
+
+        #[test]
+        fn folding_is_idempotent(s in messy()) {
+            let d = Dictionaries::embedded();
+            let once = text::fold(&s, d);
+            prop_assert_eq!(text::fold(&once, d), once);
+        }
+
+        #[test]
+        fn a_normalised_name_normalises_to_itself(s in messy()) {
+            let d = Dictionaries::embedded();
+            let n = normalize_name(&s, d);
+            let again = normalize_name(&n.core(), d);
+            // Legal forms are gone from the core, so the words can only get fewer, never different keys.
+            prop_assert!(again.key().len() <= n.key().len());
+        }
+
+        #[test]
+        fn valid_phones_roundtrip(s in messy()) {
+            if let Ok(p) = phone::parse_phone(&s, None) {
+                let again = phone::parse_phone(&p.number, None).expect("a normalised phone parses");
+                prop_assert_eq!(again.number, p.number);
+            }
+        }
+    }
+}

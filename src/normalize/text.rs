@@ -49,19 +49,28 @@ enum Script {
     Ambiguous,
 }
 
+/// The upper-case form a letter is classified and mapped by (ё as е), so that folding the output again
+/// changes nothing.
+#[inline]
+fn class_form(c: char) -> char {
+    let u = c.to_uppercase().next().unwrap_or(c);
+    if u == 'Ё' { 'Е' } else { u }
+}
+
 /// Which script a word belongs to: Cyrillic when it holds a letter only Cyrillic has, Latin when it holds a
-/// letter only Latin has (both: the more frequent wins, Cyrillic on a tie), otherwise ambiguous.
+/// letter only Latin has (both: the more frequent wins, Cyrillic on a tie), otherwise ambiguous. Letters are
+/// compared in upper case, ё as е.
 fn word_script(word: &str, dict: &Dictionaries) -> (Script, bool) {
     let (mut cyr_only, mut lat_only, mut cyr, mut lat) = (0usize, 0usize, 0usize, 0usize);
     for c in word.chars() {
         if is_cyrillic(c) {
             cyr += 1;
-            if !dict.cyr2lat.contains_key(&c) {
+            if !dict.cyr2lat.contains_key(&class_form(c)) {
                 cyr_only += 1;
             }
         } else if is_latin(c) {
             lat += 1;
-            if !dict.lat2cyr.contains_key(&c) {
+            if !dict.lat2cyr.contains_key(&class_form(c)) {
                 lat_only += 1;
             }
         }
@@ -82,8 +91,8 @@ fn word_script(word: &str, dict: &Dictionaries) -> (Script, bool) {
 fn push_folded(out: &mut String, word: &str, target: Option<Script>, dict: &Dictionaries) {
     for c in word.chars() {
         let c = match target {
-            Some(Script::Cyrillic) if is_latin(c) => *dict.lat2cyr.get(&c).unwrap_or(&c),
-            Some(Script::Latin) if is_cyrillic(c) => *dict.cyr2lat.get(&c).unwrap_or(&c),
+            Some(Script::Cyrillic) if is_latin(c) => *dict.lat2cyr.get(&class_form(c)).unwrap_or(&c),
+            Some(Script::Latin) if is_cyrillic(c) => *dict.cyr2lat.get(&class_form(c)).unwrap_or(&c),
             _ => c,
         };
         for l in c.to_lowercase() {
