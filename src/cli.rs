@@ -25,6 +25,10 @@ pub struct Cli {
 pub enum Command {
     /// Show how an export is read (encoding, delimiter, columns) and the quality of every field.
     Inspect(InspectArgs),
+    /// Group cards into legal entities and firms, with the evidence for every link.
+    Dedup(DedupArgs),
+    /// Print the default configuration as TOML (a starting point for --config).
+    Config,
 }
 
 /// How to read a CRM export.
@@ -60,4 +64,21 @@ pub struct InspectArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `firmdedup dedup`.
+#[derive(Debug, Args)]
+pub struct DedupArgs {
+    /// The export and how to read it.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Directory for cards.csv, entities.csv, firms.csv, links.csv, summary.json (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Weights, thresholds and policy overrides (TOML; see `firmdedup config`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Worker threads (default: all cores). The output is the same whatever the number.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }

@@ -42,24 +42,37 @@ fn is_plain_number(s: &str) -> bool {
         && body.chars().filter(|&c| c == '.' || c == ',').count() <= 1
 }
 
+/// One or more phone numbers (`+74951234567; +79161112233 доб. 12`): digits, spaces, brackets, dashes,
+/// separators and the word "доб." only, so nothing a spreadsheet could run.
 fn is_phone_like(s: &str) -> bool {
+    let body = s.replace("доб.", "");
     s.starts_with('+')
-        && s[1..].chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-'))
+        && s[1..].starts_with(|c: char| c.is_ascii_digit())
+        && body[1..].chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-' | ';' | '+'))
         && s.chars().filter(char::is_ascii_digit).count() >= 5
 }
 
-/// A CSV file being written for people: UTF-8, comma-separated, header first, every cell neutralised.
+/// A CSV file being written for people: UTF-8, comma-separated, header first, every cell neutralised. It is
+/// written to `<path>.tmp` and renamed into place by [`CsvOut::finish`], so a reader never sees half a file.
 pub struct CsvOut {
     path: PathBuf,
+    tmp: PathBuf,
     w: csv::Writer<BufWriter<File>>,
 }
 
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".tmp");
+    PathBuf::from(s)
+}
+
 impl CsvOut {
-    /// Creates (truncates) `path` and writes the header row.
+    /// Creates `<path>.tmp` and writes the header row.
     pub fn create(path: &Path, header: &[&str]) -> std::io::Result<CsvOut> {
-        let f = File::create(path)?;
+        let tmp = tmp_path(path);
+        let f = File::create(&tmp)?;
         let w = csv::WriterBuilder::new().flexible(false).from_writer(BufWriter::with_capacity(1 << 16, f));
-        let mut out = CsvOut { path: path.to_path_buf(), w };
+        let mut out = CsvOut { path: path.to_path_buf(), tmp, w };
         out.row(header)?;
         Ok(out)
     }
@@ -69,11 +82,12 @@ impl CsvOut {
         self.w.write_record(cells.iter().map(|c| neutralize(c.as_ref()).into_owned())).map_err(csv_to_io)
     }
 
-    /// Flushes to disk; write errors surface here.
+    /// Flushes, then renames the file into place; write errors surface here.
     pub fn finish(mut self) -> std::io::Result<PathBuf> {
         self.w.flush()?;
         let inner = self.w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-        inner.into_inner().map_err(|e| e.into_error())?.sync_all().ok();
+        drop(inner.into_inner().map_err(|e| e.into_error())?);
+        std::fs::rename(&self.tmp, &self.path)?;
         Ok(self.path)
     }
 }
@@ -85,11 +99,14 @@ fn csv_to_io(e: csv::Error) -> std::io::Error {
     }
 }
 
-/// Writes `text` to `path` through a buffer and flushes it.
+/// Writes `text` to `path` (through `<path>.tmp` and a rename).
 pub fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut w = BufWriter::new(File::create(path)?);
+    let tmp = tmp_path(path);
+    let mut w = BufWriter::new(File::create(&tmp)?);
     w.write_all(text.as_bytes())?;
-    w.flush()
+    w.flush()?;
+    drop(w);
+    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -106,6 +123,8 @@ mod tests {
             ("\tx", "'\tx"),
             ("+74951234567", "+74951234567"),
             ("+7 (495) 123-45-67", "+7 (495) 123-45-67"),
+            ("+74951234567; +79161112233 доб. 12", "+74951234567; +79161112233 доб. 12"),
+            ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
             ("-12.5", "-12.5"),
             ("ООО Ромашка", "ООО Ромашка"),
             ("", ""),

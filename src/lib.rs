@@ -6,16 +6,23 @@
 //! (`state`), and answers a manager's "is this client already someone's?" from that state (`check`).
 //! See ARCHITECTURE.md for the data flow.
 
+pub mod block;
 pub mod card;
 pub mod cli;
+pub mod cluster;
 pub mod cmd;
+pub mod config;
 pub mod csvio;
 pub mod dict;
+pub mod firm;
+pub mod groups;
 pub mod ingest;
 pub mod normalize;
+pub mod pipeline;
 pub mod progress;
 pub mod quality;
 pub mod report;
+pub mod score;
 
 pub use card::{Card, Field};
 pub use dict::Dictionaries;

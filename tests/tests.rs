@@ -3,4 +3,5 @@
 #[allow(dead_code)] // helpers are shared by test modules that use different subsets
 mod workdir;
 
+mod dedup;
 mod inspect;

@@ -1,5 +1,6 @@
 //! Subcommands: one file each, each with a `run` function.
 
+pub mod dedup;
 pub mod inspect;
 
 use anyhow::Context;
@@ -53,6 +54,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let dict = load_dictionaries(&cli)?;
     match &cli.command {
         Command::Inspect(args) => inspect::run(args, &dict),
+        Command::Dedup(args) => dedup::run(args, &dict, cli.quiet),
+        Command::Config => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(crate::config::Config::defaults_toml().as_bytes())?;
+            out.flush()?;
+            Ok(Exit::Success)
+        }
     }
 }
 
@@ -77,4 +86,24 @@ pub fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> {
     };
     let maps = parse_maps(&args.maps)?;
     Ok(IngestOptions { encoding, delimiter, maps, max_field_bytes: args.max_field_bytes })
+}
+
+/// Loads `--config` or the defaults.
+pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<crate::config::Config> {
+    Ok(match path {
+        Some(p) => crate::config::Config::load(p)?,
+        None => crate::config::Config::default(),
+    })
+}
+
+/// Runs `f` on a thread pool of `threads` workers (or the global pool).
+pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+    match threads {
+        None => Ok(f()),
+        Some(0) => anyhow::bail!("--threads 0: give at least 1"),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().context("starting worker threads")?;
+            Ok(pool.install(f))
+        }
+    }
 }

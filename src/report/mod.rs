@@ -14,3 +14,5 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
     w.finish()?;
     Ok(())
 }
+
+pub mod dedup;

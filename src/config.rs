@@ -1,0 +1,293 @@
+//! Configuration: matching weights and thresholds, generic-value detection, blocking, ownership policy.
+//!
+//! Every weight lives here, with its default and what it means; a TOML file given with `--config` overrides any
+//! of them (unknown keys are refused, so a typo cannot silently leave a default in place). `firmdedup config`
+//! prints the defaults as a TOML file to start from.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Weights of the signals. A link's score is the sum of the weights of the signals the two sides share; a shared
+/// value's weight is further multiplied by its rarity (see [`GenericConfig`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Weights {
+    /// A shared full phone number (`+7...`).
+    pub phone: f32,
+    /// A shared local number written without its area code (collides across cities).
+    pub local_phone: f32,
+    /// A shared 8-800 number (often a call centre's).
+    pub toll_free: f32,
+    /// A shared email address.
+    pub email: f32,
+    /// A shared corporate email domain or website.
+    pub domain: f32,
+    /// A shared decision-maker written with initials on at least one side (`Иванов И.И.`).
+    pub person: f32,
+    /// A shared decision-maker written in full on both sides (`Иванов Иван Иванович`).
+    pub person_full: f32,
+    /// A shared brand, or one side's brand equal to the other's name.
+    pub brand: f32,
+    /// The same office (street, house, office).
+    pub address_office: f32,
+    /// The same building (street, house): weak, business centres hold hundreds of firms.
+    pub address_house: f32,
+    /// Name similarity, multiplied by the similarity (0..1). Counted at the legal-entity level only.
+    pub name: f32,
+    /// A shared distinctive name root ("Ромашка" in "Ромашка-Медиа"), multiplied by its rarity. Firm level.
+    pub name_root: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            phone: 1.0,
+            local_phone: 0.4,
+            toll_free: 0.5,
+            email: 1.0,
+            domain: 1.0,
+            person: 0.5,
+            person_full: 0.7,
+            brand: 1.0,
+            address_office: 0.6,
+            address_house: 0.15,
+            name: 0.6,
+            name_root: 0.45,
+        }
+    }
+}
+
+/// Thresholds of the two levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// A card without a usable ИНН joins a legal entity when the score reaches this...
+    pub entity: f32,
+    /// ...and the names are at least this similar (0..1)...
+    pub entity_name_min: f32,
+    /// ...and some contact (phone, email, domain, address) is shared.
+    pub entity_needs_contact: bool,
+    /// Two legal entities are one firm when the firm-level score reaches this.
+    pub firm: f32,
+    /// Groups with more members than this are joined only by a confirmed link (two signals or more, or a second
+    /// member pair): the guard against chaining.
+    pub chain_guard_size: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { entity: 1.2, entity_name_min: 0.86, entity_needs_contact: true, firm: 1.0, chain_guard_size: 2 }
+    }
+}
+
+/// How generic values are found in the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GenericConfig {
+    /// A phone, email, domain, address or person carried by more than this many distinct legal entities is
+    /// generic (reception, accountant, agency, call centre) and never links anything.
+    pub max_entities: u32,
+    /// A value carried by `n` entities, `n` above this, weighs `weight * full_up_to / n`.
+    pub full_up_to: u32,
+    /// A name word carried by up to this many entities counts as rare (full weight); above it the weight falls
+    /// as `rare_name_entities / n`.
+    pub rare_name_entities: u32,
+}
+
+impl Default for GenericConfig {
+    fn default() -> Self {
+        GenericConfig { max_entities: 5, full_up_to: 2, rare_name_entities: 3 }
+    }
+}
+
+/// Candidate generation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlockingConfig {
+    /// Blocks (groups sharing one key) larger than this are not expanded into pairs; the count is reported.
+    pub max_block: u32,
+    /// Typo-tolerant name blocking (one-letter deletions) for words at least this long.
+    pub typo_min_len: u32,
+}
+
+impl Default for BlockingConfig {
+    fn default() -> Self {
+        BlockingConfig { max_block: 60, typo_min_len: 5 }
+    }
+}
+
+/// How the owner of a firm held by several managers is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictPolicy {
+    /// The manager with the most recent activity on the firm.
+    MostRecent,
+    /// The manager holding the most cards of the firm.
+    MostCards,
+    /// The first manager of `priority` holding a card; others by most recent activity.
+    Priority,
+}
+
+/// The sales rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OwnershipConfig {
+    /// Firms a manager may hold.
+    pub limit: u32,
+    /// A firm whose owner has had no activity on it for longer is stale.
+    pub stale_after_days: u32,
+    /// May another manager claim a stale firm?
+    pub stale_claimable: bool,
+    /// Who owns a firm held by several managers.
+    pub conflict_policy: ConflictPolicy,
+    /// Managers in priority order (for `conflict_policy = "priority"`).
+    pub priority: Vec<String>,
+}
+
+impl Default for OwnershipConfig {
+    fn default() -> Self {
+        OwnershipConfig {
+            limit: 200,
+            stale_after_days: 90,
+            stale_claimable: true,
+            conflict_policy: ConflictPolicy::MostRecent,
+            priority: Vec::new(),
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Signal weights.
+    pub weights: Weights,
+    /// Level thresholds.
+    pub thresholds: Thresholds,
+    /// Generic values.
+    pub generic: GenericConfig,
+    /// Blocking.
+    pub blocking: BlockingConfig,
+    /// Ownership policy.
+    pub ownership: OwnershipConfig,
+}
+
+/// A configuration file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Unreadable.
+    #[error("cannot read config {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Not valid TOML or unknown keys.
+    #[error("config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What toml said (line and column included).
+        message: String,
+    },
+    /// Values out of range.
+    #[error("config {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads a TOML file over the defaults.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: p.clone(), source })?;
+        let cfg: Config =
+            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: p.clone(), message: e.to_string() })?;
+        cfg.validate().map_err(|message| ConfigError::Invalid { path: p, message })?;
+        Ok(cfg)
+    }
+
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), String> {
+        let w = &self.weights;
+        for (name, v) in [
+            ("weights.phone", w.phone),
+            ("weights.local_phone", w.local_phone),
+            ("weights.toll_free", w.toll_free),
+            ("weights.email", w.email),
+            ("weights.domain", w.domain),
+            ("weights.person", w.person),
+            ("weights.person_full", w.person_full),
+            ("weights.brand", w.brand),
+            ("weights.address_office", w.address_office),
+            ("weights.address_house", w.address_house),
+            ("weights.name", w.name),
+            ("weights.name_root", w.name_root),
+        ] {
+            if !(0.0..=10.0).contains(&v) {
+                return Err(format!("{name} = {v}: must be between 0 and 10"));
+            }
+        }
+        let t = &self.thresholds;
+        if t.entity <= 0.0 || t.firm <= 0.0 {
+            return Err("thresholds.entity and thresholds.firm must be above 0".into());
+        }
+        if !(0.0..=1.0).contains(&t.entity_name_min) {
+            return Err(format!("thresholds.entity_name_min = {}: must be between 0 and 1", t.entity_name_min));
+        }
+        if self.generic.max_entities < 2 {
+            return Err("generic.max_entities must be at least 2".into());
+        }
+        if self.generic.full_up_to < 1 || self.generic.rare_name_entities < 1 {
+            return Err("generic.full_up_to and generic.rare_name_entities must be at least 1".into());
+        }
+        if self.blocking.max_block < 2 {
+            return Err("blocking.max_block must be at least 2".into());
+        }
+        if self.ownership.conflict_policy == ConflictPolicy::Priority && self.ownership.priority.is_empty() {
+            return Err("ownership.conflict_policy = \"priority\" needs ownership.priority = [\"login\", ...]".into());
+        }
+        Ok(())
+    }
+
+    /// The defaults as TOML, with every key.
+    pub fn defaults_toml() -> String {
+        toml::to_string_pretty(&Config::default()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_file_overrides_defaults_and_typos_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "[weights]\nphone = 0.9\n[ownership]\nlimit = 150\n").unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.weights.phone, 0.9);
+        assert_eq!(c.weights.email, Weights::default().email);
+        assert_eq!(c.ownership.limit, 150);
+
+        std::fs::write(&p, "[weights]\nphnoe = 0.9\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("phnoe"), "{err}");
+
+        std::fs::write(&p, "[thresholds]\nentity_name_min = 3\n").unwrap();
+        assert!(Config::load(&p).unwrap_err().to_string().contains("entity_name_min"));
+    }
+
+    #[test]
+    fn defaults_roundtrip_through_toml() {
+        let text = Config::defaults_toml();
+        let back: Config = toml::from_str(&text).unwrap();
+        assert_eq!(back, Config::default());
+    }
+}

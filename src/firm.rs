@@ -1,0 +1,643 @@
+//! From candidate pairs to legal entities and firms, with the evidence for every link.
+//!
+//! 1. Cards that share a valid ИНН (or ОГРН) are one legal entity from the start (`block`).
+//! 2. A group without a usable ИНН joins a legal entity on strong combined evidence (near-identical name plus a
+//!    shared contact); two different valid ИНН are never one legal entity.
+//! 3. Legal entities are joined into firms on firm-level evidence (brand, corporate domain or website,
+//!    decision-maker, phone, a shared name root backed by a second signal).
+//!
+//! Both levels cluster with the rules of [`crate::cluster`] (strongest first, vetoes, chaining guard).
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::block::{self, KeyKind, Node, Prepared, card_key_texts, key_hash, kind_of};
+use crate::cluster::{self, Link, Outcome, Veto};
+use crate::config::Config;
+use crate::normalize::NormCard;
+use crate::score::{self, Level, Piece, Scored};
+
+/// An administrator's decision that the matcher must follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// Link (join) or split (keep apart).
+    pub kind: ConstraintKind,
+    /// Entity or firm level.
+    pub level: ConstraintLevel,
+    /// Card indices on one side.
+    pub a: Vec<u32>,
+    /// Card indices on the other side.
+    pub b: Vec<u32>,
+}
+
+/// Join or keep apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    /// Must be together.
+    Link,
+    /// Must be apart, whatever the chain of links.
+    Split,
+}
+
+/// The level a decision applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintLevel {
+    /// Legal entity (implies the firm for a link).
+    Entity,
+    /// Firm.
+    Firm,
+}
+
+/// A link that was made, for `links.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkRecord {
+    /// `entity` or `firm`.
+    pub level: &'static str,
+    /// Card index on one side.
+    pub a: u32,
+    /// Card index on the other side.
+    pub b: u32,
+    /// Score (hard links: 0).
+    pub score: f32,
+    /// The evidence in words.
+    pub evidence: String,
+    /// The signal groups behind it.
+    pub signals: Vec<&'static str>,
+}
+
+/// Matching statistics for the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MatchStats {
+    /// Node pairs scored for the legal-entity level.
+    pub entity_pairs_scored: u64,
+    /// Of them, accepted as links.
+    pub entity_candidates: u64,
+    /// Entity pairs scored for the firm level.
+    pub firm_pairs_scored: u64,
+    /// Of them, accepted as links.
+    pub firm_candidates: u64,
+    /// Links refused because the two sides have different valid ИНН.
+    pub vetoed_two_inn: u64,
+    /// Links refused by a split override.
+    pub vetoed_by_override: u64,
+    /// Links held back by the chaining guard.
+    pub guarded: u64,
+    /// Guarded links that a second member pair confirmed.
+    pub confirmed_by_second_pair: u64,
+    /// Links made, per level and signal.
+    pub links_by_signal: Vec<(String, u64)>,
+    /// ОГРН found on cards with different ИНН (not joined).
+    pub ogrn_conflicts: u64,
+}
+
+/// The result of matching.
+#[derive(Debug)]
+pub struct Grouping {
+    /// Legal entity of each card, `0..n_entities`, numbered by first card.
+    pub entity_of_card: Vec<u32>,
+    /// Firm of each legal entity, `0..n_firms`, numbered by first card.
+    pub firm_of_entity: Vec<u32>,
+    /// Number of legal entities.
+    pub n_entities: usize,
+    /// Number of firms.
+    pub n_firms: usize,
+    /// Every link made.
+    pub links: Vec<LinkRecord>,
+    /// Statistics.
+    pub stats: MatchStats,
+    /// Blocking internals (generic values, statistics).
+    pub prepared: Prepared,
+}
+
+/// Split tags: which sides of which split decisions a group holds.
+struct SplitVeto<'a> {
+    tags: Vec<Vec<(u32, bool)>>,
+    inn: Option<Vec<Option<&'a str>>>,
+    vetoed_inn: u64,
+    vetoed_split: u64,
+}
+
+impl Veto for SplitVeto<'_> {
+    fn forbids(&mut self, ra: u32, rb: u32) -> bool {
+        if let Some(inn) = &self.inn
+            && let (Some(x), Some(y)) = (inn[ra as usize], inn[rb as usize])
+            && x != y
+        {
+            self.vetoed_inn += 1;
+            return true;
+        }
+        let (ta, tb) = (&self.tags[ra as usize], &self.tags[rb as usize]);
+        if ta.iter().any(|(k, side)| tb.iter().any(|(k2, s2)| k == k2 && side != s2)) {
+            self.vetoed_split += 1;
+            return true;
+        }
+        false
+    }
+
+    fn joined(&mut self, into: u32, from: u32) {
+        let moved = std::mem::take(&mut self.tags[from as usize]);
+        for t in moved {
+            if !self.tags[into as usize].contains(&t) {
+                self.tags[into as usize].push(t);
+            }
+        }
+        if let Some(inn) = &mut self.inn
+            && inn[into as usize].is_none()
+        {
+            inn[into as usize] = inn[from as usize];
+        }
+    }
+}
+
+fn split_tags(n: usize, member_of_card: &[u32], constraints: &[&Constraint]) -> Vec<Vec<(u32, bool)>> {
+    let mut tags: Vec<Vec<(u32, bool)>> = vec![Vec::new(); n];
+    for (k, c) in constraints.iter().enumerate() {
+        for (cards, side) in [(&c.a, false), (&c.b, true)] {
+            for &card in cards {
+                let m = member_of_card[card as usize] as usize;
+                if !tags[m].contains(&(k as u32, side)) {
+                    tags[m].push((k as u32, side));
+                }
+            }
+        }
+    }
+    tags
+}
+
+fn must_pairs(member_of_card: &[u32], constraints: &[&Constraint]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for c in constraints {
+        let all: Vec<u32> = c.a.iter().chain(&c.b).map(|&card| member_of_card[card as usize]).collect();
+        for w in all.windows(2) {
+            out.push((w[0], w[1]));
+        }
+    }
+    out
+}
+
+/// Merges several nodes into one (for a legal entity of several proto-entities).
+fn merge_nodes(nodes: &[&Node]) -> Node {
+    let mut keys: Vec<(u64, u32)> = nodes.iter().flat_map(|n| n.keys.iter().copied()).collect();
+    keys.sort_unstable();
+    keys.dedup_by_key(|k| k.0);
+    let mut cards: Vec<u32> = nodes.iter().flat_map(|n| n.cards.iter().copied()).collect();
+    cards.sort_unstable();
+    let mut names: Vec<block::NameVar> = Vec::new();
+    let mut brands: Vec<block::NameVar> = Vec::new();
+    for n in nodes {
+        for v in &n.names {
+            match names.iter_mut().find(|x| x.compact == v.compact && x.tokens == v.tokens) {
+                Some(x) => x.count += v.count,
+                None => names.push(v.clone()),
+            }
+        }
+        for v in &n.brands {
+            match brands.iter_mut().find(|x| x.compact == v.compact && x.tokens == v.tokens) {
+                Some(x) => x.count += v.count,
+                None => brands.push(v.clone()),
+            }
+        }
+    }
+    names.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.compact.cmp(&b.compact)));
+    names.truncate(block::MAX_VARIANTS);
+    brands.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.compact.cmp(&b.compact)));
+    brands.truncate(block::MAX_VARIANTS);
+    let mut persons: Vec<block::PersonLite> = nodes.iter().flat_map(|n| n.persons.iter().cloned()).collect();
+    persons.sort();
+    persons.dedup();
+    persons.truncate(16);
+    Node { cards, inn: nodes.iter().find_map(|n| n.inn.clone()), keys, names, brands, persons }
+}
+
+/// Groups cards into legal entities and firms. `norm` must be in canonical card order; `constraints` are the
+/// administrator's decisions, with card indices.
+pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Grouping {
+    let mut p = block::prepare(norm, cfg);
+    let mut stats = MatchStats { ogrn_conflicts: p.ogrn_conflicts as u64, ..MatchStats::default() };
+
+    // --- Legal entities: nodes joined on strong combined evidence. Pairs of two ИНН nodes are never one.
+    let entity_pairs: Vec<(u32, u32)> = p
+        .pairs
+        .iter()
+        .copied()
+        .filter(|&(a, b)| p.nodes[a as usize].inn.is_none() || p.nodes[b as usize].inn.is_none())
+        .collect();
+    stats.entity_pairs_scored = entity_pairs.len() as u64;
+    let entity_scored: Vec<Option<Scored>> = entity_pairs
+        .par_iter()
+        .map(|&(a, b)| {
+            let s = score::score(&p, cfg, &p.nodes[a as usize], &p.nodes[b as usize], Level::Entity);
+            score::is_entity_link(cfg, &s).then_some(s)
+        })
+        .collect();
+    let mut e_links: Vec<Link> = Vec::new();
+    let mut e_scored: Vec<(u32, u32, Scored)> = Vec::new();
+    for (&(a, b), s) in entity_pairs.iter().zip(entity_scored) {
+        if let Some(s) = s {
+            e_links.push(Link { a, b, score: s.score, signals: s.signals });
+            e_scored.push((a, b, s));
+        }
+    }
+    stats.entity_candidates = e_links.len() as u64;
+    let entity_constraints: Vec<&Constraint> =
+        constraints.iter().filter(|c| c.level == ConstraintLevel::Entity).collect();
+    // Two cards that may not share a firm may not share a legal entity either: every split applies here.
+    let e_split: Vec<&Constraint> = constraints.iter().filter(|c| c.kind == ConstraintKind::Split).collect();
+    let e_must: Vec<&Constraint> =
+        entity_constraints.iter().copied().filter(|c| c.kind == ConstraintKind::Link).collect();
+    let n_nodes = p.nodes.len();
+    let mut veto = SplitVeto {
+        tags: split_tags(n_nodes, &p.node_of_card, &e_split),
+        inn: Some(p.nodes.iter().map(|n| n.inn.as_deref()).collect()),
+        vetoed_inn: 0,
+        vetoed_split: 0,
+    };
+    let must = must_pairs(&p.node_of_card, &e_must);
+    let mut ec =
+        cluster::cluster(n_nodes, &vec![1; n_nodes], &must, &e_links, cfg.thresholds.chain_guard_size, &mut veto);
+    let (entity_of_node, n_entities) = ec.uf.labels();
+    stats.vetoed_two_inn += veto.vetoed_inn;
+    stats.vetoed_by_override += veto.vetoed_split;
+    stats.guarded += ec.outcomes.iter().filter(|o| **o == Outcome::Guarded).count() as u64;
+    stats.confirmed_by_second_pair += ec.confirmed_by_second_pair as u64;
+    let entity_of_card: Vec<u32> = p.node_of_card.iter().map(|&nd| entity_of_node[nd as usize]).collect();
+    // Entity-level link records are made now, with the frequencies that decided them.
+    let joined_e: Vec<&(u32, u32, Scored)> =
+        e_scored.iter().zip(&ec.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
+    let e_records: Vec<LinkRecord> = joined_e
+        .par_iter()
+        .map(|(a, b, s)| explain("entity", &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
+        .collect();
+    p.recount(&entity_of_node, cfg);
+    let p = p;
+
+    // --- Entity features: single-node entities use their node; others are merged.
+    let mut nodes_of_entity: Vec<Vec<u32>> = vec![Vec::new(); n_entities];
+    for (nd, &e) in entity_of_node.iter().enumerate() {
+        nodes_of_entity[e as usize].push(nd as u32);
+    }
+    let merged: FxHashMap<u32, Node> = nodes_of_entity
+        .par_iter()
+        .enumerate()
+        .filter(|(_, ns)| ns.len() > 1)
+        .map(|(e, ns)| (e as u32, merge_nodes(&ns.iter().map(|&n| &p.nodes[n as usize]).collect::<Vec<_>>())))
+        .collect();
+    let ent_node =
+        |e: u32| -> &Node { merged.get(&e).unwrap_or_else(|| &p.nodes[nodes_of_entity[e as usize][0] as usize]) };
+
+    // --- Firms: entity pairs from the candidate node pairs.
+    let mut firm_pairs: Vec<(u32, u32)> = p
+        .pairs
+        .par_iter()
+        .filter_map(|&(a, b)| {
+            let (ea, eb) = (entity_of_node[a as usize], entity_of_node[b as usize]);
+            (ea != eb).then_some((ea.min(eb), ea.max(eb)))
+        })
+        .collect();
+    firm_pairs.par_sort_unstable();
+    firm_pairs.dedup();
+    stats.firm_pairs_scored = firm_pairs.len() as u64;
+    let firm_scored: Vec<Option<Scored>> = firm_pairs
+        .par_iter()
+        .map(|&(a, b)| {
+            let s = score::score(&p, cfg, ent_node(a), ent_node(b), Level::Firm);
+            score::is_firm_link(cfg, &s).then_some(s)
+        })
+        .collect();
+    let mut f_links: Vec<Link> = Vec::new();
+    let mut f_scored: Vec<(u32, u32, Scored)> = Vec::new();
+    for (&(a, b), s) in firm_pairs.iter().zip(firm_scored) {
+        if let Some(s) = s {
+            f_links.push(Link { a, b, score: s.score, signals: s.signals });
+            f_scored.push((a, b, s));
+        }
+    }
+    stats.firm_candidates = f_links.len() as u64;
+    let firm_constraints: Vec<&Constraint> = constraints.iter().filter(|c| c.level == ConstraintLevel::Firm).collect();
+    let f_split: Vec<&Constraint> =
+        firm_constraints.iter().copied().filter(|c| c.kind == ConstraintKind::Split).collect();
+    // An entity-level link also holds at the firm level.
+    let f_must_c: Vec<&Constraint> = constraints.iter().filter(|c| c.kind == ConstraintKind::Link).collect();
+    let mut fveto = SplitVeto {
+        tags: split_tags(n_entities, &entity_of_card, &f_split),
+        inn: None,
+        vetoed_inn: 0,
+        vetoed_split: 0,
+    };
+    let f_must = must_pairs(&entity_of_card, &f_must_c);
+    let mut fc = cluster::cluster(
+        n_entities,
+        &vec![1; n_entities],
+        &f_must,
+        &f_links,
+        cfg.thresholds.chain_guard_size,
+        &mut fveto,
+    );
+    let (firm_of_entity, n_firms) = fc.uf.labels();
+    stats.vetoed_by_override += fveto.vetoed_split;
+    stats.guarded += fc.outcomes.iter().filter(|o| **o == Outcome::Guarded).count() as u64;
+    stats.confirmed_by_second_pair += fc.confirmed_by_second_pair as u64;
+
+    // --- Link records.
+    let mut by_signal: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let mut links: Vec<LinkRecord> = Vec::new();
+    for nd in &p.nodes {
+        let first = nd.cards[0];
+        for &c in &nd.cards[1..] {
+            let (ev, sig) = hard_evidence(&norm[first as usize], &norm[c as usize]);
+            *by_signal.entry(format!("entity:{sig}")).or_default() += 1;
+            links.push(LinkRecord { level: "entity", a: first, b: c, score: 0.0, evidence: ev, signals: vec![sig] });
+        }
+    }
+    let joined_f: Vec<&(u32, u32, Scored)> =
+        f_scored.iter().zip(&fc.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
+    let f_records: Vec<LinkRecord> =
+        joined_f.par_iter().map(|(a, b, s)| explain("firm", &p, norm, cfg, ent_node(*a), ent_node(*b), s)).collect();
+    for r in e_records.iter().chain(&f_records) {
+        for s in &r.signals {
+            *by_signal.entry(format!("{}:{s}", r.level)).or_default() += 1;
+        }
+    }
+    links.extend(e_records);
+    links.extend(f_records);
+    for c in constraints.iter().filter(|c| c.kind == ConstraintKind::Link) {
+        if let (Some(&a), Some(&b)) = (c.a.first(), c.b.first()) {
+            let level = if c.level == ConstraintLevel::Entity { "entity" } else { "firm" };
+            *by_signal.entry(format!("{level}:override")).or_default() += 1;
+            links.push(LinkRecord {
+                level,
+                a: a.min(b),
+                b: a.max(b),
+                score: 0.0,
+                evidence: "administrator's link override".into(),
+                signals: vec!["override"],
+            });
+        }
+    }
+    links.sort_by(|x, y| (x.level, x.a.min(x.b), x.a.max(x.b)).cmp(&(y.level, y.a.min(y.b), y.a.max(y.b))));
+    stats.links_by_signal = by_signal.into_iter().collect();
+
+    Grouping { entity_of_card, firm_of_entity, n_entities, n_firms, links, stats, prepared: p }
+}
+
+fn hard_evidence(first: &NormCard, c: &NormCard) -> (String, &'static str) {
+    match (&first.ids.inn, &c.ids.inn) {
+        (Some(x), Some(y)) if x == y => {
+            let branch = match (&first.ids.kpp, &c.ids.kpp) {
+                (Some(k1), Some(k2)) if k1 != k2 => format!(" (another КПП: {k1} / {k2})"),
+                _ => String::new(),
+            };
+            (format!("same INN {x}{branch}"), "inn")
+        }
+        _ => match (&first.ids.ogrn, &c.ids.ogrn) {
+            (Some(x), Some(y)) if x == y => (format!("same OGRN {x}"), "ogrn"),
+            _ => {
+                let id = c.ids.inn.as_ref().or(c.ids.ogrn.as_ref()).cloned().unwrap_or_default();
+                (format!("same INN/OGRN group ({id})"), "inn")
+            }
+        },
+    }
+}
+
+/// The text of key `hash` as carried by some card of `node`, and that card.
+fn key_text(p: &Prepared, norm: &[NormCard], cfg: &Config, node: &Node, hash: u64) -> Option<(u32, String)> {
+    let mut buf = Vec::new();
+    for &c in &node.cards {
+        if p.keys_of_card(c as usize).binary_search(&hash).is_ok() {
+            buf.clear();
+            card_key_texts(&norm[c as usize], cfg, &mut buf);
+            let kind = kind_of(hash);
+            if let Some((_, t)) = buf.iter().find(|(k, t)| *k == kind && key_hash(*k, t) == hash) {
+                let shown = match kind {
+                    KeyKind::Brand => {
+                        norm[c as usize].brand.as_ref().map(|b| b.display_core.clone()).unwrap_or(t.clone())
+                    }
+                    KeyKind::AddrOffice | KeyKind::AddrHouse => norm[c as usize]
+                        .addresses
+                        .iter()
+                        .find(|a| a.office_key().as_ref() == Some(t) || a.house_key().as_ref() == Some(t))
+                        .map(|a| a.normalized())
+                        .unwrap_or(t.clone()),
+                    _ => t.clone(),
+                };
+                return Some((c, shown));
+            }
+        }
+    }
+    None
+}
+
+fn card_with_name(norm: &[NormCard], node: &Node, compact: &str) -> Option<u32> {
+    node.cards.iter().copied().find(|&c| norm[c as usize].name.compact() == compact)
+}
+
+fn card_with_brand(norm: &[NormCard], node: &Node, compact: &str) -> Option<u32> {
+    node.cards.iter().copied().find(|&c| norm[c as usize].brand.as_ref().is_some_and(|b| b.compact() == compact))
+}
+
+fn card_with_person(norm: &[NormCard], node: &Node, display: &str) -> Option<u32> {
+    node.cards.iter().copied().find(|&c| {
+        let n = &norm[c as usize];
+        n.contacts.iter().chain(n.name.person.iter()).any(|p| p.display() == display)
+    })
+}
+
+fn explain(
+    level: &'static str,
+    p: &Prepared,
+    norm: &[NormCard],
+    cfg: &Config,
+    a: &Node,
+    b: &Node,
+    s: &Scored,
+) -> LinkRecord {
+    let mut parts = Vec::new();
+    let mut cards: Option<(u32, u32)> = None;
+    for (_, piece) in &s.evidence {
+        let (text, pair) = match piece {
+            Piece::Shared { hash, df, .. } => {
+                let ta = key_text(p, norm, cfg, a, *hash);
+                let tb = key_text(p, norm, cfg, b, *hash);
+                let what = match kind_of(*hash) {
+                    KeyKind::Phone => "shared phone",
+                    KeyKind::LocalPhone => "shared local number",
+                    KeyKind::TollFree => "shared 8-800 number",
+                    KeyKind::Email => "shared email",
+                    KeyKind::Domain => "shared domain",
+                    KeyKind::Brand => "shared brand",
+                    KeyKind::AddrOffice => "same office",
+                    KeyKind::AddrHouse => "same building",
+                    _ => "shared",
+                };
+                let value = ta.as_ref().map(|x| x.1.clone()).unwrap_or_default();
+                let on = if *df > cfg.generic.full_up_to {
+                    format!(" (on {df} legal entities, weight {:.2})", piece.weight())
+                } else {
+                    String::new()
+                };
+                (format!("{what} {value}{on}"), ta.zip(tb).map(|(x, y)| (x.0, y.0)))
+            }
+            Piece::Person { a: da, b: db, .. } => {
+                let shown = if da == db { da.clone() } else { format!("{da} ~ {db}") };
+                (
+                    format!("shared decision-maker {shown}"),
+                    card_with_person(norm, a, da).zip(card_with_person(norm, b, db)),
+                )
+            }
+            Piece::Name { a: ia, b: ib, sim, .. } => {
+                let ca = card_with_name(norm, a, &a.names[*ia as usize].compact);
+                let cb = card_with_name(norm, b, &b.names[*ib as usize].compact);
+                let na = ca.map(|c| norm[c as usize].name.core()).unwrap_or_default();
+                let nb = cb.map(|c| norm[c as usize].name.core()).unwrap_or_default();
+                (format!("name \"{na}\" ~ \"{nb}\" {sim:.2}"), ca.zip(cb))
+            }
+            Piece::Root { token, rarity, .. } => {
+                let key = &p.tokens[*token as usize];
+                let word = a
+                    .cards
+                    .iter()
+                    .find_map(|&c| norm[c as usize].name.tokens.iter().find(|t| &t.key == key).map(|t| t.text.clone()))
+                    .unwrap_or_else(|| key.clone());
+                (format!("shared name root \"{word}\" (rarity {rarity:.2})"), Some((a.cards[0], b.cards[0])))
+            }
+            Piece::BrandName { brand_on_a, brand, name, .. } => {
+                let (bn, nn) = if *brand_on_a { (a, b) } else { (b, a) };
+                let cb = card_with_brand(norm, bn, &bn.brands[*brand as usize].compact);
+                let cn = card_with_name(norm, nn, &nn.names[*name as usize].compact);
+                let bt = cb
+                    .and_then(|c| norm[c as usize].brand.as_ref().map(|x| x.display_core.clone()))
+                    .unwrap_or_default();
+                let nt = cn.map(|c| norm[c as usize].name.display()).unwrap_or_default();
+                let pair = if *brand_on_a { cb.zip(cn) } else { cn.zip(cb) };
+                (format!("brand «{bt}» ~ name {nt}"), pair)
+            }
+        };
+        if cards.is_none() {
+            cards = pair;
+        }
+        parts.push(text);
+    }
+    let (ca, cb) = cards.unwrap_or((a.cards[0], b.cards[0]));
+    LinkRecord {
+        level,
+        a: ca.min(cb),
+        b: ca.max(cb),
+        score: s.score,
+        evidence: parts.join("; "),
+        signals: s.evidence.iter().map(|(sig, _)| sig.name()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::Card;
+    use crate::dict::Dictionaries;
+    use crate::normalize::normalize_card;
+
+    fn inn10(prefix: &str) -> String {
+        let w = [2, 4, 10, 3, 5, 9, 4, 6, 8];
+        let d: Vec<u32> = prefix.chars().map(|c| c.to_digit(10).unwrap()).collect();
+        let c = d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
+        format!("{prefix}{c}")
+    }
+
+    fn card(id: &str, name: &str, inn: &str, phones: &[&str], emails: &[&str]) -> Card {
+        Card {
+            id: id.into(),
+            name: name.into(),
+            inn: inn.into(),
+            phones: phones.iter().map(|s| s.to_string()).collect(),
+            emails: emails.iter().map(|s| s.to_string()).collect(),
+            ..Card::default()
+        }
+    }
+
+    fn run(cards: &[Card]) -> Grouping {
+        let d = Dictionaries::embedded();
+        let norm: Vec<NormCard> = cards.iter().map(|c| normalize_card(c, d)).collect();
+        group(&norm, &Config::default(), &[])
+    }
+
+    #[test]
+    fn different_valid_inns_are_never_one_entity() {
+        let g = run(&[
+            card("1", "ООО Ромашка", &inn10("770100001"), &["+7 495 111-11-11"], &["info@romashka.ru"]),
+            card("2", "ООО Ромашка", &inn10("770100002"), &["+7 495 111-11-11"], &["info@romashka.ru"]),
+            // No ИНН: matches both; joins one of them, never bridges the two.
+            card("3", "Ромашка", "", &["+7 495 111-11-11"], &["info@romashka.ru"]),
+        ]);
+        assert_ne!(g.entity_of_card[0], g.entity_of_card[1]);
+        assert!(g.entity_of_card[2] == g.entity_of_card[0] || g.entity_of_card[2] == g.entity_of_card[1]);
+        assert_eq!(g.n_entities, 2);
+        assert!(g.stats.vetoed_two_inn >= 1);
+    }
+
+    #[test]
+    fn a_generic_phone_links_nothing() {
+        let names = ["Лютик", "Колос", "Парус", "Заря", "Клевер", "Огонек", "Вега"];
+        let cards: Vec<Card> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| card(&i.to_string(), n, &inn10(&format!("63160000{i}")), &["+7 846 300-00-00"], &[]))
+            .collect();
+        let g = run(&cards);
+        assert_eq!(g.n_firms, names.len());
+        assert_eq!(g.prepared.generic.len(), 1);
+    }
+
+    #[test]
+    fn a_shared_phone_on_two_entities_makes_one_firm_on_six_none() {
+        let two = run(&[
+            card("1", "ООО Лютик", &inn10("631600001"), &["+7 846 300-00-01"], &[]),
+            card("2", "ИП Петров Петр Петрович", "", &["+7 846 300-00-01"], &[]),
+        ]);
+        assert_eq!(two.n_firms, 1);
+        assert_eq!(two.n_entities, 2);
+    }
+
+    #[test]
+    fn a_name_alone_never_links() {
+        let g = run(&[
+            card("1", "ООО Ромашка Медиа Групп", "", &["+7 495 111-11-11"], &[]),
+            card("2", "Ромашка Медиа Групп", "", &["+7 495 222-22-22"], &[]),
+        ]);
+        assert_eq!(g.n_entities, 2);
+        assert_eq!(g.n_firms, 2);
+    }
+
+    #[test]
+    fn a_common_name_with_a_shared_local_number_does_not_link() {
+        // Two "Вектор" in different cities; their 7-digit numbers without area code coincide.
+        let mut a = card("1", "Вектор", "", &["200-10-01"], &[]);
+        let mut b = card("2", "Вектор", "", &["200-10-01"], &[]);
+        a.address = vec!["г. Тюмень, ул. Ленина, д. 1".into()];
+        b.address = vec!["г. Курган, ул. Мира, д. 2".into()];
+        let g = run(&[a, b]);
+        assert_eq!(g.n_entities, 2);
+    }
+
+    #[test]
+    fn split_override_keeps_cards_apart_through_any_chain() {
+        let cards = [
+            card("1", "ООО Ромашка", &inn10("770100001"), &["+7 495 111-11-11"], &[]),
+            card("2", "Ромашка", "", &["+7 495 111-11-11"], &["a@romashka.ru"]),
+            card("3", "Ромашка", "", &[], &["a@romashka.ru"]),
+        ];
+        let d = Dictionaries::embedded();
+        let norm: Vec<NormCard> = cards.iter().map(|c| normalize_card(c, d)).collect();
+        let free = group(&norm, &Config::default(), &[]);
+        assert_eq!(free.n_firms, 1);
+        let split = Constraint { kind: ConstraintKind::Split, level: ConstraintLevel::Firm, a: vec![0], b: vec![2] };
+        let g = group(&norm, &Config::default(), &[split]);
+        assert_ne!(g.firm_of_entity[g.entity_of_card[0] as usize], g.firm_of_entity[g.entity_of_card[2] as usize]);
+        let link = Constraint { kind: ConstraintKind::Link, level: ConstraintLevel::Firm, a: vec![0], b: vec![2] };
+        let cards2 = [cards[0].clone(), card("9", "Совсем другая", "", &[], &[])];
+        let norm2: Vec<NormCard> = cards2.iter().map(|c| normalize_card(c, d)).collect();
+        let link = Constraint { a: vec![0], b: vec![1], ..link };
+        let g = group(&norm2, &Config::default(), &[link]);
+        assert_eq!(g.n_firms, 1);
+        assert_eq!(g.n_entities, 2);
+    }
+}

@@ -1,0 +1,423 @@
+//! Pairwise scoring: what two groups of cards share, and what it is worth.
+//!
+//! Signals fall into groups, and a group counts once (its strongest member): phone (full, local, 8-800), email
+//! (address, corporate domain, website), person (decision-maker, ИП owner), brand, address (office, building),
+//! name. A shared value's weight is the configured weight times its rarity: full when at most
+//! `generic.full_up_to` legal entities carry it, falling as `full_up_to / n` above that, and zero when more than
+//! `generic.max_entities` do (a generic value never links anything). The score is the sum over groups.
+//!
+//! Names are compared word by word on transliteration keys (typos, Latin spellings and look-alike letters reduce
+//! to the same key), each word weighted by its inverse document frequency in the base, non-distinctive words at
+//! a third; the similarity is the smaller of the two directions, so "Ромашка" is not near-identical to
+//! "Ромашка Медиа". Numbers in names must agree ("Аптека №1" is not "Аптека №2").
+
+use serde::Serialize;
+use strsim::osa_distance;
+
+use crate::block::{KeyKind, NameVar, Node, PersonLite, Prepared, kind_of};
+use crate::config::Config;
+
+/// Signal groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// Phones.
+    Phone,
+    /// Email addresses, corporate domains, websites.
+    Email,
+    /// Decision-makers.
+    Person,
+    /// Brands.
+    Brand,
+    /// Addresses.
+    Address,
+    /// Name similarity (entity level) or a shared name root (firm level).
+    Name,
+}
+
+impl Signal {
+    /// Every group.
+    pub const ALL: [Signal; 6] =
+        [Signal::Phone, Signal::Email, Signal::Person, Signal::Brand, Signal::Address, Signal::Name];
+
+    /// Name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Phone => "phone",
+            Signal::Email => "email_or_domain",
+            Signal::Person => "decision_maker",
+            Signal::Brand => "brand",
+            Signal::Address => "address",
+            Signal::Name => "name",
+        }
+    }
+}
+
+/// One piece of evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    /// A shared key (hash), its kind's group, the entities carrying it, and its weight.
+    Shared {
+        /// Key hash.
+        hash: u64,
+        /// Entities carrying the value.
+        df: u32,
+        /// Weight given.
+        weight: f32,
+    },
+    /// Compatible decision-makers.
+    Person {
+        /// Display of one side.
+        a: String,
+        /// Display of the other side.
+        b: String,
+        /// Entities carrying the surname + initial.
+        df: u32,
+        /// Weight given.
+        weight: f32,
+    },
+    /// Name similarity between variant `a` of one side and `b` of the other.
+    Name {
+        /// Variant index on side A.
+        a: u8,
+        /// Variant index on side B.
+        b: u8,
+        /// Similarity 0..1.
+        sim: f32,
+        /// Weight given.
+        weight: f32,
+    },
+    /// A shared distinctive name root.
+    Root {
+        /// Word id.
+        token: u32,
+        /// Rarity 0..1.
+        rarity: f32,
+        /// Weight given.
+        weight: f32,
+    },
+    /// One side's brand is the other's name.
+    BrandName {
+        /// True when the brand is on side A.
+        brand_on_a: bool,
+        /// Brand variant index.
+        brand: u8,
+        /// Name variant index on the other side.
+        name: u8,
+        /// Weight given.
+        weight: f32,
+    },
+}
+
+impl Piece {
+    /// The weight of this piece.
+    pub fn weight(&self) -> f32 {
+        match self {
+            Piece::Shared { weight, .. }
+            | Piece::Person { weight, .. }
+            | Piece::Name { weight, .. }
+            | Piece::Root { weight, .. }
+            | Piece::BrandName { weight, .. } => *weight,
+        }
+    }
+}
+
+/// A scored pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// Sum over groups.
+    pub score: f32,
+    /// Groups with a positive weight.
+    pub signals: u8,
+    /// The strongest piece of each contributing group, strongest first.
+    pub evidence: Vec<(Signal, Piece)>,
+    /// Name similarity (best variant pair).
+    pub name_sim: f32,
+    /// True when a contact (phone, email/domain, address) is shared.
+    pub has_contact: bool,
+}
+
+/// The level a pair is scored for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Legal entity: name similarity counts.
+    Entity,
+    /// Firm: a shared name root counts instead.
+    Firm,
+}
+
+fn group_of(kind: KeyKind) -> Option<Signal> {
+    Some(match kind {
+        KeyKind::Phone | KeyKind::LocalPhone | KeyKind::TollFree => Signal::Phone,
+        KeyKind::Email | KeyKind::Domain => Signal::Email,
+        KeyKind::Brand => Signal::Brand,
+        KeyKind::AddrOffice | KeyKind::AddrHouse => Signal::Address,
+        _ => return None,
+    })
+}
+
+/// The weight of a shared value carried by `df` entities.
+pub fn decay(cfg: &Config, base: f32, df: u32) -> f32 {
+    let g = &cfg.generic;
+    if df > g.max_entities {
+        0.0
+    } else if df <= g.full_up_to {
+        base
+    } else {
+        base * g.full_up_to as f32 / df as f32
+    }
+}
+
+/// The rarity of a name word carried by `df` entities: 1 up to `rare_name_entities`, then falling.
+pub fn word_rarity(cfg: &Config, df: u32) -> f32 {
+    let r = cfg.generic.rare_name_entities;
+    if df <= r { 1.0 } else { r as f32 / df as f32 }
+}
+
+fn base_weight(cfg: &Config, kind: KeyKind) -> f32 {
+    let w = &cfg.weights;
+    match kind {
+        KeyKind::Phone => w.phone,
+        KeyKind::LocalPhone => w.local_phone,
+        KeyKind::TollFree => w.toll_free,
+        KeyKind::Email => w.email,
+        KeyKind::Domain => w.domain,
+        KeyKind::Brand => w.brand,
+        KeyKind::AddrOffice => w.address_office,
+        KeyKind::AddrHouse => w.address_house,
+        _ => 0.0,
+    }
+}
+
+/// Similarity of two keys: 1 - (optimal string alignment distance / longer length). A transposition of two
+/// neighbouring letters costs one edit.
+pub fn edit_similarity(a: &str, b: &str) -> f32 {
+    let n = a.chars().count().max(b.chars().count());
+    if n == 0 {
+        return 1.0;
+    }
+    1.0 - osa_distance(a, b) as f32 / n as f32
+}
+
+fn is_number(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn token_weight(p: &Prepared, t: u32, generic: bool) -> f32 {
+    let df = p.token_df[t as usize].max(1) as f32;
+    let idf = (1.0 + p.labels.max(1) as f32 / df).ln();
+    if generic { idf / 3.0 } else { idf }
+}
+
+fn token_sim(p: &Prepared, a: u32, b: u32) -> f32 {
+    if a == b {
+        return 1.0;
+    }
+    let (x, y) = (&p.tokens[a as usize], &p.tokens[b as usize]);
+    if x.len() < 4 || y.len() < 4 || is_number(x) || is_number(y) {
+        return 0.0;
+    }
+    let s = edit_similarity(x, y);
+    if s >= 0.8 { s } else { 0.0 }
+}
+
+fn directed(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
+    let (mut num, mut den) = (0.0f32, 0.0f32);
+    for (i, &t) in a.tokens.iter().enumerate() {
+        let w = token_weight(p, t, a.generic[i]);
+        den += w;
+        let best = b.tokens.iter().map(|&u| token_sim(p, t, u)).fold(0.0f32, f32::max);
+        num += w * best;
+    }
+    if den == 0.0 { 0.0 } else { num / den }
+}
+
+/// Similarity of two name variants, 0..1.
+pub fn name_similarity(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
+    if let (Some(pa), Some(pb)) = (&a.person, &b.person) {
+        return if pa.compatible(pb) { 0.95 } else { 0.0 };
+    }
+    if a.compact == b.compact {
+        return 1.0;
+    }
+    let soft = directed(p, a, b).min(directed(p, b, a));
+    let compact = edit_similarity(&a.compact, &b.compact);
+    let mut sim = soft.max(if compact >= 0.85 { compact } else { 0.0 });
+    // Numbers must agree.
+    let nums =
+        |v: &NameVar| -> Vec<u32> { v.tokens.iter().copied().filter(|&t| is_number(&p.tokens[t as usize])).collect() };
+    let (na, nb) = (nums(a), nums(b));
+    if (!na.is_empty() || !nb.is_empty()) && na != nb {
+        sim = sim.min(0.7);
+    }
+    sim
+}
+
+fn root(v: &NameVar, p: &Prepared) -> Option<u32> {
+    v.tokens
+        .iter()
+        .zip(&v.generic)
+        .find(|(t, g)| !**g && p.tokens[**t as usize].chars().count() >= 3 && !is_number(&p.tokens[**t as usize]))
+        .map(|(t, _)| *t)
+}
+
+fn best_name(p: &Prepared, a: &Node, b: &Node) -> Option<(u8, u8, f32)> {
+    let mut best: Option<(u8, u8, f32)> = None;
+    for (i, va) in a.names.iter().enumerate() {
+        for (j, vb) in b.names.iter().enumerate() {
+            let s = name_similarity(p, va, vb);
+            if best.is_none_or(|(_, _, bs)| s > bs) {
+                best = Some((i as u8, j as u8, s));
+            }
+        }
+    }
+    best
+}
+
+fn best_root(p: &Prepared, cfg: &Config, a: &Node, b: &Node) -> Option<(u32, f32)> {
+    let mut best: Option<(u32, f32)> = None;
+    for va in &a.names {
+        let Some(ra) = root(va, p) else { continue };
+        for vb in &b.names {
+            let Some(rb) = root(vb, p) else { continue };
+            if ra == rb || (p.tokens[ra as usize].len() >= 5 && token_sim(p, ra, rb) >= 0.85) {
+                let df = p.token_df[ra as usize].max(p.token_df[rb as usize]);
+                let r = word_rarity(cfg, df);
+                if best.is_none_or(|(_, br)| r > br) {
+                    best = Some((ra, r));
+                }
+            }
+        }
+    }
+    best
+}
+
+fn brand_name(p: &Prepared, cfg: &Config, a: &Node, b: &Node) -> Option<(bool, u8, u8, f32)> {
+    let mut best: Option<(bool, u8, u8, f32)> = None;
+    for (brand_on_a, x, y) in [(true, a, b), (false, b, a)] {
+        for (i, br) in x.brands.iter().enumerate() {
+            for (j, nm) in y.names.iter().enumerate() {
+                if br.compact == nm.compact || name_similarity(p, br, nm) >= 0.9 {
+                    let df = br
+                        .tokens
+                        .iter()
+                        .zip(&br.generic)
+                        .filter(|(_, g)| !**g)
+                        .map(|(t, _)| p.token_df[*t as usize])
+                        .min()
+                        .unwrap_or(u32::MAX);
+                    let w = cfg.weights.brand * word_rarity(cfg, df);
+                    if best.is_none_or(|(_, _, _, bw)| w > bw) {
+                        best = Some((brand_on_a, i as u8, j as u8, w));
+                    }
+                }
+            }
+        }
+    }
+    best
+}
+
+fn person_match(cfg: &Config, a: &Node, b: &Node, df_of: impl Fn(u64) -> u32) -> Option<Piece> {
+    let mut best: Option<Piece> = None;
+    for pa in &a.persons {
+        for pb in b.persons.iter().filter(|pb| pb.key == pa.key) {
+            if !PersonLite::compatible(pa, pb) {
+                continue;
+            }
+            let base = if pa.full && pb.full { cfg.weights.person_full } else { cfg.weights.person };
+            let df = df_of(pa.key);
+            let w = decay(cfg, base, df);
+            if w > 0.0 && best.as_ref().is_none_or(|x| w > x.weight()) {
+                best = Some(Piece::Person { a: pa.display.clone(), b: pb.display.clone(), df, weight: w });
+            }
+        }
+    }
+    best
+}
+
+/// Scores two groups of cards at a level.
+pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Scored {
+    let mut best: [Option<Piece>; 6] = Default::default();
+    let put = |best: &mut [Option<Piece>; 6], s: Signal, piece: Piece| {
+        let slot = &mut best[s as usize];
+        if piece.weight() > 0.0 && slot.as_ref().is_none_or(|x| piece.weight() > x.weight()) {
+            *slot = Some(piece);
+        }
+    };
+    // Shared keys: merge of two sorted lists.
+    let (mut i, mut j) = (0, 0);
+    while i < a.keys.len() && j < b.keys.len() {
+        let (ha, df) = a.keys[i];
+        let hb = b.keys[j].0;
+        if ha < hb {
+            i += 1;
+        } else if hb < ha {
+            j += 1;
+        } else {
+            let kind = kind_of(ha);
+            if let Some(g) = group_of(kind) {
+                let w = decay(cfg, base_weight(cfg, kind), df);
+                put(&mut best, g, Piece::Shared { hash: ha, df, weight: w });
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    let df_of = |h: u64| a.keys.binary_search_by_key(&h, |x| x.0).map(|k| a.keys[k].1).unwrap_or(1);
+    if let Some(piece) = person_match(cfg, a, b, df_of) {
+        put(&mut best, Signal::Person, piece);
+    }
+    if let Some((brand_on_a, brand, name, w)) = brand_name(p, cfg, a, b) {
+        put(&mut best, Signal::Brand, Piece::BrandName { brand_on_a, brand, name, weight: w });
+    }
+    let name = best_name(p, a, b);
+    let name_sim = name.map_or(0.0, |x| x.2);
+    match level {
+        Level::Entity => {
+            if let Some((x, y, sim)) = name
+                && sim >= cfg.thresholds.entity_name_min
+            {
+                put(&mut best, Signal::Name, Piece::Name { a: x, b: y, sim, weight: cfg.weights.name * sim });
+            }
+        }
+        Level::Firm => {
+            if let Some((t, r)) = best_root(p, cfg, a, b) {
+                put(&mut best, Signal::Name, Piece::Root { token: t, rarity: r, weight: cfg.weights.name_root * r });
+            }
+        }
+    }
+    let mut evidence: Vec<(Signal, Piece)> =
+        Signal::ALL.iter().zip(best).filter_map(|(s, piece)| piece.map(|pc| (*s, pc))).collect();
+    evidence.sort_by(|x, y| y.1.weight().total_cmp(&x.1.weight()).then(x.0.cmp(&y.0)));
+    let score: f32 = evidence.iter().map(|(_, pc)| pc.weight()).sum();
+    let has_contact = evidence.iter().any(|(s, _)| matches!(s, Signal::Phone | Signal::Email | Signal::Address));
+    Scored { score, signals: evidence.len() as u8, evidence, name_sim, has_contact }
+}
+
+/// True when a scored pair is a legal-entity link.
+pub fn is_entity_link(cfg: &Config, s: &Scored) -> bool {
+    s.score >= cfg.thresholds.entity
+        && s.name_sim >= cfg.thresholds.entity_name_min
+        && (!cfg.thresholds.entity_needs_contact || s.has_contact)
+}
+
+/// True when a scored pair is a firm link.
+pub fn is_firm_link(cfg: &Config, s: &Scored) -> bool {
+    s.score >= cfg.thresholds.firm
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decay_and_rarity() {
+        let cfg = Config::default();
+        assert_eq!(decay(&cfg, 1.0, 1), 1.0);
+        assert_eq!(decay(&cfg, 1.0, 2), 1.0);
+        assert!((decay(&cfg, 1.0, 4) - 0.5).abs() < 1e-6);
+        assert_eq!(decay(&cfg, 1.0, cfg.generic.max_entities + 1), 0.0);
+        assert_eq!(word_rarity(&cfg, 1), 1.0);
+        assert!(word_rarity(&cfg, 3000) < 0.01);
+    }
+}
