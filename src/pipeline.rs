@@ -139,6 +139,6 @@ mod tests {
     fn ids_in_natural_order() {
         let mut ids = vec!["10", "9", "a2", "100", "a10", "009", "1"];
         ids.sort_by(|a, b| id_order(a, b));
-        assert_eq!(ids, ["1", "9", "009", "10", "100", "a10", "a2"]);
+        assert_eq!(ids, ["1", "009", "9", "10", "100", "a10", "a2"]);
     }
 }
