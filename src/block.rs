@@ -33,6 +33,8 @@ pub enum KeyKind {
     Domain,
     /// A person: surname and first initial.
     Person,
+    /// A person: surname and both initials (counted for weights, not blocked on).
+    PersonFull,
     /// A brand.
     Brand,
     /// An office address.
@@ -49,7 +51,7 @@ pub enum KeyKind {
 
 impl KeyKind {
     /// Every kind.
-    pub const ALL: [KeyKind; 14] = [
+    pub const ALL: [KeyKind; 15] = [
         KeyKind::Inn,
         KeyKind::Ogrn,
         KeyKind::Phone,
@@ -58,6 +60,7 @@ impl KeyKind {
         KeyKind::Email,
         KeyKind::Domain,
         KeyKind::Person,
+        KeyKind::PersonFull,
         KeyKind::Brand,
         KeyKind::AddrOffice,
         KeyKind::AddrHouse,
@@ -77,6 +80,7 @@ impl KeyKind {
             KeyKind::Email => "email",
             KeyKind::Domain => "domain",
             KeyKind::Person => "person",
+            KeyKind::PersonFull => "person_full",
             KeyKind::Brand => "brand",
             KeyKind::AddrOffice => "address_office",
             KeyKind::AddrHouse => "address_house",
@@ -96,6 +100,7 @@ impl KeyKind {
                 | KeyKind::Email
                 | KeyKind::Domain
                 | KeyKind::Person
+                | KeyKind::PersonFull
                 | KeyKind::AddrOffice
                 | KeyKind::AddrHouse
         )
@@ -150,11 +155,11 @@ pub fn card_key_texts(n: &NormCard, cfg: &Config, out: &mut Vec<(KeyKind, String
     if let Some(w) = &n.website {
         out.push((KeyKind::Domain, w.clone()));
     }
-    for p in &n.contacts {
+    for p in n.decision_makers().chain(n.name.person.iter()) {
         out.push((KeyKind::Person, p.block_key()));
-    }
-    if let Some(p) = &n.name.person {
-        out.push((KeyKind::Person, p.block_key()));
+        if p.patronymic_initial.is_some() {
+            out.push((KeyKind::PersonFull, p.key()));
+        }
     }
     for a in &n.addresses {
         if let Some(k) = a.office_key() {
@@ -176,24 +181,38 @@ pub fn card_key_texts(n: &NormCard, cfg: &Config, out: &mut Vec<(KeyKind, String
     out.dedup();
 }
 
-/// Name keys: the whole compact name, each distinctive word, and its one-letter deletions.
-pub fn name_key_texts(name: &NormName, cfg: &Config, out: &mut Vec<(KeyKind, String)>) {
+/// Name keys: the whole compact name and each distinctive word. The one-letter deletions of the words
+/// (typo-tolerant keys) are only ever hashed, see [`typo_hashes`].
+pub fn name_key_texts(name: &NormName, _cfg: &Config, out: &mut Vec<(KeyKind, String)>) {
     let compact = name.compact();
     if compact.chars().count() >= 3 {
         out.push((KeyKind::NameFull, compact));
     }
     for t in name.tokens.iter().filter(|t| !t.generic) {
-        let chars: Vec<char> = t.key.chars().collect();
-        if chars.len() < 3 {
+        if t.key.chars().count() >= 3 {
+            out.push((KeyKind::NameToken, t.key.clone()));
+        }
+    }
+}
+
+/// Typo-tolerant keys of a name: for every distinctive word of `typo_min_len` letters or more, the hash of the
+/// word and of each of its one-letter deletions, as [`key_hash`] of [`KeyKind::NameTypo`] would give them,
+/// without building the strings.
+pub fn typo_hashes(name: &NormName, cfg: &Config, out: &mut Vec<u64>) {
+    for t in name.tokens.iter().filter(|t| !t.generic) {
+        let k = t.key.as_str();
+        if k.chars().count() < cfg.blocking.typo_min_len as usize {
             continue;
         }
-        out.push((KeyKind::NameToken, t.key.clone()));
-        if chars.len() >= cfg.blocking.typo_min_len as usize {
-            out.push((KeyKind::NameTypo, t.key.clone()));
-            for i in 0..chars.len() {
-                let v: String = chars.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| *c).collect();
-                out.push((KeyKind::NameTypo, v));
-            }
+        out.push(key_hash(KeyKind::NameTypo, k));
+        for (i, c) in k.char_indices() {
+            let mut h = std::hash::DefaultHasher::new();
+            (KeyKind::NameTypo as u8).hash(&mut h);
+            // `str::hash` writes the bytes, then 0xff: written in two pieces, the stream is the same.
+            h.write(&k.as_bytes()[..i]);
+            h.write(&k.as_bytes()[i + c.len_utf8()..]);
+            h.write_u8(0xff);
+            out.push((h.finish() & !0xF) | KeyKind::NameTypo as u64);
         }
     }
 }
@@ -203,6 +222,8 @@ pub fn name_key_texts(name: &NormName, cfg: &Config, out: &mut Vec<(KeyKind, Str
 pub struct PersonLite {
     /// Blocking key (surname + first initial) hash.
     pub key: u64,
+    /// Full key (surname + both initials) hash, when the patronymic initial is known.
+    pub full_key: Option<u64>,
     /// Patronymic initial.
     pub patronymic: Option<char>,
     /// Full first name, when known.
@@ -211,16 +232,24 @@ pub struct PersonLite {
     pub full: bool,
     /// Display form (`Иванов И.И.`).
     pub display: String,
+    /// Hash of the surname.
+    pub surname: u64,
+    /// How many different people (by surname and initials) carry this surname in the base: 1 for a rare
+    /// surname, hundreds for Иванов. Filled by `prepare`.
+    pub surname_people: u32,
 }
 
 impl PersonLite {
     fn of(p: &Person) -> PersonLite {
         PersonLite {
             key: key_hash(KeyKind::Person, &p.block_key()),
+            full_key: p.patronymic_initial.map(|_| key_hash(KeyKind::PersonFull, &p.key())),
             patronymic: p.patronymic_initial,
             first: p.first.clone(),
             full: p.first.is_some() && p.patronymic_full,
             display: p.display(),
+            surname: key_hash(KeyKind::Person, &p.surname),
+            surname_people: 0,
         }
     }
 
@@ -282,6 +311,8 @@ pub struct Prepared {
     pub node_of_card: Vec<u32>,
     /// Word keys by id.
     pub tokens: Vec<String>,
+    /// A written (folded) form of each word, by id.
+    pub token_text: Vec<String>,
     /// Entities (name labels) carrying each word.
     pub token_df: Vec<u32>,
     /// Number of distinct name labels (≈ legal entities) in the base.
@@ -326,6 +357,7 @@ pub struct BlockStats {
 
 /// Builds nodes, document frequencies and candidate pairs.
 pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
+    let mut tr = Trace::new();
     let n = norm.len();
     // Card keys.
     let per_card: Vec<Vec<u64>> = norm
@@ -334,6 +366,10 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
             buf.clear();
             card_key_texts(c, cfg, buf);
             let mut v: Vec<u64> = buf.iter().map(|(k, t)| key_hash(*k, t)).collect();
+            typo_hashes(&c.name, cfg, &mut v);
+            if let Some(b) = &c.brand {
+                typo_hashes(b, cfg, &mut v);
+            }
             v.sort_unstable();
             v.dedup();
             v
@@ -349,6 +385,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     drop(per_card);
     let keys_of = |i: usize| &card_keys[card_key_start[i] as usize..card_key_start[i + 1] as usize];
 
+    tr.lap("keys");
     // Proto-entities: union by ИНН, then by ОГРН where that does not bring two ИНН together.
     let mut uf = UnionFind::new(n);
     let mut inn_of_root: Vec<Option<u64>> = vec![None; n];
@@ -386,14 +423,17 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     }
     let (node_of_card, n_nodes) = uf.labels();
 
+    tr.lap("union");
     // Interned name words.
     let mut tok_ids: FxHashMap<&str, u32> = FxHashMap::default();
     let mut tokens: Vec<String> = Vec::new();
+    let mut token_text: Vec<String> = Vec::new();
     for c in norm {
         for t in c.name.tokens.iter().chain(c.brand.iter().flat_map(|b| b.tokens.iter())) {
             if !tok_ids.contains_key(t.key.as_str()) {
                 tok_ids.insert(t.key.as_str(), tokens.len() as u32);
                 tokens.push(t.key.clone());
+                token_text.push(t.text.clone());
             }
         }
     }
@@ -405,6 +445,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         count: 1,
     };
 
+    tr.lap("tokens");
     // Nodes.
     let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_nodes];
     for (i, &nd) in node_of_card.iter().enumerate() {
@@ -430,7 +471,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
                 if let Some(b) = &card.brand {
                     add_variant(&mut brands, var_of(b));
                 }
-                for p in card.contacts.iter().chain(card.name.person.iter()) {
+                for p in card.decision_makers().chain(card.name.person.iter()) {
                     let pl = PersonLite::of(p);
                     if !persons.contains(&pl) {
                         persons.push(pl);
@@ -447,6 +488,24 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         })
         .collect();
 
+    tr.lap("nodes");
+    // How many different people carry each surname.
+    let mut people: Vec<(u64, u64)> =
+        nodes.iter().flat_map(|nd| nd.persons.iter().map(|p| (p.surname, p.full_key.unwrap_or(p.key)))).collect();
+    people.par_sort_unstable();
+    people.dedup();
+    let surname_people: Vec<(u64, u32)> =
+        people.chunk_by(|a, b| a.0 == b.0).map(|run| (run[0].0, run.len() as u32)).collect();
+    drop(people);
+    nodes.par_iter_mut().for_each(|nd| {
+        for p in nd.persons.iter_mut() {
+            if let Ok(i) = surname_people.binary_search_by_key(&p.surname, |x| x.0) {
+                p.surname_people = surname_people[i].1;
+            }
+        }
+    });
+
+    tr.lap("people");
     // Before legal entities are known, a value's entities are counted as: the distinct ИНН of the nodes that carry
     // it, plus the distinct name roots of nodes without ИНН that no node with ИНН carrying it shares. So the
     // cards of one client typed with and without its ИНН, in Cyrillic or Latin, count once.
@@ -503,11 +562,13 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     }
     drop(tok_label);
 
+    tr.lap("labels");
     // Postings of soft keys: (hash, node).
     let mut postings: Vec<(u64, u32)> =
         nodes.iter().enumerate().flat_map(|(i, nd)| nd.keys.iter().map(move |&(h, _)| (h, i as u32))).collect();
     postings.par_sort_unstable();
 
+    tr.lap("postings");
     // Document frequency of every key, in labels; blocks; generic values.
     let max_block = cfg.blocking.max_block as usize;
     let generic_over = cfg.generic.max_entities;
@@ -543,7 +604,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         })
         .collect();
     let mut stats = BlockStats { max_block: cfg.blocking.max_block, ..BlockStats::default() };
-    let mut kind_counts = [0u64; 14];
+    let mut kind_counts = [0u64; KeyKind::ALL.len()];
     let mut generic = Vec::new();
     let mut df_table: Vec<(u64, u32)> = Vec::with_capacity(outs.len());
     let mut all_pairs: Vec<u64> = Vec::new();
@@ -574,8 +635,12 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     generic.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
     let pairs: Vec<(u32, u32)> = all_pairs.into_iter().map(|p| ((p >> 32) as u32, p as u32)).collect();
 
-    // Annotate node keys with their document frequency (df_table is sorted by hash).
+    tr.lap("runs+pairs");
+    // Name keys served blocking; scoring reads names through the variants. Keep only weighted keys, annotated
+    // with their document frequency (df_table is sorted by hash).
     nodes.par_iter_mut().for_each(|nd| {
+        nd.keys.retain(|(h, _)| weighted_kind(kind_of(*h)));
+        nd.keys.shrink_to_fit();
         for (h, df) in nd.keys.iter_mut() {
             if let Ok(i) = df_table.binary_search_by_key(h, |x| x.0) {
                 *df = df_table[i].1;
@@ -583,10 +648,27 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         }
     });
 
+    tr.lap("nodekeys");
+    // Card keys are kept for finding which card carries a value (evidence): only the weighted ones.
+    let mut kept = Vec::with_capacity(card_keys.len() / 2);
+    let mut kept_start = Vec::with_capacity(n + 1);
+    for i in 0..n {
+        kept_start.push(kept.len() as u32);
+        kept.extend(
+            card_keys[card_key_start[i] as usize..card_key_start[i + 1] as usize]
+                .iter()
+                .copied()
+                .filter(|&h| weighted_kind(kind_of(h))),
+        );
+    }
+    kept_start.push(kept.len() as u32);
+    let (card_keys, card_key_start) = (kept, kept_start);
+
     Prepared {
         nodes,
         node_of_card,
         tokens,
+        token_text,
         token_df,
         labels,
         card_keys,
@@ -596,6 +678,32 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         generic,
         ogrn_conflicts,
         weighted_postings: postings,
+    }
+}
+
+/// Timing of sub-stages, printed to stderr when FIRMDEDUP_TRACE is set (for profiling).
+pub struct Trace {
+    on: bool,
+    t: std::time::Instant,
+}
+
+impl Trace {
+    /// A trace that prints only when FIRMDEDUP_TRACE is set.
+    pub fn new() -> Trace {
+        Trace { on: std::env::var_os("FIRMDEDUP_TRACE").is_some(), t: std::time::Instant::now() }
+    }
+    /// Prints the time since the last lap.
+    pub fn lap(&mut self, name: &str) {
+        if self.on {
+            eprintln!("trace {name}: {} ms", self.t.elapsed().as_millis());
+        }
+        self.t = std::time::Instant::now();
+    }
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Trace::new()
     }
 }
 
@@ -645,7 +753,9 @@ impl Prepared {
 
     /// Counts again, once legal entities are known, how many legal entities carry each contact value, brand and
     /// name word, and updates the nodes' key frequencies: the firm level weighs values by these counts.
-    pub fn recount(&mut self, entity_of_node: &[u32], cfg: &Config) {
+    /// `entity_of_node` may also be a grouping into firms (for the later rounds of firm clustering); generic
+    /// values are reported from the count in legal entities only (`report_generic`).
+    pub fn recount(&mut self, entity_of_node: &[u32], cfg: &Config, report_generic: bool) {
         let df: Vec<(u64, u32)> = self
             .weighted_postings
             .par_chunk_by(|a, b| a.0 == b.0)
@@ -656,14 +766,16 @@ impl Prepared {
                 (run[0].0, es.len() as u32)
             })
             .collect();
-        let mut generic: Vec<(KeyKind, u64, u32)> = df
-            .iter()
-            .filter(|(h, d)| kind_of(*h).is_contact() && *d > cfg.generic.max_entities)
-            .map(|&(h, d)| (kind_of(h), h, d))
-            .collect();
-        generic.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
-        self.stats.generic_values = generic.len() as u64;
-        self.generic = generic;
+        if report_generic {
+            let mut generic: Vec<(KeyKind, u64, u32)> = df
+                .iter()
+                .filter(|(h, d)| kind_of(*h).is_contact() && *d > cfg.generic.max_entities)
+                .map(|&(h, d)| (kind_of(h), h, d))
+                .collect();
+            generic.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
+            self.stats.generic_values = generic.len() as u64;
+            self.generic = generic;
+        }
         self.nodes.par_iter_mut().for_each(|nd| {
             for (h, d) in nd.keys.iter_mut() {
                 if weighted_kind(kind_of(*h))
@@ -692,5 +804,33 @@ impl Prepared {
         es.sort_unstable();
         es.dedup();
         self.labels = es.len() as u32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dict::Dictionaries;
+    use crate::normalize::normalize_name;
+
+    #[test]
+    fn typo_hashes_equal_hashes_of_the_deleted_strings() {
+        let name = normalize_name("ООО Ромашка-Медиа", Dictionaries::embedded());
+        let mut got = Vec::new();
+        typo_hashes(&name, &Config::default(), &mut got);
+        let mut want = Vec::new();
+        for t in &name.tokens {
+            let cs: Vec<char> = t.key.chars().collect();
+            if cs.len() < 5 {
+                continue;
+            }
+            want.push(key_hash(KeyKind::NameTypo, &t.key));
+            for i in 0..cs.len() {
+                let v: String = cs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| *c).collect();
+                want.push(key_hash(KeyKind::NameTypo, &v));
+            }
+        }
+        assert_eq!(got, want);
+        assert!(!got.is_empty());
     }
 }

@@ -29,6 +29,12 @@ pub enum Command {
     Dedup(DedupArgs),
     /// Print the default configuration as TOML (a starting point for --config).
     Config,
+    /// Generate a labelled synthetic CRM base (crm.csv, crm_bitrix_1251.csv, truth.csv).
+    Synth(SynthArgs),
+    /// Score a dedup output against labelled truth (precision, recall, F1; worst merges and misses).
+    Eval(EvalArgs),
+    /// Why two cards are, or are not, one legal entity or one firm: scores and evidence at both levels.
+    Explain(ExplainArgs),
 }
 
 /// How to read a CRM export.
@@ -81,4 +87,61 @@ pub struct DedupArgs {
     /// Worker threads (default: all cores). The output is the same whatever the number.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// `firmdedup synth`.
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Number of cards.
+    #[arg(long, value_name = "N", required_unless_present = "print_rates")]
+    pub cards: Option<usize>,
+    /// Random seed: the same seed gives the same base.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", required_unless_present = "print_rates")]
+    pub out: Option<PathBuf>,
+    /// The base's "today" (activity dates fall in the two years before it), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE", default_value = "2026-11-01")]
+    pub today: String,
+    /// Which exports to write: canonical (crm.csv), bitrix (crm_bitrix_1251.csv), or both.
+    #[arg(long, value_name = "LIST", default_value = "canonical,bitrix")]
+    pub formats: String,
+    /// Print the generator's rates as JSON and exit.
+    #[arg(long)]
+    pub print_rates: bool,
+}
+
+/// `firmdedup eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Truth: id,entity_id,firm_id.
+    #[arg(long, value_name = "FILE")]
+    pub truth: PathBuf,
+    /// The dedup output directory (cards.csv, links.csv).
+    #[arg(long, value_name = "DIR")]
+    pub pred: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How many worst merges and misses to list per level.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub worst: usize,
+}
+
+/// `firmdedup explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The export and how to read it.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Weights and thresholds (TOML), as for dedup.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// One card id.
+    #[arg(value_name = "CARD_A")]
+    pub a: String,
+    /// The other card id.
+    #[arg(value_name = "CARD_B")]
+    pub b: String,
 }

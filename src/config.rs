@@ -23,19 +23,27 @@ pub struct Weights {
     pub email: f32,
     /// A shared corporate email domain or website.
     pub domain: f32,
-    /// A shared decision-maker written with initials on at least one side (`Иванов И.И.`).
+    /// A shared decision-maker written with initials on at least one side (`Иванов И.И.`). At the firm level it
+    /// falls with the number of different people carrying the surname in the base (a rare surname: full weight).
     pub person: f32,
     /// A shared decision-maker written in full on both sides (`Иванов Иван Иванович`).
     pub person_full: f32,
-    /// A shared brand, or one side's brand equal to the other's name.
+    /// A shared brand.
     pub brand: f32,
     /// The same office (street, house, office).
     pub address_office: f32,
     /// The same building (street, house): weak, business centres hold hundreds of firms.
     pub address_house: f32,
+    /// At the legal-entity level, any shared non-generic address (office or building) confirming a
+    /// near-identical name.
+    pub entity_address: f32,
     /// Name similarity, multiplied by the similarity (0..1). Counted at the legal-entity level only.
     pub name: f32,
-    /// A shared distinctive name root ("Ромашка" in "Ромашка-Медиа"), multiplied by its rarity. Firm level.
+    /// At the legal-entity level, a generic value (reception phone, accountant's email) shared by two cards whose
+    /// near-identical name is rare: this weight times the name's rarity. Never links on its own.
+    pub generic_with_rare_name: f32,
+    /// A shared distinctive name root ("Ромашка" in "Ромашка-Медиа"), or one side's brand written as the other's
+    /// name, multiplied by its rarity. Firm level; needs a second signal.
     pub name_root: f32,
 }
 
@@ -47,12 +55,14 @@ impl Default for Weights {
             toll_free: 0.5,
             email: 1.0,
             domain: 1.0,
-            person: 0.5,
-            person_full: 0.7,
+            person: 0.6,
+            person_full: 1.0,
             brand: 1.0,
             address_office: 0.6,
             address_house: 0.15,
+            entity_address: 0.6,
             name: 0.6,
+            generic_with_rare_name: 0.6,
             name_root: 0.45,
         }
     }
@@ -70,6 +80,8 @@ pub struct Thresholds {
     pub entity_needs_contact: bool,
     /// Two legal entities are one firm when the firm-level score reaches this.
     pub firm: f32,
+    /// Rounds of firm clustering: after each, shared values are counted again in the firms found so far.
+    pub firm_rounds: u32,
     /// Groups with more members than this are joined only by a confirmed link (two signals or more, or a second
     /// member pair): the guard against chaining.
     pub chain_guard_size: u32,
@@ -77,7 +89,14 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { entity: 1.2, entity_name_min: 0.86, entity_needs_contact: true, firm: 1.0, chain_guard_size: 2 }
+        Thresholds {
+            entity: 1.2,
+            entity_name_min: 0.85,
+            entity_needs_contact: true,
+            firm: 1.0,
+            firm_rounds: 2,
+            chain_guard_size: 2,
+        }
     }
 }
 
@@ -88,16 +107,26 @@ pub struct GenericConfig {
     /// A phone, email, domain, address or person carried by more than this many distinct legal entities is
     /// generic (reception, accountant, agency, call centre) and never links anything.
     pub max_entities: u32,
-    /// A value carried by `n` entities, `n` above this, weighs `weight * full_up_to / n`.
+    /// A value carried by `n` entities, `n` above this, weighs `weight * (full_up_to / n)²`.
     pub full_up_to: u32,
+    /// The same for brands, which groups of companies share on purpose.
+    pub brand_full_up_to: u32,
+    /// The same for corporate domains and websites, which belong to one owner.
+    pub domain_full_up_to: u32,
     /// A name word carried by up to this many entities counts as rare (full weight); above it the weight falls
-    /// as `rare_name_entities / n`.
+    /// as `(rare_name_entities / n)²`.
     pub rare_name_entities: u32,
 }
 
 impl Default for GenericConfig {
     fn default() -> Self {
-        GenericConfig { max_entities: 5, full_up_to: 2, rare_name_entities: 3 }
+        GenericConfig {
+            max_entities: 5,
+            full_up_to: 2,
+            brand_full_up_to: 3,
+            domain_full_up_to: 3,
+            rare_name_entities: 2,
+        }
     }
 }
 
@@ -227,7 +256,9 @@ impl Config {
             ("weights.brand", w.brand),
             ("weights.address_office", w.address_office),
             ("weights.address_house", w.address_house),
+            ("weights.entity_address", w.entity_address),
             ("weights.name", w.name),
+            ("weights.generic_with_rare_name", w.generic_with_rare_name),
             ("weights.name_root", w.name_root),
         ] {
             if !(0.0..=10.0).contains(&v) {

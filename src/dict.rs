@@ -48,6 +48,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("headers.tsv", include_str!("../dictionaries/headers.tsv")),
     ("positions.txt", include_str!("../dictionaries/positions.txt")),
     ("first_names.tsv", include_str!("../dictionaries/first_names.tsv")),
+    ("third_party.txt", include_str!("../dictionaries/third_party.txt")),
 ];
 
 /// The kind of a legal form: an organisation, a person doing business (ИП, КФХ), or a foreign form.
@@ -130,14 +131,19 @@ pub struct Dictionaries {
     pub address_types: FxHashMap<String, (String, AddrLevel)>,
     /// The longest address type variant, in words.
     pub address_type_max_words: usize,
-    /// City (lower case) → area code.
+    /// City (lower case) → its area code, for cities with exactly one (Moscow has several: a local number
+    /// there cannot be completed).
     pub city_codes: FxHashMap<String, String>,
     /// Area code → city.
     pub code_cities: FxHashMap<String, String>,
+    /// Cities with several area codes (their local numbers stay local).
+    pub multi_code_cities: FxHashSet<String>,
     /// Normalised header alias → field.
     pub headers: Vec<(String, Field)>,
     /// Job-title words.
     pub positions: FxHashSet<String>,
+    /// Words marking a contact as a third party (accountant, agency ...).
+    pub third_party: FxHashSet<String>,
     /// First names and diminutives (lower case, ё as е) → the full name.
     pub first_names: FxHashMap<String, FirstName>,
 }
@@ -202,8 +208,10 @@ impl Dictionaries {
             address_type_max_words: 1,
             city_codes: FxHashMap::default(),
             code_cities: FxHashMap::default(),
+            multi_code_cities: FxHashSet::default(),
             headers: Vec::new(),
             positions: FxHashSet::default(),
+            third_party: FxHashSet::default(),
             first_names: FxHashMap::default(),
         };
 
@@ -229,6 +237,11 @@ impl Dictionaries {
             let tokens = text::fold_tokens(c[2], &d);
             if tokens.is_empty() {
                 return Err(parse_err(f, ln, "empty variant"));
+            }
+            // A form typed in Latin look-alike letters ("AHO" beside a Latin name is folded to Latin): add the
+            // look-alike spelling of a variant made only of such letters.
+            if let Some(look) = latin_lookalike(&tokens, &d) {
+                d.legal_forms.push(LegalFormVariant { tokens: look, code: c[0].trim().to_string(), kind });
             }
             d.legal_forms.push(LegalFormVariant { tokens, code: c[0].trim().to_string(), kind });
         }
@@ -281,6 +294,7 @@ impl Dictionaries {
         }
 
         let f = "phone_codes.tsv";
+        let mut codes_of_city: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
         for (ln, l) in data_lines(get(f)) {
             let c = columns(f, ln, l, 2)?;
             let code = c[0].trim();
@@ -288,8 +302,16 @@ impl Dictionaries {
                 return Err(parse_err(f, ln, format!("area code must be 3 to 5 digits, not {code:?}")));
             }
             let city = text::simple_lower(c[1].trim());
-            d.city_codes.entry(city.clone()).or_insert_with(|| code.to_string());
+            codes_of_city.entry(city.clone()).or_default().push(code.to_string());
             d.code_cities.entry(code.to_string()).or_insert(city);
+        }
+
+        for (city, codes) in codes_of_city {
+            if codes.len() == 1 {
+                d.city_codes.insert(city, codes[0].clone());
+            } else {
+                d.multi_code_cities.insert(city);
+            }
         }
 
         let f = "headers.tsv";
@@ -302,6 +324,10 @@ impl Dictionaries {
 
         for (_, l) in data_lines(get("positions.txt")) {
             d.positions.insert(text::simple_lower(l.trim()));
+        }
+
+        for (_, l) in data_lines(get("third_party.txt")) {
+            d.third_party.insert(text::simple_lower(l.trim()));
         }
 
         let f = "first_names.tsv";
@@ -324,10 +350,30 @@ impl Dictionaries {
         Ok(d)
     }
 
+    /// True when `city` (lower case) is a city of the area-code list.
+    pub fn is_known_city(&self, city: &str) -> bool {
+        self.city_codes.contains_key(city) || self.multi_code_cities.contains(city)
+    }
+
     /// True when `domain` is a public (free) mail domain.
     pub fn is_public_email_domain(&self, domain: &str) -> bool {
         self.public_email.contains(domain)
     }
+}
+
+/// The Latin look-alike spelling of Cyrillic words made only of letters that have one (`ано` → `aho`).
+fn latin_lookalike(tokens: &[String], d: &Dictionaries) -> Option<Vec<String>> {
+    let mut out = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let mut w = String::new();
+        for c in t.chars() {
+            let upper = c.to_uppercase().next()?;
+            let lat = d.cyr2lat.get(&upper)?;
+            w.extend(lat.to_lowercase());
+        }
+        out.push(w);
+    }
+    (out != tokens).then_some(out)
 }
 
 fn single_char(s: &str) -> Option<char> {
@@ -346,6 +392,9 @@ mod tests {
         assert!(d.legal_forms.len() > 50);
         assert!(d.public_email.contains("mail.ru"));
         assert_eq!(d.city_codes.get("казань").map(String::as_str), Some("843"));
+        // Moscow has several codes: its local numbers cannot be completed.
+        assert_eq!(d.city_codes.get("москва"), None);
+        assert!(d.is_known_city("москва"));
         assert_eq!(d.first_names.get("саша").unwrap().full, "александр");
         assert_eq!(d.lat2cyr.get(&'A'), Some(&'А'));
         // Longest legal form variants come first so that "ИП глава КФХ" wins over "ИП".

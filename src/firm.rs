@@ -89,6 +89,11 @@ pub struct MatchStats {
     pub links_by_signal: Vec<(String, u64)>,
     /// ОГРН found on cards with different ИНН (not joined).
     pub ogrn_conflicts: u64,
+    /// Rounds of firm clustering run.
+    pub firm_rounds: u32,
+    /// Time per matching stage, milliseconds (reported under `timing_ms` in the summary).
+    #[serde(skip)]
+    pub stage_ms: Vec<(&'static str, u64)>,
 }
 
 /// The result of matching.
@@ -176,6 +181,56 @@ fn must_pairs(member_of_card: &[u32], constraints: &[&Constraint]) -> Vec<(u32, 
     out
 }
 
+/// One round of firm clustering.
+struct FirmRound {
+    clustering: cluster::Clustering,
+    scored: Vec<(u32, u32, Scored)>,
+    firm_of_entity: Vec<u32>,
+    n_firms: usize,
+    merged: FxHashMap<u32, Node>,
+    vetoed_split: u64,
+}
+
+fn firm_round(
+    p: &Prepared,
+    cfg: &Config,
+    nodes_of_entity: &[Vec<u32>],
+    firm_pairs: &[(u32, u32)],
+    n_entities: usize,
+    f_must: &[(u32, u32)],
+    tags: Vec<Vec<(u32, bool)>>,
+) -> FirmRound {
+    // Entity features: single-node entities use their node; others are merged.
+    let merged: FxHashMap<u32, Node> = nodes_of_entity
+        .par_iter()
+        .enumerate()
+        .filter(|(_, ns)| ns.len() > 1)
+        .map(|(e, ns)| (e as u32, merge_nodes(&ns.iter().map(|&n| &p.nodes[n as usize]).collect::<Vec<_>>())))
+        .collect();
+    let ent_node =
+        |e: u32| -> &Node { merged.get(&e).unwrap_or_else(|| &p.nodes[nodes_of_entity[e as usize][0] as usize]) };
+    let firm_scored: Vec<Option<Scored>> = firm_pairs
+        .par_iter()
+        .map(|&(a, b)| {
+            let s = score::score(p, cfg, ent_node(a), ent_node(b), Level::Firm);
+            score::is_firm_link(cfg, &s).then_some(s)
+        })
+        .collect();
+    let mut links: Vec<Link> = Vec::new();
+    let mut scored: Vec<(u32, u32, Scored)> = Vec::new();
+    for (&(a, b), s) in firm_pairs.iter().zip(firm_scored) {
+        if let Some(s) = s {
+            links.push(Link { a, b, score: s.score, signals: s.signals });
+            scored.push((a, b, s));
+        }
+    }
+    let mut veto = SplitVeto { tags, inn: None, vetoed_inn: 0, vetoed_split: 0 };
+    let mut clustering =
+        cluster::cluster(n_entities, &vec![1; n_entities], f_must, &links, cfg.thresholds.chain_guard_size, &mut veto);
+    let (firm_of_entity, n_firms) = clustering.uf.labels();
+    FirmRound { clustering, scored, firm_of_entity, n_firms, merged, vetoed_split: veto.vetoed_split }
+}
+
 /// Merges several nodes into one (for a legal entity of several proto-entities).
 fn merge_nodes(nodes: &[&Node]) -> Node {
     let mut keys: Vec<(u64, u32)> = nodes.iter().flat_map(|n| n.keys.iter().copied()).collect();
@@ -213,7 +268,14 @@ fn merge_nodes(nodes: &[&Node]) -> Node {
 /// Groups cards into legal entities and firms. `norm` must be in canonical card order; `constraints` are the
 /// administrator's decisions, with card indices.
 pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Grouping {
+    let mut clock = std::time::Instant::now();
+    let mut stage_ms: Vec<(&'static str, u64)> = Vec::new();
+    let mut lap = |name: &'static str, stage_ms: &mut Vec<(&'static str, u64)>| {
+        stage_ms.push((name, clock.elapsed().as_millis() as u64));
+        clock = std::time::Instant::now();
+    };
     let mut p = block::prepare(norm, cfg);
+    lap("block", &mut stage_ms);
     let mut stats = MatchStats { ogrn_conflicts: p.ogrn_conflicts as u64, ..MatchStats::default() };
 
     // --- Legal entities: nodes joined on strong combined evidence. Pairs of two ИНН nodes are never one.
@@ -227,7 +289,11 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     let entity_scored: Vec<Option<Scored>> = entity_pairs
         .par_iter()
         .map(|&(a, b)| {
-            let s = score::score(&p, cfg, &p.nodes[a as usize], &p.nodes[b as usize], Level::Entity);
+            let (x, y) = (&p.nodes[a as usize], &p.nodes[b as usize]);
+            if cfg.thresholds.entity_needs_contact && !score::shares_contact(x, y) {
+                return None;
+            }
+            let s = score::score(&p, cfg, x, y, Level::Entity);
             score::is_entity_link(cfg, &s).then_some(s)
         })
         .collect();
@@ -240,6 +306,7 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
         }
     }
     stats.entity_candidates = e_links.len() as u64;
+    lap("score_entities", &mut stage_ms);
     let entity_constraints: Vec<&Constraint> =
         constraints.iter().filter(|c| c.level == ConstraintLevel::Entity).collect();
     // Two cards that may not share a firm may not share a legal entity either: every split applies here.
@@ -269,23 +336,14 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
         .par_iter()
         .map(|(a, b, s)| explain("entity", &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
         .collect();
-    p.recount(&entity_of_node, cfg);
-    let p = p;
+    lap("cluster_entities", &mut stage_ms);
+    p.recount(&entity_of_node, cfg, true);
+    lap("recount", &mut stage_ms);
 
-    // --- Entity features: single-node entities use their node; others are merged.
     let mut nodes_of_entity: Vec<Vec<u32>> = vec![Vec::new(); n_entities];
     for (nd, &e) in entity_of_node.iter().enumerate() {
         nodes_of_entity[e as usize].push(nd as u32);
     }
-    let merged: FxHashMap<u32, Node> = nodes_of_entity
-        .par_iter()
-        .enumerate()
-        .filter(|(_, ns)| ns.len() > 1)
-        .map(|(e, ns)| (e as u32, merge_nodes(&ns.iter().map(|&n| &p.nodes[n as usize]).collect::<Vec<_>>())))
-        .collect();
-    let ent_node =
-        |e: u32| -> &Node { merged.get(&e).unwrap_or_else(|| &p.nodes[nodes_of_entity[e as usize][0] as usize]) };
-
     // --- Firms: entity pairs from the candidate node pairs.
     let mut firm_pairs: Vec<(u32, u32)> = p
         .pairs
@@ -298,46 +356,43 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     firm_pairs.par_sort_unstable();
     firm_pairs.dedup();
     stats.firm_pairs_scored = firm_pairs.len() as u64;
-    let firm_scored: Vec<Option<Scored>> = firm_pairs
-        .par_iter()
-        .map(|&(a, b)| {
-            let s = score::score(&p, cfg, ent_node(a), ent_node(b), Level::Firm);
-            score::is_firm_link(cfg, &s).then_some(s)
-        })
-        .collect();
-    let mut f_links: Vec<Link> = Vec::new();
-    let mut f_scored: Vec<(u32, u32, Scored)> = Vec::new();
-    for (&(a, b), s) in firm_pairs.iter().zip(firm_scored) {
-        if let Some(s) = s {
-            f_links.push(Link { a, b, score: s.score, signals: s.signals });
-            f_scored.push((a, b, s));
-        }
-    }
-    stats.firm_candidates = f_links.len() as u64;
     let firm_constraints: Vec<&Constraint> = constraints.iter().filter(|c| c.level == ConstraintLevel::Firm).collect();
     let f_split: Vec<&Constraint> =
         firm_constraints.iter().copied().filter(|c| c.kind == ConstraintKind::Split).collect();
     // An entity-level link also holds at the firm level.
     let f_must_c: Vec<&Constraint> = constraints.iter().filter(|c| c.kind == ConstraintKind::Link).collect();
-    let mut fveto = SplitVeto {
-        tags: split_tags(n_entities, &entity_of_card, &f_split),
-        inn: None,
-        vetoed_inn: 0,
-        vetoed_split: 0,
-    };
     let f_must = must_pairs(&entity_of_card, &f_must_c);
-    let mut fc = cluster::cluster(
-        n_entities,
-        &vec![1; n_entities],
-        &f_must,
-        &f_links,
-        cfg.thresholds.chain_guard_size,
-        &mut fveto,
-    );
-    let (firm_of_entity, n_firms) = fc.uf.labels();
-    stats.vetoed_by_override += fveto.vetoed_split;
+    let split_tags_f = split_tags(n_entities, &entity_of_card, &f_split);
+
+    // Round by round: after each, values are counted again in firms found so far, so a value carried by the
+    // three legal entities of one client stops looking like one carried by three strangers.
+    let rounds = cfg.thresholds.firm_rounds.max(1);
+    let mut last: Option<FirmRound> = None;
+    for round in 0..rounds {
+        if let Some(prev) = &last {
+            let group_of_node: Vec<u32> = entity_of_node.iter().map(|&e| prev.firm_of_entity[e as usize]).collect();
+            p.recount(&group_of_node, cfg, false);
+        }
+        let r = firm_round(&p, cfg, &nodes_of_entity, &firm_pairs, n_entities, &f_must, split_tags_f.clone());
+        stats.firm_rounds += 1;
+        lap(if round == 0 { "firm_round_1" } else { "firm_round_2+" }, &mut stage_ms);
+        let stable = last.as_ref().is_some_and(|prev| prev.firm_of_entity == r.firm_of_entity);
+        last = Some(r);
+        if stable || round + 1 == rounds {
+            break;
+        }
+    }
+    let Some(FirmRound { clustering: fc, scored: f_scored, firm_of_entity, n_firms, merged, vetoed_split }) = last
+    else {
+        unreachable!("at least one round runs")
+    };
+    let p = p;
+    stats.firm_candidates = f_scored.len() as u64;
+    stats.vetoed_by_override += vetoed_split;
     stats.guarded += fc.outcomes.iter().filter(|o| **o == Outcome::Guarded).count() as u64;
     stats.confirmed_by_second_pair += fc.confirmed_by_second_pair as u64;
+    let ent_node =
+        |e: u32| -> &Node { merged.get(&e).unwrap_or_else(|| &p.nodes[nodes_of_entity[e as usize][0] as usize]) };
 
     // --- Link records.
     let mut by_signal: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
@@ -377,6 +432,8 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     }
     links.sort_by(|x, y| (x.level, x.a.min(x.b), x.a.max(x.b)).cmp(&(y.level, y.a.min(y.b), y.a.max(y.b))));
     stats.links_by_signal = by_signal.into_iter().collect();
+    lap("explain_links", &mut stage_ms);
+    stats.stage_ms = stage_ms;
 
     Grouping { entity_of_card, firm_of_entity, n_entities, n_firms, links, stats, prepared: p }
 }
@@ -439,7 +496,7 @@ fn card_with_brand(norm: &[NormCard], node: &Node, compact: &str) -> Option<u32>
 fn card_with_person(norm: &[NormCard], node: &Node, display: &str) -> Option<u32> {
     node.cards.iter().copied().find(|&c| {
         let n = &norm[c as usize];
-        n.contacts.iter().chain(n.name.person.iter()).any(|p| p.display() == display)
+        n.decision_makers().chain(n.name.person.iter()).any(|p| p.display() == display)
     })
 }
 
@@ -527,6 +584,107 @@ fn explain(
         evidence: parts.join("; "),
         signals: s.evidence.iter().map(|(sig, _)| sig.name()).collect(),
     }
+}
+
+/// Why two cards are or are not together: their groups, and the two levels' scores and evidence between the
+/// groups they are in, with the thresholds. For administrators reviewing a decision (`firmdedup explain`).
+pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u32) -> String {
+    use std::fmt::Write;
+    let p = &g.prepared;
+    let mut s = String::new();
+    let (na, nb) = (p.node_of_card[a as usize], p.node_of_card[b as usize]);
+    let (ea, eb) = (g.entity_of_card[a as usize], g.entity_of_card[b as usize]);
+    let (fa, fb) = (g.firm_of_entity[ea as usize], g.firm_of_entity[eb as usize]);
+    let _ = writeln!(s, "same legal entity: {}; same firm: {}", ea == eb, fa == fb);
+    let entity_nodes = |e: u32| -> Vec<&Node> {
+        (0..p.nodes.len())
+            .filter(|&n| g.entity_of_card[p.nodes[n].cards[0] as usize] == e)
+            .map(|n| &p.nodes[n])
+            .collect()
+    };
+    let show = |s: &mut String, title: &str, x: &Node, y: &Node, level: Level, rec: &LinkRecord, sc: &Scored| {
+        let pass = match level {
+            Level::Entity => score::is_entity_link(cfg, sc),
+            Level::Firm => score::is_firm_link(cfg, sc),
+        };
+        let _ = writeln!(
+            s,
+            "{title}: score {:.2} (threshold {:.2}{}), {} signal(s), name similarity {:.2} -> {}",
+            sc.score,
+            match level {
+                Level::Entity => cfg.thresholds.entity,
+                Level::Firm => cfg.thresholds.firm,
+            },
+            if level == Level::Entity {
+                format!(
+                    ", names at least {:.2}, a shared contact {}",
+                    cfg.thresholds.entity_name_min,
+                    if sc.has_contact { "present" } else { "missing" }
+                )
+            } else {
+                String::new()
+            },
+            sc.signals,
+            sc.name_sim,
+            if pass { "a link" } else { "no link" }
+        );
+        let _ = writeln!(s, "  evidence: {}", if rec.evidence.is_empty() { "none" } else { &rec.evidence });
+        let _ = (x, y);
+    };
+    if na == nb {
+        let _ = writeln!(s, "the two cards share a valid ИНН or ОГРН: one legal entity by rule");
+    } else {
+        let (x, y) = (&p.nodes[na as usize], &p.nodes[nb as usize]);
+        if x.inn.is_some() && y.inn.is_some() && x.inn != y.inn {
+            let _ = writeln!(
+                s,
+                "legal entity level: different valid ИНН ({} / {}): never one legal entity",
+                x.inn.as_deref().unwrap_or(""),
+                y.inn.as_deref().unwrap_or("")
+            );
+        } else {
+            let sc = score::score(p, cfg, x, y, Level::Entity);
+            let rec = explain("entity", p, norm, cfg, x, y, &sc);
+            show(&mut s, "legal entity level (the two cards' groups)", x, y, Level::Entity, &rec, &sc);
+            if score::is_entity_link(cfg, &sc) && ea != eb {
+                let inns = |e: u32| -> Vec<String> {
+                    let mut v: Vec<String> = entity_nodes(e).iter().filter_map(|n| n.inn.clone()).collect();
+                    v.sort();
+                    v.dedup();
+                    v
+                };
+                let (ia, ib) = (inns(ea), inns(eb));
+                if !ia.is_empty() && !ib.is_empty() && ia != ib {
+                    let _ = writeln!(
+                        s,
+                        "  not applied: it would put two different valid ИНН ({} / {}) in one legal entity",
+                        ia.join(", "),
+                        ib.join(", ")
+                    );
+                } else {
+                    let _ = writeln!(s, "  not applied: held back by the chaining guard or an override");
+                }
+            }
+        }
+    }
+    if ea != eb {
+        let (xa, xb) = (entity_nodes(ea), entity_nodes(eb));
+        let (ma, mb) = (merge_nodes(&xa), merge_nodes(&xb));
+        let sc = score::score(p, cfg, &ma, &mb, Level::Firm);
+        let rec = explain("firm", p, norm, cfg, &ma, &mb, &sc);
+        show(&mut s, "firm level (the two legal entities)", &ma, &mb, Level::Firm, &rec, &sc);
+        let in_block = p.pairs.iter().any(|&(u, v)| {
+            let (eu, ev) = (
+                g.entity_of_card[p.nodes[u as usize].cards[0] as usize],
+                g.entity_of_card[p.nodes[v as usize].cards[0] as usize],
+            );
+            (eu == ea && ev == eb) || (eu == eb && ev == ea)
+        });
+        if !in_block {
+            let _ = writeln!(s, "  (the two legal entities share no blocking key: they were never compared)");
+        }
+    }
+    s
 }
 
 #[cfg(test)]

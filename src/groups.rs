@@ -138,7 +138,7 @@ pub fn summarize(
                 phones.extend(n.phones.iter().map(|p| p.number.clone()));
                 domains.extend(n.corporate_domains().into_iter().map(str::to_string));
                 domains.extend(n.website.clone());
-                dms.extend(n.contacts.iter().map(|p| p.display()));
+                dms.extend(n.decision_makers().map(|p| p.display()));
                 managers.extend(n.manager.clone());
                 last = last.max(n.last_activity);
             }

@@ -14,6 +14,7 @@ pub mod cmd;
 pub mod config;
 pub mod csvio;
 pub mod dict;
+pub mod eval;
 pub mod firm;
 pub mod groups;
 pub mod ingest;
@@ -23,6 +24,7 @@ pub mod progress;
 pub mod quality;
 pub mod report;
 pub mod score;
+pub mod synth;
 
 pub use card::{Card, Field};
 pub use dict::Dictionaries;

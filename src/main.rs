@@ -22,3 +22,7 @@ fn main() -> ExitCode {
         }
     }
 }
+
+// The matcher allocates many small strings; mimalloc is much faster at that than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -43,6 +43,8 @@ pub struct Timing {
     pub summarize_ms: u64,
     /// Writing outputs (set by the caller).
     pub write_ms: u64,
+    /// Matching, stage by stage.
+    pub match_stages_ms: Vec<(&'static str, u64)>,
 }
 
 /// Everything a dedup run produced.
@@ -101,6 +103,7 @@ pub fn match_cards(
     let grouping = firm::group(&norm, cfg, constraints);
     pb.finish_and_clear();
     timing.match_ms = t.elapsed().as_millis() as u64;
+    timing.match_stages_ms = grouping.stats.stage_ms.clone();
     (norm, grouping)
 }
 

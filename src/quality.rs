@@ -102,6 +102,9 @@ pub fn field_quality(cards: &[Card], norm: &[NormCard]) -> (Vec<FieldQuality>, u
                         crate::normalize::ids::IdNote::KppInInnField => "КПП typed in the ИНН field (moved)",
                         crate::normalize::ids::IdNote::OgrnInInnField => "ОГРН typed in the ИНН field (moved)",
                         crate::normalize::ids::IdNote::InnZeroRestored => "leading zero restored",
+                        crate::normalize::ids::IdNote::InnOfOtherKind => {
+                            "ИНН of the other kind (12 digits on an org, 10 on an ИП): not used"
+                        }
                     },
                 );
             }

@@ -156,22 +156,55 @@ fn group_of(kind: KeyKind) -> Option<Signal> {
     })
 }
 
-/// The weight of a shared value carried by `df` entities.
+/// The weight of a shared value carried by `df` entities: full up to `full_up_to`, then falling as
+/// `(full_up_to / df)²`, zero above `max_entities`.
 pub fn decay(cfg: &Config, base: f32, df: u32) -> f32 {
-    let g = &cfg.generic;
-    if df > g.max_entities {
+    decay_from(cfg, base, df, cfg.generic.full_up_to)
+}
+
+fn decay_from(cfg: &Config, base: f32, df: u32, full_up_to: u32) -> f32 {
+    if df > cfg.generic.max_entities {
         0.0
-    } else if df <= g.full_up_to {
+    } else if df <= full_up_to {
         base
     } else {
-        base * g.full_up_to as f32 / df as f32
+        let r = full_up_to as f32 / df as f32;
+        base * r * r
     }
 }
 
-/// The rarity of a name word carried by `df` entities: 1 up to `rare_name_entities`, then falling.
+/// The weight of a shared value at a level. At the legal-entity level a contact only confirms a near-identical
+/// name (the name picks the entity, the contact proves it is the same client), so it keeps its full weight up
+/// to the generic cut; at the firm level it is the evidence itself and falls with the number of entities.
+pub fn level_weight(cfg: &Config, base: f32, df: u32, level: Level) -> f32 {
+    match level {
+        Level::Entity if df <= cfg.generic.max_entities => base,
+        Level::Entity => 0.0,
+        Level::Firm => decay(cfg, base, df),
+    }
+}
+
+fn kind_weight(cfg: &Config, kind: KeyKind, df: u32, level: Level) -> f32 {
+    match (kind, level) {
+        (KeyKind::AddrOffice | KeyKind::AddrHouse, Level::Entity) => {
+            level_weight(cfg, base_weight(cfg, kind).max(cfg.weights.entity_address), df, level)
+        }
+        (KeyKind::Brand, Level::Firm) => decay_from(cfg, cfg.weights.brand, df, cfg.generic.brand_full_up_to),
+        (KeyKind::Domain, Level::Firm) => decay_from(cfg, cfg.weights.domain, df, cfg.generic.domain_full_up_to),
+        _ => level_weight(cfg, base_weight(cfg, kind), df, level),
+    }
+}
+
+/// The rarity of a name word carried by `df` entities: 1 up to `rare_name_entities`, then falling as
+/// `(rare_name_entities / df)²`.
 pub fn word_rarity(cfg: &Config, df: u32) -> f32 {
     let r = cfg.generic.rare_name_entities;
-    if df <= r { 1.0 } else { r as f32 / df as f32 }
+    if df <= r {
+        1.0
+    } else {
+        let x = r as f32 / df as f32;
+        x * x
+    }
 }
 
 fn base_weight(cfg: &Config, kind: KeyKind) -> f32 {
@@ -191,12 +224,27 @@ fn base_weight(cfg: &Config, kind: KeyKind) -> f32 {
 
 /// Similarity of two keys: 1 - (optimal string alignment distance / longer length). A transposition of two
 /// neighbouring letters costs one edit.
+/// One edit in a word of five letters or more (a typo) counts as 0.9 whatever the length.
 pub fn edit_similarity(a: &str, b: &str) -> f32 {
-    let n = a.chars().count().max(b.chars().count());
+    let (na, nb) = (a.chars().count(), b.chars().count());
+    let n = na.max(nb);
     if n == 0 {
         return 1.0;
     }
-    1.0 - osa_distance(a, b) as f32 / n as f32
+    let d = osa_distance(a, b);
+    if d == 1 && n >= 5 { 0.9f32.max(1.0 - 1.0 / n as f32) } else { 1.0 - d as f32 / n as f32 }
+}
+
+/// Edit similarity when it can reach `min`, else 0 (the length difference alone rules it out cheaply).
+fn edit_similarity_at_least(a: &str, b: &str, min: f32) -> f32 {
+    let (na, nb) = (a.len(), b.len());
+    let (lo, hi) = (na.min(nb) as f32, na.max(nb) as f32);
+    // Byte lengths bound the character lengths closely enough for keys (mostly ASCII); be generous.
+    if hi > 0.0 && (hi - lo) / hi > (1.0 - min) * 2.0 + 0.05 {
+        return 0.0;
+    }
+    let s = edit_similarity(a, b);
+    if s >= min { s } else { 0.0 }
 }
 
 fn is_number(s: &str) -> bool {
@@ -217,8 +265,16 @@ fn token_sim(p: &Prepared, a: u32, b: u32) -> f32 {
     if x.len() < 4 || y.len() < 4 || is_number(x) || is_number(y) {
         return 0.0;
     }
-    let s = edit_similarity(x, y);
-    if s >= 0.8 { s } else { 0.0 }
+    // On the transliteration keys, and on the written words (a dropped "ю" is one letter in Cyrillic, two in
+    // the key).
+    let s = edit_similarity_at_least(x, y, 0.8);
+    if s > 0.0 {
+        return s;
+    }
+    match (p.token_text.get(a as usize), p.token_text.get(b as usize)) {
+        (Some(tx), Some(ty)) => edit_similarity_at_least(tx, ty, 0.8),
+        _ => 0.0,
+    }
 }
 
 fn directed(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
@@ -234,15 +290,18 @@ fn directed(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
 
 /// Similarity of two name variants, 0..1.
 pub fn name_similarity(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
-    if let (Some(pa), Some(pb)) = (&a.person, &b.person) {
-        return if pa.compatible(pb) { 0.95 } else { 0.0 };
+    if let (Some(pa), Some(pb)) = (&a.person, &b.person)
+        && pa.compatible(pb)
+    {
+        // "ИП Иванов И.И." and "ИП Иванов Иван Иванович"; a typo in the surname falls through to the words.
+        return 0.95;
     }
     if a.compact == b.compact {
         return 1.0;
     }
     let soft = directed(p, a, b).min(directed(p, b, a));
-    let compact = edit_similarity(&a.compact, &b.compact);
-    let mut sim = soft.max(if compact >= 0.85 { compact } else { 0.0 });
+    let compact = if soft < 0.95 { edit_similarity_at_least(&a.compact, &b.compact, 0.85) } else { 0.0 };
+    let mut sim = soft.max(compact);
     // Numbers must agree.
     let nums =
         |v: &NameVar| -> Vec<u32> { v.tokens.iter().copied().filter(|&t| is_number(&p.tokens[t as usize])).collect() };
@@ -251,6 +310,16 @@ pub fn name_similarity(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
         sim = sim.min(0.7);
     }
     sim
+}
+
+/// How rare a name is: the rarity of its rarest distinctive word (0 when it has none).
+fn name_rarity(p: &Prepared, cfg: &Config, v: &NameVar) -> f32 {
+    v.tokens
+        .iter()
+        .zip(&v.generic)
+        .filter(|(t, g)| !**g && p.tokens[**t as usize].chars().count() >= 3)
+        .map(|(t, _)| word_rarity(cfg, p.token_df[*t as usize]))
+        .fold(0.0f32, f32::max)
 }
 
 fn root(v: &NameVar, p: &Prepared) -> Option<u32> {
@@ -297,7 +366,7 @@ fn brand_name(p: &Prepared, cfg: &Config, a: &Node, b: &Node) -> Option<(bool, u
     for (brand_on_a, x, y) in [(true, a, b), (false, b, a)] {
         for (i, br) in x.brands.iter().enumerate() {
             for (j, nm) in y.names.iter().enumerate() {
-                if br.compact == nm.compact || name_similarity(p, br, nm) >= 0.9 {
+                if br.compact == nm.compact {
                     let df = br
                         .tokens
                         .iter()
@@ -306,7 +375,8 @@ fn brand_name(p: &Prepared, cfg: &Config, a: &Node, b: &Node) -> Option<(bool, u
                         .map(|(t, _)| p.token_df[*t as usize])
                         .min()
                         .unwrap_or(u32::MAX);
-                    let w = cfg.weights.brand * word_rarity(cfg, df);
+                    // Name evidence, like a shared root: it needs a second signal.
+                    let w = cfg.weights.name_root * word_rarity(cfg, df);
                     if best.is_none_or(|(_, _, _, bw)| w > bw) {
                         best = Some((brand_on_a, i as u8, j as u8, w));
                     }
@@ -317,7 +387,7 @@ fn brand_name(p: &Prepared, cfg: &Config, a: &Node, b: &Node) -> Option<(bool, u
     best
 }
 
-fn person_match(cfg: &Config, a: &Node, b: &Node, df_of: impl Fn(u64) -> u32) -> Option<Piece> {
+fn person_match(cfg: &Config, a: &Node, b: &Node, level: Level, df_of: impl Fn(u64) -> u32) -> Option<Piece> {
     let mut best: Option<Piece> = None;
     for pa in &a.persons {
         for pb in b.persons.iter().filter(|pb| pb.key == pa.key) {
@@ -325,8 +395,18 @@ fn person_match(cfg: &Config, a: &Node, b: &Node, df_of: impl Fn(u64) -> u32) ->
                 continue;
             }
             let base = if pa.full && pb.full { cfg.weights.person_full } else { cfg.weights.person };
-            let df = df_of(pa.key);
-            let w = decay(cfg, base, df);
+            // With both initials on both sides, the rarer full key says how many entities share the person.
+            let df = match (pa.full_key, pb.full_key) {
+                (Some(x), Some(y)) if x == y => df_of(x),
+                _ => df_of(pa.key),
+            };
+            let w = match level {
+                Level::Entity => level_weight(cfg, base, df, level),
+                // The same person on several legal entities is one client's director when the surname is rare
+                // in the base; a common surname (many different people carry it) makes the match weak.
+                Level::Firm if df > cfg.generic.max_entities => 0.0,
+                Level::Firm => decay(cfg, base, pa.surname_people.max(pb.surname_people).max(1)),
+            };
             if w > 0.0 && best.as_ref().is_none_or(|x| w > x.weight()) {
                 best = Some(Piece::Person { a: pa.display.clone(), b: pb.display.clone(), df, weight: w });
             }
@@ -345,6 +425,7 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
         }
     };
     // Shared keys: merge of two sorted lists.
+    let mut generic_shared: Option<(u64, u32)> = None;
     let (mut i, mut j) = (0, 0);
     while i < a.keys.len() && j < b.keys.len() {
         let (ha, df) = a.keys[i];
@@ -356,21 +437,29 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
         } else {
             let kind = kind_of(ha);
             if let Some(g) = group_of(kind) {
-                let w = decay(cfg, base_weight(cfg, kind), df);
+                let w = kind_weight(cfg, kind, df, level);
                 put(&mut best, g, Piece::Shared { hash: ha, df, weight: w });
+                if df > cfg.generic.max_entities && g != Signal::Brand && generic_shared.is_none() {
+                    generic_shared = Some((ha, df));
+                }
             }
             i += 1;
             j += 1;
         }
     }
     let df_of = |h: u64| a.keys.binary_search_by_key(&h, |x| x.0).map(|k| a.keys[k].1).unwrap_or(1);
-    if let Some(piece) = person_match(cfg, a, b, df_of) {
+    if let Some(piece) = person_match(cfg, a, b, level, df_of) {
         put(&mut best, Signal::Person, piece);
     }
-    if let Some((brand_on_a, brand, name, w)) = brand_name(p, cfg, a, b) {
-        put(&mut best, Signal::Brand, Piece::BrandName { brand_on_a, brand, name, weight: w });
+    // One side's brand equal to the other's name is name evidence: it competes with the name root, which it
+    // usually repeats, rather than adding to it.
+    if level == Level::Firm
+        && let Some((brand_on_a, brand, name, w)) = brand_name(p, cfg, a, b)
+    {
+        put(&mut best, Signal::Name, Piece::BrandName { brand_on_a, brand, name, weight: w });
     }
-    let name = best_name(p, a, b);
+    // Name similarity decides the legal-entity level; the firm level uses the root instead (and skips the cost).
+    let name = if level == Level::Entity { best_name(p, a, b) } else { None };
     let name_sim = name.map_or(0.0, |x| x.2);
     match level {
         Level::Entity => {
@@ -378,6 +467,13 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
                 && sim >= cfg.thresholds.entity_name_min
             {
                 put(&mut best, Signal::Name, Piece::Name { a: x, b: y, sim, weight: cfg.weights.name * sim });
+                // A generic value confirms a rare near-identical name (never links on its own).
+                if let Some((hash, df)) = generic_shared {
+                    let rarity =
+                        name_rarity(p, cfg, &a.names[x as usize]).min(name_rarity(p, cfg, &b.names[y as usize]));
+                    let g = group_of(kind_of(hash)).unwrap_or(Signal::Phone);
+                    put(&mut best, g, Piece::Shared { hash, df, weight: cfg.weights.generic_with_rare_name * rarity });
+                }
             }
         }
         Level::Firm => {
@@ -392,6 +488,27 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
     let score: f32 = evidence.iter().map(|(_, pc)| pc.weight()).sum();
     let has_contact = evidence.iter().any(|(s, _)| matches!(s, Signal::Phone | Signal::Email | Signal::Address));
     Scored { score, signals: evidence.len() as u8, evidence, name_sim, has_contact }
+}
+
+/// True when the two share a phone, email, domain or address (generic ones included): without one, no
+/// legal-entity link is possible, so the costly name comparison is skipped.
+pub fn shares_contact(a: &Node, b: &Node) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.keys.len() && j < b.keys.len() {
+        let (ha, hb) = (a.keys[i].0, b.keys[j].0);
+        if ha < hb {
+            i += 1;
+        } else if hb < ha {
+            j += 1;
+        } else {
+            if matches!(group_of(kind_of(ha)), Some(Signal::Phone | Signal::Email | Signal::Address)) {
+                return true;
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    false
 }
 
 /// True when a scored pair is a legal-entity link.
@@ -415,7 +532,7 @@ mod tests {
         let cfg = Config::default();
         assert_eq!(decay(&cfg, 1.0, 1), 1.0);
         assert_eq!(decay(&cfg, 1.0, 2), 1.0);
-        assert!((decay(&cfg, 1.0, 4) - 0.5).abs() < 1e-6);
+        assert!((decay(&cfg, 1.0, 4) - 0.25).abs() < 1e-6);
         assert_eq!(decay(&cfg, 1.0, cfg.generic.max_entities + 1), 0.0);
         assert_eq!(word_rarity(&cfg, 1), 1.0);
         assert!(word_rarity(&cfg, 3000) < 0.01);

@@ -1,7 +1,10 @@
 //! Subcommands: one file each, each with a `run` function.
 
 pub mod dedup;
+pub mod eval;
+pub mod explain;
 pub mod inspect;
+pub mod synth;
 
 use anyhow::Context;
 
@@ -55,6 +58,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Inspect(args) => inspect::run(args, &dict),
         Command::Dedup(args) => dedup::run(args, &dict, cli.quiet),
+        Command::Synth(args) => synth::run(args, cli.quiet),
+        Command::Eval(args) => eval::run(args),
+        Command::Explain(args) => explain::run(args, &dict),
         Command::Config => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

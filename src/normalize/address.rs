@@ -141,7 +141,7 @@ impl Parser<'_> {
             }
             Some((_, AddrLevel::Region | AddrLevel::District | AddrLevel::Landmark | AddrLevel::House)) => {}
             None => {
-                if self.addr.city.is_none() && self.dict.city_codes.contains_key(&joined) {
+                if self.addr.city.is_none() && self.dict.is_known_city(&joined) {
                     self.addr.city = Some(joined);
                 } else if self.addr.street.is_none() {
                     self.addr.street = Some(joined);

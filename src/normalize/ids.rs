@@ -87,6 +87,8 @@ pub enum IdNote {
     OgrnInInnField,
     /// The ИНН lost its leading zero (Excel) and was padded back.
     InnZeroRestored,
+    /// A person's ИНН on an organisation's card, or an organisation's on an ИП's: not this card's own.
+    InnOfOtherKind,
 }
 
 /// The identifiers of one card after normalisation.

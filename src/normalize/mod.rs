@@ -51,7 +51,7 @@ pub struct NormCard {
     pub website: Option<String>,
     /// Website value that is not a site.
     pub website_invalid: Option<String>,
-    /// Decision-makers and other contacts.
+    /// Contacts: decision-makers and third parties (see [`Person::third_party`]).
     pub contacts: Vec<Person>,
     /// Contact values in which no person was found.
     pub contacts_unparsed: Vec<String>,
@@ -72,6 +72,11 @@ impl NormCard {
         v
     }
 
+    /// The decision-makers: contacts that are not third parties.
+    pub fn decision_makers(&self) -> impl Iterator<Item = &Person> {
+        self.contacts.iter().filter(|p| !p.third_party)
+    }
+
     /// The city of the first address that names one.
     pub fn city(&self) -> Option<&str> {
         self.addresses.iter().find_map(|a| a.city.as_deref())
@@ -81,7 +86,22 @@ impl NormCard {
 /// Normalises one card.
 pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     let name = normalize_name(&card.name, dict);
-    let ids = normalize_ids(&card.inn, &card.kpp, &card.ogrn);
+    let mut ids = normalize_ids(&card.inn, &card.kpp, &card.ogrn);
+    // A 12-digit ИНН belongs to a person, a 10-digit one to an organisation: on a card whose legal form says
+    // otherwise it is someone else's (the owner's, a sister company's) and cannot identify this card.
+    if let Some(inn) = &ids.inn {
+        let contradiction = match name.form_kind {
+            Some(crate::dict::FormKind::Org) => inn.len() == 12,
+            Some(crate::dict::FormKind::Person) => inn.len() == 10,
+            Some(crate::dict::FormKind::Foreign) => false,
+            // A name that is a person's full name, without a legal form, is an ИП.
+            None => name.person.is_some() && inn.len() == 10,
+        };
+        if contradiction {
+            ids.inn_invalid = ids.inn.take();
+            ids.notes.push(ids::IdNote::InnOfOtherKind);
+        }
+    }
     let brand = Some(normalize_name(&card.brand, dict)).filter(|b| !b.is_empty());
     let addresses: Vec<Address> = card.address.iter().filter_map(|a| parse_address(a, dict)).collect();
     let area_code =

@@ -147,8 +147,13 @@ pub fn normalize_name(raw: &str, dict: &Dictionaries) -> NormName {
         Some(FormKind::Person) => parse_person(&display_core, dict),
         Some(_) => None,
         None => {
-            // A name that is a person's full name (ИП written without "ИП").
-            parse_person(&display_core, dict).filter(|p| p.patronymic_full && p.first.is_some() && tokens.len() == 3)
+            // A name that is a person's name (an ИП written without "ИП"): a full name with a patronymic, or a
+            // surname with two initials ("Мартынов А.М.").
+            let initials = tokens.iter().filter(|t| t.text.chars().count() == 1).count();
+            parse_person(&display_core, dict).filter(|p| {
+                tokens.len() == 3
+                    && ((p.patronymic_full && p.first.is_some()) || (initials == 2 && p.patronymic_initial.is_some()))
+            })
         }
     };
     NormName { legal_form: form_code, form_kind, tokens, display_core, person }
@@ -204,6 +209,7 @@ mod tests {
             ("ООО", Some("ООО"), ""),
             ("ООО ООО", Some("ООО"), "ооо"),
             ("Romashka GmbH", Some("GmbH"), "romashka"),
+            ("АНО Agrokhold", Some("АНО"), "agrokhold"),
         ];
         for (input, form, core) in cases {
             let n = norm(input);
@@ -249,5 +255,6 @@ mod tests {
         assert_eq!(m.person.as_ref().map(|p| p.key()), Some("петров п п".to_string()));
         assert!(norm("ООО Ромашка").person.is_none());
         assert!(norm("Салон Красоты Ирис").person.is_none());
+        assert_eq!(norm("МАРТЫНОВ А.М.").person.map(|p| p.key()), Some("мартынов а м".to_string()));
     }
 }

@@ -22,6 +22,8 @@ pub struct Person {
     pub patronymic_full: bool,
     /// Job title, as written (trimmed), if any.
     pub position: Option<String>,
+    /// True when the contact is a third party (accountant, receptionist, agency): never a decision-maker.
+    pub third_party: bool,
 }
 
 impl Person {
@@ -112,7 +114,7 @@ struct Word {
     lower_case_typed: bool,
 }
 
-fn words(s: &str) -> Vec<Word> {
+fn words(s: &str, dict: &Dictionaries) -> Vec<Word> {
     let mut out = Vec::new();
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
@@ -129,7 +131,13 @@ fn words(s: &str) -> Vec<Word> {
             let text: String = chars[start..i].iter().collect();
             let len = i - start;
             let lower_case_typed = chars[start].is_lowercase();
-            out.push(Word { text: simple_lower(&text), initial: len == 1, lower_case_typed });
+            // Latin look-alike letters inside a Cyrillic name ("Кoзлов") are folded like in company names.
+            let text = if text.chars().any(|c| c.is_ascii_alphabetic()) && !text.is_ascii() {
+                crate::normalize::text::fold(&text, dict).replace(' ', "-")
+            } else {
+                simple_lower(&text)
+            };
+            out.push(Word { text, initial: len == 1, lower_case_typed });
         } else {
             i += 1;
         }
@@ -146,7 +154,8 @@ pub fn parse_person(value: &str, dict: &Dictionaries) -> Option<Person> {
         .filter(|w| !w.contains('@') && w.chars().filter(char::is_ascii_digit).count() < 3)
         .collect::<Vec<_>>()
         .join(" ");
-    let all = words(&cleaned);
+    let all = words(&cleaned, dict);
+    let third_party = all.iter().any(|w| dict.third_party.contains(&w.text));
     let mut name_words: Vec<&Word> = Vec::new();
     let mut position_words: Vec<&str> = Vec::new();
     let mut in_position = false;
@@ -228,7 +237,7 @@ pub fn parse_person(value: &str, dict: &Dictionaries) -> Option<Person> {
         .or_else(|| if first.is_some() { initials.first().copied() } else { initials.get(1).copied() });
     let patronymic_full = patronymic.as_deref().is_some_and(is_patronymic);
     let position = if position_words.is_empty() { None } else { Some(position_words.join(" ")) };
-    Some(Person { surname, first, first_initial, patronymic_initial, patronymic_full, position })
+    Some(Person { surname, first, first_initial, patronymic_initial, patronymic_full, position, third_party })
 }
 
 #[cfg(test)]
@@ -254,6 +263,7 @@ mod tests {
             ("Кузнецова Ольга (главбух)", "кузнецова о", Some("главбух")),
             ("Мамедов Рашид Гейдар оглы", "мамедов р г", None),
             ("Петров-Водкин К.С.", "петров-водкин к с", None),
+            ("Кoзлов Геннадий Poмaнович", "козлов г р", None),
             ("Сидоров С.С. +7 912 000-00-00 sidorov@mail.ru", "сидоров с с", None),
         ];
         for (input, key, position) in cases {
@@ -261,6 +271,14 @@ mod tests {
             assert_eq!(p.key(), *key, "{input:?}");
             assert_eq!(p.position.as_deref(), *position, "position of {input:?}");
         }
+    }
+
+    #[test]
+    fn third_parties_are_marked() {
+        let d = Dictionaries::embedded();
+        assert!(parse_person("Смирнова Е.А., бухгалтер", d).unwrap().third_party);
+        assert!(parse_person("Руслан Гарипов (рекламное агентство)", d).unwrap().third_party);
+        assert!(!parse_person("Иванов И.И., генеральный директор", d).unwrap().third_party);
     }
 
     #[test]

@@ -1,0 +1,50 @@
+//! `firmdedup synth`: a labelled synthetic CRM base.
+
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::cli::SynthArgs;
+use crate::cmd::Exit;
+use crate::synth::{self, Formats, Rates, SynthOptions};
+
+/// Runs `synth`.
+pub fn run(args: &SynthArgs, quiet: bool) -> anyhow::Result<Exit> {
+    if args.print_rates {
+        println!("{}", serde_json::to_string_pretty(&Rates::default())?);
+        return Ok(Exit::Success);
+    }
+    let (Some(cards), Some(out)) = (args.cards, &args.out) else {
+        anyhow::bail!("--cards and --out are required");
+    };
+    if cards == 0 {
+        anyhow::bail!("--cards 0: give at least 1");
+    }
+    let today = chrono::NaiveDate::parse_from_str(&args.today, "%Y-%m-%d")
+        .with_context(|| format!("--today {:?}: expected YYYY-MM-DD", args.today))?;
+    let mut formats = Formats { canonical: false, bitrix: false };
+    for f in args.formats.split(',').map(str::trim) {
+        match f {
+            "canonical" => formats.canonical = true,
+            "bitrix" => formats.bitrix = true,
+            other => anyhow::bail!("--formats: unknown format {other:?}; use canonical, bitrix or both"),
+        }
+    }
+    let t = Instant::now();
+    let base = synth::generate(&SynthOptions { cards, seed: args.seed, today, rates: Rates::default() });
+    let gen_ms = t.elapsed().as_millis();
+    synth::write(&base, out, formats).with_context(|| format!("writing {}", out.display()))?;
+    if !quiet {
+        eprintln!(
+            "{} cards, {} legal entities, {} firms (seed {}); generated in {} ms, written in {} ms to {}",
+            base.cards.len(),
+            base.entities,
+            base.firms,
+            args.seed,
+            gen_ms,
+            t.elapsed().as_millis() - gen_ms,
+            out.display()
+        );
+    }
+    Ok(Exit::Success)
+}

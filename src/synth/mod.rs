@@ -1,0 +1,1412 @@
+//! A labelled synthetic CRM base: fictional firms, their legal entities and the cards managers typed for them,
+//! with the noise of hand entry and the traps of real bases, plus the truth (which card is which entity and firm).
+//!
+//! Deterministic for a seed, whatever the number of threads: firms are planned and filled in chunks, each with
+//! its own random stream derived from the seed and the chunk number. Every rate is in [`Rates`].
+
+mod words;
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use chrono::{Duration, NaiveDate};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use words::*;
+
+/// Every rate of the generator, in one place (`firmdedup synth --print-rates` prints them).
+#[derive(Debug, Clone, Serialize)]
+pub struct Rates {
+    /// Share of firms with 2, 3, 4 and 5-6 legal entities (the rest have one).
+    pub entities_2_3_4_6: [f64; 4],
+    /// Share of multi-entity firms that hold the owner's ИП.
+    pub owner_ip: f64,
+    /// How sister entities are named: sharing the root ("Ромашка" / "Ромашка-Медиа"), sharing a brand, unrelated.
+    pub sister_naming_root_brand_other: [f64; 3],
+    /// Share of sister entities that share no visible signal with the rest of the firm (no common domain, phone,
+    /// person or brand): invisible to any matcher.
+    pub sister_invisible: f64,
+    /// Legal forms of single companies: ООО, АО, ПАО, ЗАО, ИП (the rest: АНО, МУП, ОАО).
+    pub forms_ooo_ao_pao_zao_ip: [f64; 5],
+    /// Firms whose name is one of the very common names (Вектор, Альфа ...).
+    pub common_name: f64,
+    /// Legal entities with branches (same ИНН, another КПП, another city); 1-3 branches each.
+    pub branches: f64,
+    /// Cards per legal entity: share with 1, 2, 3, and 4-8 cards.
+    pub cards_1_2_3_8: [f64; 4],
+    /// Firms with a corporate domain; share of their sister entities using it.
+    pub domain: f64,
+    /// Share of sister entities using the firm's domain.
+    pub domain_shared: f64,
+    /// Firms with a `.рф` domain (of those with a domain).
+    pub domain_rf: f64,
+    /// Firms with a brand; share of cards showing it.
+    pub brand: f64,
+    /// Share of cards that show the brand, when there is one.
+    pub brand_on_card: f64,
+    /// Share of sister entities that name the firm's director as their decision-maker.
+    pub director_shared: f64,
+    /// Share of sister entities that carry the owner's mobile.
+    pub owner_mobile_shared: f64,
+    /// Cards: ИНН present; of present: mistyped, a КПП instead, an ОГРН instead, a sister's ИНН.
+    pub inn_present: f64,
+    /// Of ИНН present: one digit mistyped.
+    pub inn_typo: f64,
+    /// Of ИНН present: the КПП typed instead.
+    pub inn_is_kpp: f64,
+    /// Of ИНН present: the ОГРН typed instead.
+    pub inn_is_ogrn: f64,
+    /// Of ИНН present on a sister's card: the sister's ИНН.
+    pub inn_sibling: f64,
+    /// ИНН of regions 01-09 written without the leading zero.
+    pub inn_zero_dropped: f64,
+    /// Cards with КПП; with ОГРН.
+    pub kpp_present: f64,
+    /// Cards with ОГРН.
+    pub ogrn_present: f64,
+    /// Cards with the entity's phone; with a second (mobile or branch) phone.
+    pub phone_main: f64,
+    /// Cards with the owner's or director's mobile.
+    pub phone_mobile: f64,
+    /// Phones written as a local number without area code (3-digit codes only).
+    pub phone_local: f64,
+    /// Phones with an extension.
+    pub phone_ext: f64,
+    /// Phones destroyed by Excel (7.91E+10).
+    pub phone_excel: f64,
+    /// Cards with a corporate email (when the firm has a domain); with a personal public email.
+    pub email_corporate: f64,
+    /// Cards with a personal address on a public mail service.
+    pub email_public: f64,
+    /// Cards with the website (when there is one).
+    pub website: f64,
+    /// Cards with a decision-maker; of those, with a job title.
+    pub contact: f64,
+    /// Contacts with a job title.
+    pub contact_position: f64,
+    /// Cards with an address.
+    pub address: f64,
+    /// Names: legal form missing, written in full, written at the end.
+    pub form_missing: f64,
+    /// Legal form written in full.
+    pub form_full: f64,
+    /// Legal form written at the end.
+    pub form_end: f64,
+    /// Names with one typo (a letter replaced, dropped, doubled or two swapped).
+    pub name_typo: f64,
+    /// Names written in Latin letters (ICAO, GOST or informal).
+    pub name_latin: f64,
+    /// Names with Latin look-alike letters inside Cyrillic words.
+    pub name_homoglyph: f64,
+    /// Names in upper case.
+    pub name_upper: f64,
+    /// Cards in the pool (no manager).
+    pub pool: f64,
+    /// Legal entities whose cards are all held by one manager.
+    pub single_manager: f64,
+    /// Firms in business centres (sharing the reception phone and the building), per firm.
+    pub business_centre: f64,
+    /// Cards of business-centre tenants showing the reception phone.
+    pub bc_phone_on_card: f64,
+    /// Small firms served by an outsourced accountant.
+    pub accountant: f64,
+    /// Cards of those firms showing the accountant's phone, email and name.
+    pub accountant_on_card: f64,
+    /// Firms that are clients of an advertising agency.
+    pub agency_client: f64,
+    /// Cards of agency clients showing the agency's phone and email.
+    pub agency_on_card: f64,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Rates {
+            entities_2_3_4_6: [0.12, 0.05, 0.02, 0.01],
+            owner_ip: 0.3,
+            sister_naming_root_brand_other: [0.5, 0.2, 0.3],
+            sister_invisible: 0.1,
+            forms_ooo_ao_pao_zao_ip: [0.62, 0.07, 0.01, 0.03, 0.22],
+            common_name: 0.05,
+            branches: 0.05,
+            cards_1_2_3_8: [0.5, 0.27, 0.12, 0.11],
+            domain: 0.65,
+            domain_shared: 0.6,
+            domain_rf: 0.05,
+            brand: 0.15,
+            brand_on_card: 0.5,
+            director_shared: 0.5,
+            owner_mobile_shared: 0.4,
+            inn_present: 0.65,
+            inn_typo: 0.03,
+            inn_is_kpp: 0.015,
+            inn_is_ogrn: 0.015,
+            inn_sibling: 0.02,
+            inn_zero_dropped: 0.5,
+            kpp_present: 0.3,
+            ogrn_present: 0.15,
+            phone_main: 0.85,
+            phone_mobile: 0.3,
+            phone_local: 0.08,
+            phone_ext: 0.1,
+            phone_excel: 0.005,
+            email_corporate: 0.55,
+            email_public: 0.25,
+            website: 0.35,
+            contact: 0.55,
+            contact_position: 0.4,
+            address: 0.5,
+            form_missing: 0.25,
+            form_full: 0.07,
+            form_end: 0.08,
+            name_typo: 0.06,
+            name_latin: 0.05,
+            name_homoglyph: 0.03,
+            name_upper: 0.08,
+            pool: 0.15,
+            single_manager: 0.5,
+            business_centre: 0.08,
+            bc_phone_on_card: 0.5,
+            accountant: 0.06,
+            accountant_on_card: 0.4,
+            agency_client: 0.1,
+            agency_on_card: 0.35,
+        }
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SynthOptions {
+    /// Number of cards.
+    pub cards: usize,
+    /// Random seed.
+    pub seed: u64,
+    /// The "today" of the base: activity dates fall in the two years before it.
+    pub today: NaiveDate,
+    /// The rates.
+    pub rates: Rates,
+}
+
+/// One generated card.
+#[derive(Debug, Clone, Default)]
+pub struct SynthCard {
+    /// Card id.
+    pub id: u64,
+    /// Truth: legal entity.
+    pub entity: u64,
+    /// Truth: firm.
+    pub firm: u64,
+    /// Name as typed.
+    pub name: String,
+    /// ИНН field.
+    pub inn: String,
+    /// КПП field.
+    pub kpp: String,
+    /// ОГРН field.
+    pub ogrn: String,
+    /// Brand.
+    pub brand: String,
+    /// Address.
+    pub address: String,
+    /// Work phones.
+    pub work_phones: Vec<String>,
+    /// Mobile phones.
+    pub mobile_phones: Vec<String>,
+    /// Emails.
+    pub emails: Vec<String>,
+    /// Website.
+    pub website: String,
+    /// Contacts.
+    pub contacts: Vec<String>,
+    /// Manager login.
+    pub manager: String,
+    /// Last activity.
+    pub last_activity: Option<NaiveDate>,
+}
+
+/// A generated base.
+pub struct Base {
+    /// The cards, by id.
+    pub cards: Vec<SynthCard>,
+    /// Number of firms.
+    pub firms: usize,
+    /// Number of legal entities.
+    pub entities: usize,
+}
+
+const CHUNK: usize = 2048;
+
+fn rng_for(seed: u64, stream: u64, chunk: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    r.set_stream(chunk);
+    r
+}
+
+fn pick<'a, T>(rng: &mut ChaCha8Rng, v: &'a [T]) -> &'a T {
+    &v[rng.random_range(0..v.len())]
+}
+
+/// Zipf-like pick: index `i` with weight 1/(i+10).
+fn zipf(rng: &mut ChaCha8Rng, n: usize) -> usize {
+    // Inverse transform of a continuous 1/(x+10) density on [0, n).
+    let u: f64 = rng.random();
+    let a = 10.0f64;
+    let x = a * ((1.0 + n as f64 / a).powf(u)) - a;
+    (x as usize).min(n - 1)
+}
+
+fn chance(rng: &mut ChaCha8Rng, p: f64) -> bool {
+    rng.random_bool(p.clamp(0.0, 1.0))
+}
+
+fn from_dist(rng: &mut ChaCha8Rng, ps: &[f64]) -> usize {
+    let u: f64 = rng.random();
+    let mut acc = 0.0;
+    for (i, p) in ps.iter().enumerate() {
+        acc += p;
+        if u < acc {
+            return i;
+        }
+    }
+    ps.len()
+}
+
+// ---- Identifiers --------------------------------------------------------------------------------------------
+
+fn check10(p: &str) -> u32 {
+    let w = [2, 4, 10, 3, 5, 9, 4, 6, 8];
+    p.bytes().zip(w).map(|(b, w)| (b - b'0') as u32 * w).sum::<u32>() % 11 % 10
+}
+
+fn inn10(region: &str, n: u64) -> String {
+    let p = format!("{region}{:02}{:05}", 1 + (n / 100_000) % 99, n % 100_000);
+    format!("{p}{}", check10(&p))
+}
+
+fn inn12(region: &str, n: u64) -> String {
+    let p = format!("{region}{:02}{:06}", 1 + (n / 1_000_000) % 99, n % 1_000_000);
+    let w1 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
+    let w2 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
+    let d: Vec<u32> = p.bytes().map(|b| (b - b'0') as u32).collect();
+    let c1 = d.iter().zip(w1).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
+    let mut d2 = d.clone();
+    d2.push(c1);
+    let c2 = d2.iter().zip(w2).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
+    format!("{p}{c1}{c2}")
+}
+
+fn ogrn13(region: &str, n: u64, year: u32) -> String {
+    let p = format!("1{:02}{region}{:07}", year % 100, n % 10_000_000);
+    let v: u64 = p.parse().unwrap_or(0);
+    format!("{p}{}", v % 11 % 10)
+}
+
+fn ogrnip15(region: &str, n: u64, year: u32) -> String {
+    let p = format!("3{:02}{region}{:09}", year % 100, n % 1_000_000_000);
+    let v: u64 = p.parse().unwrap_or(0);
+    format!("{p}{}", v % 13 % 10)
+}
+
+/// A bijection on `0..10^digits`, so distinct slots get distinct local numbers.
+fn perm(x: u64, digits: u32) -> u64 {
+    let m = 10u64.pow(digits);
+    (x % m * 7_919_311 + 1_234_567) % m
+}
+
+fn local_number(code: &str, slot: u64) -> String {
+    let digits = 10 - code.len() as u32;
+    let n = perm(slot, digits);
+    format!("{:0width$}", n, width = digits as usize)
+}
+
+fn mobile_number(slot: u64) -> (String, String) {
+    let code = format!("9{:02}", 10 + (slot / 10_000_000) % 89);
+    (code, format!("{:07}", perm(slot % 10_000_000, 7)))
+}
+
+// ---- Text noise ------------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy)]
+enum Scheme {
+    Icao,
+    GostB,
+    Informal,
+}
+
+fn translit_word(w: &str, s: Scheme) -> String {
+    let mut out = String::with_capacity(w.len() * 2);
+    let mut first = true;
+    for c in w.chars() {
+        let upper = c.is_uppercase();
+        let l = c.to_lowercase().next().unwrap_or(c);
+        let t: &str = match (l, s) {
+            ('а', _) => "a",
+            ('б', _) => "b",
+            ('в', _) => "v",
+            ('г', _) => "g",
+            ('д', _) => "d",
+            ('е', Scheme::Informal) if first => "ye",
+            ('е', _) | ('ё', _) | ('э', _) => "e",
+            ('ж', _) => "zh",
+            ('з', _) => "z",
+            ('и', _) => "i",
+            ('й', Scheme::Icao) => "i",
+            ('й', _) => "y",
+            ('к', _) => "k",
+            ('л', _) => "l",
+            ('м', _) => "m",
+            ('н', _) => "n",
+            ('о', _) => "o",
+            ('п', _) => "p",
+            ('р', _) => "r",
+            ('с', _) => "s",
+            ('т', _) => "t",
+            ('у', _) => "u",
+            ('ф', _) => "f",
+            ('х', Scheme::GostB) => "x",
+            ('х', Scheme::Informal) => "h",
+            ('х', _) => "kh",
+            ('ц', Scheme::GostB) => "cz",
+            ('ц', Scheme::Informal) => "c",
+            ('ц', _) => "ts",
+            ('ч', _) => "ch",
+            ('ш', _) => "sh",
+            ('щ', Scheme::GostB) => "shh",
+            ('щ', Scheme::Informal) => "sch",
+            ('щ', _) => "shch",
+            ('ъ', _) | ('ь', _) => "",
+            ('ы', _) => "y",
+            ('ю', Scheme::Icao) => "iu",
+            ('ю', _) => "yu",
+            ('я', Scheme::Icao) => "ia",
+            ('я', _) => "ya",
+            _ => {
+                out.push(c);
+                first = false;
+                continue;
+            }
+        };
+        if upper {
+            let mut cs = t.chars();
+            if let Some(f) = cs.next() {
+                out.extend(f.to_uppercase());
+                out.push_str(cs.as_str());
+            }
+        } else {
+            out.push_str(t);
+        }
+        first = false;
+    }
+    out
+}
+
+fn typo(rng: &mut ChaCha8Rng, w: &str) -> String {
+    let mut cs: Vec<char> = w.chars().collect();
+    if cs.len() < 5 {
+        return w.to_string();
+    }
+    let i = rng.random_range(1..cs.len() - 1);
+    match rng.random_range(0..4) {
+        0 => {
+            cs.remove(i);
+        }
+        1 => {
+            let c = cs[i];
+            cs.insert(i, c);
+        }
+        2 => cs.swap(i, i + 1),
+        _ => {
+            let pool: Vec<char> = "аоеиуснтрлкмвпд".chars().collect();
+            cs[i] = *pick(rng, &pool);
+        }
+    }
+    cs.into_iter().collect()
+}
+
+fn homoglyphs(rng: &mut ChaCha8Rng, w: &str) -> String {
+    w.chars()
+        .map(|c| {
+            let lat = match c {
+                'А' => 'A',
+                'В' => 'B',
+                'Е' => 'E',
+                'К' => 'K',
+                'М' => 'M',
+                'Н' => 'H',
+                'О' => 'O',
+                'Р' => 'P',
+                'С' => 'C',
+                'Т' => 'T',
+                'Х' => 'X',
+                'а' => 'a',
+                'е' => 'e',
+                'о' => 'o',
+                'р' => 'p',
+                'с' => 'c',
+                'х' => 'x',
+                _ => return c,
+            };
+            if chance(rng, 0.4) { lat } else { c }
+        })
+        .collect()
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn invented(rng: &mut ChaCha8Rng) -> String {
+    let n = if chance(rng, 0.6) { 2 } else { 3 };
+    let mut s = String::new();
+    for _ in 0..n {
+        s.push_str(pick::<&str>(rng, ONSETS));
+        s.push_str(pick::<&str>(rng, VOWELS));
+    }
+    s.push_str(pick::<&str>(rng, CODAS));
+    capitalize(&s)
+}
+
+// ---- The world ------------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Person {
+    surname: String,
+    first: String,
+    patronymic: String,
+    mobile: String,
+    slot: u64,
+}
+
+fn make_person(rng: &mut ChaCha8Rng, slot: u64) -> Person {
+    let female = chance(rng, 0.4);
+    // Real surnames are very diverse: a third come from the list of common ones (drawn Zipf-like), the rest are
+    // made of syllables and a surname ending.
+    let made;
+    let s: &str = if chance(rng, 0.35) {
+        SURNAMES[zipf(rng, SURNAMES.len())]
+    } else {
+        let mut w = String::new();
+        for _ in 0..rng.random_range(1..=2) {
+            w.push_str(pick::<&str>(rng, ONSETS));
+            w.push_str(pick::<&str>(rng, &VOWELS[..7]));
+        }
+        w.push_str(pick::<&str>(rng, &["ов", "ев", "ин", "кий", "енко", "ук", "ых", "иков", "анов", "ецкий"]));
+        made = capitalize(&w);
+        &made
+    };
+    let surname = if female {
+        if let Some(stem) = s.strip_suffix("ий") {
+            format!("{stem}ая")
+        } else if s.ends_with("ко") || s.ends_with("ук") || s.ends_with("ый") {
+            s.to_string()
+        } else {
+            format!("{s}а")
+        }
+    } else {
+        s.to_string()
+    };
+    let father = pick(rng, MALE_NAMES);
+    let first = if female { (*pick(rng, FEMALE_NAMES)).to_string() } else { pick(rng, MALE_NAMES).0.to_string() };
+    let patronymic = if female { father.2 } else { father.1 }.to_string();
+    let (code, num) = mobile_number(slot);
+    Person { surname, first, patronymic, mobile: format!("{code}{num}"), slot }
+}
+
+#[derive(Debug, Clone)]
+struct Place {
+    city: usize,
+    street: usize,
+    street_type: usize,
+    house: u32,
+    office: Option<u32>,
+}
+
+/// A shared-value trap: a business centre, an accountant or an agency.
+#[derive(Debug, Clone)]
+struct Trap {
+    phone: (String, String),
+    email: String,
+    person: Option<Person>,
+    place: Option<Place>,
+}
+
+struct World {
+    centres: Vec<Trap>,
+    accountants: Vec<Trap>,
+    agencies: Vec<Trap>,
+    managers: Vec<String>,
+    city_weights: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+struct EntityPlan {
+    form: &'static str,
+    city: usize,
+    cards: usize,
+    branches: Vec<usize>,
+    ip: bool,
+}
+
+#[derive(Debug, Clone)]
+struct FirmPlan {
+    entities: Vec<EntityPlan>,
+    /// The business centre the first entity rents in (its city is the centre's).
+    bc: Option<usize>,
+}
+
+fn pick_city(rng: &mut ChaCha8Rng, weights: &[u32]) -> usize {
+    let total: u32 = weights.iter().sum();
+    let mut u = rng.random_range(0..total);
+    for (i, w) in weights.iter().enumerate() {
+        if u < *w {
+            return i;
+        }
+        u -= w;
+    }
+    0
+}
+
+fn plan_firm(rng: &mut ChaCha8Rng, r: &Rates, world: &World) -> FirmPlan {
+    let n = match from_dist(rng, &r.entities_2_3_4_6) {
+        0 => 2,
+        1 => 3,
+        2 => 4,
+        3 => rng.random_range(5..=6),
+        _ => 1,
+    };
+    let bc =
+        (chance(rng, r.business_centre) && !world.centres.is_empty()).then(|| rng.random_range(0..world.centres.len()));
+    let city = match bc.and_then(|b| world.centres[b].place.as_ref()) {
+        Some(p) => p.city,
+        None => pick_city(rng, &world.city_weights),
+    };
+    let mut entities = Vec::with_capacity(n);
+    for e in 0..n {
+        let ip = if n > 1 && e == n - 1 && chance(rng, r.owner_ip) {
+            true
+        } else {
+            from_dist(rng, &r.forms_ooo_ao_pao_zao_ip) == 4 && n == 1
+        };
+        let form = if ip {
+            "ИП"
+        } else {
+            match from_dist(rng, &r.forms_ooo_ao_pao_zao_ip[..4]) {
+                0 => "ООО",
+                1 => "АО",
+                2 => "ПАО",
+                3 => "ЗАО",
+                _ => *pick(rng, &["ООО", "ООО", "АНО", "МУП", "ОАО"]),
+            }
+        };
+        let ecity = if e == 0 || chance(rng, 0.7) { city } else { pick_city(rng, &world.city_weights) };
+        let cards = match from_dist(rng, &r.cards_1_2_3_8) {
+            0 => 1,
+            1 => 2,
+            2 => 3,
+            _ => rng.random_range(4..=8),
+        };
+        let branches = if !ip && chance(rng, r.branches) {
+            (0..rng.random_range(1..=3)).map(|_| pick_city(rng, &world.city_weights)).collect()
+        } else {
+            Vec::new()
+        };
+        entities.push(EntityPlan { form, city: ecity, cards, branches, ip });
+    }
+    FirmPlan { entities, bc }
+}
+
+/// Generates a base.
+pub fn generate(opts: &SynthOptions) -> Base {
+    let r = &opts.rates;
+    let seed = opts.seed;
+    let mut master = rng_for(seed, 0, 0);
+    let n = opts.cards.max(1);
+    let est_firms = (n as f64 / 2.6).ceil() as usize + 1;
+    let city_weights: Vec<u32> = CITIES.iter().map(|c| c.3).collect();
+    let managers: Vec<String> = (1..=(n / 700).clamp(8, 2000)).map(|i| format!("manager{i:02}")).collect();
+
+    // Slots for unique phone numbers: per area code, a counter.
+    let mut code_slots: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    let mut take_slot = |code: &'static str| -> u64 {
+        let s = code_slots.entry(code).or_insert(0);
+        *s += 1;
+        *s - 1
+    };
+    let mut person_slot = 0u64;
+
+    // Traps.
+    let mut mk_trap = |rng: &mut ChaCha8Rng, with_person: bool, with_place: bool, kind: &str, i: usize| -> Trap {
+        let city = pick_city(rng, &city_weights);
+        let code = CITIES[city].1;
+        let slot = take_slot(code);
+        let person = with_person.then(|| {
+            person_slot += 1;
+            make_person(rng, 50_000_000 + person_slot)
+        });
+        let place = with_place.then(|| Place {
+            city,
+            street: rng.random_range(0..STREETS.len()),
+            street_type: 0,
+            house: rng.random_range(1..200),
+            office: None,
+        });
+        let email = match kind {
+            "agency" => {
+                format!("manager@ra-{}{}.ru", translit_word(&invented(rng).to_lowercase(), Scheme::Informal), i)
+            }
+            "accountant" => {
+                let p = person
+                    .as_ref()
+                    .map(|p| translit_word(&p.surname.to_lowercase(), Scheme::Informal))
+                    .unwrap_or_default();
+                format!("buh.{p}{i}@{}", pick(rng, PUBLIC_MAIL))
+            }
+            _ => format!("reception{i}@bc-{}.ru", translit_word(&invented(rng).to_lowercase(), Scheme::Informal)),
+        };
+        Trap { phone: (code.to_string(), local_number(code, slot)), email, person, place }
+    };
+    let centres: Vec<Trap> = (0..(est_firms as f64 * r.business_centre / 25.0).ceil() as usize)
+        .map(|i| mk_trap(&mut master, false, true, "bc", i))
+        .collect();
+    let accountants: Vec<Trap> = (0..(est_firms as f64 * r.accountant / 12.0).ceil() as usize)
+        .map(|i| mk_trap(&mut master, true, false, "accountant", i))
+        .collect();
+    let agencies: Vec<Trap> = (0..(est_firms as f64 * r.agency_client / 60.0).ceil() as usize)
+        .map(|i| mk_trap(&mut master, true, true, "agency", i))
+        .collect();
+    let world = World { centres, accountants, agencies, managers, city_weights: city_weights.clone() };
+
+    // Plan firms chunk by chunk until there are enough cards.
+    let mut plans: Vec<FirmPlan> = Vec::new();
+    let mut total = 0usize;
+    let mut chunk_no = 0u64;
+    while total < n {
+        let chunk_count = ((n - total) as f64 / 2.6 / CHUNK as f64).ceil().max(1.0) as u64;
+        let chunks: Vec<Vec<FirmPlan>> = (chunk_no..chunk_no + chunk_count)
+            .into_par_iter()
+            .map(|c| {
+                let mut rng = rng_for(seed, 1, c);
+                (0..CHUNK).map(|_| plan_firm(&mut rng, r, &world)).collect()
+            })
+            .collect();
+        chunk_no += chunk_count;
+        for ch in chunks {
+            for p in ch {
+                if total >= n {
+                    break;
+                }
+                total += p.entities.iter().map(|e| e.cards).sum::<usize>();
+                plans.push(p);
+            }
+        }
+    }
+
+    // Dense numbering: entity ids, phone slots per area code, person slots.
+    struct Numbers {
+        entity0: u64,
+        person0: u64,
+        slots: Vec<Vec<u64>>,
+    }
+    let mut entity_no = 0u64;
+    let mut numbers: Vec<Numbers> = Vec::with_capacity(plans.len());
+    for p in &plans {
+        let mut slots = Vec::new();
+        for e in &p.entities {
+            let mut s = vec![take_slot(CITIES[e.city].1)];
+            for &b in &e.branches {
+                s.push(take_slot(CITIES[b].1));
+            }
+            slots.push(s);
+        }
+        numbers.push(Numbers { entity0: entity_no, person0: person_slot, slots });
+        entity_no += p.entities.len() as u64;
+        person_slot += 3;
+    }
+
+    // Fill firms in parallel, each from its own stream.
+    let firms_cards: Vec<Vec<SynthCard>> = plans
+        .par_iter()
+        .zip(numbers.par_iter())
+        .enumerate()
+        .map(|(f, (plan, num))| {
+            let mut rng = rng_for(seed, 2, f as u64);
+            fill_firm(&mut rng, r, &world, opts.today, f as u64, plan, num.entity0, num.person0, &num.slots)
+        })
+        .collect();
+    let mut cards: Vec<SynthCard> = firms_cards.into_iter().flatten().collect();
+    cards.truncate(n);
+    // Card ids: a random permutation of 1..=n (cards of one entity are typed at different times).
+    let mut ids: Vec<u64> = (1..=cards.len() as u64).collect();
+    for i in (1..ids.len()).rev() {
+        let j = master.random_range(0..=i);
+        ids.swap(i, j);
+    }
+    for (c, id) in cards.iter_mut().zip(ids) {
+        c.id = id;
+    }
+    cards.par_sort_by_key(|c| c.id);
+    let firms = {
+        let mut v: Vec<u64> = cards.iter().map(|c| c.firm).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    };
+    let entities = {
+        let mut v: Vec<u64> = cards.iter().map(|c| c.entity).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    };
+    Base { cards, firms, entities }
+}
+
+struct EntityData {
+    gid: u64,
+    core: String,
+    form: &'static str,
+    ip_person: Option<Person>,
+    inn: String,
+    ogrn: String,
+    kpp: String,
+    place: Place,
+    phone: (String, String),
+    branches: Vec<(usize, String, (String, String), Place)>,
+    domain: Option<String>,
+    director: Person,
+    mobile_of: Option<Person>,
+    brand: Option<String>,
+    bc: Option<usize>,
+    accountant: Option<usize>,
+    agency: Option<usize>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fill_firm(
+    rng: &mut ChaCha8Rng,
+    r: &Rates,
+    world: &World,
+    today: NaiveDate,
+    firm: u64,
+    plan: &FirmPlan,
+    entity0: u64,
+    person0: u64,
+    slots: &[Vec<u64>],
+) -> Vec<SynthCard> {
+    // The firm's name root, brand, domain, people.
+    let root = if chance(rng, r.common_name) {
+        (*pick(rng, COMMON_NAMES)).to_string()
+    } else {
+        match rng.random_range(0..10) {
+            0..=3 => invented(rng),
+            4..=6 => format!("{}{}", pick(rng, PREFIXES), pick(rng, SUFFIXES)),
+            7 => format!("{} {}", pick(rng, ADJECTIVES), pick(rng, NOUNS)),
+            _ => format!("{} {}", pick(rng, SECTORS), capitalize(&invented(rng).to_lowercase())),
+        }
+    };
+    let brand = chance(rng, r.brand)
+        .then(|| if chance(rng, 0.5) { root.clone() } else { capitalize(&invented(rng).to_lowercase()) });
+    let owner = make_person(rng, person0);
+    let director = if chance(rng, 0.5) { owner.clone() } else { make_person(rng, person0 + 1) };
+    let domain = chance(rng, r.domain).then(|| {
+        let base = translit_word(&root.to_lowercase().replace(' ', "-"), Scheme::Informal);
+        if chance(rng, r.domain_rf) {
+            format!("{}-{}.рф", root.to_lowercase().replace(' ', "-"), firm % 1000)
+        } else {
+            format!("{base}-{}.ru", radix36(firm))
+        }
+    });
+    let small = plan.entities.len() == 1;
+    let bc = plan.bc;
+    let accountant = (small && chance(rng, r.accountant) && !world.accountants.is_empty())
+        .then(|| rng.random_range(0..world.accountants.len()));
+    let agency =
+        (chance(rng, r.agency_client) && !world.agencies.is_empty()).then(|| rng.random_range(0..world.agencies.len()));
+    let naming = from_dist(rng, &r.sister_naming_root_brand_other);
+
+    let mut ents: Vec<EntityData> = Vec::new();
+    for (e, ep) in plan.entities.iter().enumerate() {
+        let gid = entity0 + e as u64;
+        let region = CITIES[ep.city].2;
+        let invisible = e > 0 && chance(rng, r.sister_invisible);
+        let (core, ip_person) = if ep.ip {
+            let p = if e == 0 || !invisible { owner.clone() } else { make_person(rng, person0 + 2) };
+            (format!("{} {} {}", p.surname, p.first, p.patronymic), Some(p))
+        } else if e == 0 {
+            (root.clone(), None)
+        } else if invisible || naming == 2 {
+            (capitalize(&invented(rng).to_lowercase()), None)
+        } else if naming == 0 {
+            let suffix = *pick(
+                rng,
+                &["Медиа", "Трейд", "Групп", "Сервис", "Логистик", "Девелопмент", "Строй", "Плюс", "Холдинг", "Регион"],
+            );
+            (if chance(rng, 0.5) { format!("{root}-{suffix}") } else { format!("{root} {suffix}") }, None)
+        } else {
+            (capitalize(&invented(rng).to_lowercase()), None)
+        };
+        let year = 2000 + (gid % 24) as u32;
+        let inn = if ep.ip { inn12(region, gid) } else { inn10(region, gid) };
+        let ogrn = if ep.ip { ogrnip15(region, gid, year) } else { ogrn13(region, gid, year) };
+        let kpp = if ep.ip { String::new() } else { format!("{}01001", &inn[..4]) };
+        let place = match bc.map(|b| &world.centres[b]) {
+            Some(t) if e == 0 => {
+                let mut p = t.place.clone().unwrap_or_else(|| random_place(rng, ep.city));
+                p.office = Some(rng.random_range(1..600));
+                p
+            }
+            _ => random_place(rng, ep.city),
+        };
+        // The slot was taken from the counter of the entity's own city code.
+        let code = CITIES[ep.city].1;
+        let phone = (code.to_string(), local_number(code, slots[e][0]));
+        let branches = ep
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(k, &bcity)| {
+                let bcode = CITIES[bcity].1;
+                let bkpp = format!("{}{:02}43{:03}", CITIES[bcity].2, 1 + (gid % 97), k + 1);
+                (bcity, bkpp, (bcode.to_string(), local_number(bcode, slots[e][k + 1])), random_place(rng, bcity))
+            })
+            .collect();
+        let shares = e == 0 || !invisible;
+        let edomain = domain.clone().filter(|_| shares && (e == 0 || chance(rng, r.domain_shared)));
+        let edirector = if !shares {
+            make_person(rng, person0 + 2)
+        } else if e == 0 || chance(rng, r.director_shared) {
+            director.clone()
+        } else {
+            make_person(rng, person0 + 2)
+        };
+        let mobile_of = if !shares {
+            None
+        } else if e == 0 || chance(rng, r.owner_mobile_shared) {
+            Some(owner.clone())
+        } else {
+            None
+        };
+        let ebrand = if naming == 1 && shares {
+            brand.clone().or(Some(root.clone()))
+        } else if e == 0 {
+            brand.clone()
+        } else {
+            None
+        };
+        ents.push(EntityData {
+            gid,
+            core,
+            form: ep.form,
+            ip_person,
+            inn,
+            ogrn,
+            kpp,
+            place,
+            phone,
+            branches,
+            domain: edomain,
+            director: edirector,
+            mobile_of,
+            brand: ebrand,
+            bc: if e == 0 { bc } else { None },
+            accountant,
+            agency: if e == 0 { agency } else { None },
+        });
+    }
+
+    let sibling_inns: Vec<String> = ents.iter().map(|e| e.inn.clone()).collect();
+    let mut cards = Vec::new();
+    for (e, ed) in ents.iter().enumerate() {
+        let ep = &plan.entities[e];
+        let single = chance(rng, r.single_manager);
+        let own_manager = pick(rng, &world.managers).clone();
+        for k in 0..ep.cards {
+            let branch = if !ed.branches.is_empty() && k > 0 && chance(rng, 0.4) {
+                Some(&ed.branches[rng.random_range(0..ed.branches.len())])
+            } else {
+                None
+            };
+            let mut c = SynthCard { entity: ed.gid, firm, ..SynthCard::default() };
+            c.name = render_name(rng, r, ed);
+            // Identifiers.
+            if chance(rng, r.inn_present) {
+                let u: f64 = rng.random();
+                let zero = ed.inn.starts_with('0') && chance(rng, r.inn_zero_dropped);
+                c.inn = if u < r.inn_typo {
+                    let mut d: Vec<u8> = ed.inn.bytes().collect();
+                    let i = rng.random_range(0..d.len());
+                    d[i] = b'0' + ((d[i] - b'0' + rng.random_range(1..10)) % 10);
+                    String::from_utf8(d).unwrap_or_default()
+                } else if u < r.inn_typo + r.inn_is_kpp && !ed.kpp.is_empty() {
+                    ed.kpp.clone()
+                } else if u < r.inn_typo + r.inn_is_kpp + r.inn_is_ogrn {
+                    ed.ogrn.clone()
+                } else if u < r.inn_typo + r.inn_is_kpp + r.inn_is_ogrn + r.inn_sibling && sibling_inns.len() > 1 {
+                    sibling_inns[(e + 1) % sibling_inns.len()].clone()
+                } else if zero {
+                    ed.inn[1..].to_string()
+                } else {
+                    format_inn(rng, &ed.inn)
+                };
+            }
+            if chance(rng, r.kpp_present) {
+                c.kpp = branch.map(|b| b.1.clone()).unwrap_or_else(|| ed.kpp.clone());
+            }
+            if chance(rng, r.ogrn_present) {
+                c.ogrn = ed.ogrn.clone();
+            }
+            // Phones.
+            let (code, local) = branch.map(|b| &b.2).unwrap_or(&ed.phone);
+            if chance(rng, r.phone_main) {
+                c.work_phones.push(render_phone(rng, r, code, local));
+            }
+            if let Some(p) = &ed.mobile_of
+                && chance(rng, r.phone_mobile)
+            {
+                c.mobile_phones.push(render_phone(rng, r, &p.mobile[..3], &p.mobile[3..]));
+            }
+            if let Some(b) = ed.bc
+                && chance(rng, r.bc_phone_on_card)
+            {
+                let t = &world.centres[b];
+                c.work_phones.push(render_phone(rng, r, &t.phone.0, &t.phone.1));
+            }
+            // Emails and website.
+            if let Some(d) = &ed.domain {
+                if chance(rng, r.email_corporate) {
+                    let local = match rng.random_range(0..4) {
+                        0 => "info".to_string(),
+                        1 => "sales".to_string(),
+                        2 => "office".to_string(),
+                        _ => translit_word(&ed.director.surname.to_lowercase(), Scheme::Informal),
+                    };
+                    let mut em = format!("{local}@{d}");
+                    if chance(rng, 0.05) {
+                        em = em.to_uppercase();
+                    }
+                    c.emails.push(em);
+                }
+                if chance(rng, r.website) {
+                    c.website = render_site(rng, d);
+                }
+            }
+            if chance(rng, r.email_public) {
+                let p = &ed.director;
+                c.emails.push(format!(
+                    "{}.{}{}@{}",
+                    translit_word(&p.surname.to_lowercase(), Scheme::Informal),
+                    translit_word(&p.first.to_lowercase(), Scheme::Informal).chars().next().unwrap_or('x'),
+                    p.slot % 1000,
+                    PUBLIC_MAIL[(p.slot % PUBLIC_MAIL.len() as u64) as usize]
+                ));
+            }
+            // Contacts.
+            if chance(rng, r.contact) {
+                c.contacts.push(render_person(rng, r, &ed.director));
+            }
+            if let Some(a) = ed.accountant
+                && chance(rng, r.accountant_on_card)
+            {
+                let t = &world.accountants[a];
+                c.work_phones.push(render_phone(rng, r, &t.phone.0, &t.phone.1));
+                c.emails.push(t.email.clone());
+                if let Some(p) = &t.person {
+                    c.contacts.push(format!(
+                        "{} {}.{}., бухгалтер",
+                        p.surname,
+                        first_char(&p.first),
+                        first_char(&p.patronymic)
+                    ));
+                }
+            }
+            if let Some(a) = ed.agency
+                && chance(rng, r.agency_on_card)
+            {
+                let t = &world.agencies[a];
+                c.work_phones.push(render_phone(rng, r, &t.phone.0, &t.phone.1));
+                c.emails.push(t.email.clone());
+                if let Some(p) = &t.person
+                    && chance(rng, 0.5)
+                {
+                    c.contacts.push(format!("{} {} (рекламное агентство)", p.first, p.surname));
+                }
+            }
+            if chance(rng, r.address) {
+                let place = branch.map(|b| &b.3).unwrap_or(&ed.place);
+                c.address = render_address(rng, place);
+            }
+            if let Some(b) = &ed.brand
+                && chance(rng, r.brand_on_card)
+            {
+                c.brand = b.clone();
+            }
+            c.manager = if chance(rng, r.pool) {
+                String::new()
+            } else if single {
+                own_manager.clone()
+            } else {
+                pick(rng, &world.managers).clone()
+            };
+            c.last_activity =
+                if chance(rng, 0.9) { Some(today - Duration::days(rng.random_range(0..730))) } else { None };
+            cards.push(c);
+        }
+    }
+    cards
+}
+
+fn radix36(mut n: u64) -> String {
+    let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut s = Vec::new();
+    loop {
+        s.push(digits[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+fn first_char(s: &str) -> char {
+    s.chars().next().unwrap_or('?')
+}
+
+fn random_place(rng: &mut ChaCha8Rng, city: usize) -> Place {
+    Place {
+        city,
+        street: rng.random_range(0..STREETS.len()),
+        street_type: rng.random_range(0..STREET_TYPES.len()),
+        house: rng.random_range(1..150),
+        office: chance(rng, 0.6).then(|| rng.random_range(1..400)),
+    }
+}
+
+fn format_inn(rng: &mut ChaCha8Rng, inn: &str) -> String {
+    match rng.random_range(0..20) {
+        0 => format!("{} {} {}", &inn[..4], &inn[4..7], &inn[7..]),
+        1 => format!(" {inn} "),
+        _ => inn.to_string(),
+    }
+}
+
+fn render_name(rng: &mut ChaCha8Rng, r: &Rates, e: &EntityData) -> String {
+    let mut core = e.core.clone();
+    if let Some(p) = &e.ip_person
+        && chance(rng, 0.4)
+    {
+        core = format!("{} {}.{}.", p.surname, first_char(&p.first), first_char(&p.patronymic));
+    }
+    if core.contains('-') && chance(rng, 0.3) {
+        core = core.replace('-', if chance(rng, 0.5) { " " } else { "" });
+    }
+    if core.contains('ё') && chance(rng, 0.5) {
+        core = core.replace('ё', "е");
+    }
+    let latin = e.ip_person.is_none() && chance(rng, r.name_latin);
+    if chance(rng, r.name_typo) {
+        let words: Vec<&str> = core.split(' ').collect();
+        let i = rng.random_range(0..words.len());
+        let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        w[i] = typo(rng, &w[i]);
+        core = w.join(" ");
+    }
+    if latin {
+        let scheme = *pick(rng, &[Scheme::Icao, Scheme::GostB, Scheme::Informal]);
+        core = core.split(' ').map(|w| translit_word(w, scheme)).collect::<Vec<_>>().join(" ");
+    } else if chance(rng, r.name_homoglyph) {
+        core = homoglyphs(rng, &core);
+    }
+    let quoted = match rng.random_range(0..5) {
+        0 | 1 => format!("«{core}»"),
+        2 => format!("\"{core}\""),
+        3 if !latin => format!("„{core}“"),
+        _ => core.clone(),
+    };
+    let form_full = match e.form {
+        "ООО" => "Общество с ограниченной ответственностью",
+        "АО" => "Акционерное общество",
+        "ПАО" => "Публичное акционерное общество",
+        "ЗАО" => "Закрытое акционерное общество",
+        "ИП" => "Индивидуальный предприниматель",
+        "АНО" => "Автономная некоммерческая организация",
+        "МУП" => "Муниципальное унитарное предприятие",
+        _ => e.form,
+    };
+    let form_latin = match e.form {
+        "ООО" => *pick(rng, &["LLC", "OOO", "Ltd"]),
+        "АО" | "ЗАО" | "ОАО" => "JSC",
+        "ПАО" => "PJSC",
+        _ => e.form,
+    };
+    let u: f64 = rng.random();
+    let mut name = if e.form == "ИП" {
+        if u < r.form_missing / 2.0 {
+            core
+        } else if u < r.form_missing / 2.0 + r.form_full {
+            format!("{form_full} {core}")
+        } else {
+            format!("ИП {core}")
+        }
+    } else if u < r.form_missing {
+        quoted
+    } else if latin {
+        if chance(rng, 0.5) { format!("{form_latin} {core}") } else { format!("{core} {form_latin}") }
+    } else if u < r.form_missing + r.form_full {
+        format!("{form_full} {quoted}")
+    } else if u < r.form_missing + r.form_full + r.form_end {
+        format!("{core}, {}", e.form)
+    } else {
+        format!("{} {quoted}", e.form)
+    };
+    if chance(rng, r.name_upper) {
+        name = name.to_uppercase();
+    }
+    name
+}
+
+fn render_phone(rng: &mut ChaCha8Rng, r: &Rates, code: &str, local: &str) -> String {
+    if chance(rng, r.phone_excel) {
+        return format!("7.{}E+10", &code[..2]);
+    }
+    let ext = if chance(rng, r.phone_ext) { format!(" доб. {}", rng.random_range(10..999)) } else { String::new() };
+    // People outside Moscow and St Petersburg write their city number without the code.
+    if code.len() == 3 && !matches!(code, "495" | "499" | "812") && !code.starts_with('9') && chance(rng, r.phone_local)
+    {
+        return format!("{}-{}-{}{ext}", &local[..3], &local[3..5], &local[5..]);
+    }
+    let full = format!("{code}{local}");
+    let (a, b, c, d) = (&full[..3], &full[3..6], &full[6..8], &full[8..]);
+    let s = match rng.random_range(0..8) {
+        0 => format!("+7 ({a}) {b}-{c}-{d}"),
+        1 => format!("8 ({a}) {b}-{c}-{d}"),
+        2 => format!("8{full}"),
+        3 => format!("+7{full}"),
+        4 => format!("8-{a}-{b}-{c}-{d}"),
+        5 => format!("7 {a} {b} {c} {d}"),
+        6 => format!("тел. 8 {a} {b}{c}{d}"),
+        _ => format!("+7 {a} {b}{c}{d}"),
+    };
+    format!("{s}{ext}")
+}
+
+fn render_site(rng: &mut ChaCha8Rng, d: &str) -> String {
+    let host = if d.ends_with(".рф") && chance(rng, 0.3) {
+        idna::domain_to_ascii(d).unwrap_or_else(|_| d.to_string())
+    } else {
+        d.to_string()
+    };
+    match rng.random_range(0..5) {
+        0 => format!("https://www.{host}/"),
+        1 => format!("http://{host}"),
+        2 => format!("www.{host}"),
+        3 => format!("https://{host}/contacts"),
+        _ => host,
+    }
+}
+
+fn render_person(rng: &mut ChaCha8Rng, r: &Rates, p: &Person) -> String {
+    let (s, f, o) = (&p.surname, &p.first, &p.patronymic);
+    let mut text = match rng.random_range(0..6) {
+        0 | 1 => format!("{s} {f} {o}"),
+        2 => format!("{s} {}.{}.", first_char(f), first_char(o)),
+        3 => format!("{f} {s}"),
+        4 => format!("{}.{}. {s}", first_char(f), first_char(o)),
+        _ => format!("{} {}. {}.", s.to_uppercase(), first_char(f), first_char(o)),
+    };
+    if chance(rng, r.contact_position) {
+        let pos = pick(rng, POSITIONS);
+        text = if chance(rng, 0.7) { format!("{text}, {pos}") } else { format!("{pos} {text}") };
+    }
+    text
+}
+
+fn render_address(rng: &mut ChaCha8Rng, p: &Place) -> String {
+    let city = CITIES[p.city].0;
+    let street = STREETS[p.street];
+    let types = STREET_TYPES[p.street_type];
+    let t = types[rng.random_range(0..types.len())].trim();
+    let office = p.office;
+    let mut s = String::new();
+    match rng.random_range(0..5) {
+        0 => {
+            let _ = write!(s, "г. {city}, {t} {street}, д. {}", p.house);
+            if let Some(o) = office {
+                let _ = write!(s, ", оф. {o}");
+            }
+        }
+        1 => {
+            let _ = write!(s, "{city}, {street} {t}, дом {}", p.house);
+            if let Some(o) = office {
+                let _ = write!(s, ", офис {o}");
+            }
+        }
+        2 => {
+            let _ = write!(s, "{}, г {city}, {t} {street}, д {}", 400_000 + p.house * 7, p.house);
+            if let Some(o) = office {
+                let _ = write!(s, ", пом. {o}");
+            }
+        }
+        3 => {
+            let sep = if t.ends_with('.') { "" } else { " " };
+            let _ = write!(s, "г.{city} {t}{sep}{street} д.{}", p.house);
+            if let Some(o) = office {
+                let _ = write!(s, " оф.{o}");
+            }
+        }
+        _ => {
+            let _ = write!(s, "{city}, {street}, {}", p.house);
+            if let Some(o) = office {
+                let _ = write!(s, "-{o}");
+            }
+        }
+    }
+    s
+}
+
+// ---- Writing -------------------------------------------------------------------------------------------------
+
+/// Which files to write.
+#[derive(Debug, Clone, Copy)]
+pub struct Formats {
+    /// crm.csv: UTF-8, comma, canonical headers, ISO dates.
+    pub canonical: bool,
+    /// crm_bitrix_1251.csv: windows-1251, `;`, Bitrix24 headers, dd.mm.yyyy dates.
+    pub bitrix: bool,
+}
+
+fn csv_writer(path: &Path) -> std::io::Result<csv::Writer<std::io::BufWriter<std::fs::File>>> {
+    let f = std::fs::File::create(path)?;
+    Ok(csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 20, f)))
+}
+
+fn io(e: csv::Error) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+/// Writes the base: crm.csv and/or crm_bitrix_1251.csv, and truth.csv.
+pub fn write(base: &Base, dir: &Path, formats: Formats) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    if formats.canonical {
+        let mut w = csv_writer(&dir.join("crm.csv"))?;
+        w.write_record([
+            "id",
+            "name",
+            "inn",
+            "kpp",
+            "ogrn",
+            "brand",
+            "address",
+            "phones",
+            "emails",
+            "website",
+            "contacts",
+            "manager",
+            "last_activity",
+        ])
+        .map_err(io)?;
+        for c in &base.cards {
+            let phones: Vec<&str> = c.work_phones.iter().chain(&c.mobile_phones).map(String::as_str).collect();
+            w.write_record([
+                c.id.to_string().as_str(),
+                &c.name,
+                &c.inn,
+                &c.kpp,
+                &c.ogrn,
+                &c.brand,
+                &c.address,
+                &phones.join("; "),
+                &c.emails.join(", "),
+                &c.website,
+                &c.contacts.join("\n"),
+                &c.manager,
+                &c.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+            ])
+            .map_err(io)?;
+        }
+        w.flush()?;
+    }
+    if formats.bitrix {
+        // Built as UTF-8 in memory chunk by chunk, then encoded to windows-1251.
+        let f = std::fs::File::create(dir.join("crm_bitrix_1251.csv"))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        let header = "ID;Название компании;ИНН;КПП;ОГРН;Торговая марка;Фактический адрес;Рабочий телефон;Мобильный телефон;Рабочий e-mail;Сайт;Контакты;Ответственный;Дата последней активности\r\n";
+        out.write_all(&encoding_rs::WINDOWS_1251.encode(header).0)?;
+        for chunk in base.cards.chunks(10_000) {
+            let mut w =
+                csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+            for c in chunk {
+                w.write_record([
+                    c.id.to_string().as_str(),
+                    &c.name,
+                    &c.inn,
+                    &c.kpp,
+                    &c.ogrn,
+                    &c.brand,
+                    &c.address,
+                    &c.work_phones.join(", "),
+                    &c.mobile_phones.join(", "),
+                    &c.emails.join("; "),
+                    &c.website,
+                    &c.contacts.join("; "),
+                    &c.manager,
+                    &c.last_activity.map(|d| d.format("%d.%m.%Y").to_string()).unwrap_or_default(),
+                ])
+                .map_err(io)?;
+            }
+            let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+            let text = String::from_utf8(bytes).map_err(std::io::Error::other)?;
+            out.write_all(&encoding_rs::WINDOWS_1251.encode(&text).0)?;
+        }
+        out.flush()?;
+    }
+    let mut w = csv_writer(&dir.join("truth.csv"))?;
+    w.write_record(["id", "entity_id", "firm_id"]).map_err(io)?;
+    for c in &base.cards {
+        w.write_record([c.id.to_string(), format!("E{}", c.entity), format!("F{}", c.firm)]).map_err(io)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::ids::{inn10_valid, inn12_valid, ogrn13_valid, ogrnip15_valid};
+
+    fn opts(cards: usize, seed: u64) -> SynthOptions {
+        SynthOptions { cards, seed, today: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(), rates: Rates::default() }
+    }
+
+    #[test]
+    fn identifiers_are_valid_and_numbers_unique() {
+        assert!(inn10_valid(&inn10("77", 123)));
+        assert!(inn12_valid(&inn12("02", 123_456)));
+        assert!(ogrn13_valid(&ogrn13("77", 42, 2015)));
+        assert!(ogrnip15_valid(&ogrnip15("63", 42, 2015)));
+        let mut seen = std::collections::HashSet::new();
+        for s in 0..100_000 {
+            assert!(seen.insert(local_number("495", s)));
+        }
+    }
+
+    #[test]
+    fn exact_card_count_and_deterministic() {
+        let a = generate(&opts(3000, 7));
+        let b = generate(&opts(3000, 7));
+        assert_eq!(a.cards.len(), 3000);
+        assert!(a.firms > 500 && a.entities >= a.firms);
+        let key = |b: &Base| b.cards.iter().map(|c| (c.id, c.name.clone(), c.entity)).collect::<Vec<_>>();
+        assert_eq!(key(&a), key(&b));
+        let c = generate(&opts(3000, 8));
+        assert_ne!(key(&a), key(&c));
+    }
+}
