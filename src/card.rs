@@ -130,3 +130,12 @@ pub struct Card {
     /// Last activity as typed.
     pub last_activity: String,
 }
+
+/// What is kept of a card's text once it is normalised: its id and its name as typed (for the outputs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CardText {
+    /// The CRM id.
+    pub id: String,
+    /// The name as typed.
+    pub name: String,
+}

@@ -136,13 +136,11 @@ impl Default for GenericConfig {
 pub struct BlockingConfig {
     /// Blocks (groups sharing one key) larger than this are not expanded into pairs; the count is reported.
     pub max_block: u32,
-    /// Typo-tolerant name blocking (one-letter deletions) for words at least this long.
-    pub typo_min_len: u32,
 }
 
 impl Default for BlockingConfig {
     fn default() -> Self {
-        BlockingConfig { max_block: 60, typo_min_len: 5 }
+        BlockingConfig { max_block: 60 }
     }
 }
 

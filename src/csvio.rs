@@ -57,7 +57,7 @@ fn is_phone_like(s: &str) -> bool {
 pub struct CsvOut {
     path: PathBuf,
     tmp: PathBuf,
-    w: csv::Writer<BufWriter<File>>,
+    out: BufWriter<File>,
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
@@ -71,22 +71,58 @@ impl CsvOut {
     pub fn create(path: &Path, header: &[&str]) -> std::io::Result<CsvOut> {
         let tmp = tmp_path(path);
         let f = File::create(&tmp)?;
-        let w = csv::WriterBuilder::new().flexible(false).from_writer(BufWriter::with_capacity(1 << 16, f));
-        let mut out = CsvOut { path: path.to_path_buf(), tmp, w };
+        let mut out = CsvOut { path: path.to_path_buf(), tmp, out: BufWriter::with_capacity(1 << 16, f) };
         out.row(header)?;
         Ok(out)
     }
 
     /// Writes one row.
     pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> std::io::Result<()> {
-        self.w.write_record(cells.iter().map(|c| neutralize(c.as_ref()).into_owned())).map_err(csv_to_io)
+        let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        for c in cells {
+            w.write_field(neutralize(c.as_ref()).as_bytes()).map_err(csv_to_io)?;
+        }
+        w.write_record(None::<&[u8]>).map_err(csv_to_io)?;
+        let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+        self.out.write_all(&bytes)
+    }
+
+    /// Writes `n` rows made by `row(i)`, formatting them in parallel chunks and writing them in order.
+    pub fn par_rows<F>(&mut self, n: usize, row: F) -> std::io::Result<()>
+    where
+        F: Fn(usize, &mut Vec<String>) + Sync,
+    {
+        use rayon::prelude::*;
+        const CHUNK: usize = 8192;
+        let chunks: Vec<std::io::Result<Vec<u8>>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|k| {
+                let mut w = csv::WriterBuilder::new()
+                    .flexible(false)
+                    .has_headers(false)
+                    .from_writer(Vec::with_capacity(CHUNK * 128));
+                let mut cells: Vec<String> = Vec::new();
+                for i in k * CHUNK..((k + 1) * CHUNK).min(n) {
+                    cells.clear();
+                    row(i, &mut cells);
+                    for c in &cells {
+                        w.write_field(neutralize(c).as_bytes()).map_err(csv_to_io)?;
+                    }
+                    w.write_record(None::<&[u8]>).map_err(csv_to_io)?;
+                }
+                w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
+            })
+            .collect();
+        for c in chunks {
+            self.out.write_all(&c?)?;
+        }
+        Ok(())
     }
 
     /// Flushes, then renames the file into place; write errors surface here.
     pub fn finish(mut self) -> std::io::Result<PathBuf> {
-        self.w.flush()?;
-        let inner = self.w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
-        drop(inner.into_inner().map_err(|e| e.into_error())?);
+        self.out.flush()?;
+        drop(self.out.into_inner().map_err(|e| e.into_error())?);
         std::fs::rename(&self.tmp, &self.path)?;
         Ok(self.path)
     }

@@ -123,6 +123,12 @@ pub struct Dictionaries {
     pub legal_forms: Vec<LegalFormVariant>,
     /// Non-distinctive phrases as folded tokens, longest first.
     pub non_distinctive: Vec<Vec<String>>,
+    /// Legal form variants by their first word (indices into `legal_forms`, longest first).
+    pub forms_by_first: FxHashMap<String, Vec<usize>>,
+    /// Legal form variants by their last word.
+    pub forms_by_last: FxHashMap<String, Vec<usize>>,
+    /// Non-distinctive phrases by their first word (indices, longest first).
+    pub generic_by_first: FxHashMap<String, Vec<usize>>,
     /// Public mail domains.
     pub public_email: FxHashSet<String>,
     /// Web platforms by host.
@@ -202,6 +208,9 @@ impl Dictionaries {
             cyr2lat: FxHashMap::default(),
             legal_forms: Vec::new(),
             non_distinctive: Vec::new(),
+            forms_by_first: FxHashMap::default(),
+            forms_by_last: FxHashMap::default(),
+            generic_by_first: FxHashMap::default(),
             public_email: FxHashSet::default(),
             web_platforms: FxHashMap::default(),
             address_types: FxHashMap::default(),
@@ -255,6 +264,13 @@ impl Dictionaries {
             }
         }
         d.non_distinctive.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for (i, v) in d.legal_forms.iter().enumerate() {
+            d.forms_by_first.entry(v.tokens[0].clone()).or_default().push(i);
+            d.forms_by_last.entry(v.tokens[v.tokens.len() - 1].clone()).or_default().push(i);
+        }
+        for (i, p) in d.non_distinctive.iter().enumerate() {
+            d.generic_by_first.entry(p[0].clone()).or_default().push(i);
+        }
 
         for (_, l) in data_lines(get("public_email_domains.txt")) {
             d.public_email.insert(l.trim().to_lowercase());

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::block::{self, KeyKind, Node, Prepared, card_key_texts, key_hash, kind_of};
+use crate::block::{self, KeyKind, Node, Prepared, key_hash, kind_of};
 use crate::cluster::{self, Link, Outcome, Veto};
 use crate::config::Config;
 use crate::normalize::NormCard;
@@ -236,9 +236,9 @@ fn merge_nodes(nodes: &[&Node]) -> Node {
     let mut keys: Vec<(u64, u32)> = nodes.iter().flat_map(|n| n.keys.iter().copied()).collect();
     keys.sort_unstable();
     keys.dedup_by_key(|k| k.0);
-    let mut cards: Vec<u32> = nodes.iter().flat_map(|n| n.cards.iter().copied()).collect();
+    let mut cards: smallvec::SmallVec<[u32; 1]> = nodes.iter().flat_map(|n| n.cards.iter().copied()).collect();
     cards.sort_unstable();
-    let mut names: Vec<block::NameVar> = Vec::new();
+    let mut names: smallvec::SmallVec<[block::NameVar; 1]> = smallvec::SmallVec::new();
     let mut brands: Vec<block::NameVar> = Vec::new();
     for n in nodes {
         for v in &n.names {
@@ -458,28 +458,31 @@ fn hard_evidence(first: &NormCard, c: &NormCard) -> (String, &'static str) {
 }
 
 /// The text of key `hash` as carried by some card of `node`, and that card.
-fn key_text(p: &Prepared, norm: &[NormCard], cfg: &Config, node: &Node, hash: u64) -> Option<(u32, String)> {
-    let mut buf = Vec::new();
+fn key_text(p: &Prepared, norm: &[NormCard], node: &Node, hash: u64) -> Option<(u32, String)> {
+    let kind = kind_of(hash);
     for &c in &node.cards {
-        if p.keys_of_card(c as usize).binary_search(&hash).is_ok() {
-            buf.clear();
-            card_key_texts(&norm[c as usize], cfg, &mut buf);
-            let kind = kind_of(hash);
-            if let Some((_, t)) = buf.iter().find(|(k, t)| *k == kind && key_hash(*k, t) == hash) {
-                let shown = match kind {
-                    KeyKind::Brand => {
-                        norm[c as usize].brand.as_ref().map(|b| b.display_core.clone()).unwrap_or(t.clone())
-                    }
-                    KeyKind::AddrOffice | KeyKind::AddrHouse => norm[c as usize]
-                        .addresses
-                        .iter()
-                        .find(|a| a.office_key().as_ref() == Some(t) || a.house_key().as_ref() == Some(t))
-                        .map(|a| a.normalized())
-                        .unwrap_or(t.clone()),
-                    _ => t.clone(),
-                };
-                return Some((c, shown));
+        if p.keys_of_card(c as usize).binary_search(&hash).is_err() {
+            continue;
+        }
+        let n = &norm[c as usize];
+        let mut found: Option<String> = None;
+        block::for_each_key(n, |k, t| {
+            if found.is_none() && k == kind && key_hash(k, t) == hash {
+                found = Some(t.to_string());
             }
+        });
+        if let Some(t) = found {
+            let shown = match kind {
+                KeyKind::Brand => n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or(t),
+                KeyKind::AddrOffice | KeyKind::AddrHouse => n
+                    .addresses
+                    .iter()
+                    .find(|a| a.office_key().as_ref() == Some(&t) || a.house_key().as_ref() == Some(&t))
+                    .map(|a| a.normalized())
+                    .unwrap_or(t),
+                _ => t,
+            };
+            return Some((c, shown));
         }
     }
     None
@@ -493,10 +496,13 @@ fn card_with_brand(norm: &[NormCard], node: &Node, compact: &str) -> Option<u32>
     node.cards.iter().copied().find(|&c| norm[c as usize].brand.as_ref().is_some_and(|b| b.compact() == compact))
 }
 
-fn card_with_person(norm: &[NormCard], node: &Node, display: &str) -> Option<u32> {
-    node.cards.iter().copied().find(|&c| {
+fn card_with_person(norm: &[NormCard], node: &Node, who: &block::PersonLite) -> Option<(u32, String)> {
+    node.cards.iter().find_map(|&c| {
         let n = &norm[c as usize];
-        n.decision_makers().chain(n.name.person.iter()).any(|p| p.display() == display)
+        n.decision_makers()
+            .chain(n.name.person.as_deref())
+            .find(|p| block::PersonLite::of(p) == *who)
+            .map(|p| (c, p.display()))
     })
 }
 
@@ -514,8 +520,8 @@ fn explain(
     for (_, piece) in &s.evidence {
         let (text, pair) = match piece {
             Piece::Shared { hash, df, .. } => {
-                let ta = key_text(p, norm, cfg, a, *hash);
-                let tb = key_text(p, norm, cfg, b, *hash);
+                let ta = key_text(p, norm, a, *hash);
+                let tb = key_text(p, norm, b, *hash);
                 let what = match kind_of(*hash) {
                     KeyKind::Phone => "shared phone",
                     KeyKind::LocalPhone => "shared local number",
@@ -535,12 +541,14 @@ fn explain(
                 };
                 (format!("{what} {value}{on}"), ta.zip(tb).map(|(x, y)| (x.0, y.0)))
             }
-            Piece::Person { a: da, b: db, .. } => {
-                let shown = if da == db { da.clone() } else { format!("{da} ~ {db}") };
-                (
-                    format!("shared decision-maker {shown}"),
-                    card_with_person(norm, a, da).zip(card_with_person(norm, b, db)),
-                )
+            Piece::Person { a: pa, b: pb, .. } => {
+                let (ca, cb) = (card_with_person(norm, a, pa), card_with_person(norm, b, pb));
+                let (da, db) = (
+                    ca.as_ref().map(|x| x.1.clone()).unwrap_or_default(),
+                    cb.as_ref().map(|x| x.1.clone()).unwrap_or_default(),
+                );
+                let shown = if da == db { da } else { format!("{da} ~ {db}") };
+                (format!("shared decision-maker {shown}"), ca.zip(cb).map(|(x, y)| (x.0, y.0)))
             }
             Piece::Name { a: ia, b: ib, sim, .. } => {
                 let ca = card_with_name(norm, a, &a.names[*ia as usize].compact);
@@ -554,8 +562,10 @@ fn explain(
                 let word = a
                     .cards
                     .iter()
-                    .find_map(|&c| norm[c as usize].name.tokens.iter().find(|t| &t.key == key).map(|t| t.text.clone()))
-                    .unwrap_or_else(|| key.clone());
+                    .find_map(|&c| {
+                        norm[c as usize].name.tokens.iter().find(|t| *t.key == **key).map(|t| t.text.clone())
+                    })
+                    .unwrap_or_else(|| key.to_string());
                 (format!("shared name root \"{word}\" (rarity {rarity:.2})"), Some((a.cards[0], b.cards[0])))
             }
             Piece::BrandName { brand_on_a, brand, name, .. } => {
@@ -648,7 +658,8 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             show(&mut s, "legal entity level (the two cards' groups)", x, y, Level::Entity, &rec, &sc);
             if score::is_entity_link(cfg, &sc) && ea != eb {
                 let inns = |e: u32| -> Vec<String> {
-                    let mut v: Vec<String> = entity_nodes(e).iter().filter_map(|n| n.inn.clone()).collect();
+                    let mut v: Vec<String> =
+                        entity_nodes(e).iter().filter_map(|n| n.inn.as_deref().map(str::to_string)).collect();
                     v.sort();
                     v.dedup();
                     v

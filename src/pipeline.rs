@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::card::Card;
+use crate::card::{Card, CardText};
 use crate::config::Config;
 use crate::dict::Dictionaries;
 use crate::firm::{self, Constraint, Grouping};
@@ -51,8 +51,8 @@ pub struct Timing {
 pub struct Dedup {
     /// What was read.
     pub ingest: Ingested,
-    /// Cards in canonical order (by id).
-    pub cards: Vec<Card>,
+    /// Cards in canonical order (by id): id and name as typed.
+    pub cards: Vec<CardText>,
     /// Their normalised forms.
     pub norm: Vec<NormCard>,
     /// Entities and firms.
@@ -71,40 +71,54 @@ pub fn read_ordered(
     opts: &IngestOptions,
     dict: &Dictionaries,
 ) -> Result<(Ingested, Vec<Card>), IngestError> {
+    let mut tr = crate::block::Trace::new();
     let mut data = ingest::read_cards(input, opts, dict)?;
     let mut cards = std::mem::take(&mut data.cards);
+    tr.lap("read");
     cards.par_sort_by(|a, b| id_order(&a.id, &b.id));
+    tr.lap("sort by id");
     Ok((data, cards))
+}
+
+/// Normalises cards already in canonical order, consuming them: what each card's text becomes (its id and
+/// name are kept; everything else lives on in the normalised form), so the raw text is freed as it goes.
+pub fn normalize_all(cards: Vec<Card>, dict: &Dictionaries, progress: Progress) -> (Vec<CardText>, Vec<NormCard>) {
+    let pb = progress.stage("normalize", cards.len() as u64);
+    let out: (Vec<CardText>, Vec<NormCard>) = cards
+        .into_par_iter()
+        .map(|c| {
+            let n = normalize_card(&c, dict);
+            pb.inc(1);
+            (CardText { id: c.id, name: c.name }, n)
+        })
+        .unzip();
+    pb.finish_and_clear();
+    out
 }
 
 /// Normalises and matches cards already in canonical order. `constraints` use card indices.
 pub fn match_cards(
-    cards: &[Card],
+    cards: Vec<Card>,
     cfg: &Config,
     dict: &Dictionaries,
     constraints: &[Constraint],
     progress: Progress,
     timing: &mut Timing,
-) -> (Vec<NormCard>, Grouping) {
+) -> (Vec<CardText>, Vec<NormCard>, Grouping) {
     let t = Instant::now();
-    let pb = progress.stage("normalize", cards.len() as u64);
-    let norm: Vec<NormCard> = cards
-        .par_iter()
-        .map(|c| {
-            let n = normalize_card(c, dict);
-            pb.inc(1);
-            n
-        })
-        .collect();
-    pb.finish_and_clear();
+    let mut tr = crate::block::Trace::new();
+    tr.lap("before normalize");
+    let (texts, norm) = normalize_all(cards, dict, progress);
     timing.normalize_ms = t.elapsed().as_millis() as u64;
+    tr.lap("normalize");
     let t = Instant::now();
     let pb = progress.stage("match", 0);
     let grouping = firm::group(&norm, cfg, constraints);
     pb.finish_and_clear();
     timing.match_ms = t.elapsed().as_millis() as u64;
     timing.match_stages_ms = grouping.stats.stage_ms.clone();
-    (norm, grouping)
+    tr.lap("match");
+    (texts, norm, grouping)
 }
 
 /// The whole batch pipeline on a file.
@@ -121,7 +135,7 @@ pub fn dedup(
     let (ingest, cards) = read_ordered(input, opts, dict)?;
     pb.finish_and_clear();
     timing.read_ms = t.elapsed().as_millis() as u64;
-    let (norm, grouping) = match_cards(&cards, cfg, dict, &[], progress, &mut timing);
+    let (cards, norm, grouping) = match_cards(cards, cfg, dict, &[], progress, &mut timing);
     let t = Instant::now();
     let (entities, firms) = groups::summarize(
         &norm,

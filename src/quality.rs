@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::card::{Card, Field};
-use crate::normalize::{NormCard, PhoneKind};
+use crate::normalize::PhoneKind;
 
 /// Counts for one field.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -69,12 +69,12 @@ fn count(acc: &mut Acc, f: Field, present: bool, valid: u64, invalid: u64) {
     q.invalid += invalid;
 }
 
-/// Computes field quality over cards and their normalised forms (same order).
-pub fn field_quality(cards: &[Card], norm: &[NormCard]) -> (Vec<FieldQuality>, usize) {
+/// Computes field quality over cards, normalising each one on the way (nothing is kept).
+pub fn field_quality(cards: &[Card], dict: &crate::dict::Dictionaries) -> (Vec<FieldQuality>, usize) {
     let acc = cards
         .par_iter()
-        .zip(norm.par_iter())
-        .fold(Acc::default, |mut acc, (c, n)| {
+        .fold(Acc::default, |mut acc, c| {
+            let n = &crate::normalize::normalize_card(c, dict);
             count(&mut acc, Field::Id, !c.id.is_empty(), 1, 0);
             let name_ok = !n.name.is_empty();
             count(
@@ -128,7 +128,13 @@ pub fn field_quality(cards: &[Card], norm: &[NormCard]) -> (Vec<FieldQuality>, u
             if !n.addresses.is_empty() && houses < n.addresses.len() as u64 {
                 acc.note(idx(Field::Address), "invalid: no street and house found");
             }
-            count(&mut acc, Field::Phones, !c.phones.is_empty(), n.phones.len() as u64, n.phones_invalid.len() as u64);
+            count(
+                &mut acc,
+                Field::Phones,
+                !c.phones.is_empty(),
+                n.phones.len() as u64,
+                n.invalid.as_ref().map_or(0, |i| i.phones.len()) as u64,
+            );
             for p in &n.phones {
                 acc.note(
                     idx(Field::Phones),
@@ -144,7 +150,13 @@ pub fn field_quality(cards: &[Card], norm: &[NormCard]) -> (Vec<FieldQuality>, u
                     acc.note(idx(Field::Phones), "with extension");
                 }
             }
-            count(&mut acc, Field::Emails, !c.emails.is_empty(), n.emails.len() as u64, n.emails_invalid.len() as u64);
+            count(
+                &mut acc,
+                Field::Emails,
+                !c.emails.is_empty(),
+                n.emails.len() as u64,
+                n.invalid.as_ref().map_or(0, |i| i.emails.len()) as u64,
+            );
             for e in &n.emails {
                 acc.note(idx(Field::Emails), if e.public { "public mail service" } else { "corporate domain" });
             }
@@ -153,14 +165,14 @@ pub fn field_quality(cards: &[Card], norm: &[NormCard]) -> (Vec<FieldQuality>, u
                 Field::Website,
                 !c.website.trim().is_empty(),
                 n.website.is_some() as u64,
-                n.website_invalid.is_some() as u64,
+                n.invalid.as_ref().is_some_and(|i| i.website.is_some()) as u64,
             );
             count(
                 &mut acc,
                 Field::Contacts,
                 !c.contacts.is_empty(),
                 n.contacts.len() as u64,
-                n.contacts_unparsed.len() as u64,
+                n.invalid.as_ref().map_or(0, |i| i.contacts.len()) as u64,
             );
             if n.contacts.iter().any(|p| p.position.is_some()) {
                 acc.note(idx(Field::Contacts), "with a position");
@@ -176,7 +188,7 @@ pub fn field_quality(cards: &[Card], norm: &[NormCard]) -> (Vec<FieldQuality>, u
                 Field::LastActivity,
                 !c.last_activity.trim().is_empty(),
                 n.last_activity.is_some() as u64,
-                n.last_activity_invalid.is_some() as u64,
+                n.invalid.as_ref().is_some_and(|i| i.last_activity.is_some()) as u64,
             );
             acc
         })

@@ -67,10 +67,10 @@ pub enum Piece {
     },
     /// Compatible decision-makers.
     Person {
-        /// Display of one side.
-        a: String,
-        /// Display of the other side.
-        b: String,
+        /// One side's person.
+        a: PersonLite,
+        /// The other side's person.
+        b: PersonLite,
         /// Entities carrying the surname + initial.
         df: u32,
         /// Weight given.
@@ -280,7 +280,7 @@ fn token_sim(p: &Prepared, a: u32, b: u32) -> f32 {
 fn directed(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
     let (mut num, mut den) = (0.0f32, 0.0f32);
     for (i, &t) in a.tokens.iter().enumerate() {
-        let w = token_weight(p, t, a.generic[i]);
+        let w = token_weight(p, t, a.is_generic(i));
         den += w;
         let best = b.tokens.iter().map(|&u| token_sim(p, t, u)).fold(0.0f32, f32::max);
         num += w * best;
@@ -316,18 +316,20 @@ pub fn name_similarity(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
 fn name_rarity(p: &Prepared, cfg: &Config, v: &NameVar) -> f32 {
     v.tokens
         .iter()
-        .zip(&v.generic)
-        .filter(|(t, g)| !**g && p.tokens[**t as usize].chars().count() >= 3)
-        .map(|(t, _)| word_rarity(cfg, p.token_df[*t as usize]))
+        .enumerate()
+        .filter(|(i, t)| !v.is_generic(*i) && p.tokens[**t as usize].chars().count() >= 3)
+        .map(|(_, t)| word_rarity(cfg, p.token_df[*t as usize]))
         .fold(0.0f32, f32::max)
 }
 
 fn root(v: &NameVar, p: &Prepared) -> Option<u32> {
     v.tokens
         .iter()
-        .zip(&v.generic)
-        .find(|(t, g)| !**g && p.tokens[**t as usize].chars().count() >= 3 && !is_number(&p.tokens[**t as usize]))
-        .map(|(t, _)| *t)
+        .enumerate()
+        .find(|(i, t)| {
+            !v.is_generic(*i) && p.tokens[**t as usize].chars().count() >= 3 && !is_number(&p.tokens[**t as usize])
+        })
+        .map(|(_, t)| *t)
 }
 
 fn best_name(p: &Prepared, a: &Node, b: &Node) -> Option<(u8, u8, f32)> {
@@ -370,9 +372,9 @@ fn brand_name(p: &Prepared, cfg: &Config, a: &Node, b: &Node) -> Option<(bool, u
                     let df = br
                         .tokens
                         .iter()
-                        .zip(&br.generic)
-                        .filter(|(_, g)| !**g)
-                        .map(|(t, _)| p.token_df[*t as usize])
+                        .enumerate()
+                        .filter(|(i, _)| !br.is_generic(*i))
+                        .map(|(_, t)| p.token_df[*t as usize])
                         .min()
                         .unwrap_or(u32::MAX);
                     // Name evidence, like a shared root: it needs a second signal.
@@ -408,7 +410,7 @@ fn person_match(cfg: &Config, a: &Node, b: &Node, level: Level, df_of: impl Fn(u
                 Level::Firm => decay(cfg, base, pa.surname_people.max(pb.surname_people).max(1)),
             };
             if w > 0.0 && best.as_ref().is_none_or(|x| w > x.weight()) {
-                best = Some(Piece::Person { a: pa.display.clone(), b: pb.display.clone(), df, weight: w });
+                best = Some(Piece::Person { a: *pa, b: *pb, df, weight: w });
             }
         }
     }

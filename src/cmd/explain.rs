@@ -19,7 +19,8 @@ pub fn run(args: &ExplainArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
             .ok_or_else(|| anyhow::anyhow!("{}: no card with id {id:?}", args.input.input.display()))
     };
     let (a, b) = (find(&args.a)?, find(&args.b)?);
-    let (norm, grouping) = pipeline::match_cards(&cards, &cfg, dict, &[], Progress::hidden(), &mut Timing::default());
+    let (cards, norm, grouping) =
+        pipeline::match_cards(cards, &cfg, dict, &[], Progress::hidden(), &mut Timing::default());
     for i in [a, b] {
         let c = &cards[i];
         let n = &norm[i];

@@ -3,14 +3,12 @@
 use std::io::Write;
 
 use anyhow::Context;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cli::InspectArgs;
 use crate::cmd::{Exit, ingest_options};
 use crate::dict::Dictionaries;
 use crate::ingest::{self, delimiter_name};
-use crate::normalize::normalize_card;
 use crate::quality::{FieldQuality, field_quality};
 
 #[derive(Serialize)]
@@ -35,8 +33,7 @@ struct Report<'a> {
 pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     let opts = ingest_options(&args.input)?;
     let data = ingest::read_cards(&args.input.input, &opts, dict)?;
-    let norm: Vec<_> = data.cards.par_iter().map(|c| normalize_card(c, dict)).collect();
-    let (fields, managers) = field_quality(&data.cards, &norm);
+    let (fields, managers) = field_quality(&data.cards, dict);
     if let Some(path) = &args.rejects {
         crate::report::write_rejects(path, &data.rejects).with_context(|| format!("writing {}", path.display()))?;
     }

@@ -63,6 +63,9 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
     if head.contains(&0) || controls * 20 > head.len() {
         return Sniffed::Binary;
     }
+    if std::str::from_utf8(bytes).is_ok() {
+        return Sniffed::Text { encoding: Encoding::Utf8, bom: 0 };
+    }
     let (valid_multi, invalid) = utf8_stats(bytes);
     let encoding = if invalid == 0 || valid_multi >= invalid * 10 { Encoding::Utf8 } else { Encoding::Windows1251 };
     Sniffed::Text { encoding, bom: 0 }

@@ -11,6 +11,7 @@ pub mod header;
 use std::path::{Path, PathBuf};
 
 use csv::ByteRecord;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -223,6 +224,54 @@ fn split_multi(field: Field, value: &str, out: &mut Vec<String>) {
     }
 }
 
+/// Splits one record (already found by the sequential pass) into fields, reusing its buffers.
+struct RecordParser {
+    rdr: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl RecordParser {
+    fn new(delimiter: u8) -> RecordParser {
+        let rdr = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        RecordParser { rdr, out: vec![0; 1024], ends: vec![0; 64] }
+    }
+
+    /// The fields of the record in `raw`, or `None` if it cannot be parsed.
+    fn parse<'a>(&'a mut self, raw: &[u8]) -> Option<impl Iterator<Item = &'a [u8]> + 'a> {
+        use csv_core::ReadRecordResult;
+        self.rdr.reset();
+        let (mut inp, mut outlen, mut nends) = (0usize, 0usize, 0usize);
+        loop {
+            let (res, ni, no, ne) = self.rdr.read_record(&raw[inp..], &mut self.out[outlen..], &mut self.ends[nends..]);
+            inp += ni;
+            outlen += no;
+            nends += ne;
+            match res {
+                ReadRecordResult::InputEmpty => {
+                    if inp >= raw.len() {
+                        // Flush the last field at the end of input.
+                        let (res, _, no, ne) =
+                            self.rdr.read_record(&[], &mut self.out[outlen..], &mut self.ends[nends..]);
+                        outlen += no;
+                        nends += ne;
+                        match res {
+                            ReadRecordResult::OutputFull => self.out.resize(self.out.len() * 2, 0),
+                            ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                            _ => break,
+                        }
+                    }
+                }
+                ReadRecordResult::OutputFull => self.out.resize(self.out.len() * 2 + raw.len(), 0),
+                ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                ReadRecordResult::Record | ReadRecordResult::End => break,
+            }
+        }
+        let (out, ends) = (&self.out[..outlen], &self.ends[..nends]);
+        Some((0..nends).map(move |i| &out[if i == 0 { 0 } else { ends[i - 1] }..ends[i]]))
+    }
+}
+
 /// Reads a CRM export.
 pub fn read_cards(path: &Path, opts: &IngestOptions, dict: &Dictionaries) -> Result<Ingested, IngestError> {
     let bytes = match std::fs::read(path) {
@@ -240,6 +289,7 @@ pub fn read_bytes(
     opts: &IngestOptions,
     dict: &Dictionaries,
 ) -> Result<Ingested, IngestError> {
+    let mut tr = crate::block::Trace::new();
     let p = || path.to_path_buf();
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(IngestError::Empty(p()));
@@ -293,8 +343,15 @@ pub fn read_bytes(
         rejects: Vec::new(),
         ids_from_lines,
     };
-    let mut seen_ids: FxHashMap<String, u64> = FxHashMap::default();
-
+    tr.lap("read: sniff+header");
+    // Pass 1, sequential: find every record, check its shape, and keep its place; no text is decoded yet.
+    // A record that spans several lines and does not have the header's shape is an unclosed quote: the line it
+    // starts on is rejected and reading resumes on the next line.
+    enum Row {
+        Ok { line: u64, start: usize, end: usize },
+        Rejected(Reject),
+    }
+    let mut rows: Vec<Row> = Vec::new();
     let mut offset = header_line_end;
     let mut line_base = header_lines;
     'slices: while offset < data.len() {
@@ -308,13 +365,12 @@ pub fn read_bytes(
                     // Not expected with flexible byte records; reject the line and carry on after it.
                     let at = start.byte() as usize;
                     let line_end = slice[at..].iter().position(|&b| b == b'\n').map_or(slice.len(), |i| at + i + 1);
-                    out.rows_read += 1;
-                    out.rejects.push(Reject {
+                    rows.push(Row::Rejected(Reject {
                         line: line_base + start.line(),
                         field: None,
                         reason: format!("unreadable row: {e}"),
                         raw: raw_text(&slice[at..line_end]),
-                    });
+                    }));
                     line_base += start.line();
                     offset += line_end;
                     continue 'slices;
@@ -325,131 +381,178 @@ pub fn read_bytes(
             }
             let pos = rec.position().cloned().unwrap_or(start);
             let rec_start = pos.byte() as usize;
-            let rec_end = rdr.position().byte() as usize;
+            let rec_end = (rdr.position().byte() as usize).max(rec_start);
             let line = line_base + pos.line();
-            let raw = &slice[rec_start..rec_end.max(rec_start)];
-            out.rows_read += 1;
-
+            let raw = &slice[rec_start..rec_end];
             let multiline = rec.iter().any(|f| f.contains(&b'\n') || f.contains(&b'\r'));
             let too_big = rec.iter().position(|f| f.len() > opts.max_field_bytes);
             let wrong_count = rec.len() < ncols
                 || (rec.len() > ncols && rec.iter().skip(ncols).any(|f| !f.iter().all(u8::is_ascii_whitespace)));
             if multiline && (wrong_count || too_big.is_some()) {
-                // An opening quote that is never closed swallows the rows after it: reject the line where it
-                // starts and read again from the next line.
                 let line_end =
                     slice[rec_start..].iter().position(|&b| b == b'\n').map_or(slice.len(), |i| rec_start + i + 1);
-                out.rejects.push(Reject {
+                rows.push(Row::Rejected(Reject {
                     line,
                     field: None,
                     reason: "broken quoting: a quote opened on this line is not closed where the row ends; reading resumes on the next line".into(),
                     raw: raw_text(&slice[rec_start..line_end]),
-                });
+                }));
                 line_base = line;
                 offset += line_end;
                 continue 'slices;
             }
-            let reject = |field: Option<&str>, reason: String| Reject {
-                line,
-                field: field.map(str::to_string),
-                reason,
-                raw: raw_text(raw),
+            let reject = |field: Option<&str>, reason: String| {
+                Row::Rejected(Reject { line, field: field.map(str::to_string), reason, raw: raw_text(raw) })
             };
             if let Some(i) = too_big {
                 let h = out.columns.headers.get(i).cloned().unwrap_or_default();
-                out.rejects.push(reject(
+                let size = rec[i].len();
+                rows.push(reject(
                     Some(&h),
-                    format!("field «{h}» is {} bytes, over the limit of {} bytes", rec[i].len(), opts.max_field_bytes),
+                    format!("field «{h}» is {size} bytes, over the limit of {} bytes", opts.max_field_bytes),
                 ));
-                continue;
-            }
-            if wrong_count {
-                out.rejects.push(reject(
+            } else if wrong_count {
+                rows.push(reject(
                     None,
                     format!(
                         "expected {ncols} fields as in the header, found {} (a stray delimiter or a missing one?)",
                         rec.len()
                     ),
                 ));
-                continue;
+            } else if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                rows.push(reject(None, "empty row".into()));
+            } else {
+                rows.push(Row::Ok { line, start: offset + rec_start, end: offset + rec_end });
             }
-            if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-                out.rejects.push(reject(None, "empty row".into()));
-                continue;
-            }
-            // Decode the fields.
-            let mut values: Vec<&str> = Vec::with_capacity(ncols);
-            let mut bad = None;
-            for (i, f) in rec.iter().take(ncols).enumerate() {
-                match std::str::from_utf8(f) {
-                    Ok(s) if encoding == Encoding::Windows1251 && s.contains('\u{FFFD}') => {
-                        bad = Some(i);
-                        break;
-                    }
-                    Ok(s) => values.push(s),
-                    Err(_) => {
-                        bad = Some(i);
-                        break;
-                    }
-                }
-            }
-            if let Some(i) = bad {
-                let h = out.columns.headers.get(i).cloned().unwrap_or_default();
-                out.rejects.push(reject(
-                    Some(&h),
-                    format!("undecodable bytes in field «{h}» (not valid {})", encoding.name()),
-                ));
-                continue;
-            }
-            let mut card = Card { line, ..Card::default() };
-            for (field, cols) in &field_cols {
-                if cols.is_empty() {
-                    continue;
-                }
-                if field.is_multi() {
-                    let mut vals = Vec::new();
-                    for &c in cols {
-                        split_multi(*field, values[c], &mut vals);
-                    }
-                    match field {
-                        Field::Phones => card.phones = vals,
-                        Field::Emails => card.emails = vals,
-                        Field::Contacts => card.contacts = vals,
-                        Field::Address => card.address = vals,
-                        _ => {}
-                    }
-                } else {
-                    let v = cols.iter().map(|&c| values[c].trim()).find(|v| !v.is_empty()).unwrap_or("").to_string();
-                    match field {
-                        Field::Id => card.id = v,
-                        Field::Name => card.name = v,
-                        Field::Inn => card.inn = v,
-                        Field::Kpp => card.kpp = v,
-                        Field::Ogrn => card.ogrn = v,
-                        Field::Brand => card.brand = v,
-                        Field::Website => card.website = v,
-                        Field::Manager => card.manager = v,
-                        Field::LastActivity => card.last_activity = v,
-                        _ => {}
-                    }
-                }
-            }
-            if ids_from_lines {
-                card.id = format!("L{line}");
-            } else if card.id.is_empty() {
-                let h = out.columns.headers[field_cols[0].1[0]].clone();
-                out.rejects.push(reject(Some(&h), format!("empty id in field «{h}»")));
-                continue;
-            }
-            if let Some(first) = seen_ids.get(&card.id) {
-                let h = out.columns.headers[field_cols[0].1[0]].clone();
-                out.rejects.push(reject(Some(&h), format!("duplicate id {} (first seen on line {first})", card.id)));
-                continue;
-            }
-            seen_ids.insert(card.id.clone(), line);
-            out.cards.push(card);
         }
     }
+    out.rows_read = rows.len() as u64;
+    let rows_hint = rows.len();
+    out.cards.reserve(rows_hint);
+
+    tr.lap("read: pass 1");
+    // Pass 2, in parallel: decode each record's fields and build its card.
+    let id_header = field_cols[0].1.first().map(|&c| out.columns.headers[c].clone()).unwrap_or_default();
+    let headers = &out.columns.headers;
+    let built: Vec<Result<(Card, usize, usize), Reject>> = rows
+        .into_par_iter()
+        .map_init(
+            || RecordParser::new(delimiter),
+            |parser, row| {
+                let (line, start, end) = match row {
+                    Row::Ok { line, start, end } => (line, start, end),
+                    Row::Rejected(r) => return Err(r),
+                };
+                let raw = &data[start..end];
+                let reject = |field: Option<&str>, reason: String| Reject {
+                    line,
+                    field: field.map(str::to_string),
+                    reason,
+                    raw: raw_text(raw),
+                };
+                let Some(fields) = parser.parse(raw) else {
+                    return Err(reject(None, "unreadable row".into()));
+                };
+                let mut values: Vec<&str> = Vec::with_capacity(ncols);
+                for (i, f) in fields.take(ncols).enumerate() {
+                    match std::str::from_utf8(f) {
+                        Ok(s) if !(encoding == Encoding::Windows1251 && s.contains('\u{FFFD}')) => values.push(s),
+                        _ => {
+                            let h = headers.get(i).cloned().unwrap_or_default();
+                            return Err(reject(
+                                Some(&h),
+                                format!("undecodable bytes in field «{h}» (not valid {})", encoding.name()),
+                            ));
+                        }
+                    }
+                }
+                let mut card = Card { line, ..Card::default() };
+                for (field, cols) in &field_cols {
+                    if cols.is_empty() {
+                        continue;
+                    }
+                    if field.is_multi() {
+                        let mut vals = Vec::new();
+                        for &c in cols {
+                            split_multi(*field, values[c], &mut vals);
+                        }
+                        match field {
+                            Field::Phones => card.phones = vals,
+                            Field::Emails => card.emails = vals,
+                            Field::Contacts => card.contacts = vals,
+                            Field::Address => card.address = vals,
+                            _ => {}
+                        }
+                    } else {
+                        let v =
+                            cols.iter().map(|&c| values[c].trim()).find(|v| !v.is_empty()).unwrap_or("").to_string();
+                        match field {
+                            Field::Id => card.id = v,
+                            Field::Name => card.name = v,
+                            Field::Inn => card.inn = v,
+                            Field::Kpp => card.kpp = v,
+                            Field::Ogrn => card.ogrn = v,
+                            Field::Brand => card.brand = v,
+                            Field::Website => card.website = v,
+                            Field::Manager => card.manager = v,
+                            Field::LastActivity => card.last_activity = v,
+                            _ => {}
+                        }
+                    }
+                }
+                if ids_from_lines {
+                    card.id = format!("L{line}");
+                } else if card.id.is_empty() {
+                    return Err(reject(Some(&id_header), format!("empty id in field «{id_header}»")));
+                }
+                Ok((card, start, end))
+            },
+        )
+        .collect();
+
+    tr.lap("read: pass 2");
+    // Pass 3, sequential: duplicate ids, in file order (the first one wins).
+    // id hash → index of the first card with it; the rare other ids with the same hash go to `more`.
+    let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut more: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+    seen.reserve(rows_hint);
+    let id_hash = |id: &str| {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id)
+    };
+    for r in built {
+        match r {
+            Err(rej) => out.rejects.push(rej),
+            Ok((card, start, end)) => {
+                let h = id_hash(&card.id);
+                let same = seen
+                    .get(&h)
+                    .copied()
+                    .into_iter()
+                    .chain(more.get(&h).into_iter().flatten().copied())
+                    .find(|&i| out.cards[i as usize].id == card.id);
+                if let Some(first) = same {
+                    let first_line = out.cards[first as usize].line;
+                    out.rejects.push(Reject {
+                        line: card.line,
+                        field: Some(id_header.clone()),
+                        reason: format!("duplicate id {} (first seen on line {first_line})", card.id),
+                        raw: raw_text(&data[start..end]),
+                    });
+                    continue;
+                }
+                let idx = out.cards.len() as u32;
+                match seen.entry(h) {
+                    std::collections::hash_map::Entry::Occupied(_) => more.entry(h).or_default().push(idx),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(idx);
+                    }
+                }
+                out.cards.push(card);
+            }
+        }
+    }
+    tr.lap("read: pass 3");
     if out.rows_read == 0 {
         return Err(IngestError::HeaderOnly(p()));
     }

@@ -36,31 +36,52 @@ pub struct NormCard {
     /// ИНН / КПП / ОГРН.
     pub ids: Ids,
     /// The brand, normalised like a name (empty when none).
-    pub brand: Option<NormName>,
+    pub brand: Option<Box<NormName>>,
     /// Parsed addresses.
     pub addresses: Vec<Address>,
     /// Phones.
     pub phones: Vec<Phone>,
-    /// Phone values that are not phones.
-    pub phones_invalid: Vec<String>,
+
     /// Emails.
     pub emails: Vec<Email>,
-    /// Email values that are not addresses.
-    pub emails_invalid: Vec<String>,
+
     /// Website key (registrable domain, or platform sub-site).
     pub website: Option<String>,
-    /// Website value that is not a site.
-    pub website_invalid: Option<String>,
+
     /// Contacts: decision-makers and third parties (see [`Person::third_party`]).
     pub contacts: Vec<Person>,
-    /// Contact values in which no person was found.
-    pub contacts_unparsed: Vec<String>,
+
     /// The responsible manager (trimmed; `None`: the card is in the pool).
     pub manager: Option<String>,
     /// Last activity date.
     pub last_activity: Option<NaiveDate>,
+    /// Values that could not be understood (most cards have none).
+    pub invalid: Option<Box<Invalid>>,
+}
+
+/// The values of a card that could not be understood, kept for the quality report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Invalid {
+    /// Phone values that are not phones.
+    pub phones: Vec<String>,
+    /// Email values that are not addresses.
+    pub emails: Vec<String>,
+    /// Website value that is not a site.
+    pub website: Option<String>,
+    /// Contact values in which no person was found.
+    pub contacts: Vec<String>,
     /// Last activity text that is not a date.
-    pub last_activity_invalid: Option<String>,
+    pub last_activity: Option<String>,
+}
+
+impl Invalid {
+    fn is_empty(&self) -> bool {
+        self.phones.is_empty()
+            && self.emails.is_empty()
+            && self.website.is_none()
+            && self.contacts.is_empty()
+            && self.last_activity.is_none()
+    }
 }
 
 impl NormCard {
@@ -102,7 +123,11 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
             ids.notes.push(ids::IdNote::InnOfOtherKind);
         }
     }
-    let brand = Some(normalize_name(&card.brand, dict)).filter(|b| !b.is_empty());
+    let brand = if card.brand.trim().is_empty() {
+        None
+    } else {
+        Some(Box::new(normalize_name(&card.brand, dict))).filter(|b| !b.is_empty())
+    };
     let addresses: Vec<Address> = card.address.iter().filter_map(|a| parse_address(a, dict)).collect();
     let area_code =
         addresses.iter().find_map(|a| a.city.as_ref()).and_then(|c| dict.city_codes.get(c)).map(String::as_str);
@@ -141,23 +166,15 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     } else {
         None
     };
-    NormCard {
-        name,
-        ids,
-        brand,
-        addresses,
-        phones,
-        phones_invalid,
-        emails,
-        emails_invalid,
-        website,
-        website_invalid,
-        contacts,
-        contacts_unparsed,
-        manager,
-        last_activity,
-        last_activity_invalid,
-    }
+    let invalid = Invalid {
+        phones: phones_invalid,
+        emails: emails_invalid,
+        website: website_invalid,
+        contacts: contacts_unparsed,
+        last_activity: last_activity_invalid,
+    };
+    let invalid = if invalid.is_empty() { None } else { Some(Box::new(invalid)) };
+    NormCard { name, ids, brand, addresses, phones, emails, website, contacts, manager, last_activity, invalid }
 }
 
 #[cfg(test)]

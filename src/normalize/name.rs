@@ -33,7 +33,7 @@ pub struct NormName {
     /// The name proper as typed (quotes and legal form removed, spacing tidied), for display.
     pub display_core: String,
     /// For an ИП / КФХ, or a name that is a person's full name: the person.
-    pub person: Option<Person>,
+    pub person: Option<Box<Person>>,
 }
 
 impl NormName {
@@ -84,8 +84,9 @@ pub fn normalize_name(raw: &str, dict: &Dictionaries) -> NormName {
     let mut end = folded.len();
     let mut legal_form: Option<(String, FormKind)> = None;
     // Strip legal forms at the start, then at the end, leaving at least one word.
-    'start: loop {
-        for v in &dict.legal_forms {
+    'start: while start < end {
+        for &i in dict.forms_by_first.get(&folded[start]).map(Vec::as_slice).unwrap_or(&[]) {
+            let v = &dict.legal_forms[i];
             if end - start > v.tokens.len() && match_at(&folded[..end], start, &v.tokens) {
                 legal_form.get_or_insert((v.code.clone(), v.kind));
                 start += v.tokens.len();
@@ -94,8 +95,9 @@ pub fn normalize_name(raw: &str, dict: &Dictionaries) -> NormName {
         }
         break;
     }
-    'end: loop {
-        for v in &dict.legal_forms {
+    'end: while start < end {
+        for &i in dict.forms_by_last.get(&folded[end - 1]).map(Vec::as_slice).unwrap_or(&[]) {
+            let v = &dict.legal_forms[i];
             if end - start > v.tokens.len() && match_at(&folded, end - v.tokens.len(), &v.tokens) {
                 legal_form.get_or_insert((v.code.clone(), v.kind));
                 end -= v.tokens.len();
@@ -112,15 +114,18 @@ pub fn normalize_name(raw: &str, dict: &Dictionaries) -> NormName {
     }
     let core = &folded[start..end];
     let mut generic = vec![false; core.len()];
-    for phrase in &dict.non_distinctive {
-        let mut i = 0;
-        while i + phrase.len() <= core.len() {
-            if match_at(core, i, phrase) {
-                generic[i..i + phrase.len()].iter_mut().for_each(|g| *g = true);
-                i += phrase.len();
-            } else {
-                i += 1;
+    let mut i = 0;
+    while i < core.len() {
+        let hit = dict
+            .generic_by_first
+            .get(&core[i])
+            .and_then(|ps| ps.iter().map(|&k| &dict.non_distinctive[k]).find(|ph| match_at(core, i, ph)));
+        match hit {
+            Some(ph) => {
+                generic[i..i + ph.len()].iter_mut().for_each(|g| *g = true);
+                i += ph.len();
             }
+            None => i += 1,
         }
     }
     let tokens: Vec<NameToken> = core
@@ -150,20 +155,20 @@ pub fn normalize_name(raw: &str, dict: &Dictionaries) -> NormName {
             // A name that is a person's name (an ИП written without "ИП"): a full name with a patronymic, or a
             // surname with two initials ("Мартынов А.М.").
             let initials = tokens.iter().filter(|t| t.text.chars().count() == 1).count();
-            parse_person(&display_core, dict).filter(|p| {
+            (tokens.len() == 3).then(|| parse_person(&display_core, dict)).flatten().filter(|p| {
                 tokens.len() == 3
                     && ((p.patronymic_full && p.first.is_some()) || (initials == 2 && p.patronymic_initial.is_some()))
             })
         }
     };
-    NormName { legal_form: form_code, form_kind, tokens, display_core, person }
+    NormName { legal_form: form_code, form_kind, tokens, display_core, person: person.map(Box::new) }
 }
 
 fn word_spans(s: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut cur: Option<usize> = None;
     for (i, c) in s.char_indices() {
-        if c.is_alphanumeric() {
+        if text::is_alnum(c) {
             if cur.is_none() {
                 cur = Some(i);
             }

@@ -120,11 +120,11 @@ fn words(s: &str, dict: &Dictionaries) -> Vec<Word> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if c.is_alphabetic() {
+        if crate::normalize::text::is_alpha(c) {
             let start = i;
             while i < chars.len()
-                && (chars[i].is_alphabetic()
-                    || (chars[i] == '-' && i + 1 < chars.len() && chars[i + 1].is_alphabetic()))
+                && (crate::normalize::text::is_alpha(chars[i])
+                    || (chars[i] == '-' && i + 1 < chars.len() && crate::normalize::text::is_alpha(chars[i + 1])))
             {
                 i += 1;
             }

@@ -70,6 +70,9 @@ fn sci_re() -> &'static Regex {
 /// True when a value holds only an extension ("доб. 123"), to be attached to the number before it.
 pub fn is_extension_only(value: &str) -> Option<String> {
     let v = value.trim();
+    if plain(v) {
+        return None;
+    }
     let caps = ext_re().captures(v)?;
     let m = caps.get(0)?;
     if m.start() == 0 || v[..m.start()].trim().chars().all(|c| !c.is_ascii_digit()) {
@@ -90,13 +93,20 @@ fn kind_of_ru(national: &str) -> Option<PhoneKind> {
     })
 }
 
+/// Only digits and the punctuation of phone numbers: no extension marker, no label, no exponent.
+fn plain(v: &str) -> bool {
+    v.bytes().all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'+' | b'(' | b')' | b'-' | b'.'))
+}
+
 /// Parses one phone value. `area_code` is the code of the card's city, used to complete a local number.
 pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneError> {
     let v = value.trim();
-    if sci_re().is_match(v) {
+    let is_plain = plain(v);
+    if !is_plain && sci_re().is_match(v) {
         return Err(PhoneError::ScientificNotation);
     }
-    let (main, ext) = match ext_re().captures(v) {
+    let captures = if is_plain { None } else { ext_re().captures(v) };
+    let (main, ext) = match captures {
         Some(c) => {
             // `unwrap`: group 0 always exists in a match.
             let start = c.get(0).map(|m| m.start()).unwrap_or(v.len());

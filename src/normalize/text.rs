@@ -21,14 +21,50 @@ pub fn header_key(s: &str) -> String {
     simple_lower(s).chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
+/// Characters that NFKC leaves alone and that make up nearly all CRM text: printable ASCII, the Russian
+/// alphabet and the usual typographic quotes and dashes.
+#[inline]
+fn nfkc_stable(c: char) -> bool {
+    matches!(c, ' '..='~' | 'А'..='я' | 'Ё' | 'ё' | '«' | '»' | '„' | '“' | '”' | '‘' | '’' | '—' | '–' | '\n' | '\r' | '\t')
+}
+
 /// NFKC, with `№` dropped first (NFKC would turn it into `No`). Borrowed when nothing changes.
 pub fn nfkc(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().all(nfkc_stable) {
+        return std::borrow::Cow::Borrowed(s);
+    }
     let has_numero = s.contains('№');
     if !has_numero && is_nfkc_quick(s.chars()) == IsNormalized::Yes {
         return std::borrow::Cow::Borrowed(s);
     }
     let replaced: String = if has_numero { s.replace('№', " ") } else { s.to_string() };
     std::borrow::Cow::Owned(replaced.nfkc().collect())
+}
+
+/// `char::is_alphanumeric` with fast paths for ASCII, Russian letters and typographic punctuation.
+#[inline]
+pub fn is_alnum(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    match c {
+        'А'..='я' | 'Ё' | 'ё' => true,
+        '«' | '»' | '„' | '“' | '”' | '‘' | '’' | '—' | '–' | '№' | '\u{a0}' => false,
+        _ => c.is_alphanumeric(),
+    }
+}
+
+/// `char::is_alphabetic` with the same fast paths.
+#[inline]
+pub fn is_alpha(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    match c {
+        'А'..='я' | 'Ё' | 'ё' => true,
+        '«' | '»' | '„' | '“' | '”' | '‘' | '’' | '—' | '–' | '№' | '\u{a0}' => false,
+        _ => c.is_alphabetic(),
+    }
 }
 
 #[inline]
@@ -114,7 +150,7 @@ pub fn fold(s: &str, dict: &Dictionaries) -> String {
 /// Like [`fold`], returning the words.
 pub fn fold_tokens(s: &str, dict: &Dictionaries) -> Vec<String> {
     let s = nfkc(s);
-    let words: Vec<&str> = s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = s.split(|c: char| !is_alnum(c)).filter(|w| !w.is_empty()).collect();
     if words.is_empty() {
         return Vec::new();
     }
@@ -150,7 +186,7 @@ pub fn fold_address_words(s: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     for c in lower.chars() {
-        if c.is_alphanumeric() || ((c == '-' || c == '/') && !cur.is_empty()) {
+        if is_alnum(c) || ((c == '-' || c == '/') && !cur.is_empty()) {
             cur.push(c);
         } else if !cur.is_empty() {
             words.push(std::mem::take(&mut cur).trim_end_matches(['-', '/']).to_string());

@@ -93,11 +93,14 @@ pub fn translit_key(word: &str) -> String {
     let mut i = 0;
     'outer: while i < bytes.len() {
         if bytes[i].is_ascii() {
-            for (from, to) in RULES {
-                if latin[i..].starts_with(from) {
-                    reduced.push_str(to);
-                    i += from.len();
-                    continue 'outer;
+            // Only rules starting with this letter can apply.
+            if matches!(bytes[i], b's' | b't' | b'c' | b'z' | b'k' | b'p' | b'y' | b'j' | b'x' | b'h' | b'w' | b'q') {
+                for (from, to) in RULES {
+                    if from.as_bytes()[0] == bytes[i] && latin[i..].starts_with(from) {
+                        reduced.push_str(to);
+                        i += from.len();
+                        continue 'outer;
+                    }
                 }
             }
             reduced.push(bytes[i] as char);

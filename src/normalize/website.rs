@@ -5,11 +5,22 @@
 
 use crate::dict::{Dictionaries, PlatformKind};
 
+/// A plain ASCII host (letters, digits, hyphens, dots; no punycode label): IDNA leaves it as it is.
+fn plain_ascii_host(host: &str) -> bool {
+    host.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && !host.contains("xn--")
+        && !host.starts_with(['.', '-'])
+        && !host.contains("..")
+}
+
 /// A host name in canonical Unicode lower case, or `None` when it is not a plausible domain.
 pub fn canonical_host(host: &str) -> Option<String> {
     let host = host.trim().trim_end_matches('.').to_lowercase();
     if host.is_empty() || !host.contains('.') || host.contains(char::is_whitespace) {
         return None;
+    }
+    if plain_ascii_host(&host) {
+        return Some(host);
     }
     let ascii = idna::domain_to_ascii(&host).ok()?;
     if ascii.is_empty() || ascii.split('.').any(|l| l.is_empty()) {
@@ -22,6 +33,9 @@ pub fn canonical_host(host: &str) -> Option<String> {
 
 /// The registrable domain of a canonical host (`mail.romashka.ru` → `romashka.ru`, `romashka.msk.ru` stays).
 pub fn registrable(host: &str) -> Option<String> {
+    if plain_ascii_host(host) {
+        return psl::domain_str(host).map(str::to_string);
+    }
     let ascii = idna::domain_to_ascii(host).ok()?;
     let dom = psl::domain_str(&ascii)?;
     let (unicode, res) = idna::domain_to_unicode(dom);

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::block::{KeyKind, card_key_texts, key_hash};
+use crate::block::{KeyKind, for_each_key, key_hash};
 use crate::config::Config;
 use crate::csvio::{CsvOut, write_text};
 use crate::groups::join_capped;
@@ -54,37 +54,38 @@ pub fn write_cards(dir: &Path, d: &Dedup, ids: &Ids) -> std::io::Result<()> {
             "last_activity",
         ],
     )?;
-    for (i, (c, n)) in d.cards.iter().zip(&d.norm).enumerate() {
+    w.par_rows(d.cards.len(), |i, row| {
+        let (c, n) = (&d.cards[i], &d.norm[i]);
         let e = d.grouping.entity_of_card[i] as usize;
         let f = d.grouping.firm_of_entity[e] as usize;
-        let mut domains: Vec<String> = n.corporate_domains().into_iter().map(str::to_string).collect();
+        let mut domains: Vec<&str> = n.corporate_domains();
         if let Some(w) = &n.website
-            && !domains.contains(w)
+            && !domains.contains(&w.as_str())
         {
-            domains.push(w.clone());
+            domains.push(w);
         }
-        w.row(&[
-            c.id.as_str(),
-            &ids.entity[e],
-            &ids.firm[f],
-            &c.name,
-            n.name.legal_form.as_deref().unwrap_or(""),
-            &n.name.core(),
-            &n.name.compact(),
-            n.ids.inn.as_deref().unwrap_or(""),
-            n.ids.inn_invalid.as_deref().unwrap_or(""),
-            n.ids.kpp.as_deref().unwrap_or(""),
-            n.ids.ogrn.as_deref().unwrap_or(""),
-            &n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
-            &n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join("; "),
-            &domains.join("; "),
-            &n.contacts.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
-            &n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or_default(),
-            &n.addresses.iter().map(|a| a.normalized()).collect::<Vec<_>>().join(" | "),
-            n.manager.as_deref().unwrap_or(""),
-            &n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-        ])?;
-    }
+        row.extend([
+            c.id.clone(),
+            ids.entity[e].clone(),
+            ids.firm[f].clone(),
+            c.name.clone(),
+            n.name.legal_form.clone().unwrap_or_default(),
+            n.name.core(),
+            n.name.compact(),
+            n.ids.inn.clone().unwrap_or_default(),
+            n.ids.inn_invalid.clone().unwrap_or_default(),
+            n.ids.kpp.clone().unwrap_or_default(),
+            n.ids.ogrn.clone().unwrap_or_default(),
+            n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
+            n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join("; "),
+            domains.join("; "),
+            n.contacts.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
+            n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or_default(),
+            n.addresses.iter().map(|a| a.normalized()).collect::<Vec<_>>().join(" | "),
+            n.manager.clone().unwrap_or_default(),
+            n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+        ]);
+    })?;
     w.finish()?;
     Ok(())
 }
@@ -110,31 +111,32 @@ pub fn write_entities(dir: &Path, d: &Dedup, ids: &Ids) -> std::io::Result<()> {
             "last_activity",
         ],
     )?;
-    for (i, e) in d.entities.iter().enumerate() {
+    w.par_rows(d.entities.len(), |i, row| {
+        let e = &d.entities[i];
         let f = d.grouping.firm_of_entity[i] as usize;
-        w.row(&[
-            ids.entity[i].as_str(),
-            &ids.firm[f],
-            &e.name,
-            &e.legal_form,
-            &join_capped(&e.inns, MAX_LIST),
-            &join_capped(&e.kpps, MAX_LIST),
-            &join_capped(&e.ogrns, MAX_LIST),
-            &join_capped(&e.brands, MAX_LIST),
-            &join_capped(&e.phones, MAX_LIST),
-            &join_capped(&e.domains, MAX_LIST),
-            &join_capped(&e.decision_makers, MAX_LIST),
-            &e.cards.len().to_string(),
-            &join_capped(&e.managers, MAX_LIST),
-            &e.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-        ])?;
-    }
+        row.extend([
+            ids.entity[i].clone(),
+            ids.firm[f].clone(),
+            e.name.clone(),
+            e.legal_form.clone(),
+            join_capped(&e.inns, MAX_LIST),
+            join_capped(&e.kpps, MAX_LIST),
+            join_capped(&e.ogrns, MAX_LIST),
+            join_capped(&e.brands, MAX_LIST),
+            join_capped(&e.phones, MAX_LIST),
+            join_capped(&e.domains, MAX_LIST),
+            join_capped(&e.decision_makers, MAX_LIST),
+            e.cards.len().to_string(),
+            join_capped(&e.managers, MAX_LIST),
+            e.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+        ]);
+    })?;
     w.finish()?;
     Ok(())
 }
 
 /// Extra columns of firms.csv (ownership), given per firm.
-pub trait FirmColumns {
+pub trait FirmColumns: Sync {
     /// Header names.
     fn header(&self) -> Vec<&'static str>;
     /// Values for firm `i`.
@@ -172,9 +174,10 @@ pub fn write_firms(dir: &Path, d: &Dedup, ids: &Ids, extra: &dyn FirmColumns) ->
     ];
     header.extend(extra.header());
     let mut w = CsvOut::create(&dir.join("firms.csv"), &header)?;
-    for (i, f) in d.firms.iter().enumerate() {
+    w.par_rows(d.firms.len(), |i, row| {
+        let f = &d.firms[i];
         let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
-        let mut row = vec![
+        row.extend([
             ids.firm[i].clone(),
             f.name.clone(),
             f.entities.len().to_string(),
@@ -188,10 +191,9 @@ pub fn write_firms(dir: &Path, d: &Dedup, ids: &Ids, extra: &dyn FirmColumns) ->
             f.cards.to_string(),
             join_capped(&f.managers, MAX_LIST),
             f.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-        ];
+        ]);
         row.extend(extra.values(i));
-        w.row(&row)?;
-    }
+    })?;
     w.finish()?;
     Ok(())
 }
@@ -199,33 +201,41 @@ pub fn write_firms(dir: &Path, d: &Dedup, ids: &Ids, extra: &dyn FirmColumns) ->
 /// Writes links.csv.
 pub fn write_links(dir: &Path, d: &Dedup) -> std::io::Result<()> {
     let mut w = CsvOut::create(&dir.join("links.csv"), &["level", "card_a", "card_b", "score", "signals", "evidence"])?;
-    for l in &d.grouping.links {
-        w.row(&[
-            l.level,
-            &d.cards[l.a as usize].id,
-            &d.cards[l.b as usize].id,
-            &format!("{:.2}", l.score),
-            &l.signals.join("+"),
-            &l.evidence,
-        ])?;
-    }
+    let links = &d.grouping.links;
+    w.par_rows(links.len(), |i, row| {
+        let l = &links[i];
+        row.extend([
+            l.level.to_string(),
+            d.cards[l.a as usize].id.clone(),
+            d.cards[l.b as usize].id.clone(),
+            format!("{:.2}", l.score),
+            l.signals.join("+"),
+            l.evidence.clone(),
+        ]);
+    })?;
     w.finish()?;
     Ok(())
 }
 
-/// The text of a generic value, from a card that carries it.
-fn generic_text(d: &Dedup, cfg: &Config, kind: KeyKind, hash: u64) -> String {
+/// The texts of some keys, each from the first card (in card order) that carries it.
+fn key_texts(d: &Dedup, hashes: &[u64]) -> rustc_hash::FxHashMap<u64, String> {
+    let wanted: rustc_hash::FxHashSet<u64> = hashes.iter().copied().collect();
+    let mut found: rustc_hash::FxHashMap<u64, String> = rustc_hash::FxHashMap::default();
     let p = &d.grouping.prepared;
     for i in 0..d.norm.len() {
-        if p.keys_of_card(i).binary_search(&hash).is_ok() {
-            let mut buf = Vec::new();
-            card_key_texts(&d.norm[i], cfg, &mut buf);
-            if let Some((_, t)) = buf.iter().find(|(k, t)| *k == kind && key_hash(*k, t) == hash) {
-                return t.clone();
-            }
+        if found.len() == wanted.len() {
+            break;
+        }
+        if p.keys_of_card(i).iter().any(|h| wanted.contains(h) && !found.contains_key(h)) {
+            for_each_key(&d.norm[i], |k, t| {
+                let h = key_hash(k, t);
+                if wanted.contains(&h) {
+                    found.entry(h).or_insert_with(|| t.to_string());
+                }
+            });
         }
     }
-    String::new()
+    found
 }
 
 /// The summary as JSON.
@@ -233,12 +243,11 @@ pub fn summary_json(d: &Dedup, cfg: &Config, threads: usize, extra: serde_json::
     let g = &d.grouping;
     let multi_card = d.firms.iter().filter(|f| f.cards > 1).count();
     let multi_entity = d.firms.iter().filter(|f| f.entities.len() > 1).count();
-    let top: Vec<serde_json::Value> = g
-        .prepared
-        .generic
+    let shown: Vec<(KeyKind, u64, u32)> = g.prepared.generic.iter().take(50).copied().collect();
+    let texts = key_texts(d, &shown.iter().map(|x| x.1).collect::<Vec<_>>());
+    let top: Vec<serde_json::Value> = shown
         .iter()
-        .take(50)
-        .map(|&(k, h, n)| json!({"kind": k.name(), "value": generic_text(d, cfg, k, h), "legal_entities": n}))
+        .map(|&(k, h, n)| json!({"kind": k.name(), "value": texts.get(&h).cloned().unwrap_or_default(), "legal_entities": n}))
         .collect();
     let mut v = json!({
         "input": {
