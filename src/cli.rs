@@ -35,6 +35,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Why two cards are, or are not, one legal entity or one firm: scores and evidence at both levels.
     Explain(ExplainArgs),
+    /// The administrator's decisions, stored in the state and applied on every later run.
+    Override(OverrideArgs),
 }
 
 /// How to read a CRM export.
@@ -87,6 +89,18 @@ pub struct DedupArgs {
     /// Worker threads (default: all cores). The output is the same whatever the number.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Nightly mode: carry firm ids over from this SQLite state, apply the overrides stored in it, write
+    /// changes.csv, and replace the state with this run (created if missing).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// With --state: accept an export with far fewer cards than the last run (retiring the firms of the missing
+    /// cards).
+    #[arg(long)]
+    pub allow_shrink: bool,
+    /// With --state: an export with more than this percentage fewer accepted cards than the last run is
+    /// refused unless --allow-shrink is given.
+    #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+    pub max_shrink: f64,
 }
 
 /// `firmdedup synth`.
@@ -144,4 +158,71 @@ pub struct ExplainArgs {
     /// The other card id.
     #[arg(value_name = "CARD_B")]
     pub b: String,
+}
+
+/// `firmdedup override`.
+#[derive(Debug, Args)]
+pub struct OverrideArgs {
+    /// The state (SQLite) the decisions are stored in.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub state: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: OverrideAction,
+}
+
+/// Override actions.
+#[derive(Debug, Subcommand)]
+pub enum OverrideAction {
+    /// A and B are one legal entity / firm, whatever the evidence says.
+    Link(OverridePair),
+    /// A and B are never one legal entity / firm, whatever chain of links.
+    Split(OverridePair),
+    /// List the decisions.
+    List {
+        /// Include removed decisions.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove decision number N (it stays in the history).
+    Remove {
+        /// The decision's number (see `override list`).
+        #[arg(value_name = "N")]
+        id: i64,
+        /// Who removes it.
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Record a batch of decisions from a CSV file: action,a,b,level,reason[,by]. All or nothing.
+    Import {
+        /// The CSV file (UTF-8 or windows-1251, `,` or `;`).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Who made the decisions (when the file has no `by` column).
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+}
+
+/// The two sides of a link or split.
+#[derive(Debug, Args)]
+pub struct OverridePair {
+    /// A card id, or an entity id (E000123) or firm id (F000123) of the state.
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The other card, entity or firm.
+    #[arg(value_name = "B")]
+    pub b: String,
+    /// The level the decision is about.
+    #[arg(long, value_name = "LEVEL", default_value = "firm", value_parser = ["entity", "firm"])]
+    pub level: String,
+    /// Why (required: the next administrator will want to know).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Who decides (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
 }

@@ -24,6 +24,7 @@ pub mod progress;
 pub mod quality;
 pub mod report;
 pub mod score;
+pub mod state;
 pub mod synth;
 
 pub use card::{Card, Field};

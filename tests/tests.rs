@@ -5,3 +5,4 @@ mod workdir;
 
 mod dedup;
 mod inspect;
+mod state;

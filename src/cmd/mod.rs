@@ -4,6 +4,7 @@ pub mod dedup;
 pub mod eval;
 pub mod explain;
 pub mod inspect;
+pub mod override_cmd;
 pub mod synth;
 
 use anyhow::Context;
@@ -61,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Synth(args) => synth::run(args, cli.quiet),
         Command::Eval(args) => eval::run(args),
         Command::Explain(args) => explain::run(args, &dict),
+        Command::Override(args) => override_cmd::run(args, &dict),
         Command::Config => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

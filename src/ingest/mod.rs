@@ -272,6 +272,54 @@ impl RecordParser {
     }
 }
 
+/// A small CSV read as text rows (header and rows with their line numbers), with the same encoding and
+/// delimiter detection as exports. For side files such as override imports.
+pub struct RawRows {
+    /// Header cells.
+    pub headers: Vec<String>,
+    /// (line, cells) of each non-empty row.
+    pub rows: Vec<(u64, Vec<String>)>,
+}
+
+/// Reads a small CSV file as text rows.
+pub fn read_raw_rows(path: &Path, opts: &IngestOptions, _dict: &Dictionaries) -> Result<RawRows, IngestError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(IngestError::NotFound(path.to_path_buf())),
+        Err(source) => return Err(IngestError::Io { path: path.to_path_buf(), source }),
+    };
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(IngestError::Empty(path.to_path_buf()));
+    }
+    let (encoding, bom) = match decode::sniff(&bytes) {
+        decode::Sniffed::Binary => return Err(IngestError::Binary(path.to_path_buf())),
+        decode::Sniffed::Utf16 => return Err(IngestError::Utf16(path.to_path_buf())),
+        decode::Sniffed::Text { encoding, bom } => (opts.encoding.unwrap_or(encoding), bom),
+    };
+    let data = decode::decode(&bytes[bom..], encoding);
+    let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&data));
+    let mut rdr = export_reader_builder(delimiter).from_reader(&data[..]);
+    let mut out = RawRows { headers: Vec::new(), rows: Vec::new() };
+    let mut rec = csv::StringRecord::new();
+    let mut first = true;
+    while rdr
+        .read_record(&mut rec)
+        .map_err(|e| IngestError::Io { path: path.to_path_buf(), source: std::io::Error::other(e.to_string()) })?
+    {
+        let cells: Vec<String> = rec.iter().map(|c| c.trim().to_string()).collect();
+        if first {
+            out.headers = cells;
+            first = false;
+        } else if cells.iter().any(|c| !c.is_empty()) {
+            out.rows.push((rec.position().map_or(0, |p| p.line()), cells));
+        }
+    }
+    if out.headers.is_empty() {
+        return Err(IngestError::Empty(path.to_path_buf()));
+    }
+    Ok(out)
+}
+
 /// Reads a CRM export.
 pub fn read_cards(path: &Path, opts: &IngestOptions, dict: &Dictionaries) -> Result<Ingested, IngestError> {
     let bytes = match std::fs::read(path) {

@@ -28,109 +28,115 @@ pub fn batch_ids(prefix: char, n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("{prefix}{i:06}")).collect()
 }
 
+/// Columns of cards.csv (and of the state's `cards` table, where `id` is `card_id`).
+pub const CARD_COLUMNS: [&str; 19] = [
+    "id",
+    "entity_id",
+    "firm_id",
+    "name",
+    "legal_form",
+    "name_norm",
+    "name_key",
+    "inn",
+    "inn_invalid",
+    "kpp",
+    "ogrn",
+    "phones",
+    "emails",
+    "domains",
+    "contacts",
+    "brand",
+    "address",
+    "manager",
+    "last_activity",
+];
+
+/// The cells of card `i`, in [`CARD_COLUMNS`] order.
+pub fn card_row(d: &Dedup, ids: &Ids, i: usize, row: &mut Vec<String>) {
+    let (c, n) = (&d.cards[i], &d.norm[i]);
+    let e = d.grouping.entity_of_card[i] as usize;
+    let f = d.grouping.firm_of_entity[e] as usize;
+    let mut domains: Vec<&str> = n.corporate_domains();
+    if let Some(w) = &n.website
+        && !domains.contains(&w.as_str())
+    {
+        domains.push(w);
+    }
+    row.extend([
+        c.id.clone(),
+        ids.entity[e].clone(),
+        ids.firm[f].clone(),
+        c.name.clone(),
+        n.name.legal_form.clone().unwrap_or_default(),
+        n.name.core(),
+        n.name.compact(),
+        n.ids.inn.clone().unwrap_or_default(),
+        n.ids.inn_invalid.clone().unwrap_or_default(),
+        n.ids.kpp.clone().unwrap_or_default(),
+        n.ids.ogrn.clone().unwrap_or_default(),
+        n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
+        n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join("; "),
+        domains.join("; "),
+        n.contacts.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
+        n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or_default(),
+        n.addresses.iter().map(|a| a.normalized()).collect::<Vec<_>>().join(" | "),
+        n.manager.clone().unwrap_or_default(),
+        n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+    ]);
+}
+
 /// Writes cards.csv.
 pub fn write_cards(dir: &Path, d: &Dedup, ids: &Ids) -> std::io::Result<()> {
-    let mut w = CsvOut::create(
-        &dir.join("cards.csv"),
-        &[
-            "id",
-            "entity_id",
-            "firm_id",
-            "name",
-            "legal_form",
-            "name_norm",
-            "name_key",
-            "inn",
-            "inn_invalid",
-            "kpp",
-            "ogrn",
-            "phones",
-            "emails",
-            "domains",
-            "contacts",
-            "brand",
-            "address",
-            "manager",
-            "last_activity",
-        ],
-    )?;
-    w.par_rows(d.cards.len(), |i, row| {
-        let (c, n) = (&d.cards[i], &d.norm[i]);
-        let e = d.grouping.entity_of_card[i] as usize;
-        let f = d.grouping.firm_of_entity[e] as usize;
-        let mut domains: Vec<&str> = n.corporate_domains();
-        if let Some(w) = &n.website
-            && !domains.contains(&w.as_str())
-        {
-            domains.push(w);
-        }
-        row.extend([
-            c.id.clone(),
-            ids.entity[e].clone(),
-            ids.firm[f].clone(),
-            c.name.clone(),
-            n.name.legal_form.clone().unwrap_or_default(),
-            n.name.core(),
-            n.name.compact(),
-            n.ids.inn.clone().unwrap_or_default(),
-            n.ids.inn_invalid.clone().unwrap_or_default(),
-            n.ids.kpp.clone().unwrap_or_default(),
-            n.ids.ogrn.clone().unwrap_or_default(),
-            n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
-            n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join("; "),
-            domains.join("; "),
-            n.contacts.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
-            n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or_default(),
-            n.addresses.iter().map(|a| a.normalized()).collect::<Vec<_>>().join(" | "),
-            n.manager.clone().unwrap_or_default(),
-            n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-        ]);
-    })?;
+    let mut w = CsvOut::create(&dir.join("cards.csv"), &CARD_COLUMNS)?;
+    w.par_rows(d.cards.len(), |i, row| card_row(d, ids, i, row))?;
     w.finish()?;
     Ok(())
 }
 
+/// Columns of entities.csv.
+pub const ENTITY_COLUMNS: [&str; 14] = [
+    "entity_id",
+    "firm_id",
+    "name",
+    "legal_form",
+    "inns",
+    "kpps",
+    "ogrns",
+    "brands",
+    "phones",
+    "domains",
+    "decision_makers",
+    "cards",
+    "managers",
+    "last_activity",
+];
+
+/// The cells of legal entity `i`, in [`ENTITY_COLUMNS`] order.
+pub fn entity_row(d: &Dedup, ids: &Ids, i: usize, row: &mut Vec<String>) {
+    let e = &d.entities[i];
+    let f = d.grouping.firm_of_entity[i] as usize;
+    row.extend([
+        ids.entity[i].clone(),
+        ids.firm[f].clone(),
+        e.name.clone(),
+        e.legal_form.clone(),
+        join_capped(&e.inns, MAX_LIST),
+        join_capped(&e.kpps, MAX_LIST),
+        join_capped(&e.ogrns, MAX_LIST),
+        join_capped(&e.brands, MAX_LIST),
+        join_capped(&e.phones, MAX_LIST),
+        join_capped(&e.domains, MAX_LIST),
+        join_capped(&e.decision_makers, MAX_LIST),
+        e.cards.len().to_string(),
+        join_capped(&e.managers, MAX_LIST),
+        e.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+    ]);
+}
+
 /// Writes entities.csv.
 pub fn write_entities(dir: &Path, d: &Dedup, ids: &Ids) -> std::io::Result<()> {
-    let mut w = CsvOut::create(
-        &dir.join("entities.csv"),
-        &[
-            "entity_id",
-            "firm_id",
-            "name",
-            "legal_form",
-            "inns",
-            "kpps",
-            "ogrns",
-            "brands",
-            "phones",
-            "domains",
-            "decision_makers",
-            "cards",
-            "managers",
-            "last_activity",
-        ],
-    )?;
-    w.par_rows(d.entities.len(), |i, row| {
-        let e = &d.entities[i];
-        let f = d.grouping.firm_of_entity[i] as usize;
-        row.extend([
-            ids.entity[i].clone(),
-            ids.firm[f].clone(),
-            e.name.clone(),
-            e.legal_form.clone(),
-            join_capped(&e.inns, MAX_LIST),
-            join_capped(&e.kpps, MAX_LIST),
-            join_capped(&e.ogrns, MAX_LIST),
-            join_capped(&e.brands, MAX_LIST),
-            join_capped(&e.phones, MAX_LIST),
-            join_capped(&e.domains, MAX_LIST),
-            join_capped(&e.decision_makers, MAX_LIST),
-            e.cards.len().to_string(),
-            join_capped(&e.managers, MAX_LIST),
-            e.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-        ]);
-    })?;
+    let mut w = CsvOut::create(&dir.join("entities.csv"), &ENTITY_COLUMNS)?;
+    w.par_rows(d.entities.len(), |i, row| entity_row(d, ids, i, row))?;
     w.finish()?;
     Ok(())
 }
@@ -155,43 +161,51 @@ impl FirmColumns for NoColumns {
     }
 }
 
+/// Columns of firms.csv, before the extra (ownership) columns.
+pub const FIRM_COLUMNS: [&str; 13] = [
+    "firm_id",
+    "name",
+    "legal_entities",
+    "entity_names",
+    "inns",
+    "kpps",
+    "brands",
+    "phones",
+    "domains",
+    "decision_makers",
+    "cards",
+    "managers",
+    "last_activity",
+];
+
+/// The cells of firm `i`, in [`FIRM_COLUMNS`] order.
+pub fn firm_row(d: &Dedup, ids: &Ids, i: usize, row: &mut Vec<String>) {
+    let f = &d.firms[i];
+    let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
+    row.extend([
+        ids.firm[i].clone(),
+        f.name.clone(),
+        f.entities.len().to_string(),
+        join_capped(&names, MAX_LIST),
+        join_capped(&f.inns, MAX_LIST),
+        join_capped(&f.kpps, MAX_LIST),
+        join_capped(&f.brands, MAX_LIST),
+        join_capped(&f.phones, MAX_LIST),
+        join_capped(&f.domains, MAX_LIST),
+        join_capped(&f.decision_makers, MAX_LIST),
+        f.cards.to_string(),
+        join_capped(&f.managers, MAX_LIST),
+        f.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+    ]);
+}
+
 /// Writes firms.csv.
 pub fn write_firms(dir: &Path, d: &Dedup, ids: &Ids, extra: &dyn FirmColumns) -> std::io::Result<()> {
-    let mut header = vec![
-        "firm_id",
-        "name",
-        "legal_entities",
-        "entity_names",
-        "inns",
-        "kpps",
-        "brands",
-        "phones",
-        "domains",
-        "decision_makers",
-        "cards",
-        "managers",
-        "last_activity",
-    ];
+    let mut header = FIRM_COLUMNS.to_vec();
     header.extend(extra.header());
     let mut w = CsvOut::create(&dir.join("firms.csv"), &header)?;
     w.par_rows(d.firms.len(), |i, row| {
-        let f = &d.firms[i];
-        let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
-        row.extend([
-            ids.firm[i].clone(),
-            f.name.clone(),
-            f.entities.len().to_string(),
-            join_capped(&names, MAX_LIST),
-            join_capped(&f.inns, MAX_LIST),
-            join_capped(&f.kpps, MAX_LIST),
-            join_capped(&f.brands, MAX_LIST),
-            join_capped(&f.phones, MAX_LIST),
-            join_capped(&f.domains, MAX_LIST),
-            join_capped(&f.decision_makers, MAX_LIST),
-            f.cards.to_string(),
-            join_capped(&f.managers, MAX_LIST),
-            f.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-        ]);
+        firm_row(d, ids, i, row);
         row.extend(extra.values(i));
     })?;
     w.finish()?;

@@ -1,0 +1,198 @@
+//! `firmdedup override`: the administrator's decisions.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::cli::{OverrideAction, OverrideArgs, OverridePair};
+use crate::cmd::{Exit, Refused};
+use crate::dict::Dictionaries;
+use crate::ingest::{self, IngestOptions};
+use crate::state::overrides::{self, NewOverride, OverrideError};
+use crate::state::{State, StateError};
+
+/// Who is acting: `--by`, else the login.
+fn who(by: &Option<String>) -> String {
+    by.clone()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Opens a state for writing, turning refusals into exit code 3.
+pub fn open_state(path: &Path) -> anyhow::Result<State> {
+    State::open(path).map_err(|e| match e {
+        StateError::Locked(_) | StateError::Foreign(_) | StateError::Corrupt { .. } | StateError::Newer { .. } => {
+            anyhow::Error::new(Refused(e.to_string()))
+        }
+        other => anyhow::Error::new(other),
+    })
+}
+
+fn record(state: &State, o: NewOverride) -> anyhow::Result<Exit> {
+    match overrides::add(&state.conn, &o) {
+        Ok(Ok(id)) => {
+            println!(
+                "recorded decision #{id}: {} {} {} ({} level), by {}: {}",
+                o.action, o.a, o.b, o.level, o.by, o.reason
+            );
+            Ok(Exit::Success)
+        }
+        Ok(Err(id)) => {
+            println!("already recorded as decision #{id}: {} {} {}", o.action, o.a, o.b);
+            Ok(Exit::Success)
+        }
+        Err(e) => match e.downcast::<OverrideError>() {
+            Ok(oe) => match *oe {
+                OverrideError::Conflict { .. } => Err(Refused(oe.to_string()).into()),
+                OverrideError::Invalid(m) => anyhow::bail!("{m}"),
+            },
+            Err(other) => Err(anyhow::anyhow!("{other}")),
+        },
+    }
+}
+
+fn pair(action: &str, p: &OverridePair) -> NewOverride {
+    NewOverride {
+        action: action.into(),
+        level: p.level.clone(),
+        a: p.a.trim().into(),
+        b: p.b.trim().into(),
+        reason: p.reason.clone(),
+        by: who(&p.by),
+    }
+}
+
+/// Runs `override`.
+pub fn run(args: &OverrideArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
+    let Some(path) = &args.state else {
+        anyhow::bail!("--state FILE is required: the decisions are stored in the state");
+    };
+    let state = open_state(path)?;
+    match &args.action {
+        OverrideAction::Link(p) => record(&state, pair("link", p)),
+        OverrideAction::Split(p) => record(&state, pair("split", p)),
+        OverrideAction::List { all, json } => {
+            let list = state.overrides(*all)?;
+            let mut out = std::io::stdout().lock();
+            if *json {
+                serde_json::to_writer_pretty(&mut out, &list)?;
+                writeln!(out)?;
+            } else if list.is_empty() {
+                writeln!(out, "no decisions recorded")?;
+            } else {
+                for o in &list {
+                    let removed = match (&o.removed_at, &o.removed_by) {
+                        (Some(at), by) => format!(" [removed {at} by {}]", by.as_deref().unwrap_or("?")),
+                        _ => String::new(),
+                    };
+                    writeln!(
+                        out,
+                        "#{:<4} {:<5} {:<6} {} {}  by {} at {}: {}{removed}",
+                        o.id, o.action, o.level, o.a, o.b, o.created_by, o.created_at, o.reason
+                    )?;
+                }
+            }
+            out.flush()?;
+            Ok(Exit::Success)
+        }
+        OverrideAction::Remove { id, by } => {
+            if overrides::remove(&state.conn, *id, &who(by))? {
+                println!("removed decision #{id}; it no longer applies from the next run");
+                Ok(Exit::Success)
+            } else {
+                anyhow::bail!("no active decision #{id} (see `firmdedup override list --all`)")
+            }
+        }
+        OverrideAction::Import { file, by } => import(&state, file, &who(by), dict),
+    }
+}
+
+fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> anyhow::Result<Exit> {
+    let data = ingest::read_raw_rows(file, &IngestOptions::default(), dict)
+        .with_context(|| format!("reading {}", file.display()))?;
+    let col = |names: &[&str]| {
+        data.headers.iter().position(|h| names.iter().any(|n| crate::normalize::text::header_key(h) == *n))
+    };
+    let (Some(ca), Some(cx), Some(cy), Some(cr)) = (
+        col(&["action", "действие", "решение"]),
+        col(&["a", "id1", "карточка1", "a_id"]),
+        col(&["b", "id2", "карточка2", "b_id"]),
+        col(&["reason", "причина", "основание"]),
+    ) else {
+        anyhow::bail!(
+            "{}: expected columns action,a,b,level,reason[,by]; found: {}",
+            file.display(),
+            data.headers.join(", ")
+        );
+    };
+    let cl = col(&["level", "уровень"]);
+    let cb = col(&["by", "кто", "автор"]);
+    let mut problems = Vec::new();
+    let mut todo: Vec<(u64, NewOverride)> = Vec::new();
+    for (line, row) in &data.rows {
+        let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|s| s.trim().to_lowercase()).unwrap_or_default();
+        let raw = |c: usize| row.get(c).map(|s| s.trim().to_string()).unwrap_or_default();
+        let level = match get(cl).as_str() {
+            "" => "firm".to_string(),
+            "фирма" | "firm" => "firm".into(),
+            "юрлицо" | "entity" => "entity".into(),
+            other => other.to_string(),
+        };
+        let action = match get(Some(ca)).as_str() {
+            "link" | "связать" | "объединить" => "link".to_string(),
+            "split" | "разделить" | "разъединить" => "split".into(),
+            other => other.to_string(),
+        };
+        let o = NewOverride {
+            action,
+            level,
+            a: raw(cx),
+            b: raw(cy),
+            reason: raw(cr),
+            by: cb.map(raw).filter(|s| !s.is_empty()).unwrap_or_else(|| default_by.to_string()),
+        };
+        if let Err(e) = overrides::validate(&o) {
+            problems.push(format!("line {line}: {e}"));
+            continue;
+        }
+        // Against the state and against earlier rows of the file.
+        let clash = todo
+            .iter()
+            .find(|(_, p)| ((p.a == o.a && p.b == o.b) || (p.a == o.b && p.b == o.a)) && p.action != o.action);
+        if let Some((l, _)) = clash {
+            problems.push(format!("line {line}: {} {} {} contradicts line {l}", o.action, o.a, o.b));
+            continue;
+        }
+        if let Some((id, action)) = overrides::existing(&state.conn, &o.a, &o.b)?
+            && action != o.action
+        {
+            problems
+                .push(format!("line {line}: {} {} {} conflicts with decision #{id} ({action})", o.action, o.a, o.b));
+            continue;
+        }
+        todo.push((*line, o));
+    }
+    if !problems.is_empty() {
+        return Err(Refused(format!(
+            "{}: nothing imported, {} problem(s):\n  {}",
+            file.display(),
+            problems.len(),
+            problems.join("\n  ")
+        ))
+        .into());
+    }
+    let tx = state.conn.unchecked_transaction()?;
+    let (mut added, mut known) = (0, 0);
+    for (_, o) in &todo {
+        match overrides::add(&state.conn, o).map_err(|e| anyhow::anyhow!("{e}"))? {
+            Ok(_) => added += 1,
+            Err(_) => known += 1,
+        }
+    }
+    tx.commit()?;
+    println!("imported {added} decision(s) from {} ({known} already recorded)", file.display());
+    Ok(Exit::Success)
+}

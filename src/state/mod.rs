@@ -1,0 +1,473 @@
+//! The state of nightly runs: a SQLite database holding the last run's cards, legal entities and firms with their
+//! stable ids, the id lineage, the administrator's overrides, the run log, and the key index the managers' check
+//! answers from.
+//!
+//! Safety: a writer holds an exclusive lock on `<state>.lock` (a second run refuses instead of waiting), and a
+//! run replaces the state in one transaction (WAL mode), so a run killed at any moment leaves the previous state
+//! intact and readers always see a whole state, old or new. A file that is not a firmdedup state (another
+//! SQLite database, a corrupt or foreign file, or a newer schema) is refused and never written.
+
+pub mod changes;
+pub mod ids;
+pub mod overrides;
+pub mod snapshot;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+/// `PRAGMA application_id` of a firmdedup state ("FDDP").
+pub const APPLICATION_ID: i64 = 0x4644_4450;
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Why a state cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Another process holds the lock.
+    #[error("{0}: another firmdedup run is using this state; try again when it has finished")]
+    Locked(PathBuf),
+    /// Not a SQLite database, or damaged.
+    #[error(
+        "{path}: not a usable firmdedup state ({detail}); it was left untouched — restore it from a backup or choose another --state path"
+    )]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// A SQLite database of some other program.
+    #[error("{0}: this SQLite database is not a firmdedup state; it was left untouched — choose another --state path")]
+    Foreign(PathBuf),
+    /// Written by a newer firmdedup.
+    #[error(
+        "{path}: state schema version {found} is newer than this firmdedup understands ({SCHEMA_VERSION}); upgrade firmdedup"
+    )]
+    Newer {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+    },
+    /// The state does not exist (for commands that only read it).
+    #[error("{0}: no such state; run `firmdedup dedup INPUT --state {0} --out DIR` first")]
+    Missing(PathBuf),
+    /// Other SQLite errors.
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: rusqlite::Error,
+    },
+    /// File-system errors (the lock file).
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// An open state, locked for writing.
+pub struct State {
+    path: PathBuf,
+    /// The connection.
+    pub conn: Connection,
+    _lock: File,
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    input TEXT NOT NULL,
+    cards_read INTEGER NOT NULL,
+    cards_accepted INTEGER NOT NULL,
+    cards_rejected INTEGER NOT NULL,
+    legal_entities INTEGER NOT NULL,
+    firms INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    changes TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS counters (kind TEXT PRIMARY KEY, next INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS lineage (
+    old_id TEXT PRIMARY KEY,
+    fate TEXT NOT NULL CHECK (fate IN ('merged', 'retired')),
+    into_id TEXT,
+    run_id INTEGER NOT NULL,
+    at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS overrides (
+    override_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL CHECK (action IN ('link', 'split')),
+    level TEXT NOT NULL CHECK (level IN ('entity', 'firm')),
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    removed_by TEXT,
+    removed_at TEXT
+);
+"#;
+
+/// The tables rebuilt by every run.
+pub const SNAPSHOT_SCHEMA: &str = r#"
+DROP TABLE IF EXISTS cards;
+DROP TABLE IF EXISTS entities;
+DROP TABLE IF EXISTS firms;
+DROP TABLE IF EXISTS keys;
+DROP TABLE IF EXISTS name_words;
+CREATE TABLE cards (
+    card_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, firm_id TEXT NOT NULL,
+    name TEXT NOT NULL, legal_form TEXT NOT NULL, name_norm TEXT NOT NULL,
+    inn TEXT NOT NULL, kpp TEXT NOT NULL, ogrn TEXT NOT NULL,
+    phones TEXT NOT NULL, emails TEXT NOT NULL, domains TEXT NOT NULL, contacts TEXT NOT NULL,
+    brand TEXT NOT NULL, address TEXT NOT NULL, manager TEXT NOT NULL, last_activity TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE entities (
+    entity_id TEXT PRIMARY KEY, firm_id TEXT NOT NULL, name TEXT NOT NULL, legal_form TEXT NOT NULL,
+    inns TEXT NOT NULL, kpps TEXT NOT NULL, ogrns TEXT NOT NULL, brands TEXT NOT NULL, cards INTEGER NOT NULL,
+    managers TEXT NOT NULL, last_activity TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE firms (
+    firm_id TEXT PRIMARY KEY, name TEXT NOT NULL, legal_entities INTEGER NOT NULL, entity_names TEXT NOT NULL,
+    inns TEXT NOT NULL, kpps TEXT NOT NULL, brands TEXT NOT NULL, phones TEXT NOT NULL, domains TEXT NOT NULL,
+    decision_makers TEXT NOT NULL, cards INTEGER NOT NULL, managers TEXT NOT NULL, last_activity TEXT NOT NULL,
+    owner TEXT NOT NULL DEFAULT '', owner_last_activity TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT '',
+    conflict INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE keys (kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL);
+CREATE TABLE name_words (word TEXT PRIMARY KEY, firms INTEGER NOT NULL) WITHOUT ROWID;
+"#;
+
+/// Indexes of the rebuilt tables, created after their rows are in.
+pub const SNAPSHOT_INDEXES: &str = r#"
+CREATE INDEX cards_by_firm ON cards(firm_id);
+CREATE INDEX cards_by_entity ON cards(entity_id);
+CREATE INDEX entities_by_firm ON entities(firm_id);
+CREATE INDEX keys_by_value ON keys(kind, value);
+"#;
+
+fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
+    move |e| {
+        let detail = e.to_string();
+        if detail.contains("not a database") || detail.contains("malformed") || detail.contains("corrupt") {
+            StateError::Corrupt { path: path.to_path_buf(), detail }
+        } else {
+            StateError::Sqlite { path: path.to_path_buf(), source: e }
+        }
+    }
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".lock");
+    PathBuf::from(s)
+}
+
+/// Checks that an open database is a firmdedup state (or empty), of a version we understand.
+fn check_identity(conn: &Connection, path: &Path) -> Result<bool, StateError> {
+    let err = sql_err(path);
+    // Reading the schema fails on a file that is not SQLite.
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(&err)?;
+    let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(&err)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(&err)?;
+    if tables == 0 && app == 0 {
+        return Ok(false);
+    }
+    if app != APPLICATION_ID {
+        return Err(StateError::Foreign(path.to_path_buf()));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(StateError::Newer { path: path.to_path_buf(), found: version });
+    }
+    let ok: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(&err)?;
+    if ok != "ok" {
+        return Err(StateError::Corrupt { path: path.to_path_buf(), detail: ok });
+    }
+    Ok(true)
+}
+
+/// Applies migrations from `from` up to [`SCHEMA_VERSION`].
+fn migrate(conn: &Connection, from: i64, path: &Path) -> Result<(), StateError> {
+    let err = sql_err(path);
+    if from < 1 {
+        conn.execute_batch(SCHEMA).map_err(&err)?;
+        conn.execute_batch(SNAPSHOT_SCHEMA).map_err(&err)?;
+        conn.execute_batch(SNAPSHOT_INDEXES).map_err(&err)?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID).map_err(&err)?;
+        conn.pragma_update(None, "user_version", 1).map_err(&err)?;
+        conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('created_at', ?1)", [now()]).map_err(&err)?;
+        conn.execute("INSERT OR IGNORE INTO counters(kind, next) VALUES ('entity', 1), ('firm', 1)", [])
+            .map_err(&err)?;
+    }
+    // Future versions: `if from < 2 { ... }`, each step in the same transaction as the version bump.
+    Ok(())
+}
+
+/// The time now, ISO 8601 in UTC.
+pub fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+impl State {
+    /// Opens (or creates) a state for writing: takes the lock, checks the file, applies migrations.
+    pub fn open(path: &Path) -> Result<State, StateError> {
+        let lock_file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_path(path))
+            .map_err(|source| StateError::Io { path: lock_path(path), source })?;
+        match lock_file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StateError::Locked(path.to_path_buf())),
+            Err(std::fs::TryLockError::Error(source)) => return Err(StateError::Io { path: lock_path(path), source }),
+        }
+        let err = sql_err(path);
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(&err)?;
+        let exists = check_identity(&conn, path)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(&err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(&err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(&err)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(&err)?;
+        if !exists || version < SCHEMA_VERSION {
+            let tx = conn.unchecked_transaction().map_err(&err)?;
+            migrate(&conn, if exists { version } else { 0 }, path)?;
+            tx.commit().map_err(&err)?;
+        }
+        Ok(State { path: path.to_path_buf(), conn, _lock: lock_file })
+    }
+
+    /// The state's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StateError + '_ {
+        sql_err(&self.path)
+    }
+
+    /// What the last successful run left.
+    pub fn previous(&self) -> Result<Previous, StateError> {
+        let err = self.err();
+        let mut stmt = self.conn.prepare("SELECT card_id, entity_id, firm_id FROM cards").map_err(&err)?;
+        let mut cards: FxHashMap<String, (String, String)> = FxHashMap::default();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(&err)?;
+        for row in rows {
+            let (c, e, f) = row.map_err(&err)?;
+            cards.insert(c, (e, f));
+        }
+        let counter = |kind: &str| -> Result<u64, StateError> {
+            self.conn
+                .query_row("SELECT next FROM counters WHERE kind = ?1", [kind], |r| r.get::<_, i64>(0))
+                .optional()
+                .map_err(&err)
+                .map(|v| v.unwrap_or(1).max(1) as u64)
+        };
+        let last = self
+            .conn
+            .query_row(
+                "SELECT run_id, cards_accepted FROM runs WHERE outcome = 'ok' ORDER BY run_id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map_err(&err)?;
+        Ok(Previous {
+            cards,
+            next_entity: counter("entity")?,
+            next_firm: counter("firm")?,
+            last_run: last.map(|(id, n)| (id, n as u64)),
+        })
+    }
+
+    /// The active overrides, oldest first.
+    pub fn overrides(&self, include_removed: bool) -> Result<Vec<Override>, StateError> {
+        let err = self.err();
+        let sql = format!(
+            "SELECT override_id, action, level, a, b, reason, created_by, created_at, removed_by, removed_at FROM overrides {} ORDER BY override_id",
+            if include_removed { "" } else { "WHERE removed_at IS NULL" }
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Override {
+                    id: r.get(0)?,
+                    action: r.get(1)?,
+                    level: r.get(2)?,
+                    a: r.get(3)?,
+                    b: r.get(4)?,
+                    reason: r.get(5)?,
+                    created_by: r.get(6)?,
+                    created_at: r.get(7)?,
+                    removed_by: r.get(8)?,
+                    removed_at: r.get(9)?,
+                })
+            })
+            .map_err(&err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+    }
+
+    /// Records a run that did not change the state (refused or failed).
+    pub fn log_run(&self, run: &RunLog) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs(started_at, finished_at, input, cards_read, cards_accepted, cards_rejected, legal_entities, firms, outcome, message, changes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                params![
+                    run.started_at,
+                    run.finished_at,
+                    run.input,
+                    run.cards_read as i64,
+                    run.cards_accepted as i64,
+                    run.cards_rejected as i64,
+                    run.legal_entities as i64,
+                    run.firms as i64,
+                    run.outcome,
+                    run.message,
+                    run.changes
+                ],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+}
+
+/// What the last run left in the state.
+#[derive(Debug, Default)]
+pub struct Previous {
+    /// card id → (entity id, firm id).
+    pub cards: FxHashMap<String, (String, String)>,
+    /// Next entity number.
+    pub next_entity: u64,
+    /// Next firm number.
+    pub next_firm: u64,
+    /// The last successful run: id and accepted cards.
+    pub last_run: Option<(i64, u64)>,
+}
+
+/// An administrator's decision.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Override {
+    /// Its number.
+    pub id: i64,
+    /// `link` or `split`.
+    pub action: String,
+    /// `entity` or `firm`.
+    pub level: String,
+    /// A card id, entity id or firm id.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub created_by: String,
+    /// When.
+    pub created_at: String,
+    /// Who removed it.
+    pub removed_by: Option<String>,
+    /// When it was removed.
+    pub removed_at: Option<String>,
+}
+
+/// A row of the run log.
+#[derive(Debug, Clone, Default)]
+pub struct RunLog {
+    /// Start.
+    pub started_at: String,
+    /// End.
+    pub finished_at: String,
+    /// The export read.
+    pub input: String,
+    /// Data rows read.
+    pub cards_read: u64,
+    /// Accepted.
+    pub cards_accepted: u64,
+    /// Rejected.
+    pub cards_rejected: u64,
+    /// Legal entities.
+    pub legal_entities: u64,
+    /// Firms.
+    pub firms: u64,
+    /// `ok`, `refused` or `failed`.
+    pub outcome: String,
+    /// Why, for refused or failed runs.
+    pub message: String,
+    /// Change counts, JSON.
+    pub changes: String,
+}
+
+/// Opens a state for reading only (the managers' check): no lock, never written.
+pub fn open_read_only(path: &Path) -> Result<Connection, StateError> {
+    if !path.exists() {
+        return Err(StateError::Missing(path.to_path_buf()));
+    }
+    let err = sql_err(path);
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(&err)?;
+    if !check_identity(&conn, path)? {
+        return Err(StateError::Missing(path.to_path_buf()));
+    }
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(&err)?;
+    Ok(conn)
+}
+
+/// Follows the lineage of an id (merged into …) to the id that holds its cards now. `None` for a retired or
+/// unknown id.
+pub fn resolve_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<String>> {
+    let mut cur = id.to_string();
+    for _ in 0..64 {
+        let table_hit: Option<i64> = if cur.starts_with('F') {
+            conn.query_row("SELECT 1 FROM firms WHERE firm_id = ?1", [&cur], |r| r.get(0)).optional()?
+        } else {
+            conn.query_row("SELECT 1 FROM entities WHERE entity_id = ?1", [&cur], |r| r.get(0)).optional()?
+        };
+        if table_hit.is_some() {
+            return Ok(Some(cur));
+        }
+        let next: Option<(String, Option<String>)> = conn
+            .query_row("SELECT fate, into_id FROM lineage WHERE old_id = ?1", [&cur], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match next {
+            Some((fate, Some(into))) if fate == "merged" => cur = into,
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// A test hook: when `FIRMDEDUP_TEST_PAUSE_BEFORE_COMMIT` names a file, a run creates it once every row is
+/// written but before the commit, and waits, so a test can kill the process at exactly that moment.
+pub fn test_pause_before_commit() {
+    if let Some(p) = std::env::var_os("FIRMDEDUP_TEST_PAUSE_BEFORE_COMMIT") {
+        let _ = std::fs::write(&p, b"paused");
+        std::thread::sleep(std::time::Duration::from_secs(60));
+    }
+}
+
+/// Begins the transaction a run writes in.
+pub fn begin<'c>(conn: &'c mut Connection, path: &Path) -> Result<rusqlite::Transaction<'c>, StateError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err(path))
+}
+
+/// Maps a SQLite error for this state.
+pub fn map_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
+    sql_err(path)
+}

@@ -1,0 +1,155 @@
+//! The administrator's decisions: stored in the state, checked against each other, and turned into the
+//! constraints the matcher follows on every run.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use rustc_hash::FxHashMap;
+
+use crate::firm::{Constraint, ConstraintKind, ConstraintLevel};
+use crate::state::{Override, Previous, now, resolve_id};
+
+/// A decision to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOverride {
+    /// `link` or `split`.
+    pub action: String,
+    /// `entity` or `firm`.
+    pub level: String,
+    /// One side.
+    pub a: String,
+    /// The other side.
+    pub b: String,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub by: String,
+}
+
+/// Why a decision cannot be recorded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OverrideError {
+    /// The opposite decision exists for the same pair.
+    #[error(
+        "{action} {a} {b} conflicts with decision #{existing} ({other} {a} {b}); remove it first with `firmdedup override remove {existing}`"
+    )]
+    Conflict {
+        /// This action.
+        action: String,
+        /// Side A.
+        a: String,
+        /// Side B.
+        b: String,
+        /// The conflicting decision.
+        existing: i64,
+        /// Its action.
+        other: String,
+    },
+    /// Bad values.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Checks a decision's fields.
+pub fn validate(o: &NewOverride) -> Result<(), OverrideError> {
+    if o.action != "link" && o.action != "split" {
+        return Err(OverrideError::Invalid(format!("action must be link or split, not {:?}", o.action)));
+    }
+    if o.level != "entity" && o.level != "firm" {
+        return Err(OverrideError::Invalid(format!("level must be entity or firm, not {:?}", o.level)));
+    }
+    if o.a.trim().is_empty() || o.b.trim().is_empty() {
+        return Err(OverrideError::Invalid("both sides (A and B) are required".into()));
+    }
+    if o.a.trim() == o.b.trim() {
+        return Err(OverrideError::Invalid(format!("A and B are the same ({})", o.a)));
+    }
+    if o.reason.trim().is_empty() {
+        return Err(OverrideError::Invalid("a reason is required (--reason)".into()));
+    }
+    Ok(())
+}
+
+/// The active decision on the same unordered pair, if any: (id, action).
+pub fn existing(conn: &Connection, a: &str, b: &str) -> rusqlite::Result<Option<(i64, String)>> {
+    conn.query_row(
+        "SELECT override_id, action FROM overrides WHERE removed_at IS NULL AND ((a = ?1 AND b = ?2) OR (a = ?2 AND b = ?1)) ORDER BY override_id LIMIT 1",
+        params![a, b],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+}
+
+/// Records a decision; returns its number, or the number of the same decision already recorded.
+pub fn add(conn: &Connection, o: &NewOverride) -> Result<Result<i64, i64>, Box<dyn std::error::Error + Send + Sync>> {
+    validate(o)?;
+    let (a, b) = (o.a.trim(), o.b.trim());
+    if let Some((id, action)) = existing(conn, a, b)? {
+        if action == o.action {
+            return Ok(Err(id));
+        }
+        return Err(Box::new(OverrideError::Conflict {
+            action: o.action.clone(),
+            a: a.into(),
+            b: b.into(),
+            existing: id,
+            other: action,
+        }));
+    }
+    conn.execute(
+        "INSERT INTO overrides(action, level, a, b, reason, created_by, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+        params![o.action, o.level, a, b, o.reason.trim(), o.by, now()],
+    )?;
+    Ok(Ok(conn.last_insert_rowid()))
+}
+
+/// Marks decision `id` removed. `Ok(false)` when there is no such active decision.
+pub fn remove(conn: &Connection, id: i64, by: &str) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE overrides SET removed_at = ?1, removed_by = ?2 WHERE override_id = ?3 AND removed_at IS NULL",
+        params![now(), by, id],
+    )?;
+    Ok(n == 1)
+}
+
+/// Turns the active decisions into constraints on this run's cards (by index). A side is a card id of the
+/// export, or an entity or firm id of the state (followed through merges), standing for its cards that are in
+/// the export. Returns the constraints and the decisions that apply to no card of this export.
+pub fn constraints(
+    conn: &Connection,
+    overrides: &[Override],
+    card_index: &FxHashMap<&str, u32>,
+    prev: &Previous,
+) -> rusqlite::Result<(Vec<Constraint>, Vec<i64>)> {
+    // Cards of each old entity and firm, by index in this export.
+    let mut by_group: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
+    for (card, (e, f)) in &prev.cards {
+        if let Some(&i) = card_index.get(card.as_str()) {
+            by_group.entry(e.as_str()).or_default().push(i);
+            by_group.entry(f.as_str()).or_default().push(i);
+        }
+    }
+    let side = |x: &str| -> rusqlite::Result<Vec<u32>> {
+        if let Some(&i) = card_index.get(x) {
+            return Ok(vec![i]);
+        }
+        let id = resolve_id(conn, x)?.unwrap_or_else(|| x.to_string());
+        let mut v = by_group.get(id.as_str()).cloned().unwrap_or_default();
+        v.sort_unstable();
+        Ok(v)
+    };
+    let mut out = Vec::new();
+    let mut unused = Vec::new();
+    for o in overrides {
+        let (a, b) = (side(&o.a)?, side(&o.b)?);
+        if a.is_empty() || b.is_empty() {
+            unused.push(o.id);
+            continue;
+        }
+        out.push(Constraint {
+            kind: if o.action == "link" { ConstraintKind::Link } else { ConstraintKind::Split },
+            level: if o.level == "entity" { ConstraintLevel::Entity } else { ConstraintLevel::Firm },
+            a,
+            b,
+        });
+    }
+    Ok((out, unused))
+}

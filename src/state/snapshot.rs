@@ -1,0 +1,167 @@
+//! Writing a run into the state: the rebuilt tables (cards, legal entities, firms, the key index of the
+//! managers' check) and the appended ones (lineage, counters, run log), in the caller's transaction.
+
+use rayon::prelude::*;
+use rusqlite::{Transaction, params};
+use rustc_hash::FxHashMap;
+
+use crate::block::{KeyKind, for_each_key};
+use crate::pipeline::Dedup;
+use crate::report::dedup::{FirmColumns, Ids, card_row, entity_row, firm_row};
+use crate::state::ids::Fate;
+use crate::state::{RunLog, SNAPSHOT_INDEXES, SNAPSHOT_SCHEMA};
+
+/// Key kinds kept in the index the managers' check answers from.
+pub fn indexed_kind(k: KeyKind) -> bool {
+    !matches!(k, KeyKind::AddrOffice | KeyKind::AddrHouse)
+}
+
+/// Writes the run.
+#[allow(clippy::too_many_arguments)]
+pub fn write(
+    tx: &Transaction,
+    d: &Dedup,
+    ids: &Ids,
+    extra: &dyn FirmColumns,
+    entity_fates: &[(String, Fate)],
+    firm_fates: &[(String, Fate)],
+    next_entity: u64,
+    next_firm: u64,
+    run: &RunLog,
+) -> rusqlite::Result<i64> {
+    tx.execute_batch(SNAPSHOT_SCHEMA)?;
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO cards(card_id, entity_id, firm_id, name, legal_form, name_norm, inn, kpp, ogrn, phones, emails, domains, contacts, brand, address, manager, last_activity) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+        )?;
+        let mut row = Vec::with_capacity(19);
+        for i in 0..d.cards.len() {
+            row.clear();
+            card_row(d, ids, i, &mut row);
+            // Columns as in CARD_COLUMNS, without name_key (6) and inn_invalid (8).
+            st.execute(params![
+                row[0], row[1], row[2], row[3], row[4], row[5], row[7], row[9], row[10], row[11], row[12], row[13],
+                row[14], row[15], row[16], row[17], row[18]
+            ])?;
+        }
+        let mut st = tx.prepare(
+            "INSERT INTO entities(entity_id, firm_id, name, legal_form, inns, kpps, ogrns, brands, cards, managers, last_activity) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+        )?;
+        for i in 0..d.entities.len() {
+            row.clear();
+            entity_row(d, ids, i, &mut row);
+            st.execute(params![
+                row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[11], row[12], row[13]
+            ])?;
+        }
+        let header = extra.header();
+        let col = |name: &str| header.iter().position(|h| *h == name);
+        let mut st = tx.prepare(
+            "INSERT INTO firms(firm_id, name, legal_entities, entity_names, inns, kpps, brands, phones, domains, decision_makers, cards, managers, last_activity, owner, owner_last_activity, status, conflict) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+        )?;
+        for i in 0..d.firms.len() {
+            row.clear();
+            firm_row(d, ids, i, &mut row);
+            let ev = extra.values(i);
+            let get = |name: &str| col(name).and_then(|k| ev.get(k)).cloned().unwrap_or_default();
+            st.execute(params![
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                row[9],
+                row[10],
+                row[11],
+                row[12],
+                get("owner"),
+                get("owner_last_activity"),
+                get("status"),
+                get("conflict") == "yes"
+            ])?;
+        }
+    }
+    write_keys(tx, d, ids)?;
+    tx.execute_batch(SNAPSHOT_INDEXES)?;
+
+    tx.execute(
+        "INSERT INTO runs(started_at, finished_at, input, cards_read, cards_accepted, cards_rejected, legal_entities, firms, outcome, message, changes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+        params![
+            run.started_at,
+            run.finished_at,
+            run.input,
+            run.cards_read as i64,
+            run.cards_accepted as i64,
+            run.cards_rejected as i64,
+            run.legal_entities as i64,
+            run.firms as i64,
+            run.outcome,
+            run.message,
+            run.changes
+        ],
+    )?;
+    let run_id = tx.last_insert_rowid();
+    let mut st =
+        tx.prepare("INSERT OR REPLACE INTO lineage(old_id, fate, into_id, run_id, at) VALUES (?1,?2,?3,?4,?5)")?;
+    for (old, fate) in entity_fates.iter().chain(firm_fates) {
+        let (f, into) = match fate {
+            Fate::MergedInto(x) => ("merged", Some(x.as_str())),
+            Fate::Retired => ("retired", None),
+        };
+        st.execute(params![old, f, into, run_id, run.finished_at])?;
+    }
+    tx.execute("UPDATE counters SET next = ?1 WHERE kind = 'entity'", [next_entity as i64])?;
+    tx.execute("UPDATE counters SET next = ?1 WHERE kind = 'firm'", [next_firm as i64])?;
+    Ok(run_id)
+}
+
+/// The key index: every (kind, value) of a firm once, with the first card that carries it; and the words of
+/// names with the number of firms using each.
+fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids) -> rusqlite::Result<()> {
+    let mut cards_of_firm: Vec<Vec<u32>> = vec![Vec::new(); d.firms.len()];
+    for (i, &e) in d.grouping.entity_of_card.iter().enumerate() {
+        cards_of_firm[d.grouping.firm_of_entity[e as usize] as usize].push(i as u32);
+    }
+    let mut st = tx.prepare("INSERT INTO keys(kind, value, firm_id, card_id) VALUES (?1,?2,?3,?4)")?;
+    let mut words: FxHashMap<String, u32> = FxHashMap::default();
+    for chunk in cards_of_firm.chunks(16_384).enumerate().collect::<Vec<_>>() {
+        let (k, firms) = chunk;
+        let rows: Vec<Vec<(KeyKind, String, u32)>> = firms
+            .par_iter()
+            .map(|cards| {
+                let mut v: Vec<(KeyKind, String, u32)> = Vec::new();
+                for &c in cards {
+                    for_each_key(&d.norm[c as usize], |kind, t| {
+                        if indexed_kind(kind) {
+                            v.push((kind, t.to_string(), c));
+                        }
+                    });
+                }
+                // Once per firm, with the first card (cards are in canonical order).
+                v.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+                v.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+                v
+            })
+            .collect();
+        for (j, keys) in rows.into_iter().enumerate() {
+            let f = k * 16_384 + j;
+            for (kind, value, card) in keys {
+                if kind == KeyKind::NameToken {
+                    *words.entry(value.clone()).or_default() += 1;
+                }
+                st.execute(params![kind.name(), value, ids.firm[f], d.cards[card as usize].id])?;
+            }
+        }
+    }
+    let mut st = tx.prepare("INSERT INTO name_words(word, firms) VALUES (?1, ?2)")?;
+    let mut words: Vec<(String, u32)> = words.into_iter().collect();
+    words.sort();
+    for (w, n) in words {
+        st.execute(params![w, n])?;
+    }
+    Ok(())
+}

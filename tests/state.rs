@@ -1,0 +1,287 @@
+//! Nightly runs with `--state`: stable ids, lineage, overrides, change report, and the safety of the state.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::workdir::{Workdir, bin, read_csv};
+
+const HEADER: &str = "id,name,inn,phones,emails,manager\n";
+
+fn inn10(prefix: &str) -> String {
+    let w = [2, 4, 10, 3, 5, 9, 4, 6, 8];
+    let d: Vec<u32> = prefix.chars().map(|c| c.to_digit(10).unwrap()).collect();
+    let c = d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
+    format!("{prefix}{c}")
+}
+
+/// Cards: (id, name, inn, phones, emails).
+fn export(rows: &[(&str, &str, String, &str, &str)]) -> String {
+    let mut s = HEADER.to_string();
+    for (id, name, inn, phones, emails) in rows {
+        s.push_str(&format!("{id},\"{name}\",{inn},{phones},{emails},petrov\n"));
+    }
+    s
+}
+
+fn firms(wd: &Workdir, out: &str) -> BTreeMap<String, String> {
+    read_csv(&wd.path(&format!("{out}/cards.csv")))
+        .into_iter()
+        .map(|r| (r["id"].clone(), r["firm_id"].clone()))
+        .collect()
+}
+
+fn changes(wd: &Workdir, out: &str) -> Vec<BTreeMap<String, String>> {
+    read_csv(&wd.path(&format!("{out}/changes.csv")))
+}
+
+fn dedup(wd: &Workdir, input: &str, out: &str) -> crate::workdir::Run {
+    wd.run(&["dedup", input, "--state", "state.db", "--out", out, "-q"])
+}
+
+/// Five firms: A (2 cards), B (3 cards), C (1), D (2, held together by a phone), E (1).
+fn base() -> Vec<(&'static str, &'static str, String, &'static str, &'static str)> {
+    vec![
+        ("1", "ООО Альтаир", inn10("770100001"), "+7 495 100-00-01", ""),
+        ("2", "Альтаир", String::new(), "+7 495 100-00-01", ""),
+        ("3", "ООО Бриз", inn10("770100002"), "+7 495 200-00-02", "info@briz.ru"),
+        ("4", "Бриз", String::new(), "+7 495 200-00-02", ""),
+        ("5", "ООО Бриз", inn10("770100002"), "", ""),
+        ("6", "ООО Вега", inn10("770100003"), "+7 495 300-00-03", ""),
+        ("7", "ООО Гамма", inn10("770100004"), "+7 495 400-00-04", ""),
+        ("8", "ООО Гамма Трейд", inn10("770100005"), "+7 495 400-00-04", ""),
+        ("9", "ООО Дельта", inn10("770100006"), "+7 495 500-00-05", ""),
+    ]
+}
+
+#[test]
+fn unchanged_rerun_keeps_every_id_and_reports_nothing() {
+    let wd = Workdir::new();
+    wd.write("v1.csv", export(&base()));
+    dedup(&wd, "v1.csv", "o1").success();
+    let run = dedup(&wd, "v1.csv", "o2").success();
+    assert_eq!(firms(&wd, "o1"), firms(&wd, "o2"));
+    assert!(changes(&wd, "o2").is_empty(), "no changes on an unchanged export");
+    let summary: serde_json::Value = serde_json::from_str(&wd.read("o2/summary.json")).unwrap();
+    assert_eq!(summary["run"]["changes"]["cards_moved"], 0);
+    assert_eq!(summary["run"]["previous_run"], 1);
+    let _ = run;
+    // The same export with its rows in another order: still nothing.
+    let mut rows = base();
+    rows.reverse();
+    wd.write("v1r.csv", export(&rows));
+    dedup(&wd, "v1r.csv", "o3").success();
+    assert_eq!(firms(&wd, "o1"), firms(&wd, "o3"));
+    assert!(changes(&wd, "o3").is_empty());
+}
+
+#[test]
+fn ids_follow_merges_splits_edits_and_removals() {
+    let wd = Workdir::new();
+    wd.write("v1.csv", export(&base()));
+    dedup(&wd, "v1.csv", "o1").success();
+    let before = firms(&wd, "o1");
+    assert_eq!(before["7"], before["8"], "Гамма and Гамма Трейд share a phone: one firm");
+    assert_ne!(before["1"], before["3"]);
+
+    let mut v2 = base();
+    // Merge: Альтаир (2 cards) now shares Бриз's email; Бриз (3 cards) is bigger and keeps its id.
+    v2[1].4 = "info@briz.ru";
+    // Split: Гамма Трейд no longer shares the phone; the split-off part is new.
+    v2[7].3 = "+7 495 400-99-99";
+    // Edit: Вега's name is typed differently, same ИНН.
+    v2[5].1 = "Вега, ООО";
+    // Removal: Дельта's only card is gone. Addition: a new client.
+    v2.retain(|r| r.0 != "9");
+    v2.push(("10", "ООО Омега", inn10("770100007"), "+7 495 600-00-06", ""));
+    wd.write("v2.csv", export(&v2));
+    dedup(&wd, "v2.csv", "o2").success();
+    let after = firms(&wd, "o2");
+    let ch = changes(&wd, "o2");
+    let kinds: Vec<&str> = ch.iter().map(|c| c["change"].as_str()).collect();
+
+    // The merge.
+    assert_eq!(after["1"], before["3"], "the merged firm carries Бриз's id");
+    assert_eq!(after["3"], before["3"]);
+    let merged = ch.iter().find(|c| c["change"] == "firms_merged").expect("a merge is reported");
+    assert_eq!(merged["firm_id"], before["3"]);
+    assert_eq!(merged["other_id"], before["1"]);
+    assert!(!merged["detail"].is_empty(), "the merge comes with its evidence");
+    // The split: the larger part keeps the id (one card each: the one whose first card comes first).
+    assert_eq!(after["7"], before["7"]);
+    assert_ne!(after["8"], before["8"]);
+    assert!(kinds.contains(&"firm_split"), "{kinds:?}");
+    // The edit changes nothing.
+    assert_eq!(after["6"], before["6"]);
+    // Removal and addition.
+    assert!(ch.iter().any(|c| c["change"] == "firm_retired" && c["firm_id"] == before["9"]));
+    assert!(ch.iter().any(|c| c["change"] == "card_removed" && c["card_id"] == "9"));
+    assert!(ch.iter().any(|c| c["change"] == "card_added" && c["card_id"] == "10"));
+    let created: Vec<&String> = ch.iter().filter(|c| c["change"] == "firm_created").map(|c| &c["firm_id"]).collect();
+    assert!(created.contains(&&after["10"]) && created.contains(&&after["8"]), "{created:?}");
+    // New ids are never old ones.
+    assert!(!before.values().any(|f| *f == after["10"]));
+
+    // The lineage: the old id of Альтаир resolves to the survivor.
+    let conn = rusqlite::Connection::open(wd.path("state.db")).unwrap();
+    let into: String = conn
+        .query_row("SELECT into_id FROM lineage WHERE old_id = ?1 AND fate = 'merged'", [&before["1"]], |r| r.get(0))
+        .unwrap();
+    assert_eq!(into, before["3"]);
+    let retired: String =
+        conn.query_row("SELECT fate FROM lineage WHERE old_id = ?1", [&before["9"]], |r| r.get(0)).unwrap();
+    assert_eq!(retired, "retired");
+}
+
+#[test]
+fn overrides_are_honoured_and_conflicts_refused() {
+    let wd = Workdir::new();
+    wd.write("v1.csv", export(&base()));
+    dedup(&wd, "v1.csv", "o1").success();
+    let before = firms(&wd, "o1");
+    // Split Гамма from Гамма Трейд; link Вега with Альтаир (by firm id).
+    wd.run(&[
+        "override",
+        "split",
+        "7",
+        "8",
+        "--reason",
+        "different owners, checked by phone",
+        "--by",
+        "admin",
+        "--state",
+        "state.db",
+    ])
+    .success();
+    let vega = before["6"].clone();
+    let altair = before["1"].clone();
+    wd.run(&["override", "link", &vega, &altair, "--reason", "one holding", "--by", "admin", "--state", "state.db"])
+        .success();
+    // A conflicting decision is refused.
+    let err = wd.run(&["override", "link", "8", "7", "--reason", "x", "--state", "state.db"]).fails_with(3).stderr();
+    assert!(err.contains("conflicts with decision #1"), "{err}");
+    // No reason, no decision.
+    wd.run(&["override", "link", "1", "2", "--reason", " ", "--state", "state.db"]).fails_with(1);
+
+    dedup(&wd, "v1.csv", "o2").success();
+    let after = firms(&wd, "o2");
+    assert_ne!(after["7"], after["8"], "split holds although the phone is shared");
+    assert_eq!(after["6"], after["1"], "link holds without evidence");
+
+    // A batch import; a row contradicting an existing decision makes the whole file refused.
+    wd.write("decisions.csv", "action;a;b;level;reason\nsplit;1;2;entity;ошибка ввода\nlink;7;8;firm;передумали\n");
+    let err = wd.run(&["override", "import", "decisions.csv", "--state", "state.db"]).fails_with(3).stderr();
+    assert!(err.contains("line 3") && err.contains("nothing imported"), "{err}");
+    wd.write("decisions.csv", "action;a;b;level;reason\nsplit;1;2;entity;ошибка ввода\n");
+    wd.run(&["override", "import", "decisions.csv", "--state", "state.db", "--by", "admin"]).success();
+    let list = wd.run(&["override", "list", "--state", "state.db", "--json"]).success().stdout();
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 3);
+
+    // Removing the link: the evidence decides again.
+    wd.run(&["override", "remove", "2", "--state", "state.db", "--by", "admin"]).success();
+    dedup(&wd, "v1.csv", "o3").success();
+    let again = firms(&wd, "o3");
+    assert_ne!(again["6"], again["1"]);
+    let entities: BTreeMap<String, String> =
+        read_csv(&wd.path("o3/cards.csv")).into_iter().map(|r| (r["id"].clone(), r["entity_id"].clone())).collect();
+    assert_ne!(entities["1"], entities["2"], "the imported entity split holds");
+}
+
+fn spawn_paused(wd: &Workdir, input: &str, marker: &str) -> std::process::Child {
+    Command::new(bin())
+        .args(["dedup", input, "--state", "state.db", "--out", "paused", "-q"])
+        .current_dir(wd.root())
+        .env("FIRMDEDUP_TEST_PAUSE_BEFORE_COMMIT", wd.path(marker))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn")
+}
+
+fn wait_for(wd: &Workdir, marker: &str) {
+    let t = Instant::now();
+    while !wd.path(marker).exists() {
+        assert!(t.elapsed() < Duration::from_secs(60), "the run never reached its commit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_run_killed_before_commit_leaves_the_old_state_and_a_second_run_is_refused() {
+    let wd = Workdir::new();
+    wd.write("v1.csv", export(&base()));
+    dedup(&wd, "v1.csv", "o1").success();
+    let before = firms(&wd, "o1");
+    let mut v2 = base();
+    v2.push(("10", "ООО Омега", inn10("770100007"), "+7 495 600-00-06", ""));
+    wd.write("v2.csv", export(&v2));
+
+    let mut child = spawn_paused(&wd, "v2.csv", "paused.marker");
+    wait_for(&wd, "paused.marker");
+    // While it holds the state, a second run refuses, and a reader still sees the old state.
+    let err = dedup(&wd, "v1.csv", "o2").fails_with(3).stderr();
+    assert!(err.contains("another firmdedup run is using this state"), "{err}");
+    let conn = rusqlite::Connection::open(wd.path("state.db")).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM cards", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 9, "a reader sees the old state while the run writes");
+    drop(conn);
+    // kill -9 at the worst moment.
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let conn = rusqlite::Connection::open(wd.path("state.db")).unwrap();
+    let runs: i64 = conn.query_row("SELECT count(*) FROM runs WHERE outcome = 'ok'", [], |r| r.get(0)).unwrap();
+    assert_eq!(runs, 1, "the killed run left nothing behind");
+    let n: i64 = conn.query_row("SELECT count(*) FROM cards", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 9);
+    drop(conn);
+    // The next run works and sees the previous state.
+    dedup(&wd, "v2.csv", "o3").success();
+    let after = firms(&wd, "o3");
+    for (card, firm) in &before {
+        assert_eq!(&after[card], firm, "card {card} keeps its firm id");
+    }
+    assert_eq!(changes(&wd, "o3").iter().filter(|c| c["change"] == "card_added").count(), 1);
+}
+
+#[test]
+fn a_shrunken_export_is_refused_unless_allowed() {
+    let wd = Workdir::new();
+    wd.write("v1.csv", export(&base()));
+    dedup(&wd, "v1.csv", "o1").success();
+    let half: Vec<_> = base().into_iter().take(4).collect();
+    wd.write("half.csv", export(&half));
+    let err = dedup(&wd, "half.csv", "o2").fails_with(3).stderr();
+    assert!(err.contains("fewer than the 9 of run 1") && err.contains("--allow-shrink"), "{err}");
+    let conn = rusqlite::Connection::open(wd.path("state.db")).unwrap();
+    let refused: String =
+        conn.query_row("SELECT outcome FROM runs ORDER BY run_id DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(refused, "refused", "the refusal is in the run log");
+    drop(conn);
+    wd.run(&["dedup", "half.csv", "--state", "state.db", "--out", "o3", "-q", "--allow-shrink"]).success();
+    // An export without an id column cannot keep ids.
+    wd.write("noid.csv", "name,inn\nООО Альтаир,7701000010\n");
+    let err = dedup(&wd, "noid.csv", "o4").fails_with(3).stderr();
+    assert!(err.contains("no id column"), "{err}");
+}
+
+#[test]
+fn foreign_or_corrupt_state_is_refused_and_left_untouched() {
+    let wd = Workdir::new();
+    wd.write("v1.csv", export(&base()));
+    wd.write("state.db", "this is not a database, but someone's notes\n".repeat(100));
+    let before = std::fs::read(wd.path("state.db")).unwrap();
+    let err = dedup(&wd, "v1.csv", "o1").fails_with(3).stderr();
+    assert!(err.contains("not a usable firmdedup state"), "{err}");
+    assert_eq!(std::fs::read(wd.path("state.db")).unwrap(), before);
+
+    let other = wd.path("other.db");
+    let conn = rusqlite::Connection::open(&other).unwrap();
+    conn.execute_batch("CREATE TABLE invoices(id INTEGER); INSERT INTO invoices VALUES (1);").unwrap();
+    drop(conn);
+    let before = std::fs::read(&other).unwrap();
+    let err = wd.run(&["dedup", "v1.csv", "--state", "other.db", "--out", "o2", "-q"]).fails_with(3).stderr();
+    assert!(err.contains("not a firmdedup state"), "{err}");
+    assert_eq!(std::fs::read(&other).unwrap(), before);
+}
