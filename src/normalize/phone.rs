@@ -165,13 +165,12 @@ pub fn parse_phones(values: &[String], area_code: Option<&str>) -> (Vec<Phone>, 
     let mut invalid = Vec::new();
     for value in values {
         for piece in value.split('/').map(str::trim).filter(|p| !p.is_empty()) {
-            if let Some(ext) = is_extension_only(piece) {
-                if let Some(last) = phones.last_mut()
-                    && last.ext.is_none()
-                {
-                    last.ext = Some(ext);
-                    continue;
-                }
+            if let Some(ext) = is_extension_only(piece)
+                && let Some(last) = phones.last_mut()
+                && last.ext.is_none()
+            {
+                last.ext = Some(ext);
+                continue;
             }
             match parse_phone(piece, area_code) {
                 Ok(p) => {
