@@ -37,6 +37,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// The administrator's decisions, stored in the state and applied on every later run.
     Override(OverrideArgs),
+    /// For a manager about to claim a client: is the firm already someone's? Answers from the state.
+    Check(CheckArgs),
 }
 
 /// How to read a CRM export.
@@ -101,6 +103,9 @@ pub struct DedupArgs {
     /// refused unless --allow-shrink is given.
     #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
     pub max_shrink: f64,
+    /// The date stale firms are counted from (YYYY-MM-DD; default: today).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
 }
 
 /// `firmdedup synth`.
@@ -124,6 +129,10 @@ pub struct SynthArgs {
     /// Print the generator's rates as JSON and exit.
     #[arg(long)]
     pub print_rates: bool,
+    /// Also write queries.csv: this many questions for `firmdedup check --queries` (half about firms of the
+    /// base, half about firms that are not in it).
+    #[arg(long, value_name = "N")]
+    pub queries: Option<usize>,
 }
 
 /// `firmdedup eval`.
@@ -225,4 +234,48 @@ pub struct OverridePair {
     /// Who decides (default: $USER).
     #[arg(long, value_name = "NAME")]
     pub by: Option<String>,
+}
+
+/// `firmdedup check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The state (SQLite) written by `firmdedup dedup --state`.
+    #[arg(long, value_name = "FILE")]
+    pub state: PathBuf,
+    /// Company name, any form ("ООО Ромашка", "Romashka", "ромашка медиа").
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// ИНН (10 or 12 digits) or ОГРН.
+    #[arg(long, value_name = "INN")]
+    pub inn: Option<String>,
+    /// Phone, any format.
+    #[arg(long, value_name = "PHONE")]
+    pub phone: Option<String>,
+    /// Email.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+    /// Website.
+    #[arg(long, value_name = "URL")]
+    pub website: Option<String>,
+    /// Brand.
+    #[arg(long, value_name = "BRAND")]
+    pub brand: Option<String>,
+    /// Decision-maker ("Иванов И.И.", "Иван Иванов").
+    #[arg(long, value_name = "PERSON")]
+    pub contact: Option<String>,
+    /// Your login: the answer says what you may do (claim, at your limit, already yours).
+    #[arg(long, value_name = "LOGIN")]
+    pub manager: Option<String>,
+    /// One JSON object for a CRM integration (schema in the README).
+    #[arg(long)]
+    pub json: bool,
+    /// How many firms to list at most.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub limit: usize,
+    /// The date idle days are counted to (YYYY-MM-DD; default: today).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
+    /// Evaluate instead: answer every query of this CSV (from `firmdedup synth --queries`) and report accuracy.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "inn", "phone", "email", "website", "brand", "contact"])]
+    pub queries: Option<PathBuf>,
 }

@@ -8,6 +8,7 @@
 
 pub mod block;
 pub mod card;
+pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod cmd;
@@ -19,6 +20,7 @@ pub mod firm;
 pub mod groups;
 pub mod ingest;
 pub mod normalize;
+pub mod ownership;
 pub mod pipeline;
 pub mod progress;
 pub mod quality;

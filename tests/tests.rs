@@ -5,4 +5,5 @@ mod workdir;
 
 mod dedup;
 mod inspect;
+mod ownership;
 mod state;

@@ -14,9 +14,11 @@ use crate::config::Config;
 use crate::csvio::CsvOut;
 use crate::dict::Dictionaries;
 use crate::groups;
+use crate::ownership::{FirmOwnership, ManagerRow};
 use crate::pipeline::{self, Dedup, Timing};
 use crate::progress::Progress;
-use crate::report::dedup::{self as out, FirmColumns, Ids, NoColumns};
+use crate::report::dedup::{self as out, Ids};
+use crate::report::ownership::{self as ownrep, OwnershipColumns};
 use crate::state::changes::{self, Change, ChangeCounts};
 use crate::state::ids as idmap;
 use crate::state::{self, RunLog, State, overrides, snapshot};
@@ -42,13 +44,45 @@ fn ctx(dir: &Path, f: &str) -> String {
     format!("writing {}", dir.join(f).display())
 }
 
+/// Ownership of every firm.
+fn ownership(d: &Dedup, cfg: &Config, today: chrono::NaiveDate) -> Vec<FirmOwnership> {
+    let mut cards_of_firm: Vec<Vec<u32>> = vec![Vec::new(); d.grouping.n_firms];
+    for (i, &e) in d.grouping.entity_of_card.iter().enumerate() {
+        cards_of_firm[d.grouping.firm_of_entity[e as usize] as usize].push(i as u32);
+    }
+    crate::ownership::compute(&d.norm, &cards_of_firm, &cfg.ownership, today)
+}
+
+/// The ownership part of the summary.
+fn ownership_summary(own: &[FirmOwnership], managers: &[ManagerRow], today: chrono::NaiveDate) -> serde_json::Value {
+    let count = |s: &str| own.iter().filter(|o| o.status == s).count();
+    serde_json::json!({
+        "today": today.to_string(),
+        "firms_held": count("held"),
+        "firms_stale": count("stale"),
+        "firms_in_pool": count("pool"),
+        "firms_in_conflict": own.iter().filter(|o| o.conflict).count(),
+        "managers": managers.len(),
+        "managers_over_limit": managers.iter().filter(|m| m.over_limit > 0).map(|m| m.manager.clone()).collect::<Vec<_>>(),
+    })
+}
+
 /// Writes the files common to both modes.
-fn write_outputs(dir: &Path, d: &Dedup, ids: &Ids, extra: &dyn FirmColumns) -> anyhow::Result<()> {
+fn write_outputs(
+    dir: &Path,
+    d: &Dedup,
+    ids: &Ids,
+    own: &[FirmOwnership],
+    managers: &[ManagerRow],
+    cfg: &Config,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     out::write_cards(dir, d, ids).with_context(|| ctx(dir, "cards.csv"))?;
     out::write_entities(dir, d, ids).with_context(|| ctx(dir, "entities.csv"))?;
-    out::write_firms(dir, d, ids, extra).with_context(|| ctx(dir, "firms.csv"))?;
+    out::write_firms(dir, d, ids, &OwnershipColumns(own)).with_context(|| ctx(dir, "firms.csv"))?;
     out::write_links(dir, d).with_context(|| ctx(dir, "links.csv"))?;
+    ownrep::write_conflicts(dir, d, ids, own, &cfg.ownership).with_context(|| ctx(dir, "conflicts.csv"))?;
+    ownrep::write_managers(dir, managers).with_context(|| ctx(dir, "managers.csv"))?;
     let rejects = dir.join("rejects.csv");
     if !d.ingest.rejects.is_empty() {
         crate::report::write_rejects(&rejects, &d.ingest.rejects).with_context(|| ctx(dir, "rejects.csv"))?;
@@ -61,12 +95,20 @@ fn write_outputs(dir: &Path, d: &Dedup, ids: &Ids, extra: &dyn FirmColumns) -> a
 
 fn batch(args: &DedupArgs, mut d: Dedup, cfg: &Config, threads: usize, quiet: bool) -> anyhow::Result<Exit> {
     let t = Instant::now();
+    let today = crate::cmd::today(args.today.as_deref())?;
+    let own = ownership(&d, cfg, today);
+    let managers = crate::ownership::managers(&own, &cfg.ownership);
     let entity_ids = out::batch_ids('E', d.grouping.n_entities);
     let firm_ids = out::batch_ids('F', d.grouping.n_firms);
     let ids = Ids { entity: &entity_ids, firm: &firm_ids };
-    write_outputs(&args.out, &d, &ids, &NoColumns)?;
+    write_outputs(&args.out, &d, &ids, &own, &managers, cfg)?;
     d.timing.write_ms = t.elapsed().as_millis() as u64;
-    let summary = out::summary_json(&d, cfg, threads, serde_json::json!({}));
+    let summary = out::summary_json(
+        &d,
+        cfg,
+        threads,
+        serde_json::json!({ "ownership": ownership_summary(&own, &managers, today) }),
+    );
     out::write_summary(&args.out, &summary).with_context(|| ctx(&args.out, "summary.json"))?;
     if !quiet {
         eprintln!(
@@ -182,6 +224,9 @@ fn stateful(
     );
     let frms = idmap::assign('F', d.grouping.n_firms, &firm_of_card, &old_firm, &firm_sizes, prev.next_firm);
     let ids = Ids { entity: &ents.ids, firm: &frms.ids };
+    let today = crate::cmd::today(args.today.as_deref())?;
+    let own = ownership(&d, cfg, today);
+    let managers = crate::ownership::managers(&own, &cfg.ownership);
 
     // What changed.
     let card_ids: Vec<&str> = d.cards.iter().map(|c| c.id.as_str()).collect();
@@ -189,7 +234,7 @@ fn stateful(
     let (changes, counts) = changes::compute(&card_ids, &new_firm, &prev, &frms, |old, into| {
         merge_evidence(&d, &old_firm, &new_firm, old, into)
     });
-    write_outputs(&args.out, &d, &ids, &NoColumns)?;
+    write_outputs(&args.out, &d, &ids, &own, &managers, cfg)?;
     write_changes(&args.out, &changes).with_context(|| ctx(&args.out, "changes.csv"))?;
     d.timing.write_ms = t.elapsed().as_millis() as u64;
 
@@ -202,8 +247,15 @@ fn stateful(
     let t = Instant::now();
     let path_buf = st.path().to_path_buf();
     let tx = state::begin(&mut st.conn, &path_buf)?;
-    let run_id = snapshot::write(&tx, &d, &ids, &NoColumns, &ents.fates, &frms.fates, ents.next, frms.next, &run)
-        .map_err(state::map_err(&path_buf))?;
+    let run_id =
+        snapshot::write(&tx, &d, &ids, &OwnershipColumns(&own), &ents.fates, &frms.fates, ents.next, frms.next, &run)
+            .map_err(state::map_err(&path_buf))?;
+    // The policy the check applies, and the date the statuses were computed for.
+    tx.execute(
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('ownership', ?1), ('ownership_today', ?2), ('generic_max_entities', ?3)",
+        rusqlite::params![serde_json::to_string(&cfg.ownership)?, today.to_string(), cfg.generic.max_entities.to_string()],
+    )
+    .map_err(state::map_err(&path_buf))?;
     state::test_pause_before_commit();
     tx.commit().map_err(state::map_err(&path_buf))?;
     let state_ms = t.elapsed().as_millis() as u64;
@@ -217,7 +269,8 @@ fn stateful(
             "overrides_applied": constraints.len(),
             "overrides_not_applicable": unused,
             "state_write_ms": state_ms,
-        }
+        },
+        "ownership": ownership_summary(&own, &managers, today),
     });
     let summary = out::summary_json(&d, cfg, threads, extra);
     out::write_summary(&args.out, &summary).with_context(|| ctx(&args.out, "summary.json"))?;

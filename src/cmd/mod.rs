@@ -1,5 +1,6 @@
 //! Subcommands: one file each, each with a `run` function.
 
+pub mod check;
 pub mod dedup;
 pub mod eval;
 pub mod explain;
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Eval(args) => eval::run(args),
         Command::Explain(args) => explain::run(args, &dict),
         Command::Override(args) => override_cmd::run(args, &dict),
+        Command::Check(args) => check::run(args, &dict),
         Command::Config => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -113,5 +115,14 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
             let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().context("starting worker threads")?;
             Ok(pool.install(f))
         }
+    }
+}
+
+/// Parses `--today` (default: the system date).
+pub fn today(arg: Option<&str>) -> anyhow::Result<chrono::NaiveDate> {
+    match arg {
+        None => Ok(chrono::Local::now().date_naive()),
+        Some(s) => chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .with_context(|| format!("--today {s:?}: expected YYYY-MM-DD")),
     }
 }

@@ -31,9 +31,14 @@ pub fn run(args: &SynthArgs, quiet: bool) -> anyhow::Result<Exit> {
         }
     }
     let t = Instant::now();
-    let base = synth::generate(&SynthOptions { cards, seed: args.seed, today, rates: Rates::default() });
+    let opts = SynthOptions { cards, seed: args.seed, today, rates: Rates::default() };
+    let base = synth::generate(&opts);
     let gen_ms = t.elapsed().as_millis();
     synth::write(&base, out, formats).with_context(|| format!("writing {}", out.display()))?;
+    if let Some(n) = args.queries {
+        let q = synth::queries(&base, &opts, n);
+        synth::write_queries(&q, out).with_context(|| format!("writing {}", out.join("queries.csv").display()))?;
+    }
     if !quiet {
         eprintln!(
             "{} cards, {} legal entities, {} firms (seed {}); generated in {} ms, written in {} ms to {}",

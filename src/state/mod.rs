@@ -127,6 +127,7 @@ DROP TABLE IF EXISTS entities;
 DROP TABLE IF EXISTS firms;
 DROP TABLE IF EXISTS keys;
 DROP TABLE IF EXISTS name_words;
+DROP TABLE IF EXISTS word_variants;
 CREATE TABLE cards (
     card_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, firm_id TEXT NOT NULL,
     name TEXT NOT NULL, legal_form TEXT NOT NULL, name_norm TEXT NOT NULL,
@@ -148,6 +149,7 @@ CREATE TABLE firms (
 ) WITHOUT ROWID;
 CREATE TABLE keys (kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL);
 CREATE TABLE name_words (word TEXT PRIMARY KEY, firms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE word_variants (variant TEXT NOT NULL, word TEXT NOT NULL);
 "#;
 
 /// Indexes of the rebuilt tables, created after their rows are in.
@@ -156,6 +158,7 @@ CREATE INDEX cards_by_firm ON cards(firm_id);
 CREATE INDEX cards_by_entity ON cards(entity_id);
 CREATE INDEX entities_by_firm ON entities(firm_id);
 CREATE INDEX keys_by_value ON keys(kind, value);
+CREATE INDEX word_variants_by_variant ON word_variants(variant);
 "#;
 
 fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -223,6 +226,9 @@ pub fn now() -> String {
 impl State {
     /// Opens (or creates) a state for writing: takes the lock, checks the file, applies migrations.
     pub fn open(path: &Path) -> Result<State, StateError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            std::fs::create_dir_all(dir).map_err(|source| StateError::Io { path: dir.to_path_buf(), source })?;
+        }
         let lock_file = File::options()
             .create(true)
             .truncate(false)

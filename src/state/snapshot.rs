@@ -158,10 +158,30 @@ fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids) -> rusqlite::Result<()> {
         }
     }
     let mut st = tx.prepare("INSERT INTO name_words(word, firms) VALUES (?1, ?2)")?;
+    let mut vt = tx.prepare("INSERT INTO word_variants(variant, word) VALUES (?1, ?2)")?;
     let mut words: Vec<(String, u32)> = words.into_iter().collect();
     words.sort();
-    for (w, n) in words {
+    for (w, n) in &words {
         st.execute(params![w, n])?;
+        // Typo-tolerant lookup: the word under itself and under each one-letter deletion (SymSpell, distance 1).
+        for v in word_variants(w) {
+            vt.execute(params![v, w])?;
+        }
     }
     Ok(())
+}
+
+/// A word and its one-letter deletions (for words of five letters or more), deduplicated.
+pub fn word_variants(w: &str) -> Vec<String> {
+    let chars: Vec<char> = w.chars().collect();
+    let mut out = vec![w.to_string()];
+    if chars.len() >= 5 {
+        for i in 0..chars.len() {
+            let v: String = chars.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| *c).collect();
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    out
 }

@@ -1272,6 +1272,149 @@ fn render_address(rng: &mut ChaCha8Rng, p: &Place) -> String {
     s
 }
 
+// ---- Queries for the managers' check ----------------------------------------------------------------------
+
+/// A question a manager might ask, and the truth about it.
+#[derive(Debug, Clone, Default)]
+pub struct QueryRow {
+    /// Number.
+    pub id: u64,
+    /// Name asked.
+    pub name: String,
+    /// ИНН asked.
+    pub inn: String,
+    /// Phone asked.
+    pub phone: String,
+    /// Email asked.
+    pub email: String,
+    /// Site asked.
+    pub website: String,
+    /// Brand asked.
+    pub brand: String,
+    /// Contact asked.
+    pub contact: String,
+    /// Card ids of the firm asked about (empty: a firm that is not in the base).
+    pub expected_cards: Vec<u64>,
+}
+
+/// Makes `n` queries: half about firms of the base (a noisy, partial description taken from one of their cards:
+/// name, name and phone, ИНН, phone, email, name and contact, site), half about firms that are not in the base,
+/// many with confusingly similar names (an existing firm's name with another word, or one of the very common
+/// names).
+pub fn queries(base: &Base, opts: &SynthOptions, n: usize) -> Vec<QueryRow> {
+    let mut rng = rng_for(opts.seed, 3, 0);
+    let mut by_firm: std::collections::BTreeMap<u64, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, c) in base.cards.iter().enumerate() {
+        by_firm.entry(c.firm).or_default().push(i);
+    }
+    let firms: Vec<u64> = by_firm.keys().copied().collect();
+    let mut out = Vec::with_capacity(n);
+    // Firms that are not in the base, made like the others, with numbers outside the base's ranges.
+    let city_weights: Vec<u32> = CITIES.iter().map(|c| c.3).collect();
+    let world = World {
+        centres: Vec::new(),
+        accountants: Vec::new(),
+        agencies: Vec::new(),
+        managers: vec!["manager01".into()],
+        city_weights,
+    };
+    for k in 0..n {
+        let existing = k % 2 == 0 && !firms.is_empty();
+        let (card, expected): (SynthCard, Vec<u64>) = if existing {
+            let f = firms[rng.random_range(0..firms.len())];
+            let cards = &by_firm[&f];
+            let c = base.cards[cards[rng.random_range(0..cards.len())]].clone();
+            (c, cards.iter().map(|&i| base.cards[i].id).collect())
+        } else {
+            let plan = plan_firm(&mut rng, &opts.rates, &world);
+            let slots: Vec<Vec<u64>> = plan
+                .entities
+                .iter()
+                .map(|e| (0..=e.branches.len() as u64).map(|b| 6_000_000 + k as u64 * 4 + b).collect())
+                .collect();
+            let mut cards = fill_firm(
+                &mut rng,
+                &opts.rates,
+                &world,
+                opts.today,
+                9_000_000 + k as u64,
+                &plan,
+                8_000_000 + k as u64 * 8,
+                40_000_000 + k as u64 * 3,
+                &slots,
+            );
+            let mut c = cards.swap_remove(rng.random_range(0..cards.len()));
+            // A confusingly similar name: an existing firm's name with another word, or a very common name.
+            match rng.random_range(0..10) {
+                0..=3 if !base.cards.is_empty() => {
+                    let other = &base.cards[rng.random_range(0..base.cards.len())];
+                    let word =
+                        *pick(&mut rng, &["Плюс", "Сервис", "Групп", "Регион", "Трейд", "Нова", "Экспресс", "Центр"]);
+                    c.name = format!("{} {word}", other.name.trim_matches(|ch: char| !ch.is_alphanumeric()));
+                }
+                4..=5 => c.name = format!("ООО «{}»", pick(&mut rng, COMMON_NAMES)),
+                _ => {}
+            }
+            (c, Vec::new())
+        };
+        let mut q = QueryRow { id: k as u64 + 1, expected_cards: expected, ..QueryRow::default() };
+        let phone = card.work_phones.iter().chain(&card.mobile_phones).find(|p| !p.contains('E')).cloned();
+        let pattern = rng.random_range(0..100);
+        match pattern {
+            0..=19 => q.name = card.name.clone(),
+            20..=39 => {
+                q.name = card.name.clone();
+                q.phone = phone.clone().unwrap_or_default();
+            }
+            40..=54 if !card.inn.trim().is_empty() => q.inn = card.inn.clone(),
+            55..=69 if phone.is_some() => q.phone = phone.clone().unwrap_or_default(),
+            70..=79 if !card.emails.is_empty() => q.email = card.emails[0].clone(),
+            80..=89 if !card.contacts.is_empty() => {
+                q.name = card.name.clone();
+                q.contact = card.contacts[0].split(',').next().unwrap_or("").to_string();
+            }
+            90..=99 if !card.website.is_empty() => q.website = card.website.clone(),
+            _ => {
+                q.name = card.name.clone();
+                q.phone = phone.unwrap_or_default();
+            }
+        }
+        // Managers type too: a typo in the name now and then.
+        if !q.name.is_empty() && chance(&mut rng, 0.15) {
+            let words: Vec<String> = q.name.split(' ').map(str::to_string).collect();
+            let i = rng.random_range(0..words.len());
+            let mut w = words.clone();
+            w[i] = typo(&mut rng, &w[i]);
+            q.name = w.join(" ");
+        }
+        out.push(q);
+    }
+    out
+}
+
+/// Writes queries.csv.
+pub fn write_queries(queries: &[QueryRow], dir: &Path) -> std::io::Result<()> {
+    let mut w = csv_writer(&dir.join("queries.csv"))?;
+    w.write_record(["query_id", "name", "inn", "phone", "email", "website", "brand", "contact", "expected_cards"])
+        .map_err(io)?;
+    for q in queries {
+        let exp = q.expected_cards.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(";");
+        w.write_record([
+            q.id.to_string().as_str(),
+            &q.name,
+            &q.inn,
+            &q.phone,
+            &q.email,
+            &q.website,
+            &q.brand,
+            &q.contact,
+            &exp,
+        ])
+        .map_err(io)?;
+    }
+    w.flush()
+}
+
 // ---- Writing -------------------------------------------------------------------------------------------------
 
 /// Which files to write.

@@ -1,0 +1,234 @@
+//! `firmdedup check`: the managers' question, and its accuracy on generated queries.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::check::{self, Answer, Query, QueryError};
+use crate::cli::CheckArgs;
+use crate::cmd::{Exit, today};
+use crate::dict::Dictionaries;
+use crate::state::{self, StateError};
+
+/// Runs `check`.
+pub fn run(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
+    let conn = state::open_read_only(&args.state).map_err(|e| match e {
+        StateError::Foreign(_) | StateError::Corrupt { .. } | StateError::Newer { .. } => {
+            anyhow::Error::new(crate::cmd::Refused(e.to_string()))
+        }
+        other => anyhow::Error::new(other),
+    })?;
+    let today = today(args.today.as_deref())?;
+    if let Some(file) = &args.queries {
+        return evaluate(&conn, dict, file, today, args.json);
+    }
+    let q = Query {
+        name: args.name.clone(),
+        inn: args.inn.clone(),
+        phone: args.phone.clone(),
+        email: args.email.clone(),
+        website: args.website.clone(),
+        brand: args.brand.clone(),
+        contact: args.contact.clone(),
+        manager: args.manager.clone(),
+    };
+    let answer = match check::check(&conn, dict, &q, today, args.limit) {
+        Ok(a) => a,
+        Err(e) => match e.downcast::<QueryError>() {
+            Ok(qe) => anyhow::bail!("{qe}"),
+            Err(other) => return Err(anyhow::anyhow!("{other}")).context(format!("reading {}", args.state.display())),
+        },
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &answer)?;
+        writeln!(out)?;
+    } else {
+        write_human(&mut out, &answer)?;
+    }
+    out.flush()?;
+    Ok(Exit::Success)
+}
+
+fn write_human(out: &mut impl Write, a: &Answer) -> std::io::Result<()> {
+    writeln!(out, "{}", a.verdict)?;
+    for (i, m) in a.matches.iter().enumerate() {
+        writeln!(out)?;
+        let tag = if m.same_firm { "same client" } else { "similar, not the same" };
+        writeln!(out, "{}. {} {} — {} (score {:.2})", i + 1, m.firm_id, m.name, tag, m.score)?;
+        writeln!(out, "   status: {}", m.status_text)?;
+        if !m.legal_entities.is_empty() {
+            writeln!(out, "   legal entities: {}", m.legal_entities.join("; "))?;
+        }
+        if !m.brands.is_empty() {
+            writeln!(out, "   brands: {}", m.brands.join("; "))?;
+        }
+        writeln!(
+            out,
+            "   owner: {}; managers on its cards: {}; last activity: {}; cards: {}",
+            m.owner.as_deref().unwrap_or("none (pool)"),
+            if m.managers.is_empty() { "none".to_string() } else { m.managers.join(", ") },
+            m.last_activity.as_deref().unwrap_or("unknown"),
+            m.cards
+        )?;
+        for e in &m.evidence {
+            writeln!(out, "   - {e}")?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct QueryEval {
+    queries: usize,
+    existing: usize,
+    existing_right_first: usize,
+    existing_right_first_rate: f64,
+    existing_found: usize,
+    new: usize,
+    new_not_found: usize,
+    new_not_found_rate: f64,
+    errors: usize,
+    mean_ms: f64,
+    max_ms: f64,
+    misses: Vec<String>,
+}
+
+/// Answers every query of a file and scores the answers: for a query about an existing firm, the right firm
+/// must come first (any firm holding one of the expected cards); for a new firm, nothing may be found.
+fn evaluate(
+    conn: &rusqlite::Connection,
+    dict: &Dictionaries,
+    file: &std::path::Path,
+    today: chrono::NaiveDate,
+    json: bool,
+) -> anyhow::Result<Exit> {
+    let mut rdr = crate::csvio::output_reader(file).with_context(|| format!("reading {}", file.display()))?;
+    let headers = rdr.headers()?.clone();
+    let col = |n: &str| headers.iter().position(|h| h == n);
+    let get =
+        |r: &csv::StringRecord, n: &str| col(n).and_then(|i| r.get(i)).map(str::to_string).filter(|s| !s.is_empty());
+    let mut ev = QueryEval {
+        queries: 0,
+        existing: 0,
+        existing_right_first: 0,
+        existing_right_first_rate: 0.0,
+        existing_found: 0,
+        new: 0,
+        new_not_found: 0,
+        new_not_found_rate: 0.0,
+        errors: 0,
+        mean_ms: 0.0,
+        max_ms: 0.0,
+        misses: Vec::new(),
+    };
+    let mut total_ms = 0.0;
+    for rec in rdr.records() {
+        let r = rec?;
+        let q = Query {
+            name: get(&r, "name"),
+            inn: get(&r, "inn"),
+            phone: get(&r, "phone"),
+            email: get(&r, "email"),
+            website: get(&r, "website"),
+            brand: get(&r, "brand"),
+            contact: get(&r, "contact"),
+            manager: None,
+        };
+        let expected: Vec<String> =
+            get(&r, "expected_cards").map(|s| s.split(';').map(str::to_string).collect()).unwrap_or_default();
+        ev.queries += 1;
+        let t = Instant::now();
+        let answer = check::check(conn, dict, &q, today, 5);
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        total_ms += ms;
+        ev.max_ms = ev.max_ms.max(ms);
+        let answer = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                ev.errors += 1;
+                if ev.misses.len() < 20 {
+                    ev.misses.push(format!("{}: error {e}", get(&r, "query_id").unwrap_or_default()));
+                }
+                continue;
+            }
+        };
+        let describe = || {
+            format!(
+                "{}: name={:?} inn={:?} phone={:?} email={:?} site={:?} brand={:?} contact={:?} -> {}",
+                get(&r, "query_id").unwrap_or_default(),
+                q.name.as_deref().unwrap_or(""),
+                q.inn.as_deref().unwrap_or(""),
+                q.phone.as_deref().unwrap_or(""),
+                q.email.as_deref().unwrap_or(""),
+                q.website.as_deref().unwrap_or(""),
+                q.brand.as_deref().unwrap_or(""),
+                q.contact.as_deref().unwrap_or(""),
+                answer
+                    .matches
+                    .first()
+                    .map(|m| format!("{} {} {:.2}", m.firm_id, m.name, m.score))
+                    .unwrap_or_else(|| "nothing".into())
+            )
+        };
+        if expected.is_empty() {
+            ev.new += 1;
+            if !answer.found {
+                ev.new_not_found += 1;
+            } else if ev.misses.len() < 20 {
+                ev.misses.push(format!("new firm found: {}", describe()));
+            }
+        } else {
+            ev.existing += 1;
+            let mut st = conn.prepare_cached("SELECT firm_id FROM cards WHERE card_id = ?1")?;
+            let mut right: Vec<String> = Vec::new();
+            for c in &expected {
+                if let Ok(f) = st.query_row([c], |r| r.get::<_, String>(0)) {
+                    right.push(f);
+                }
+            }
+            let first_ok = answer.matches.first().is_some_and(|m| right.contains(&m.firm_id));
+            if first_ok {
+                ev.existing_right_first += 1;
+                if answer.found {
+                    ev.existing_found += 1;
+                }
+            } else if ev.misses.len() < 20 {
+                ev.misses.push(format!("existing firm missed: {}", describe()));
+            }
+        }
+    }
+    ev.existing_right_first_rate = ev.existing_right_first as f64 / ev.existing.max(1) as f64;
+    ev.new_not_found_rate = ev.new_not_found as f64 / ev.new.max(1) as f64;
+    ev.mean_ms = total_ms / ev.queries.max(1) as f64;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &ev)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "queries: {} ({} about existing firms, {} about new ones; {} errors)",
+            ev.queries, ev.existing, ev.new, ev.errors
+        )?;
+        writeln!(
+            out,
+            "existing firms: right firm first {} ({:.1}%), of which judged the same client {}",
+            ev.existing_right_first,
+            100.0 * ev.existing_right_first_rate,
+            ev.existing_found
+        )?;
+        writeln!(out, "new firms: not found {} ({:.1}%)", ev.new_not_found, 100.0 * ev.new_not_found_rate)?;
+        writeln!(out, "time per query in process: mean {:.2} ms, max {:.2} ms", ev.mean_ms, ev.max_ms)?;
+        if !ev.misses.is_empty() {
+            writeln!(out, "\nmisses (first {}):", ev.misses.len())?;
+            for m in &ev.misses {
+                writeln!(out, "  {m}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(Exit::Success)
+}

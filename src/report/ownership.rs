@@ -1,0 +1,142 @@
+//! Ownership files: the ownership columns of firms.csv, conflicts.csv and managers.csv.
+
+use std::path::Path;
+
+use crate::config::OwnershipConfig;
+use crate::csvio::CsvOut;
+use crate::ownership::{FirmOwnership, ManagerRow};
+use crate::pipeline::Dedup;
+use crate::report::dedup::{FirmColumns, Ids};
+
+/// Ownership columns of firms.csv.
+pub struct OwnershipColumns<'a>(pub &'a [FirmOwnership]);
+
+fn holdings_text(o: &FirmOwnership) -> String {
+    o.holdings
+        .iter()
+        .map(|h| {
+            format!(
+                "{} ({} card(s), last {})",
+                h.manager,
+                h.cards,
+                h.last_activity.map(|d| d.to_string()).unwrap_or_else(|| "never".into())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl FirmColumns for OwnershipColumns<'_> {
+    fn header(&self) -> Vec<&'static str> {
+        vec!["owner", "owner_last_activity", "status", "idle_days", "conflict", "managers_on_cards", "pool_cards"]
+    }
+
+    fn values(&self, i: usize) -> Vec<String> {
+        let o = &self.0[i];
+        vec![
+            o.owner.clone().unwrap_or_default(),
+            o.owner_last_activity.map(|d| d.to_string()).unwrap_or_default(),
+            o.status.to_string(),
+            o.idle_days.map(|d| d.to_string()).unwrap_or_default(),
+            if o.conflict { "yes".into() } else { "no".into() },
+            holdings_text(o),
+            o.pool_cards.to_string(),
+        ]
+    }
+}
+
+/// Writes conflicts.csv: firms whose cards several managers hold, with the chosen owner and the evidence that
+/// put those cards in one firm.
+pub fn write_conflicts(
+    dir: &Path,
+    d: &Dedup,
+    ids: &Ids,
+    own: &[FirmOwnership],
+    policy: &OwnershipConfig,
+) -> std::io::Result<usize> {
+    let firm_of_card: Vec<u32> =
+        d.grouping.entity_of_card.iter().map(|&e| d.grouping.firm_of_entity[e as usize]).collect();
+    let conflicted: Vec<usize> = (0..own.len()).filter(|&f| own[f].conflict).collect();
+    // Links joining cards of different managers, per firm.
+    let mut evidence: rustc_hash::FxHashMap<u32, Vec<String>> = rustc_hash::FxHashMap::default();
+    for l in &d.grouping.links {
+        let f = firm_of_card[l.a as usize];
+        if !own[f as usize].conflict {
+            continue;
+        }
+        let (ma, mb) = (&d.norm[l.a as usize].manager, &d.norm[l.b as usize].manager);
+        if ma.is_some() && mb.is_some() && ma != mb {
+            let v = evidence.entry(f).or_default();
+            if v.len() < 3 {
+                v.push(format!(
+                    "{} ({}) ~ {} ({}): {}",
+                    d.cards[l.a as usize].id,
+                    ma.as_deref().unwrap_or(""),
+                    d.cards[l.b as usize].id,
+                    mb.as_deref().unwrap_or(""),
+                    l.evidence
+                ));
+            }
+        }
+    }
+    let policy_name = match policy.conflict_policy {
+        crate::config::ConflictPolicy::MostRecent => "most_recent",
+        crate::config::ConflictPolicy::MostCards => "most_cards",
+        crate::config::ConflictPolicy::Priority => "priority",
+    };
+    let mut w = CsvOut::create(
+        &dir.join("conflicts.csv"),
+        &["firm_id", "firm_name", "owner", "policy", "managers_on_cards", "evidence"],
+    )?;
+    w.par_rows(conflicted.len(), |k, row| {
+        let f = conflicted[k];
+        let o = &own[f];
+        row.extend([
+            ids.firm[f].clone(),
+            d.firms[f].name.clone(),
+            o.owner.clone().unwrap_or_default(),
+            policy_name.to_string(),
+            holdings_text(o),
+            evidence.get(&(f as u32)).map(|v| v.join(" | ")).unwrap_or_default(),
+        ]);
+    })?;
+    w.finish()?;
+    Ok(conflicted.len())
+}
+
+/// Writes managers.csv.
+pub fn write_managers(dir: &Path, rows: &[ManagerRow]) -> std::io::Result<()> {
+    let mut w = CsvOut::create(
+        &dir.join("managers.csv"),
+        &[
+            "manager",
+            "firms_held",
+            "limit",
+            "over_limit",
+            "stale_firms",
+            "conflicts_won",
+            "conflicts_lost",
+            "no_activity_30d",
+            "no_activity_60d",
+            "no_activity_90d",
+            "cards",
+        ],
+    )?;
+    for r in rows {
+        w.row(&[
+            r.manager.clone(),
+            r.firms_held.to_string(),
+            r.limit.to_string(),
+            r.over_limit.to_string(),
+            r.stale_firms.to_string(),
+            r.conflicts_won.to_string(),
+            r.conflicts_lost.to_string(),
+            r.idle_30.to_string(),
+            r.idle_60.to_string(),
+            r.idle_90.to_string(),
+            r.cards.to_string(),
+        ])?;
+    }
+    w.finish()?;
+    Ok(())
+}
