@@ -212,9 +212,15 @@ pub struct PersonLite {
     /// Hash of the surname.
     pub surname: u64,
     /// How many different people (by surname and initials) carry this surname in the base: 1 for a rare
-    /// surname, hundreds for Иванов. Filled by `prepare`.
+    /// surname, hundreds for Иванов. Filled by `prepare`; at least [`COMMON_SURNAME_PEOPLE`] for the most common
+    /// surnames, whatever the size of the base.
     pub surname_people: u32,
+    /// One of the most common surnames.
+    pub common: bool,
 }
+
+/// The least number of people a common surname is taken to have (a small base underestimates Иванов).
+pub const COMMON_SURNAME_PEOPLE: u32 = 10;
 
 impl PersonLite {
     /// The matcher's view of a person.
@@ -227,6 +233,7 @@ impl PersonLite {
             full: p.first.is_some() && p.patronymic_full,
             surname: key_hash(KeyKind::Person, &p.surname),
             surname_people: 0,
+            common: p.common_surname,
         }
     }
 
@@ -394,15 +401,31 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         })
         .collect();
     hard.par_sort_unstable();
+    // An ИНН typed from another company: in a group of three or more cards sharing an ИНН whose names mostly
+    // agree, a card whose name shares no word with them is not tied to the group by that ИНН; it is matched
+    // like a card without one.
+    let mut inn_outlier = vec![false; n];
+    let inn_runs: Vec<&[(u64, u32)]> =
+        hard.chunk_by(|a, b| a.0 == b.0).filter(|r| kind_of(r[0].0) == KeyKind::Inn && r.len() >= 3).collect();
+    let outliers: Vec<u32> = inn_runs.par_iter().flat_map_iter(|run| inn_outliers(norm, run)).collect();
+    for c in outliers {
+        inn_outlier[c as usize] = true;
+    }
     for run in hard.chunk_by(|a, b| a.0 == b.0).filter(|r| kind_of(r[0].0) == KeyKind::Inn) {
-        for w in run.windows(2) {
-            uf.union(w[0].1, w[1].1);
+        let kept: Vec<u32> = run.iter().map(|x| x.1).filter(|&c| !inn_outlier[c as usize]).collect();
+        for w in kept.windows(2) {
+            uf.union(w[0], w[1]);
         }
-        let r = uf.find(run[0].1);
-        inn_of_root[r as usize] = Some(run[0].0);
+        if let Some(&c) = kept.first() {
+            let r = uf.find(c);
+            inn_of_root[r as usize] = Some(run[0].0);
+        }
     }
     let mut ogrn_conflicts = 0;
     for run in hard.chunk_by(|a, b| a.0 == b.0).filter(|r| kind_of(r[0].0) == KeyKind::Ogrn) {
+        if run.iter().any(|&(_, c)| inn_outlier[c as usize]) {
+            continue;
+        }
         let mut inns: Vec<u64> = run.iter().filter_map(|&(_, c)| inn_of_root[uf.find(c) as usize]).collect();
         inns.sort_unstable();
         inns.dedup();
@@ -458,7 +481,11 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     let built: Vec<(Node, Vec<u64>)> = members
         .into_par_iter()
         .map(|cards| {
-            let inn = cards.iter().find_map(|&c| norm[c as usize].ids.inn.as_deref()).map(Box::from);
+            let inn = cards
+                .iter()
+                .filter(|&&c| !inn_outlier[c as usize])
+                .find_map(|&c| norm[c as usize].ids.inn.as_deref())
+                .map(Box::from);
             let (keys, name_keys) = if cards.len() == 1 {
                 let c = cards[0] as usize;
                 (
@@ -529,6 +556,9 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         for p in nd.persons.iter_mut() {
             if let Ok(i) = surname_people.binary_search_by_key(&p.surname, |x| x.0) {
                 p.surname_people = surname_people[i].1;
+            }
+            if p.common {
+                p.surname_people = p.surname_people.max(COMMON_SURNAME_PEOPLE);
             }
         }
     });
@@ -728,6 +758,53 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         ogrn_conflicts,
         weighted_postings: postings,
     }
+}
+
+/// The cards of an ИНN group whose name contradicts the name most of the group agrees on.
+fn inn_outliers(norm: &[NormCard], run: &[(u64, u32)]) -> Vec<u32> {
+    if run.len() > 400 {
+        // Hundreds of cards on one ИНН: a big company's branches, or a value shared by many; judge by the names
+        // of a sample.
+        let sample = inn_outliers(norm, &run[..400]);
+        return if sample.len() == 400 { run.iter().map(|x| x.1).collect() } else { sample };
+    }
+    let words: Vec<Vec<&str>> = run
+        .iter()
+        .map(|&(_, c)| {
+            norm[c as usize]
+                .name
+                .tokens
+                .iter()
+                .filter(|t| !t.generic && t.key.chars().count() >= 3)
+                .map(|t| t.key.as_str())
+                .collect()
+        })
+        .collect();
+    let agree = |a: &[&str], b: &[&str]| {
+        a.iter().any(|x| b.iter().any(|y| x == y || crate::score::edit_similarity(x, y) >= 0.8))
+    };
+    let k = run.len();
+    let support: Vec<usize> = (0..k).map(|i| (0..k).filter(|&j| j != i && agree(&words[i], &words[j])).count()).collect();
+    let Some(best) = (0..k).max_by_key(|&i| (support[i], std::cmp::Reverse(i))) else { return Vec::new() };
+    // Without a majority agreeing on a name, the "ИНН" is shared by unrelated companies (a value that is not
+    // really their ИНН): it ties nobody.
+    if (support[best] + 1) * 2 <= k || words[best].is_empty() {
+        let named = words.iter().filter(|w| !w.is_empty()).count();
+        let distinct = {
+            let mut v: Vec<&Vec<&str>> = words.iter().filter(|w| !w.is_empty()).collect();
+            v.sort();
+            v.dedup();
+            v.len()
+        };
+        if k >= 4 && named * 2 > k && distinct * 2 > named {
+            return run.iter().map(|x| x.1).collect();
+        }
+        return Vec::new();
+    }
+    (0..k)
+        .filter(|&i| i != best && !words[i].is_empty() && !agree(&words[i], &words[best]) && support[i] == 0)
+        .map(|i| run[i].1)
+        .collect()
 }
 
 /// Counts `v` among `vars` (same words, same compact key) or adds it; returns it back when it is new.

@@ -23,10 +23,11 @@ pub struct Weights {
     pub email: f32,
     /// A shared corporate email domain or website.
     pub domain: f32,
-    /// A shared decision-maker written with initials on at least one side (`Иванов И.И.`). At the firm level it
-    /// falls with the number of different people carrying the surname in the base (a rare surname: full weight).
+    /// A shared decision-maker known by surname and one initial on one side (`Иванов И.`, `Иван Иванов`). At
+    /// the firm level every person weight falls with the number of different people carrying the surname in the
+    /// base (a rare surname: full weight).
     pub person: f32,
-    /// A shared decision-maker written in full on both sides (`Иванов Иван Иванович`).
+    /// A shared decision-maker with both initials or the full name on both sides (`Иванов И.И.`).
     pub person_full: f32,
     /// A shared brand.
     pub brand: f32,
@@ -116,6 +117,10 @@ pub struct GenericConfig {
     /// A name word carried by up to this many entities counts as rare (full weight); above it the weight falls
     /// as `(rare_name_entities / n)²`.
     pub rare_name_entities: u32,
+    /// At the firm level, legal entities sharing a name root carried by at most this many legal entities count as
+    /// one carrier of the values they share (the companies of one holding named after it). 0: off (the default:
+    /// unrelated companies of the same rare name then look like one).
+    pub rare_root_entities: u32,
 }
 
 impl Default for GenericConfig {
@@ -123,9 +128,10 @@ impl Default for GenericConfig {
         GenericConfig {
             max_entities: 5,
             full_up_to: 2,
-            brand_full_up_to: 3,
-            domain_full_up_to: 3,
+            brand_full_up_to: 5,
+            domain_full_up_to: 5,
             rare_name_entities: 2,
+            rare_root_entities: 0,
         }
     }
 }

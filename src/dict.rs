@@ -49,6 +49,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("positions.txt", include_str!("../dictionaries/positions.txt")),
     ("first_names.tsv", include_str!("../dictionaries/first_names.tsv")),
     ("third_party.txt", include_str!("../dictionaries/third_party.txt")),
+    ("common_surnames.txt", include_str!("../dictionaries/common_surnames.txt")),
 ];
 
 /// The kind of a legal form: an organisation, a person doing business (ИП, КФХ), or a foreign form.
@@ -150,6 +151,8 @@ pub struct Dictionaries {
     pub positions: FxHashSet<String>,
     /// Words marking a contact as a third party (accountant, agency ...).
     pub third_party: FxHashSet<String>,
+    /// The most common surnames, lower case, male and female forms.
+    pub common_surnames: FxHashSet<String>,
     /// First names and diminutives (lower case, ё as е) → the full name.
     pub first_names: FxHashMap<String, FirstName>,
 }
@@ -221,6 +224,7 @@ impl Dictionaries {
             headers: Vec::new(),
             positions: FxHashSet::default(),
             third_party: FxHashSet::default(),
+            common_surnames: FxHashSet::default(),
             first_names: FxHashMap::default(),
         };
 
@@ -344,6 +348,17 @@ impl Dictionaries {
 
         for (_, l) in data_lines(get("third_party.txt")) {
             d.third_party.insert(text::simple_lower(l.trim()));
+        }
+
+        for (_, l) in data_lines(get("common_surnames.txt")) {
+            let m = text::simple_lower(l.trim());
+            let f = match m.strip_suffix("ий") {
+                Some(stem) => format!("{stem}ая"),
+                None if m.ends_with("ко") || m.ends_with("ук") => m.clone(),
+                None => format!("{m}а"),
+            };
+            d.common_surnames.insert(f);
+            d.common_surnames.insert(m);
         }
 
         let f = "first_names.tsv";

@@ -4,10 +4,11 @@
 //!
 //! The ceilings: some sister companies share nothing visible on their cards, and some cards of one legal entity
 //! carry nothing but a name. The firm ceiling splits each true firm into the groups of its legal entities that
-//! are connected by a value visible in the cards (a phone, an email, a domain or website, a decision-maker, a
-//! brand, a name root); the entity ceiling splits each true legal entity into the groups of its cards connected
-//! by an identifier or a contact (ИНН, ОГРН, phone, email, domain, address). Each is scored against the truth:
-//! the best any matcher could do with what the cards hold.
+//! are connected by a value visible in the cards that can identify a client (a phone, an email, a domain or
+//! website, a decision-maker, a brand; a shared name root alone cannot, since unrelated firms share roots); the
+//! entity ceiling splits each true legal entity into the groups of its cards connected by an identifier or a
+//! contact (ИНН, ОГРН, phone, email, domain, address). Each is scored against the truth: the best any matcher
+//! could do with what the cards hold.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -228,9 +229,6 @@ pub fn evaluate(truth_path: &Path, pred_dir: &Path, worst: usize) -> Result<Eval
             }
         }
         entity_signals.push(es);
-        if let Some(root) = rec[idx["name_norm"]].split(' ').find(|w| w.chars().count() >= 4) {
-            s.push(format!("root:{root}"));
-        }
         signals.push(s);
     }
     let missing = truth.len() - ids.len();

@@ -181,6 +181,38 @@ fn must_pairs(member_of_card: &[u32], constraints: &[&Constraint]) -> Vec<(u32, 
     out
 }
 
+/// The distinctive root of a node's main name when it is rare in the base (few legal entities carry it).
+fn node_root(p: &Prepared, nd: &Node, cfg: &Config) -> Option<u32> {
+    let v = nd.names.first()?;
+    let (_, &t) = v.tokens.iter().enumerate().find(|(i, t)| {
+        let w = &p.tokens[**t as usize];
+        !v.is_generic(*i) && w.chars().count() >= 4 && !w.bytes().all(|b| b.is_ascii_digit())
+    })?;
+    (p.token_df[t as usize] <= cfg.generic.rare_root_entities).then_some(t)
+}
+
+/// Counting units for firm-level frequencies: legal entities joined when they are in one firm already
+/// (`firm_of_entity`, from the previous round) or share a rare name root.
+fn firm_units(entity_of_node: &[u32], n_entities: usize, firm_of_entity: Option<&[u32]>, root_of_node: &[Option<u32>]) -> Vec<u32> {
+    let mut uf = cluster::UnionFind::new(n_entities);
+    if let Some(f) = firm_of_entity {
+        let mut first: FxHashMap<u32, u32> = FxHashMap::default();
+        for (e, &firm) in f.iter().enumerate() {
+            let r = *first.entry(firm).or_insert(e as u32);
+            uf.union(r, e as u32);
+        }
+    }
+    let mut by_root: FxHashMap<u32, u32> = FxHashMap::default();
+    for (nd, root) in root_of_node.iter().enumerate() {
+        if let Some(t) = root {
+            let e = entity_of_node[nd];
+            let r = *by_root.entry(*t).or_insert(e);
+            uf.union(r, e);
+        }
+    }
+    entity_of_node.iter().map(|&e| uf.find(e)).collect()
+}
+
 /// One round of firm clustering.
 struct FirmRound {
     clustering: cluster::Clustering,
@@ -368,11 +400,13 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     // three legal entities of one client stops looking like one carried by three strangers.
     let rounds = cfg.thresholds.firm_rounds.max(1);
     let mut last: Option<FirmRound> = None;
+    // Firm-level weights count the carriers of a value in units that already look like one client: legal
+    // entities of one firm so far, and legal entities sharing a rare name root ("Фледер Холдинг", "Фледер
+    // Логистик"). A domain on the four companies of one holding is not a domain on four strangers.
+    let root_of_node: Vec<Option<u32>> = p.nodes.iter().map(|nd| node_root(&p, nd, cfg)).collect();
     for round in 0..rounds {
-        if let Some(prev) = &last {
-            let group_of_node: Vec<u32> = entity_of_node.iter().map(|&e| prev.firm_of_entity[e as usize]).collect();
-            p.recount(&group_of_node, cfg, false);
-        }
+        let units = firm_units(&entity_of_node, n_entities, last.as_ref().map(|r| r.firm_of_entity.as_slice()), &root_of_node);
+        p.recount(&units, cfg, false);
         let r = firm_round(&p, cfg, &nodes_of_entity, &firm_pairs, n_entities, &f_must, split_tags_f.clone());
         stats.firm_rounds += 1;
         lap(if round == 0 { "firm_round_1" } else { "firm_round_2+" }, &mut stage_ms);
@@ -501,7 +535,10 @@ fn card_with_person(norm: &[NormCard], node: &Node, who: &block::PersonLite) -> 
         let n = &norm[c as usize];
         n.decision_makers()
             .chain(n.name.person.as_deref())
-            .find(|p| block::PersonLite::of(p) == *who)
+            .find(|p| {
+                let x = block::PersonLite::of(p);
+                x.key == who.key && x.full_key == who.full_key && x.first == who.first
+            })
             .map(|p| (c, p.display()))
     })
 }

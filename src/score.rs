@@ -14,7 +14,7 @@
 use serde::Serialize;
 use strsim::osa_distance;
 
-use crate::block::{KeyKind, NameVar, Node, PersonLite, Prepared, kind_of};
+use crate::block::{KeyKind, NameVar, Node, PersonLite, Prepared, key_hash, kind_of};
 use crate::config::Config;
 
 /// Signal groups.
@@ -312,6 +312,21 @@ pub fn name_similarity(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
     sim
 }
 
+/// True when the brand with hash `h` is written as a name on both sides.
+fn brand_is_both_names(a: &Node, b: &Node, h: u64) -> bool {
+    let as_name = |n: &Node| n.names.iter().any(|v| key_hash(KeyKind::Brand, &v.compact) == h);
+    as_name(a) && as_name(b)
+}
+
+/// The rarity of the words of the brand with hash `h` (as names and brands of legal entities).
+fn brand_rarity(p: &Prepared, cfg: &Config, n: &Node, h: u64) -> f32 {
+    n.brands
+        .iter()
+        .find(|br| key_hash(KeyKind::Brand, &br.compact) == h)
+        .map(|br| name_rarity(p, cfg, br).max(if br.tokens.is_empty() { 1.0 } else { 0.0 }))
+        .unwrap_or(1.0)
+}
+
 /// How rare a name is: the rarity of its rarest distinctive word (0 when it has none).
 fn name_rarity(p: &Prepared, cfg: &Config, v: &NameVar) -> f32 {
     v.tokens
@@ -396,7 +411,10 @@ fn person_match(cfg: &Config, a: &Node, b: &Node, level: Level, df_of: impl Fn(u
             if !PersonLite::compatible(pa, pb) {
                 continue;
             }
-            let base = if pa.full && pb.full { cfg.weights.person_full } else { cfg.weights.person };
+            // Written in full on both sides, or with both initials on both sides: the full weight; a surname and
+            // one initial: the lower one.
+            let both_initials = matches!((pa.full_key, pb.full_key), (Some(x), Some(y)) if x == y);
+            let base = if (pa.full && pb.full) || both_initials { cfg.weights.person_full } else { cfg.weights.person };
             // With both initials on both sides, the rarer full key says how many entities share the person.
             let df = match (pa.full_key, pb.full_key) {
                 (Some(x), Some(y)) if x == y => df_of(x),
@@ -404,10 +422,15 @@ fn person_match(cfg: &Config, a: &Node, b: &Node, level: Level, df_of: impl Fn(u
             };
             let w = match level {
                 Level::Entity => level_weight(cfg, base, df, level),
-                // The same person on several legal entities is one client's director when the surname is rare
-                // in the base; a common surname (many different people carry it) makes the match weak.
-                Level::Firm if df > cfg.generic.max_entities => 0.0,
-                Level::Firm => decay(cfg, base, pa.surname_people.max(pb.surname_people).max(1)),
+                // As for any value, by how many legal entities carry the person; one of the most common surnames
+                // counts as carried by at least three (Иванов И.И. is everywhere, even if this base is small).
+                // The more different people carry the surname in this base, the likelier two of them share the
+                // initials by chance: every four such people count as one more carrier.
+                Level::Firm => {
+                    let people = pa.surname_people.max(pb.surname_people);
+                    let floor = if pa.common || pb.common { 3 } else { people.div_ceil(4) };
+                    decay(cfg, base, df.max(floor))
+                }
             };
             if w > 0.0 && best.as_ref().is_none_or(|x| w > x.weight()) {
                 best = Some(Piece::Person { a: *pa, b: *pb, df, weight: w });
@@ -439,7 +462,18 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
         } else {
             let kind = kind_of(ha);
             if let Some(g) = group_of(kind) {
-                let w = kind_weight(cfg, kind, df, level);
+                let mut w = kind_weight(cfg, kind, df, level);
+                let mut g = g;
+                // A brand that is both sides' own name says nothing more than the name: it counts as a name
+                // root would (weak, needs a second signal).
+                if kind == KeyKind::Brand {
+                    if brand_is_both_names(a, b, ha) {
+                        g = Signal::Name;
+                        w = w.min(cfg.weights.name_root);
+                    }
+                    // A brand whose words other companies carry as their names is less telling.
+                    w *= brand_rarity(p, cfg, a, ha);
+                }
                 put(&mut best, g, Piece::Shared { hash: ha, df, weight: w });
                 if df > cfg.generic.max_entities && g != Signal::Brand && generic_shared.is_none() {
                     generic_shared = Some((ha, df));

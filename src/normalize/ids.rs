@@ -77,6 +77,12 @@ fn strip(raw: &str, allow_upper: bool) -> Option<String> {
     Some(out)
 }
 
+/// A КПП shape with one of the usual registration reason codes (01 head office, 02-05 older branch codes,
+/// 43-45 branches and subdivisions, 50 largest taxpayers).
+fn looks_like_kpp(d: &str) -> bool {
+    kpp_form_valid(d) && matches!(&d[4..6], "01" | "02" | "03" | "04" | "05" | "43" | "44" | "45" | "50")
+}
+
 /// What was noticed while reading identifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -140,6 +146,14 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     }
     if inn_valid(&d) {
         ids.inn = Some(d);
+    } else if d.len() == 9 && looks_like_kpp(&d) {
+        // Nine digits shaped like a КПП (a registration reason code in the middle): a КПП typed into the ИНН
+        // field, even when a leading zero would make it a checksum-valid ИНН (one КПП is shared by thousands of
+        // companies: read as an ИНН it would glue them together).
+        ids.notes.push(IdNote::KppInInnField);
+        if ids.kpp.is_none() {
+            ids.kpp = Some(d);
+        }
     } else if (d.len() == 9 || d.len() == 11) && inn_valid(&format!("0{d}")) {
         ids.inn = Some(format!("0{d}"));
         ids.notes.push(IdNote::InnZeroRestored);
@@ -269,6 +283,15 @@ mod tests {
             assert_eq!(ids.ogrn.as_deref(), c.want_ogrn, "ogrn of {:?}", c.inn);
             assert_eq!(ids.inn_invalid.is_some(), c.invalid, "invalid flag of {:?}", c.inn);
         }
+    }
+
+    #[test]
+    fn a_kpp_in_the_inn_field_is_not_read_as_an_inn_without_its_zero() {
+        // 0770401001 happens to pass the ИНН checksum, but 770401001 is a КПП (reason code 01).
+        assert!(inn10_valid("0770401001"));
+        let ids = normalize_ids("770401001", "", "");
+        assert_eq!(ids.inn, None);
+        assert_eq!(ids.kpp.as_deref(), Some("770401001"));
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Person {
     pub position: Option<String>,
     /// True when the contact is a third party (accountant, receptionist, agency): never a decision-maker.
     pub third_party: bool,
+    /// True when the surname is one of the most common ones (`dictionaries/common_surnames.txt`).
+    pub common_surname: bool,
 }
 
 impl Person {
@@ -237,7 +239,8 @@ pub fn parse_person(value: &str, dict: &Dictionaries) -> Option<Person> {
         .or_else(|| if first.is_some() { initials.first().copied() } else { initials.get(1).copied() });
     let patronymic_full = patronymic.as_deref().is_some_and(is_patronymic);
     let position = if position_words.is_empty() { None } else { Some(position_words.join(" ")) };
-    Some(Person { surname, first, first_initial, patronymic_initial, patronymic_full, position, third_party })
+    let common_surname = dict.common_surnames.contains(&surname);
+    Some(Person { surname, first, first_initial, patronymic_initial, patronymic_full, position, third_party, common_surname })
 }
 
 #[cfg(test)]
