@@ -780,11 +780,18 @@ fn inn_outliers(norm: &[NormCard], run: &[(u64, u32)]) -> Vec<u32> {
                 .collect()
         })
         .collect();
-    let agree = |a: &[&str], b: &[&str]| {
+    // The whole name without spaces, so that "ЦветДевелопмент" agrees with "Цвет Девелопмент" and a Latin
+    // spelling with its letters swapped still agrees with the Cyrillic one.
+    let compacts: Vec<String> = words.iter().map(|w| w.concat()).collect();
+    let agree_words = |a: &[&str], b: &[&str]| {
         a.iter().any(|x| b.iter().any(|y| x == y || crate::score::edit_similarity(x, y) >= 0.8))
     };
+    let agree = |i: usize, j: usize| {
+        agree_words(&words[i], &words[j])
+            || (compacts[i].chars().count() >= 5 && crate::score::edit_similarity(&compacts[i], &compacts[j]) >= 0.75)
+    };
     let k = run.len();
-    let support: Vec<usize> = (0..k).map(|i| (0..k).filter(|&j| j != i && agree(&words[i], &words[j])).count()).collect();
+    let support: Vec<usize> = (0..k).map(|i| (0..k).filter(|&j| j != i && agree(i, j)).count()).collect();
     let Some(best) = (0..k).max_by_key(|&i| (support[i], std::cmp::Reverse(i))) else { return Vec::new() };
     // Without a majority agreeing on a name, the "ИНН" is shared by unrelated companies (a value that is not
     // really their ИНН): it ties nobody.
@@ -802,7 +809,7 @@ fn inn_outliers(norm: &[NormCard], run: &[(u64, u32)]) -> Vec<u32> {
         return Vec::new();
     }
     (0..k)
-        .filter(|&i| i != best && !words[i].is_empty() && !agree(&words[i], &words[best]) && support[i] == 0)
+        .filter(|&i| i != best && !words[i].is_empty() && !agree(i, best) && support[i] == 0)
         .map(|i| run[i].1)
         .collect()
 }

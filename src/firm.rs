@@ -193,7 +193,12 @@ fn node_root(p: &Prepared, nd: &Node, cfg: &Config) -> Option<u32> {
 
 /// Counting units for firm-level frequencies: legal entities joined when they are in one firm already
 /// (`firm_of_entity`, from the previous round) or share a rare name root.
-fn firm_units(entity_of_node: &[u32], n_entities: usize, firm_of_entity: Option<&[u32]>, root_of_node: &[Option<u32>]) -> Vec<u32> {
+fn firm_units(
+    entity_of_node: &[u32],
+    n_entities: usize,
+    firm_of_entity: Option<&[u32]>,
+    root_of_node: &[Option<u32>],
+) -> Vec<u32> {
     let mut uf = cluster::UnionFind::new(n_entities);
     if let Some(f) = firm_of_entity {
         let mut first: FxHashMap<u32, u32> = FxHashMap::default();
@@ -405,7 +410,8 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     // Логистик"). A domain on the four companies of one holding is not a domain on four strangers.
     let root_of_node: Vec<Option<u32>> = p.nodes.iter().map(|nd| node_root(&p, nd, cfg)).collect();
     for round in 0..rounds {
-        let units = firm_units(&entity_of_node, n_entities, last.as_ref().map(|r| r.firm_of_entity.as_slice()), &root_of_node);
+        let units =
+            firm_units(&entity_of_node, n_entities, last.as_ref().map(|r| r.firm_of_entity.as_slice()), &root_of_node);
         p.recount(&units, cfg, false);
         let r = firm_round(&p, cfg, &nodes_of_entity, &firm_pairs, n_entities, &f_must, split_tags_f.clone());
         stats.firm_rounds += 1;

@@ -240,7 +240,16 @@ pub fn parse_person(value: &str, dict: &Dictionaries) -> Option<Person> {
     let patronymic_full = patronymic.as_deref().is_some_and(is_patronymic);
     let position = if position_words.is_empty() { None } else { Some(position_words.join(" ")) };
     let common_surname = dict.common_surnames.contains(&surname);
-    Some(Person { surname, first, first_initial, patronymic_initial, patronymic_full, position, third_party, common_surname })
+    Some(Person {
+        surname,
+        first,
+        first_initial,
+        patronymic_initial,
+        patronymic_full,
+        position,
+        third_party,
+        common_surname,
+    })
 }
 
 #[cfg(test)]
