@@ -94,27 +94,32 @@ impl CsvOut {
     {
         use rayon::prelude::*;
         const CHUNK: usize = 8192;
-        let chunks: Vec<std::io::Result<Vec<u8>>> = (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|k| {
-                let mut w = csv::WriterBuilder::new()
-                    .flexible(false)
-                    .has_headers(false)
-                    .from_writer(Vec::with_capacity(CHUNK * 128));
-                let mut cells: Vec<String> = Vec::new();
-                for i in k * CHUNK..((k + 1) * CHUNK).min(n) {
-                    cells.clear();
-                    row(i, &mut cells);
-                    for c in &cells {
-                        w.write_field(neutralize(c).as_bytes()).map_err(csv_to_io)?;
+        // A few chunks per thread at a time: parallel enough, and the whole file is never held in memory.
+        let batch = rayon::current_num_threads().max(1) * 4;
+        let n_chunks = n.div_ceil(CHUNK);
+        for first in (0..n_chunks).step_by(batch) {
+            let chunks: Vec<std::io::Result<Vec<u8>>> = (first..(first + batch).min(n_chunks))
+                .into_par_iter()
+                .map(|k| {
+                    let mut w = csv::WriterBuilder::new()
+                        .flexible(false)
+                        .has_headers(false)
+                        .from_writer(Vec::with_capacity(CHUNK * 128));
+                    let mut cells: Vec<String> = Vec::new();
+                    for i in k * CHUNK..((k + 1) * CHUNK).min(n) {
+                        cells.clear();
+                        row(i, &mut cells);
+                        for c in &cells {
+                            w.write_field(neutralize(c).as_bytes()).map_err(csv_to_io)?;
+                        }
+                        w.write_record(None::<&[u8]>).map_err(csv_to_io)?;
                     }
-                    w.write_record(None::<&[u8]>).map_err(csv_to_io)?;
-                }
-                w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
-            })
-            .collect();
-        for c in chunks {
-            self.out.write_all(&c?)?;
+                    w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
+                })
+                .collect();
+            for c in chunks {
+                self.out.write_all(&c?)?;
+            }
         }
         Ok(())
     }
