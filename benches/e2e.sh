@@ -55,25 +55,7 @@ for n in "${sizes[@]}"; do
     state_bytes=$(stat -c %s "$d/state.db")
     "$bin" check --state "$d/state.db" --queries "$d/queries.csv" --json >"$d/check_eval.json"
     # Latency of the check from process start, as a CRM integration calls it: one process per query.
-    python3 - "$bin" "$d" "$check_queries" >"$d/check_latency.json" <<'PY'
-import csv, json, subprocess, sys, time
-bin, d, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
-flags = [("name", "--name"), ("inn", "--inn"), ("phone", "--phone"), ("email", "--email"),
-         ("website", "--website"), ("brand", "--brand"), ("contact", "--contact")]
-times = []
-with open(f"{d}/queries.csv", encoding="utf-8") as f:
-    for row in list(csv.DictReader(f))[:limit]:
-        args = [bin, "check", "--state", f"{d}/state.db", "--json", "--manager", "manager01"]
-        for key, flag in flags:
-            if row[key].strip():
-                args += [flag, row[key]]
-        t = time.perf_counter()
-        subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append((time.perf_counter() - t) * 1000)
-times.sort()
-print(json.dumps({"queries": len(times), "mean_ms": sum(times) / len(times),
-                  "p50_ms": times[len(times) // 2], "p95_ms": times[int(len(times) * 0.95)], "max_ms": times[-1]}))
-PY
+    python3 benches/check_latency.py "$bin" "$d/state.db" "$d/queries.csv" "$check_queries" >"$d/check_latency.json"
     python3 - "$n" "$d" >>"$results" <<PY
 import json, sys
 n, d = int(sys.argv[1]), sys.argv[2]
@@ -123,11 +105,12 @@ for r in rows:
         out.append(f"| {r['cards']:,} | {lv} | {f(l['pairwise']['precision'])} | {f(l['pairwise']['recall'])} | "
                    f"{f(l['pairwise']['f1'])} | {f(l['ceiling']['f1'])} | {f(l['bcubed']['f1'])} | {l['truth_clusters']:,} | {l['predicted_clusters']:,} |")
 out += ["", "Managers' check (`check --queries`, 1000 generated queries; latency from process start, one process per query):", "",
-        "| cards | existing: right firm first | new: not found | invalid ИНН refused | in-process mean ms | process mean ms | p95 ms | max ms |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        "| cards | existing: right firm first | of them fitting only their firm: right first | fitting other firms too: right listed | new: not found | invalid ИНН refused | in-process mean ms | process mean ms | p95 ms | max ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for r in rows:
     c, l = r["check"], r["check_latency"]
     out.append(f"| {r['cards']:,} | {c['existing_right_first_rate']*100:.1f}% ({c['existing_right_first']}/{c['existing']}) | "
+               f"{c['identifiable_right_first_rate']*100:.1f}% ({c['identifiable_right_first']}/{c['identifiable']}) | {c['ambiguous_listed']}/{c['ambiguous']} | "
                f"{c['new_not_found_rate']*100:.1f}% ({c['new_not_found']}/{c['new']}) | {c['errors']} | {c['mean_ms']:.2f} | "
                f"{l['mean_ms']:.1f} | {l['p95_ms']:.1f} | {l['max_ms']:.1f} |")
 block = "\n".join(out)

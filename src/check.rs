@@ -88,6 +88,12 @@ pub struct Answer {
     pub matches: Vec<Match>,
 }
 
+/// Name candidates compared with the asked name, at most.
+const MAX_NAME_CANDIDATES: usize = 60;
+
+/// The pull of a firm whose whole name is the asked one, against the pull of its words.
+const WHOLE_NAME_PULL: f32 = 10.0;
+
 /// Weight a shared value needs to identify the client.
 pub const SAME_FIRM: f32 = 1.0;
 
@@ -95,6 +101,9 @@ pub const SAME_FIRM: f32 = 1.0;
 struct Cand {
     score_by_signal: FxHashMap<&'static str, f32>,
     evidence: Vec<(f32, String)>,
+    /// The asked name's legal form (ООО, ИП ...) is the one on the best-matching card: breaks ties between firms
+    /// of one name.
+    same_form: bool,
 }
 
 impl Cand {
@@ -264,11 +273,19 @@ pub fn check(
         }
         query_names.insert(0, n);
     }
-    // Names: candidate firms by whole name, by word, and by words one typo away; then compared.
+    // Names: candidate firms by whole name, by word, and by words one typo away; the firms matching the most (and
+    // rarest) words are compared, at most MAX_NAME_CANDIDATES of them.
+    let words_firms = |w: &str| -> u32 {
+        conn.query_row("SELECT firms FROM name_words WHERE word = ?1", [w], |r| r.get::<_, i64>(0))
+            .optional()
+            .ok()
+            .flatten()
+            .unwrap_or(1) as u32
+    };
     for (qi, qn) in query_names.iter().enumerate() {
-        let mut firms: Vec<String> = Vec::new();
+        let mut pull: FxHashMap<String, f32> = FxHashMap::default();
         for (f, _) in lookup(conn, "name", &qn.compact())? {
-            firms.push(f);
+            pull.insert(f, WHOLE_NAME_PULL);
         }
         for t in qn.tokens.iter().filter(|t| !t.generic && t.key.chars().count() >= 3) {
             let mut words: Vec<String> = vec![t.key.clone()];
@@ -282,40 +299,46 @@ pub fn check(
                     }
                 }
             }
+            let mut hit: Vec<String> = Vec::new();
             for w in &words {
                 let hits = lookup(conn, "name_word", w)?;
                 if hits.len() <= 300 {
-                    firms.extend(hits.into_iter().map(|(f, _)| f));
+                    hit.extend(hits.into_iter().map(|(f, _)| f));
                 }
             }
+            hit.sort();
+            hit.dedup();
+            // A word found on few firms pulls harder than one found on many.
+            let w = 1.0 / (2.0 + hit.len() as f32).ln();
+            for f in hit {
+                *pull.entry(f).or_insert(0.0) += w;
+            }
         }
-        firms.sort();
-        firms.dedup();
-        let words_firms = |w: &str| -> u32 {
-            conn.query_row("SELECT firms FROM name_words WHERE word = ?1", [w], |r| r.get::<_, i64>(0))
-                .optional()
-                .ok()
-                .flatten()
-                .unwrap_or(1) as u32
-        };
-        for f in firms.into_iter().take(500) {
-            let (sim, name, card) = best_name(conn, dict, &f, qn)?;
-            if sim < 0.6 {
+        let mut firms: Vec<(String, f32)> = pull.into_iter().collect();
+        firms.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| crate::pipeline::id_order(&a.0, &b.0)));
+        firms.truncate(MAX_NAME_CANDIDATES);
+        // The name counts as much as its rarest matching word is rare in the base.
+        let rarity = qn
+            .tokens
+            .iter()
+            .filter(|t| !t.generic)
+            .map(|t| {
+                let n = words_firms(&t.key);
+                if n <= 2 { 1.0 } else { (2.0 / n as f32).powi(2) }
+            })
+            .fold(0.0f32, f32::max);
+        for (f, _) in firms {
+            let best = best_name(conn, dict, &f, qn)?;
+            if best.sim < 0.6 {
                 continue;
             }
-            // The name counts as much as its rarest matching word is rare in the base.
-            let rarity = qn
-                .tokens
-                .iter()
-                .filter(|t| !t.generic)
-                .map(|t| {
-                    let n = words_firms(&t.key);
-                    if n <= 2 { 1.0 } else { (2.0 / n as f32).powi(2) }
-                })
-                .fold(0.0f32, f32::max);
-            let w = sim * rarity.max(0.05);
+            let w = best.sim * rarity.max(0.05);
             let what = if qi == 0 && q.name.is_some() { "name" } else { "brand" };
-            cands.entry(f).or_default().add("name", w, format!("{what} ~ {name} (card {card}, similarity {sim:.2})"));
+            let c = cands.entry(f).or_default();
+            c.add("name", w, format!("{what} ~ {} (card {}, similarity {:.2})", best.name, best.card, best.sim));
+            if qi == 0 && best.same_form {
+                c.same_form = true;
+            }
         }
     }
 
@@ -352,16 +375,16 @@ pub fn check(
     }
 
     // Rank, then fill in each firm.
-    let mut ranked: Vec<(String, f32)> =
-        cands.iter().map(|(f, c)| (f.clone(), c.score())).filter(|(_, s)| *s > 0.0).collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| crate::pipeline::id_order(&a.0, &b.0)));
+    let mut ranked: Vec<(String, f32, bool)> =
+        cands.iter().map(|(f, c)| (f.clone(), c.score(), c.same_form)).filter(|(_, s, _)| *s > 0.0).collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then_with(|| crate::pipeline::id_order(&a.0, &b.0)));
     ranked.truncate(limit);
     let my_firms: u32 = match &q.manager {
         Some(m) => conn.query_row("SELECT count(*) FROM firms WHERE owner = ?1", [m], |r| r.get::<_, i64>(0))? as u32,
         None => 0,
     };
     let mut matches = Vec::new();
-    for (firm, score) in ranked {
+    for (firm, score, _) in ranked {
         let row = conn
             .query_row(
                 "SELECT name, owner, owner_last_activity, status, last_activity, brands, managers, cards FROM firms WHERE firm_id = ?1",
@@ -430,27 +453,33 @@ pub fn check(
     Ok(Answer { found, verdict, matches })
 }
 
+/// The card of a firm whose name is closest to the asked one.
+struct BestName {
+    sim: f32,
+    name: String,
+    card: String,
+    /// The card's legal form is the asked one (both given).
+    same_form: bool,
+}
+
 /// The best similarity between the query name and the names on the firm's cards.
-fn best_name(
-    conn: &Connection,
-    dict: &Dictionaries,
-    firm: &str,
-    q: &NormName,
-) -> rusqlite::Result<(f32, String, String)> {
-    let mut st = conn.prepare_cached("SELECT card_id, name, name_norm FROM cards WHERE firm_id = ?1 LIMIT 50")?;
-    let rows: Vec<(String, String, String)> =
-        st.query_map([firm], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
-    let mut best = (0.0f32, String::new(), String::new());
+fn best_name(conn: &Connection, dict: &Dictionaries, firm: &str, q: &NormName) -> rusqlite::Result<BestName> {
+    let mut st =
+        conn.prepare_cached("SELECT card_id, name, name_norm, legal_form FROM cards WHERE firm_id = ?1 LIMIT 50")?;
+    let rows: Vec<(String, String, String, String)> =
+        st.query_map([firm], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    let mut best = BestName { sim: 0.0, name: String::new(), card: String::new(), same_form: false };
     let mut seen: Vec<String> = Vec::new();
-    for (card, name, norm) in rows {
-        if seen.contains(&norm) {
+    for (card, name, norm, form) in rows {
+        let same_form = q.legal_form.as_deref().is_some_and(|f| f == form);
+        if seen.contains(&norm) && (!same_form || best.same_form) {
             continue;
         }
         seen.push(norm.clone());
         let other = normalize::normalize_name(&norm, dict);
         let s = name_similarity(q, &other);
-        if s > best.0 {
-            best = (s, name, card);
+        if s > best.sim || (s == best.sim && same_form && !best.same_form) {
+            best = BestName { sim: s, name, card, same_form };
         }
     }
     Ok(best)

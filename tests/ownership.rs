@@ -150,3 +150,37 @@ fn bad_questions_get_a_clear_message() {
     let err = wd.run(&["check", "--state", "missing.db", "--name", "x"]).fails_with(1).stderr();
     assert!(err.contains("no such state"), "{err}");
 }
+
+#[test]
+fn check_accuracy_on_generated_queries_adds_up_and_holds() {
+    let wd = Workdir::new();
+    wd.run(&[
+        "synth",
+        "--cards",
+        "3000",
+        "--seed",
+        "11",
+        "--out",
+        "base",
+        "--formats",
+        "canonical",
+        "--queries",
+        "120",
+        "-q",
+    ])
+    .success();
+    wd.run(&["dedup", "base/crm.csv", "--state", "state.db", "--out", "out", "--today", TODAY, "-q"]).success();
+    let out = wd
+        .run(&["check", "--state", "state.db", "--queries", "base/queries.csv", "--today", TODAY, "--json"])
+        .success()
+        .stdout();
+    let ev: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let n = |k: &str| ev[k].as_u64().unwrap_or_else(|| panic!("{k} missing in {out}"));
+    assert_eq!(n("queries"), 120);
+    assert_eq!(n("existing") + n("new") + n("errors"), n("queries"), "{out}");
+    assert_eq!(n("identifiable") + n("ambiguous"), n("existing"), "{out}");
+    assert!(n("existing_listed") >= n("existing_right_first"), "{out}");
+    // Quality floors well below what the 10k-1M benchmarks show (BENCHMARKS.md), so a regression trips them.
+    assert!(n("identifiable_right_first") * 100 >= n("identifiable") * 90, "{out}");
+    assert!(n("new_not_found") * 100 >= n("new") * 90, "{out}");
+}

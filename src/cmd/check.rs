@@ -87,6 +87,21 @@ struct QueryEval {
     existing_right_first: usize,
     existing_right_first_rate: f64,
     existing_found: usize,
+    /// The right firm is not first but has the first one's score: the description fits both equally (a name
+    /// carried by several firms of the base, and nothing else asked).
+    existing_tied_first: usize,
+    /// The right firm is among the firms listed.
+    existing_listed: usize,
+    /// Queries about existing firms that fit only their firm (the `ambiguous` column of queries.csv is 0).
+    identifiable: usize,
+    /// Of those, the right firm first.
+    identifiable_right_first: usize,
+    /// The rate.
+    identifiable_right_first_rate: f64,
+    /// Queries that fit other firms of the base just as well (`ambiguous` = 1).
+    ambiguous: usize,
+    /// Of those, the right firm among the firms listed.
+    ambiguous_listed: usize,
     new: usize,
     new_not_found: usize,
     new_not_found_rate: f64,
@@ -116,6 +131,13 @@ fn evaluate(
         existing_right_first: 0,
         existing_right_first_rate: 0.0,
         existing_found: 0,
+        existing_tied_first: 0,
+        existing_listed: 0,
+        identifiable: 0,
+        identifiable_right_first: 0,
+        identifiable_right_first_rate: 0.0,
+        ambiguous: 0,
+        ambiguous_listed: 0,
         new: 0,
         new_not_found: 0,
         new_not_found_rate: 0.0,
@@ -190,6 +212,20 @@ fn evaluate(
                 }
             }
             let first_ok = answer.matches.first().is_some_and(|m| right.contains(&m.firm_id));
+            let listed = answer.matches.iter().find(|m| right.contains(&m.firm_id));
+            if listed.is_some() {
+                ev.existing_listed += 1;
+            }
+            if !first_ok && listed.is_some_and(|m| m.score == answer.matches[0].score) {
+                ev.existing_tied_first += 1;
+            }
+            if get(&r, "ambiguous").as_deref() == Some("1") {
+                ev.ambiguous += 1;
+                ev.ambiguous_listed += usize::from(listed.is_some());
+            } else {
+                ev.identifiable += 1;
+                ev.identifiable_right_first += usize::from(first_ok);
+            }
             if first_ok {
                 ev.existing_right_first += 1;
                 if answer.found {
@@ -202,6 +238,7 @@ fn evaluate(
     }
     ev.existing_right_first_rate = ev.existing_right_first as f64 / ev.existing.max(1) as f64;
     ev.new_not_found_rate = ev.new_not_found as f64 / ev.new.max(1) as f64;
+    ev.identifiable_right_first_rate = ev.identifiable_right_first as f64 / ev.identifiable.max(1) as f64;
     ev.mean_ms = total_ms / ev.queries.max(1) as f64;
     let mut out = std::io::stdout().lock();
     if json {
@@ -219,6 +256,21 @@ fn evaluate(
             ev.existing_right_first,
             100.0 * ev.existing_right_first_rate,
             ev.existing_found
+        )?;
+        writeln!(
+            out,
+            "existing firms: right firm tied for first (the description fits several firms equally) {}; listed {}",
+            ev.existing_tied_first, ev.existing_listed
+        )?;
+        writeln!(
+            out,
+            "  that fit only their firm: {}, right firm first {} ({:.1}%); that fit other firms as well: {}, right firm \
+             listed {}",
+            ev.identifiable,
+            ev.identifiable_right_first,
+            100.0 * ev.identifiable_right_first_rate,
+            ev.ambiguous,
+            ev.ambiguous_listed
         )?;
         writeln!(out, "new firms: not found {} ({:.1}%)", ev.new_not_found, 100.0 * ev.new_not_found_rate)?;
         writeln!(out, "time per query in process: mean {:.2} ms, max {:.2} ms", ev.mean_ms, ev.max_ms)?;

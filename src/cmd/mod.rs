@@ -60,7 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::Inspect(args) => inspect::run(args, &dict),
         Command::Dedup(args) => dedup::run(args, &dict, cli.quiet),
-        Command::Synth(args) => synth::run(args, cli.quiet),
+        Command::Synth(args) => synth::run(args, &dict, cli.quiet),
         Command::Eval(args) => eval::run(args),
         Command::Explain(args) => explain::run(args, &dict),
         Command::Override(args) => override_cmd::run(args, &dict),

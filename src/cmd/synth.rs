@@ -9,7 +9,7 @@ use crate::cmd::Exit;
 use crate::synth::{self, Formats, Rates, SynthOptions};
 
 /// Runs `synth`.
-pub fn run(args: &SynthArgs, quiet: bool) -> anyhow::Result<Exit> {
+pub fn run(args: &SynthArgs, dict: &crate::dict::Dictionaries, quiet: bool) -> anyhow::Result<Exit> {
     if args.print_rates {
         println!("{}", serde_json::to_string_pretty(&Rates::default())?);
         return Ok(Exit::Success);
@@ -36,7 +36,7 @@ pub fn run(args: &SynthArgs, quiet: bool) -> anyhow::Result<Exit> {
     let gen_ms = t.elapsed().as_millis();
     synth::write(&base, out, formats).with_context(|| format!("writing {}", out.display()))?;
     if let Some(n) = args.queries {
-        let q = synth::queries(&base, &opts, n);
+        let q = synth::queries(&base, &opts, n, dict);
         synth::write_queries(&q, out).with_context(|| format!("writing {}", out.join("queries.csv").display()))?;
     }
     if !quiet {

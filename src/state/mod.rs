@@ -157,6 +157,7 @@ pub const SNAPSHOT_INDEXES: &str = r#"
 CREATE INDEX cards_by_firm ON cards(firm_id);
 CREATE INDEX cards_by_entity ON cards(entity_id);
 CREATE INDEX entities_by_firm ON entities(firm_id);
+CREATE INDEX firms_by_owner ON firms(owner);
 CREATE INDEX keys_by_value ON keys(kind, value);
 CREATE INDEX word_variants_by_variant ON word_variants(variant);
 "#;

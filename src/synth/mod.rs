@@ -18,6 +18,8 @@ use serde::Serialize;
 
 use words::*;
 
+use crate::dict::Dictionaries;
+
 /// Every rate of the generator, in one place (`firmdedup synth --print-rates` prints them).
 #[derive(Debug, Clone, Serialize)]
 pub struct Rates {
@@ -1295,13 +1297,18 @@ pub struct QueryRow {
     pub contact: String,
     /// Card ids of the firm asked about (empty: a firm that is not in the base).
     pub expected_cards: Vec<u64>,
+    /// The firm asked about (truth), for an existing one.
+    pub firm: Option<u64>,
+    /// What is asked fits another firm of the base just as well: every value given (normalised) is also on a
+    /// card of another firm (a name carried by many firms, an agency's email). No tool can tell them apart.
+    pub ambiguous: bool,
 }
 
 /// Makes `n` queries: half about firms of the base (a noisy, partial description taken from one of their cards:
 /// name, name and phone, ИНН, phone, email, name and contact, site), half about firms that are not in the base,
 /// many with confusingly similar names (an existing firm's name with another word, or one of the very common
 /// names).
-pub fn queries(base: &Base, opts: &SynthOptions, n: usize) -> Vec<QueryRow> {
+pub fn queries(base: &Base, opts: &SynthOptions, n: usize, dict: &Dictionaries) -> Vec<QueryRow> {
     let mut rng = rng_for(opts.seed, 3, 0);
     let mut by_firm: std::collections::BTreeMap<u64, Vec<usize>> = std::collections::BTreeMap::new();
     for (i, c) in base.cards.iter().enumerate() {
@@ -1357,7 +1364,8 @@ pub fn queries(base: &Base, opts: &SynthOptions, n: usize) -> Vec<QueryRow> {
             }
             (c, Vec::new())
         };
-        let mut q = QueryRow { id: k as u64 + 1, expected_cards: expected, ..QueryRow::default() };
+        let firm = if existing { Some(card.firm) } else { None };
+        let mut q = QueryRow { id: k as u64 + 1, expected_cards: expected, firm, ..QueryRow::default() };
         let phone = card.work_phones.iter().chain(&card.mobile_phones).find(|p| !p.contains('E')).cloned();
         let pattern = rng.random_range(0..100);
         match pattern {
@@ -1389,14 +1397,133 @@ pub fn queries(base: &Base, opts: &SynthOptions, n: usize) -> Vec<QueryRow> {
         }
         out.push(q);
     }
+    mark_ambiguous(base, &mut out, dict);
     out
+}
+
+/// Normalised keys of what a query gives: (field, key).
+fn query_keys(q: &QueryRow, dict: &Dictionaries) -> Vec<(u8, String)> {
+    use crate::normalize as n;
+    let mut keys = Vec::new();
+    let mut add = |field: u8, key: Option<String>| keys.push((field, key.unwrap_or_default()));
+    if !q.name.trim().is_empty() {
+        add(0, Some(n::normalize_name(&q.name, dict).compact()));
+    }
+    if !q.inn.trim().is_empty() {
+        add(1, n::normalize_ids(&q.inn, "", "").inn.map(|s| s.to_string()));
+    }
+    if !q.phone.trim().is_empty() {
+        add(2, n::parse_phones(std::slice::from_ref(&q.phone), None).0.first().map(|p| p.number.clone()));
+    }
+    if !q.email.trim().is_empty() {
+        add(3, n::parse_email(&q.email, dict).map(|e| e.address));
+    }
+    if !q.website.trim().is_empty() {
+        add(4, n::normalize_website(&q.website, dict));
+    }
+    if !q.brand.trim().is_empty() {
+        add(5, Some(n::normalize_name(&q.brand, dict).compact()));
+    }
+    if !q.contact.trim().is_empty() {
+        add(6, n::parse_person(&q.contact, dict).map(|p| p.key()));
+    }
+    keys
+}
+
+/// The same keys on a card, for the fields in `wanted`.
+fn card_keys(c: &SynthCard, wanted: &[bool; 7], dict: &Dictionaries) -> Vec<(u8, String)> {
+    use crate::normalize as n;
+    let mut keys = Vec::new();
+    if wanted[0] {
+        keys.push((0, n::normalize_name(&c.name, dict).compact()));
+    }
+    if wanted[1]
+        && let Some(inn) = n::normalize_ids(&c.inn, "", "").inn
+    {
+        keys.push((1, inn.to_string()));
+    }
+    if wanted[2] {
+        let phones: Vec<String> = c.work_phones.iter().chain(&c.mobile_phones).cloned().collect();
+        keys.extend(n::parse_phones(&phones, None).0.into_iter().map(|p| (2, p.number)));
+    }
+    if wanted[3] {
+        keys.extend(c.emails.iter().filter_map(|e| n::parse_email(e, dict)).map(|e| (3, e.address)));
+    }
+    if wanted[4]
+        && let Some(w) = n::normalize_website(&c.website, dict)
+    {
+        keys.push((4, w));
+    }
+    if wanted[5] && !c.brand.trim().is_empty() {
+        keys.push((5, n::normalize_name(&c.brand, dict).compact()));
+    }
+    if wanted[6] {
+        keys.extend(c.contacts.iter().filter_map(|p| n::parse_person(p, dict)).map(|p| (6, p.key())));
+    }
+    keys
+}
+
+/// Marks the queries about existing firms whose every given value (normalised as firmdedup does) is also on a card
+/// of another firm of the base.
+fn mark_ambiguous(base: &Base, queries: &mut [QueryRow], dict: &Dictionaries) {
+    let asked: Vec<Vec<(u8, String)>> = queries.iter().map(|q| query_keys(q, dict)).collect();
+    let mut wanted_fields = [false; 7];
+    let mut wanted: rustc_hash::FxHashSet<(u8, String)> = rustc_hash::FxHashSet::default();
+    for (q, keys) in queries.iter().zip(&asked) {
+        if q.firm.is_some() {
+            for k in keys.iter().filter(|k| !k.1.is_empty()) {
+                wanted_fields[k.0 as usize] = true;
+                wanted.insert(k.clone());
+            }
+        }
+    }
+    // Firms carrying each wanted key.
+    let found: Vec<((u8, String), u64)> = base
+        .cards
+        .par_iter()
+        .flat_map_iter(|c| {
+            card_keys(c, &wanted_fields, dict).into_iter().filter(|k| wanted.contains(k)).map(move |k| (k, c.firm))
+        })
+        .collect();
+    let mut firms_of: rustc_hash::FxHashMap<(u8, String), Vec<u64>> = rustc_hash::FxHashMap::default();
+    for (k, f) in found {
+        let v = firms_of.entry(k).or_default();
+        if !v.contains(&f) {
+            v.push(f);
+        }
+    }
+    for (q, keys) in queries.iter_mut().zip(&asked) {
+        let Some(firm) = q.firm else { continue };
+        // Another firm that carries every value given.
+        let mut others: Option<Vec<u64>> = None;
+        for k in keys {
+            let carriers: Vec<u64> =
+                firms_of.get(k).map(|v| v.iter().copied().filter(|&f| f != firm).collect()).unwrap_or_default();
+            others = Some(match others {
+                None => carriers,
+                Some(prev) => prev.into_iter().filter(|f| carriers.contains(f)).collect(),
+            });
+        }
+        q.ambiguous = others.is_some_and(|o| !o.is_empty());
+    }
 }
 
 /// Writes queries.csv.
 pub fn write_queries(queries: &[QueryRow], dir: &Path) -> std::io::Result<()> {
     let mut w = csv_writer(&dir.join("queries.csv"))?;
-    w.write_record(["query_id", "name", "inn", "phone", "email", "website", "brand", "contact", "expected_cards"])
-        .map_err(io)?;
+    w.write_record([
+        "query_id",
+        "name",
+        "inn",
+        "phone",
+        "email",
+        "website",
+        "brand",
+        "contact",
+        "expected_cards",
+        "ambiguous",
+    ])
+    .map_err(io)?;
     for q in queries {
         let exp = q.expected_cards.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(";");
         w.write_record([
@@ -1409,6 +1536,7 @@ pub fn write_queries(queries: &[QueryRow], dir: &Path) -> std::io::Result<()> {
             &q.brand,
             &q.contact,
             &exp,
+            if q.ambiguous { "1" } else { "0" },
         ])
         .map_err(io)?;
     }
@@ -1551,5 +1679,45 @@ mod tests {
         assert_eq!(key(&a), key(&b));
         let c = generate(&opts(3000, 8));
         assert_ne!(key(&a), key(&c));
+    }
+
+    #[test]
+    fn a_query_is_ambiguous_only_when_another_firm_carries_everything_asked() {
+        let card = |id: u64, firm: u64, name: &str, phone: &str| SynthCard {
+            id,
+            entity: firm,
+            firm,
+            name: name.into(),
+            work_phones: vec![phone.into()],
+            ..SynthCard::default()
+        };
+        let base = Base {
+            cards: vec![
+                card(1, 10, "ООО «Химвест»", "+7 495 111-22-33"),
+                card(2, 11, "Химвест", "+7 495 444-55-66"),
+                card(3, 12, "ООО «Редкоимя»", "+7 495 777-88-99"),
+            ],
+            firms: 3,
+            entities: 3,
+        };
+        let q = |name: &str, phone: &str, firm: u64| QueryRow {
+            name: name.into(),
+            phone: phone.into(),
+            firm: Some(firm),
+            expected_cards: vec![1],
+            ..QueryRow::default()
+        };
+        let mut qs = vec![
+            q("АО Химвест", "", 10),
+            q("Химвест", "8 (495) 111-22-33", 10),
+            q("Редкоимя", "", 12),
+            q("Химвест с опечаткой", "", 10),
+            QueryRow { name: "Химвест".into(), ..QueryRow::default() },
+        ];
+        mark_ambiguous(&base, &mut qs, Dictionaries::embedded());
+        let flags: Vec<bool> = qs.iter().map(|q| q.ambiguous).collect();
+        // The name alone fits firm 11 too; with the phone only firm 10; a rare or unknown name fits nobody else;
+        // a question about a new firm is never marked.
+        assert_eq!(flags, [true, false, false, false, false]);
     }
 }
