@@ -76,13 +76,22 @@ fn hard_negatives_stay_apart() {
     together("1060", "1063", "a typo with a broken ИНН, same email");
     together("1090", "1091", "ИНН with the leading zero lost");
     together("1095", "1096", "ОГРН typed into the ИНН field");
+    apart("1510", "1511", "«Альфа» in Тольятти and in Пенза, different ИНН");
+    apart("1520", "1521", "two firms that share only a call centre's 8-800 line");
+    together("1400", "1401", "Latin spelling (Zolotoy Kolos LLC), same phone and email");
+    together("1403", "1404", "informal transliteration (OOO Severnyi Veter)");
+    together("1406", "1407", "ё in the name, Zelenaya Dolina in Latin");
+    together("1400", "1402", "upper case, legal form at the end, a Latin look-alike letter, a spaced ИНН");
+    together("1500", "1501", "a branch: same ИНН, another КПП and city");
+    together("1500", "1502", "a holding named after its root, sharing the domain and the director");
+    together("1502", "1503", "the logistics company's card without ИНН");
 }
 
 #[test]
 fn writes_every_file_with_consistent_counts() {
     let wd = Workdir::new();
     let run = wd.run(&["dedup", fixture("demo/crm.csv").to_str().unwrap(), "--out", "out"]).success();
-    assert!(run.stderr().contains("read 157 = accepted 157 + rejected 0"), "{}", run.stderr());
+    assert!(run.stderr().contains("read 226 = accepted 226 + rejected 0"), "{}", run.stderr());
     let cards = read_csv(&wd.path("out/cards.csv"));
     let entities = read_csv(&wd.path("out/entities.csv"));
     let firms = read_csv(&wd.path("out/firms.csv"));
