@@ -5,7 +5,6 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use firmdedup::Dictionaries;
 use firmdedup::block::prepare;
-use firmdedup::card::Card;
 use firmdedup::config::Config;
 use firmdedup::firm::group;
 use firmdedup::normalize::{NormCard, normalize_card};
@@ -16,26 +15,7 @@ fn normalised(n: usize) -> Vec<NormCard> {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
     let base = generate(&SynthOptions { cards: n, seed: 7, today, rates: Rates::default() });
     let d = Dictionaries::embedded();
-    base.cards
-        .into_iter()
-        .map(|c| Card {
-            line: 0,
-            id: c.id.to_string(),
-            name: c.name,
-            inn: c.inn,
-            kpp: c.kpp,
-            ogrn: c.ogrn,
-            brand: c.brand,
-            address: vec![c.address],
-            phones: c.work_phones.into_iter().chain(c.mobile_phones).collect(),
-            emails: c.emails,
-            website: c.website,
-            contacts: c.contacts,
-            manager: c.manager,
-            last_activity: c.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-        })
-        .map(|c| normalize_card(&c, d))
-        .collect()
+    base.cards.iter().map(|c| c.to_card()).map(|c| normalize_card(&c, d)).collect()
 }
 
 fn bench(c: &mut Criterion) {

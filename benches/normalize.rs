@@ -9,25 +9,7 @@ use firmdedup::synth::{Rates, SynthOptions, generate};
 fn sample_cards(n: usize) -> Vec<Card> {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
     let base = generate(&SynthOptions { cards: n, seed: 42, today, rates: Rates::default() });
-    base.cards
-        .into_iter()
-        .map(|c| Card {
-            line: 0,
-            id: c.id.to_string(),
-            name: c.name,
-            inn: c.inn,
-            kpp: c.kpp,
-            ogrn: c.ogrn,
-            brand: c.brand,
-            address: vec![c.address],
-            phones: c.work_phones.into_iter().chain(c.mobile_phones).collect(),
-            emails: c.emails,
-            website: c.website,
-            contacts: c.contacts,
-            manager: c.manager,
-            last_activity: c.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-        })
-        .collect()
+    base.cards.iter().map(|c| c.to_card()).collect()
 }
 
 fn bench(c: &mut Criterion) {

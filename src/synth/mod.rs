@@ -230,6 +230,29 @@ pub struct SynthCard {
     pub last_activity: Option<NaiveDate>,
 }
 
+impl SynthCard {
+    /// The card as firmdedup reads it from the canonical export (work and mobile phones in one field), for
+    /// benchmarks and tests that skip the CSV round trip.
+    pub fn to_card(&self) -> crate::card::Card {
+        crate::card::Card {
+            line: 0,
+            id: self.id.to_string(),
+            name: self.name.clone(),
+            inn: self.inn.clone(),
+            kpp: self.kpp.clone(),
+            ogrn: self.ogrn.clone(),
+            brand: self.brand.clone(),
+            address: vec![self.address.clone()],
+            phones: self.work_phones.iter().chain(&self.mobile_phones).cloned().collect(),
+            emails: self.emails.clone(),
+            website: self.website.clone(),
+            contacts: self.contacts.clone(),
+            manager: self.manager.clone(),
+            last_activity: self.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
 /// A generated base.
 pub struct Base {
     /// The cards, by id.
