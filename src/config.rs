@@ -75,7 +75,8 @@ impl Default for Weights {
 pub struct Thresholds {
     /// A card without a usable ИНН joins a legal entity when the score reaches this...
     pub entity: f32,
-    /// ...and the names are at least this similar (0..1)...
+    /// ...and the names are at least this similar (0..1)... A name with one more distinctive word ("Ромашка" /
+    /// "Ромашка-Плюс", 0.86) is usually a sister company: it joins the firm, not the legal entity.
     pub entity_name_min: f32,
     /// ...and some contact (phone, email, domain, address) is shared.
     pub entity_needs_contact: bool,
@@ -92,7 +93,7 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             entity: 1.2,
-            entity_name_min: 0.85,
+            entity_name_min: 0.9,
             entity_needs_contact: true,
             firm: 1.0,
             firm_rounds: 2,
