@@ -64,7 +64,7 @@ impl Default for Weights {
             entity_address: 0.6,
             name: 0.6,
             generic_with_rare_name: 0.6,
-            name_root: 0.45,
+            name_root: 0.8,
         }
     }
 }
@@ -118,6 +118,10 @@ pub struct GenericConfig {
     /// A name word carried by up to this many entities counts as rare (full weight); above it the weight falls
     /// as `(rare_name_entities / n)²`.
     pub rare_name_entities: u32,
+    /// The same for a shared name root at the firm level ("Ромашка" in "Ромашка-Медиа"): the companies of one
+    /// holding named after it all carry it, so a root stays rare up to this many entities; above, the weight falls
+    /// as `(root_full_up_to / n)²`.
+    pub root_full_up_to: u32,
     /// At the firm level, legal entities sharing a name root carried by at most this many legal entities count as
     /// one carrier of the values they share (the companies of one holding named after it). 0: off (the default:
     /// unrelated companies of the same rare name then look like one).
@@ -132,6 +136,7 @@ impl Default for GenericConfig {
             brand_full_up_to: 5,
             domain_full_up_to: 5,
             rare_name_entities: 2,
+            root_full_up_to: 4,
             rare_root_entities: 0,
         }
     }

@@ -207,6 +207,17 @@ pub fn word_rarity(cfg: &Config, df: u32) -> f32 {
     }
 }
 
+/// The rarity of a name root carried by `df` entities: 1 up to `root_full_up_to`, then `(root_full_up_to / df)²`.
+pub fn root_rarity(cfg: &Config, df: u32) -> f32 {
+    let r = cfg.generic.root_full_up_to.max(1);
+    if df <= r {
+        1.0
+    } else {
+        let x = r as f32 / df as f32;
+        x * x
+    }
+}
+
 fn base_weight(cfg: &Config, kind: KeyKind) -> f32 {
     let w = &cfg.weights;
     match kind {
@@ -368,7 +379,7 @@ fn best_root(p: &Prepared, cfg: &Config, a: &Node, b: &Node) -> Option<(u32, f32
             let Some(rb) = root(vb, p) else { continue };
             if ra == rb || (p.tokens[ra as usize].len() >= 5 && token_sim(p, ra, rb) >= 0.85) {
                 let df = p.token_df[ra as usize].max(p.token_df[rb as usize]);
-                let r = word_rarity(cfg, df);
+                let r = root_rarity(cfg, df);
                 if best.is_none_or(|(_, br)| r > br) {
                     best = Some((ra, r));
                 }
@@ -572,5 +583,10 @@ mod tests {
         assert_eq!(decay(&cfg, 1.0, cfg.generic.max_entities + 1), 0.0);
         assert_eq!(word_rarity(&cfg, 1), 1.0);
         assert!(word_rarity(&cfg, 3000) < 0.01);
+        // A root carried by the four companies of one holding is still rare; one on forty companies is not.
+        assert_eq!(root_rarity(&cfg, 4), 1.0);
+        assert!(word_rarity(&cfg, 4) < 0.3);
+        assert!((root_rarity(&cfg, 8) - 0.25).abs() < 1e-6);
+        assert!(root_rarity(&cfg, 40) < 0.011);
     }
 }
