@@ -207,13 +207,15 @@ pub fn check(
         let p = normalize::phone::parse_phone(v, None).map_err(|_| {
             QueryError::Bad(format!("{v:?} is not a phone number: give it with its area code, e.g. +7 495 123-45-67"))
         })?;
-        let kind = match p.kind {
-            PhoneKind::Local => "local_phone",
-            PhoneKind::TollFree => "toll_free",
-            _ => "phone",
+        // A number without its area code, or an 8-800 line, collides across firms: weighed as the matcher does.
+        let weights = crate::config::Weights::default();
+        let (kind, base) = match p.kind {
+            PhoneKind::Local => ("local_phone", weights.local_phone),
+            PhoneKind::TollFree => ("toll_free", weights.toll_free),
+            _ => ("phone", weights.phone),
         };
         let num = p.number.clone();
-        add_key(kind, &p.number, "phone", 1.0, &|card, n| {
+        add_key(kind, &p.number, "phone", base, &|card, n| {
             format!("phone {num} is on card {card} of this firm{}", shared(n))
         })?;
     }
