@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: builds release, generates labelled synthetic bases, runs the batch job, the nightly
 # (stateful) job and the managers' check on each, and writes the figures into BENCHMARKS.md (between the
-# e2e markers) and benches/results/e2e-<sizes>.json.
+# e2e markers) and benches/results/e2e-<cards>.json, one record per size. The table shows every size that has a
+# record, so a run at one size updates its row and keeps the others (each row names its commit).
 #
 #   bash benches/e2e.sh                     # 10k, 100k and 1M cards (about 10 minutes on 2 cores)
 #   bash benches/e2e.sh 10000               # one size (CI-sized smoke test)
@@ -63,6 +64,7 @@ ev = json.load(open(f"{d}/eval.json"))
 levels = {l["level"]: l for l in ev["levels"]}
 print(json.dumps({
     "cards": n, "seed": $seed,
+    "commit": "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock || echo +changes)",
     "synth_s": $synth_s, "batch_s": $batch_s, "batch_rss_mb": $batch_kb / 1024,
     "bitrix_s": $bitrix_s, "bitrix_rss_mb": $bitrix_kb / 1024,
     "nightly_first_s": $state1_s, "nightly_first_rss_mb": $state1_kb / 1024,
@@ -76,25 +78,26 @@ PY
     tail -n 1 "$results" | python3 -c 'import json,sys; r=json.load(sys.stdin); e=r["entity"]["pairwise"]["f1"]; f=r["firm"]["pairwise"]["f1"]; print("   batch %s s, %.0f MB; entity F1 %.4f; firm F1 %.4f" % (r["batch_s"], r["batch_rss_mb"], e, f), file=sys.stderr)'
 done
 
-label=$(IFS=-; echo "${sizes[*]}")
-cp "$results" "benches/results/e2e-$label.jsonl"
 python3 - "$results" <<'PY'
-import json, os, platform, re, subprocess, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
+import glob, json, os, platform, re, subprocess, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    with open(f"benches/results/e2e-{r['cards']}.json", "w") as f:
+        json.dump(r, f, indent=1, sort_keys=True)
+        f.write("\n")
+rows = sorted((json.load(open(p)) for p in glob.glob("benches/results/e2e-*.json")), key=lambda r: r["cards"])
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1)) / 1024 / 1024
 rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
-commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 f = lambda x: f"{x:.4f}"
 out = [
-    f"Machine: {os.cpu_count()} cores ({cpu}), {mem:.0f} GB RAM, {platform.system()} {platform.release()}; {rustc}; "
-    f"commit {commit}; seed {rows[0]['seed']}.",
+    f"Machine: {os.cpu_count()} cores ({cpu}), {mem:.0f} GB RAM, {platform.system()} {platform.release()}; {rustc}.",
     "",
-    "| cards | synth s | dedup s | peak RSS MB | bitrix-1251 dedup s | nightly 1st s | nightly re-run s | nightly RSS MB | state MB |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| cards | commit | seed | synth s | dedup s | peak RSS MB | bitrix-1251 dedup s | nightly 1st s | nightly re-run s | nightly RSS MB | state MB |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 for r in rows:
-    out.append(f"| {r['cards']:,} | {r['synth_s']:.1f} | {r['batch_s']:.1f} | {r['batch_rss_mb']:.0f} | {r['bitrix_s']:.1f} | "
+    out.append(f"| {r['cards']:,} | {r.get('commit', '?')} | {r['seed']} | {r['synth_s']:.1f} | {r['batch_s']:.1f} | {r['batch_rss_mb']:.0f} | {r['bitrix_s']:.1f} | "
                f"{r['nightly_first_s']:.1f} | {r['nightly_rerun_s']:.1f} | {max(r['nightly_first_rss_mb'], r['nightly_rerun_rss_mb']):.0f} | {r['state_mb']:.0f} |")
 out += ["", "Matching quality (pairwise, from contingency counts; the ceiling is what the cards make recoverable at all):", "",
         "| cards | level | precision | recall | F1 | ceiling F1 | B³ F1 | true groups | found groups |",
