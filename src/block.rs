@@ -886,6 +886,18 @@ fn entities_in_run(run: &[(u64, u32)], node_inn: &[Option<u32>], node_root: &[u3
 }
 
 impl Prepared {
+    /// Frees what only matching and `explain` need (nodes, candidate pairs, word tables, postings), keeping the
+    /// generic values, the statistics and the per-card keys the reports use, so summaries and output files reuse
+    /// that memory instead of growing the peak.
+    pub fn release_matching_data(&mut self) {
+        self.nodes = Vec::new();
+        self.pairs = Vec::new();
+        self.tokens = Vec::new();
+        self.token_text = Vec::new();
+        self.token_df = Vec::new();
+        self.weighted_postings = Vec::new();
+    }
+
     /// The key hashes of card `i`.
     pub fn keys_of_card(&self, i: usize) -> &[u64] {
         &self.card_keys[self.card_key_start[i] as usize..self.card_key_start[i + 1] as usize]

@@ -307,9 +307,11 @@ fn merge_nodes(nodes: &[&Node]) -> Node {
 pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Grouping {
     let mut clock = std::time::Instant::now();
     let mut stage_ms: Vec<(&'static str, u64)> = Vec::new();
+    let mut tr = block::Trace::new();
     let mut lap = |name: &'static str, stage_ms: &mut Vec<(&'static str, u64)>| {
         stage_ms.push((name, clock.elapsed().as_millis() as u64));
         clock = std::time::Instant::now();
+        tr.lap(name);
     };
     let mut p = block::prepare(norm, cfg);
     lap("block", &mut stage_ms);
@@ -410,13 +412,15 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     // Логистик"). A domain on the four companies of one holding is not a domain on four strangers.
     let root_of_node: Vec<Option<u32>> = p.nodes.iter().map(|nd| node_root(&p, nd, cfg)).collect();
     for round in 0..rounds {
-        let units =
-            firm_units(&entity_of_node, n_entities, last.as_ref().map(|r| r.firm_of_entity.as_slice()), &root_of_node);
+        // Only the previous round's firms are needed from here on: its scores and merged nodes are freed before
+        // the next round allocates its own.
+        let prev: Option<Vec<u32>> = last.take().map(|r| r.firm_of_entity);
+        let units = firm_units(&entity_of_node, n_entities, prev.as_deref(), &root_of_node);
         p.recount(&units, cfg, false);
         let r = firm_round(&p, cfg, &nodes_of_entity, &firm_pairs, n_entities, &f_must, split_tags_f.clone());
         stats.firm_rounds += 1;
         lap(if round == 0 { "firm_round_1" } else { "firm_round_2+" }, &mut stage_ms);
-        let stable = last.as_ref().is_some_and(|prev| prev.firm_of_entity == r.firm_of_entity);
+        let stable = prev.is_some_and(|prev| prev == r.firm_of_entity);
         last = Some(r);
         if stable || round + 1 == rounds {
             break;

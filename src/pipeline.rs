@@ -135,7 +135,8 @@ pub fn dedup(
     let (ingest, cards) = read_ordered(input, opts, dict)?;
     pb.finish_and_clear();
     timing.read_ms = t.elapsed().as_millis() as u64;
-    let (cards, norm, grouping) = match_cards(cards, cfg, dict, &[], progress, &mut timing);
+    let (cards, norm, mut grouping) = match_cards(cards, cfg, dict, &[], progress, &mut timing);
+    grouping.prepared.release_matching_data();
     let t = Instant::now();
     let (entities, firms) = groups::summarize(
         &norm,

@@ -189,7 +189,8 @@ fn stateful(
     let (constraints, unused) = overrides::constraints(&st.conn, &active, &card_index, &prev)?;
     drop(card_index);
 
-    let (texts, norm, grouping) = pipeline::match_cards(cards, cfg, dict, &constraints, progress, &mut timing);
+    let (texts, norm, mut grouping) = pipeline::match_cards(cards, cfg, dict, &constraints, progress, &mut timing);
+    grouping.prepared.release_matching_data();
     let t = Instant::now();
     let (entities, firms) = groups::summarize(
         &norm,
