@@ -11,7 +11,7 @@ use crate::config::OwnershipConfig;
 use crate::dict::Dictionaries;
 use crate::normalize::{self, NormName, PhoneKind};
 use crate::ownership::{self, Status};
-use crate::score::edit_similarity;
+use crate::score::{edit_similarity, falloff};
 use crate::state::snapshot::word_variants;
 
 /// What the manager knows.
@@ -119,14 +119,9 @@ impl Cand {
     }
 }
 
+/// A value's weight by the number of firms carrying it: the matcher's curve, zero when generic.
 fn decay(base: f32, firms: u32, generic_over: u32) -> f32 {
-    if firms > generic_over {
-        0.0
-    } else if firms <= 2 {
-        base
-    } else {
-        base * (2.0 / firms as f32).powi(2)
-    }
+    if firms > generic_over { 0.0 } else { base * falloff(2, firms) }
 }
 
 /// Firms carrying a key: (firm, first card).
@@ -320,15 +315,8 @@ pub fn check(
         firms.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| crate::pipeline::id_order(&a.0, &b.0)));
         firms.truncate(MAX_NAME_CANDIDATES);
         // The name counts as much as its rarest matching word is rare in the base.
-        let rarity = qn
-            .tokens
-            .iter()
-            .filter(|t| !t.generic)
-            .map(|t| {
-                let n = words_firms(&t.key);
-                if n <= 2 { 1.0 } else { (2.0 / n as f32).powi(2) }
-            })
-            .fold(0.0f32, f32::max);
+        let rarity =
+            qn.tokens.iter().filter(|t| !t.generic).map(|t| falloff(2, words_firms(&t.key))).fold(0.0f32, f32::max);
         for (f, _) in firms {
             let best = best_name(conn, dict, &f, qn)?;
             if best.sim < 0.6 {

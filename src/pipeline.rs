@@ -135,7 +135,21 @@ pub fn dedup(
     let (ingest, cards) = read_ordered(input, opts, dict)?;
     pb.finish_and_clear();
     timing.read_ms = t.elapsed().as_millis() as u64;
-    let (cards, norm, mut grouping) = match_cards(cards, cfg, dict, &[], progress, &mut timing);
+    Ok(group_ordered(ingest, cards, cfg, dict, &[], progress, timing))
+}
+
+/// Matches cards already read and in canonical order, frees what only matching needed, and summarises legal
+/// entities and firms: everything after reading, shared by the batch and the nightly run.
+pub fn group_ordered(
+    ingest: Ingested,
+    cards: Vec<Card>,
+    cfg: &Config,
+    dict: &Dictionaries,
+    constraints: &[Constraint],
+    progress: Progress,
+    mut timing: Timing,
+) -> Dedup {
+    let (cards, norm, mut grouping) = match_cards(cards, cfg, dict, constraints, progress, &mut timing);
     grouping.prepared.release_matching_data();
     let t = Instant::now();
     let (entities, firms) = groups::summarize(
@@ -146,7 +160,7 @@ pub fn dedup(
         grouping.n_firms,
     );
     timing.summarize_ms = t.elapsed().as_millis() as u64;
-    Ok(Dedup { ingest, cards, norm, grouping, entities, firms, timing })
+    Dedup { ingest, cards, norm, grouping, entities, firms, timing }
 }
 
 #[cfg(test)]

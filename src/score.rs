@@ -163,13 +163,17 @@ pub fn decay(cfg: &Config, base: f32, df: u32) -> f32 {
 }
 
 fn decay_from(cfg: &Config, base: f32, df: u32, full_up_to: u32) -> f32 {
-    if df > cfg.generic.max_entities {
-        0.0
-    } else if df <= full_up_to {
-        base
+    if df > cfg.generic.max_entities { 0.0 } else { base * falloff(full_up_to, df) }
+}
+
+/// The share of its weight a value keeps when `df` entities carry it: 1 up to `full_up_to`, then
+/// `(full_up_to / df)²`. Every rarity rule of the matcher and the look-up uses this curve.
+pub fn falloff(full_up_to: u32, df: u32) -> f32 {
+    if df <= full_up_to {
+        1.0
     } else {
         let r = full_up_to as f32 / df as f32;
-        base * r * r
+        r * r
     }
 }
 
@@ -198,24 +202,12 @@ fn kind_weight(cfg: &Config, kind: KeyKind, df: u32, level: Level) -> f32 {
 /// The rarity of a name word carried by `df` entities: 1 up to `rare_name_entities`, then falling as
 /// `(rare_name_entities / df)²`.
 pub fn word_rarity(cfg: &Config, df: u32) -> f32 {
-    let r = cfg.generic.rare_name_entities;
-    if df <= r {
-        1.0
-    } else {
-        let x = r as f32 / df as f32;
-        x * x
-    }
+    falloff(cfg.generic.rare_name_entities, df)
 }
 
 /// The rarity of a name root carried by `df` entities: 1 up to `root_full_up_to`, then `(root_full_up_to / df)²`.
 pub fn root_rarity(cfg: &Config, df: u32) -> f32 {
-    let r = cfg.generic.root_full_up_to.max(1);
-    if df <= r {
-        1.0
-    } else {
-        let x = r as f32 / df as f32;
-        x * x
-    }
+    falloff(cfg.generic.root_full_up_to.max(1), df)
 }
 
 fn base_weight(cfg: &Config, kind: KeyKind) -> f32 {

@@ -13,7 +13,6 @@ use crate::cmd::{Exit, Refused, ingest_options, load_config, with_threads};
 use crate::config::Config;
 use crate::csvio::CsvOut;
 use crate::dict::Dictionaries;
-use crate::groups;
 use crate::ownership::{FirmOwnership, ManagerRow};
 use crate::pipeline::{self, Dedup, Timing};
 use crate::progress::Progress;
@@ -189,18 +188,7 @@ fn stateful(
     let (constraints, unused) = overrides::constraints(&st.conn, &active, &card_index, &prev)?;
     drop(card_index);
 
-    let (texts, norm, mut grouping) = pipeline::match_cards(cards, cfg, dict, &constraints, progress, &mut timing);
-    grouping.prepared.release_matching_data();
-    let t = Instant::now();
-    let (entities, firms) = groups::summarize(
-        &norm,
-        &grouping.entity_of_card,
-        grouping.n_entities,
-        &grouping.firm_of_entity,
-        grouping.n_firms,
-    );
-    timing.summarize_ms = t.elapsed().as_millis() as u64;
-    let mut d = Dedup { ingest, cards: texts, norm, grouping, entities, firms, timing };
+    let mut d = pipeline::group_ordered(ingest, cards, cfg, dict, &constraints, progress, timing);
 
     // Stable ids.
     let t = Instant::now();

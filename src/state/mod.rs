@@ -339,24 +339,7 @@ impl State {
 
     /// Records a run that did not change the state (refused or failed).
     pub fn log_run(&self, run: &RunLog) -> Result<(), StateError> {
-        self.conn
-            .execute(
-                "INSERT INTO runs(started_at, finished_at, input, cards_read, cards_accepted, cards_rejected, legal_entities, firms, outcome, message, changes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-                params![
-                    run.started_at,
-                    run.finished_at,
-                    run.input,
-                    run.cards_read as i64,
-                    run.cards_accepted as i64,
-                    run.cards_rejected as i64,
-                    run.legal_entities as i64,
-                    run.firms as i64,
-                    run.outcome,
-                    run.message,
-                    run.changes
-                ],
-            )
-            .map_err(self.err())?;
+        run.insert(&self.conn).map_err(self.err())?;
         Ok(())
     }
 }
@@ -424,6 +407,29 @@ pub struct RunLog {
     pub message: String,
     /// Change counts, JSON.
     pub changes: String,
+}
+
+impl RunLog {
+    /// Appends this run to the log; returns its run id.
+    pub fn insert(&self, conn: &Connection) -> rusqlite::Result<i64> {
+        conn.execute(
+            "INSERT INTO runs(started_at, finished_at, input, cards_read, cards_accepted, cards_rejected, legal_entities, firms, outcome, message, changes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+            params![
+                self.started_at,
+                self.finished_at,
+                self.input,
+                self.cards_read as i64,
+                self.cards_accepted as i64,
+                self.cards_rejected as i64,
+                self.legal_entities as i64,
+                self.firms as i64,
+                self.outcome,
+                self.message,
+                self.changes
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
 }
 
 /// Opens a state for reading only (the managers' check): no lock, never written.

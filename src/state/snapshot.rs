@@ -88,23 +88,7 @@ pub fn write(
     write_keys(tx, d, ids)?;
     tx.execute_batch(SNAPSHOT_INDEXES)?;
 
-    tx.execute(
-        "INSERT INTO runs(started_at, finished_at, input, cards_read, cards_accepted, cards_rejected, legal_entities, firms, outcome, message, changes) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-        params![
-            run.started_at,
-            run.finished_at,
-            run.input,
-            run.cards_read as i64,
-            run.cards_accepted as i64,
-            run.cards_rejected as i64,
-            run.legal_entities as i64,
-            run.firms as i64,
-            run.outcome,
-            run.message,
-            run.changes
-        ],
-    )?;
-    let run_id = tx.last_insert_rowid();
+    let run_id = run.insert(tx)?;
     let mut st =
         tx.prepare("INSERT OR REPLACE INTO lineage(old_id, fate, into_id, run_id, at) VALUES (?1,?2,?3,?4,?5)")?;
     for (old, fate) in entity_fates.iter().chain(firm_fates) {
