@@ -588,4 +588,103 @@ mod tests {
         assert_eq!(status_for(&pool, Some("ivanova"), 0, &p).0, "pool");
         assert!(status_for(&pool, Some("ivanova"), 2, &p).1.contains("(2/2)"));
     }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// The README's worked examples, rule by rule.
+    #[test]
+    fn plan_rules_worked_examples() {
+        let norm = vec![
+            // Firm 0: petrov holds two cards, quiet since March; ivanova worked the third in October; one pool card.
+            card(Some("petrov"), Some("2026-03-01")),
+            card(Some("petrov"), Some("2026-02-01")),
+            card(Some("ivanova"), Some("2026-10-20")),
+            card(None, None),
+            // Firm 1: kozlov, nothing since 27 April (214 days).
+            card(Some("kozlov"), Some("2026-04-27")),
+            // Firms 2 and 3: kozlov again, active in November and in June.
+            card(Some("kozlov"), Some("2026-11-01")),
+            card(Some("kozlov"), Some("2026-06-01")),
+        ];
+        let firm_of_card = [0, 0, 0, 0, 1, 2, 3];
+        let cards_of_firm = vec![vec![0, 1, 2, 3], vec![4], vec![5], vec![6]];
+        fn texts(p: &Plan) -> Vec<(u32, Option<&str>, String)> {
+            p.rows
+                .iter()
+                .map(|r| (r.card, r.manager_new.as_deref(), p.firms[r.firm as usize].as_ref().unwrap().reason.text()))
+                .collect()
+        }
+        let run = |policy: &OwnershipConfig| {
+            let own = compute(&norm, &cards_of_firm, policy, today());
+            plan(&norm, &firm_of_card, &own, policy, today())
+        };
+
+        // The conflict policy alone: petrov has the most cards; ivanova's card and the pool card go to him.
+        let most_cards = OwnershipConfig { conflict_policy: ConflictPolicy::MostCards, ..OwnershipConfig::default() };
+        let p = run(&most_cards);
+        let why = "фирма закреплена за petrov (политика most_cards)".to_string();
+        assert_eq!(texts(&p), [(2, Some("petrov"), why.clone()), (3, Some("petrov"), why)]);
+        assert_eq!(p.released(), 0);
+
+        // The owner quiet for 271 days, ivanova active 38 days ago: the firm is hers.
+        let active = OwnershipConfig { active_wins_after_days: 120, ..most_cards.clone() };
+        let why = "активность ivanova на карточках фирмы, владелец petrov молчит 271 дней".to_string();
+        assert_eq!(
+            texts(&run(&active)),
+            [(0, Some("ivanova"), why.clone()), (1, Some("ivanova"), why.clone()), (3, Some("ivanova"), why)]
+        );
+        // Within the window the owner keeps it.
+        let patient = OwnershipConfig { active_wins_after_days: 300, ..most_cards.clone() };
+        assert_eq!(texts(&run(&patient)).len(), 2);
+
+        // Idle for more than 180 days: kozlov's firm 1 goes to the pool.
+        let release = OwnershipConfig { release_after_days: 180, ..OwnershipConfig::default() };
+        let p = run(&release);
+        assert!(texts(&p).contains(&(4, None, "без активности 214 дней — в копилку".to_string())));
+        assert_eq!(p.released(), 1);
+
+        // A limit of 2 with release_oldest: kozlov holds three firms; the June one (oldest activity) goes.
+        let limit = OwnershipConfig { limit: 2, over_limit: OverLimit::ReleaseOldest, ..OwnershipConfig::default() };
+        let p = run(&limit);
+        assert_eq!(
+            texts(&p).last().unwrap(),
+            &(4, None, "сверх лимита 2: самая давняя активность (kozlov, 27.04.2026)".to_string())
+        );
+        // With the idle rule too, firm 1 is already gone and kozlov is within the limit.
+        let both = OwnershipConfig { release_after_days: 180, ..limit.clone() };
+        let p = run(&both);
+        assert_eq!(p.released(), 1);
+        let own = compute(&norm, &cards_of_firm, &both, today());
+        let mut rows = managers(&own, &both);
+        p.count_into(&own, &mut rows);
+        let kozlov = rows.iter().find(|r| r.manager == "kozlov").unwrap();
+        assert_eq!((kozlov.firms_held, kozlov.released, kozlov.gained), (3, 1, 0));
+        let mut rows = managers(&own, &active);
+        run(&active).count_into(&compute(&norm, &cards_of_firm, &active, today()), &mut rows);
+        assert_eq!(rows.iter().find(|r| r.manager == "ivanova").unwrap().gained, 1);
+    }
+
+    #[test]
+    fn manager_note_counts_what_the_rules_will_release() {
+        let held = [Some(d("2026-11-01")), Some(d("2026-08-01")), Some(d("2026-07-01")), None, Some(d("2026-10-01"))];
+        assert_eq!(manager_note(&OwnershipConfig::default(), today(), &held), None, "no release rule: no note");
+        let p = OwnershipConfig { limit: 3, release_after_days: 180, ..OwnershipConfig::default() };
+        // Idle more than 90 days: 1 August (118 days) and 1 July (149); the July one reaches 180 days on 29.12.
+        assert_eq!(
+            manager_note(&p, today(), &held).unwrap(),
+            "у вас 5 из 3; 2 фирмы без активности больше 90 дней уйдут в копилку начиная с 29.12"
+        );
+        let p = OwnershipConfig { over_limit: OverLimit::ReleaseOldest, ..p };
+        assert!(
+            manager_note(&p, today(), &held)
+                .unwrap()
+                .ends_with("; сверх лимита 2 фирмы: уйдут в копилку с самой давней активностью")
+        );
+        assert_eq!(firms_word(1), "1 фирма");
+        assert_eq!(firms_word(12), "12 фирм");
+        assert_eq!(firms_word(23), "23 фирмы");
+        assert_eq!(firms_word(25), "25 фирм");
+    }
 }

@@ -256,3 +256,55 @@ fn manager_history_after_several_nightly_runs() {
         .unwrap();
     assert_eq!(released_later, 0, "nothing more to release on the same day once the plan is applied");
 }
+
+#[test]
+fn check_nudges_the_manager_when_a_release_rule_is_on() {
+    let wd = Workdir::new();
+    synth_base(&wd);
+    let ask = |config: &str| -> serde_json::Value {
+        wd.write("c.toml", config);
+        let _ = std::fs::remove_file(wd.path("state.db"));
+        wd.run(&[
+            "dedup",
+            "base/crm.csv",
+            "--state",
+            "state.db",
+            "--out",
+            "out",
+            "--config",
+            "c.toml",
+            "--today",
+            TODAY,
+            "-q",
+        ])
+        .success();
+        let out = wd
+            .run(&[
+                "check",
+                "--state",
+                "state.db",
+                "--name",
+                "Ромашка",
+                "--manager",
+                "manager03",
+                "--today",
+                TODAY,
+                "--json",
+            ])
+            .success()
+            .stdout();
+        serde_json::from_str(&out).unwrap()
+    };
+    assert!(ask("").get("manager_note").is_none(), "no release rule: no note");
+    let a = ask("[ownership]\nrelease_after_days = 365\n");
+    let held =
+        read_csv(&wd.path("out/managers.csv")).into_iter().find(|m| m["manager"] == "manager03").unwrap()["firms_held"]
+            .clone();
+    let note = a["manager_note"].as_str().unwrap();
+    assert!(note.starts_with(&format!("у вас {held} из 200; ")), "{note}");
+    assert!(note.contains("без активности больше 90 дней уйдут в копилку"), "{note}");
+    let text = wd
+        .run(&["check", "--state", "state.db", "--name", "Ромашка", "--manager", "manager03", "--today", TODAY])
+        .success();
+    assert!(text.stdout().lines().nth(1).is_some_and(|l| l == note), "{}", text.stdout());
+}

@@ -91,9 +91,9 @@ pub fn fill_changes(conn: &Connection, rows: &mut [ManagerRow], today: NaiveDate
     Ok(())
 }
 
-/// The owner's last activity on each firm `manager` holds (for the manager's nudge in `check`).
+/// The last activity on each firm `manager` holds (on any of its cards, as the release rule counts it) (for the manager's nudge in `check`).
 pub fn held_activity(conn: &Connection, manager: &str) -> rusqlite::Result<Vec<Option<NaiveDate>>> {
-    let mut st = conn.prepare_cached("SELECT owner_last_activity FROM firms WHERE owner = ?1")?;
+    let mut st = conn.prepare_cached("SELECT last_activity FROM firms WHERE owner = ?1")?;
     st.query_map([manager], |r| {
         let s: String = r.get(0)?;
         Ok(NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
