@@ -116,3 +116,59 @@ pub fn all(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String, Figu
     })?
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::State;
+
+    fn row(manager: &str, held: u32, idle_30: u32, idle_90: u32, stale: u32) -> ManagerRow {
+        ManagerRow {
+            manager: manager.into(),
+            firms_held: held,
+            idle_30,
+            idle_90,
+            stale_firms: stale,
+            ..ManagerRow::default()
+        }
+    }
+
+    #[test]
+    fn a_version_1_state_is_migrated_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let st = State::open(&path).unwrap();
+            st.conn.execute("INSERT INTO meta(key, value) VALUES ('mark', 'kept')", []).unwrap();
+            // What a version-1 state looks like: no manager_history.
+            st.conn.execute_batch("DROP TABLE manager_history; PRAGMA user_version = 1;").unwrap();
+        }
+        let st = State::open(&path).unwrap();
+        let v: i64 = st.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 2);
+        let mark: String = st.conn.query_row("SELECT value FROM meta WHERE key = 'mark'", [], |r| r.get(0)).unwrap();
+        assert_eq!(mark, "kept");
+        assert!(all(&st.conn).unwrap().is_empty());
+    }
+
+    #[test]
+    fn changes_since_the_previous_run_and_30_days_ago() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = State::open(&dir.path().join("s.db")).unwrap();
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut now = vec![row("ivanova", 10, 4, 2, 1), row("petrov", 5, 5, 5, 5)];
+        fill_changes(&st.conn, &mut now, day("2026-11-01")).unwrap();
+        assert!(now.iter().all(|r| r.vs_prev.is_none() && r.vs_30d.is_none()), "nothing recorded yet");
+        record(&st.conn, 1, day("2026-10-01"), &[row("ivanova", 8, 8, 3, 2)]).unwrap();
+        record(&st.conn, 2, day("2026-10-20"), &[row("ivanova", 9, 5, 2, 2), row("petrov", 7, 6, 6, 6)]).unwrap();
+        fill_changes(&st.conn, &mut now, day("2026-11-01")).unwrap();
+        // Previous run (2): ivanova held 9, 4 active; now 10, 6 active.
+        let ivanova = now[0].vs_prev.unwrap();
+        assert_eq!((ivanova.firms_held, ivanova.active_30d, ivanova.idle_90d, ivanova.stale), (9, 4, 2, 2));
+        // 30 days before 01.11 is 02.10: run 1 (01.10); petrov was not in it, so he held nothing then.
+        assert_eq!(now[0].vs_30d.unwrap().firms_held, 8);
+        assert_eq!(now[0].vs_30d.unwrap().active_30d, 0);
+        assert_eq!(now[1].vs_30d, Some(Figures::default()));
+        assert_eq!(now[1].vs_prev.unwrap().firms_held, 7);
+    }
+}
