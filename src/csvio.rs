@@ -235,4 +235,22 @@ mod tests {
             assert_eq!(neutralize(input), want, "{input:?}");
         }
     }
+
+    #[test]
+    fn export_like_keeps_the_format_and_refuses_what_1251_cannot_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        let f =
+            ExportFormat { delimiter: b';', encoding: crate::ingest::Encoding::Windows1251, bom: false, crlf: true };
+        let rows = vec![vec!["1".to_string(), "=Иванова".to_string()]];
+        write_export_like(&p, f, &["ID", "Ответственный"], &rows).unwrap();
+        let want = encoding_rs::WINDOWS_1251.encode("ID;Ответственный\r\n1;=Иванова\r\n").0.into_owned();
+        assert_eq!(std::fs::read(&p).unwrap(), want, "cells as they are, no apostrophe");
+        let bad = vec![vec!["2".to_string(), "Иванова 😀".to_string()]];
+        let err = write_export_like(&p, f, &["ID", "Ответственный"], &bad).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("windows-1251"), "{err}");
+        let u = ExportFormat { delimiter: b',', encoding: crate::ingest::Encoding::Utf8, bom: true, crlf: false };
+        write_export_like(&p, u, &["id", "manager"], &bad).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), "\u{feff}id,manager\n2,Иванова 😀\n".as_bytes());
+    }
 }

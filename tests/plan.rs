@@ -308,3 +308,16 @@ fn check_nudges_the_manager_when_a_release_rule_is_on() {
         .success();
     assert!(text.stdout().lines().nth(1).is_some_and(|l| l == note), "{}", text.stdout());
 }
+
+#[test]
+fn no_manager_column_means_no_import_file() {
+    let wd = Workdir::new();
+    wd.write("x.csv", "id,name,inn\n1,ООО Ромашка,7707083893\n2,Ромашка,7707083893\n");
+    // An import file left by an earlier run of another export must not survive.
+    wd.write("out/reassign_import.csv", "id,manager\n9,petrov\n");
+    wd.run(&["dedup", "x.csv", "--out", "out", "-q"]).success();
+    assert!(read_csv(&wd.path("out/reassign.csv")).is_empty());
+    assert!(!wd.path("out/reassign_import.csv").exists());
+    let s: serde_json::Value = serde_json::from_str(&wd.read("out/summary.json")).unwrap();
+    assert_eq!(s["reassign"]["import_file_skipped"], "the export has no manager column");
+}
