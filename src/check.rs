@@ -86,6 +86,10 @@ pub struct Answer {
     pub verdict: String,
     /// Matches, best first (may include merely similar firms).
     pub matches: Vec<Match>,
+    /// For `--manager`, when a release rule is on: the manager's firms against the limit and those the rules
+    /// will send to the pool ([`ownership::manager_note`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager_note: Option<String>,
 }
 
 /// Name candidates compared with the asked name, at most.
@@ -440,7 +444,11 @@ pub fn check(
         Some(_) => "not found: no firm of the base is this client; the firms below only look similar, and the firm looks new — free to claim".into(),
         None => "not found: nothing in the base matches; the firm looks new — free to claim".into(),
     };
-    Ok(Answer { found, verdict, matches })
+    let manager_note = match &q.manager {
+        Some(m) => ownership::manager_note(&policy, today, &crate::state::history::held_activity(conn, m)?),
+        None => None,
+    };
+    Ok(Answer { found, verdict, matches, manager_note })
 }
 
 /// The card of a firm whose name is closest to the asked one.

@@ -168,7 +168,31 @@ pub enum ConflictPolicy {
     Priority,
 }
 
+/// What the plan does with a manager's firms beyond the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverLimit {
+    /// Report them in managers.csv; the plan leaves them with the manager.
+    Report,
+    /// The plan releases them into the pool, the firms with the oldest activity first, until the manager is
+    /// at the limit.
+    ReleaseOldest,
+}
+
 /// The sales rules.
+///
+/// The plan (`reassign.csv`) applies them in this order: the conflict policy picks the owner of a firm held by
+/// several managers; `active_wins_after_days` gives the firm to a manager who is working it when that owner has
+/// gone quiet; `release_after_days` sends a firm nobody has worked for that long to the pool; `over_limit`
+/// trims a manager's firms beyond `limit`. Example (`--config sales.toml`):
+///
+/// ```toml
+/// [ownership]
+/// limit = 200
+/// release_after_days = 180      # a firm without activity for half a year goes to the pool
+/// over_limit = "release_oldest" # beyond 200 firms, the least recently worked go to the pool
+/// active_wins_after_days = 120  # the owner quiet for 120 days, another manager active since: his firm
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OwnershipConfig {
@@ -182,6 +206,15 @@ pub struct OwnershipConfig {
     pub conflict_policy: ConflictPolicy,
     /// Managers in priority order (for `conflict_policy = "priority"`).
     pub priority: Vec<String>,
+    /// A held firm with no activity on any of its cards for longer than this many days goes to the pool in the
+    /// plan. 0: off (the default). A firm with no activity date at all is never released by this rule.
+    pub release_after_days: u32,
+    /// Firms beyond `limit`: `report` (the default) or `release_oldest`.
+    pub over_limit: OverLimit,
+    /// When the owner has had no activity on a firm for longer than this many days and another manager has
+    /// activity on its cards since (and within this many days), the plan gives the firm to that manager.
+    /// 0: off (the default).
+    pub active_wins_after_days: u32,
 }
 
 impl Default for OwnershipConfig {
@@ -192,6 +225,9 @@ impl Default for OwnershipConfig {
             stale_claimable: true,
             conflict_policy: ConflictPolicy::MostRecent,
             priority: Vec::new(),
+            release_after_days: 0,
+            over_limit: OverLimit::Report,
+            active_wins_after_days: 0,
         }
     }
 }
@@ -323,6 +359,13 @@ mod tests {
 
         std::fs::write(&p, "[thresholds]\nentity_name_min = 3\n").unwrap();
         assert!(Config::load(&p).unwrap_err().to_string().contains("entity_name_min"));
+
+        std::fs::write(&p, "[ownership]\nover_limit = \"release_oldest\"\nrelease_after_days = 180\n").unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!((c.ownership.over_limit, c.ownership.release_after_days), (OverLimit::ReleaseOldest, 180));
+        assert_eq!(c.ownership.active_wins_after_days, 0);
+        std::fs::write(&p, "[ownership]\nover_limit = \"drop\"\n").unwrap();
+        assert!(Config::load(&p).unwrap_err().to_string().contains("over_limit"));
     }
 
     #[test]

@@ -140,6 +140,67 @@ fn csv_to_io(e: csv::Error) -> std::io::Error {
     }
 }
 
+/// The shape of a CRM export, for files the CRM imports back: its delimiter, encoding, BOM and line end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportFormat {
+    /// The delimiter.
+    pub delimiter: u8,
+    /// The encoding.
+    pub encoding: crate::ingest::Encoding,
+    /// Starts with a UTF-8 BOM.
+    pub bom: bool,
+    /// Lines end with CRLF.
+    pub crlf: bool,
+}
+
+/// Writes rows in the format of a CRM export (through `<path>.tmp` and a rename). Cells are written as they are,
+/// not neutralised: the CRM reads them literally, and an apostrophe would become part of a manager's name. A
+/// character the encoding cannot hold is an error, never a silent substitute.
+pub fn write_export_like(
+    path: &Path,
+    format: ExportFormat,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(format.delimiter)
+        .terminator(if format.crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+        .from_writer(Vec::new());
+    w.write_record(header).map_err(csv_to_io)?;
+    for r in rows {
+        w.write_record(r).map_err(csv_to_io)?;
+    }
+    let text = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut bytes = Vec::with_capacity(text.len() + 3);
+    match format.encoding {
+        crate::ingest::Encoding::Utf8 => {
+            if format.bom {
+                bytes.extend_from_slice(&[0xEF, 0xBB, 0xBF]);
+            }
+            bytes.extend_from_slice(&text);
+        }
+        crate::ingest::Encoding::Windows1251 => {
+            let s = String::from_utf8(text).map_err(|e| std::io::Error::other(e.to_string()))?;
+            for (n, line) in s.lines().enumerate() {
+                let (_, _, bad) = encoding_rs::WINDOWS_1251.encode(line);
+                if bad {
+                    return Err(std::io::Error::other(format!(
+                        "line {}: {line:?} has characters windows-1251 cannot hold",
+                        n + 1
+                    )));
+                }
+            }
+            bytes.extend_from_slice(&encoding_rs::WINDOWS_1251.encode(&s).0);
+        }
+    }
+    let tmp = tmp_path(path);
+    let mut f = BufWriter::new(File::create(&tmp)?);
+    f.write_all(&bytes)?;
+    f.flush()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
+}
+
 /// Writes `text` to `path` (through `<path>.tmp` and a rename).
 pub fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
     let tmp = tmp_path(path);
@@ -173,5 +234,23 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(neutralize(input), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn export_like_keeps_the_format_and_refuses_what_1251_cannot_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        let f =
+            ExportFormat { delimiter: b';', encoding: crate::ingest::Encoding::Windows1251, bom: false, crlf: true };
+        let rows = vec![vec!["1".to_string(), "=Иванова".to_string()]];
+        write_export_like(&p, f, &["ID", "Ответственный"], &rows).unwrap();
+        let want = encoding_rs::WINDOWS_1251.encode("ID;Ответственный\r\n1;=Иванова\r\n").0.into_owned();
+        assert_eq!(std::fs::read(&p).unwrap(), want, "cells as they are, no apostrophe");
+        let bad = vec![vec!["2".to_string(), "Иванова 😀".to_string()]];
+        let err = write_export_like(&p, f, &["ID", "Ответственный"], &bad).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("windows-1251"), "{err}");
+        let u = ExportFormat { delimiter: b',', encoding: crate::ingest::Encoding::Utf8, bom: true, crlf: false };
+        write_export_like(&p, u, &["id", "manager"], &bad).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), "\u{feff}id,manager\n2,Иванова 😀\n".as_bytes());
     }
 }

@@ -8,11 +8,14 @@
 //! * A held firm is stale when its owner's last activity on it is older than `ownership.stale_after_days`
 //!   (or unknown); `ownership.stale_claimable` says whether others may claim it.
 //! * Limits count firms, not cards.
+//! * The plan ([`plan`]) says which cards must change manager in the CRM so that each firm is held by one
+//!   manager, and which firms the release rules send to the pool; applying it and running again changes
+//!   nothing more (a fixed point: every rule is decided on what the firm will look like once applied).
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::config::{ConflictPolicy, OwnershipConfig};
+use crate::config::{ConflictPolicy, OverLimit, OwnershipConfig};
 use crate::normalize::NormCard;
 
 /// A manager's share of a firm.
@@ -70,6 +73,39 @@ pub struct ManagerRow {
     pub idle_90: u32,
     /// Cards this manager holds.
     pub cards: u32,
+    /// Firms this manager owns that the plan releases into the pool.
+    pub released: u32,
+    /// Firms another manager owns that the plan gives this manager (`active_wins_after_days`).
+    pub gained: u32,
+    /// The change of the figures since the previous nightly run (none in a batch run or a first run).
+    pub vs_prev: Option<Figures>,
+    /// The change since the last nightly run at least 30 days before this one.
+    pub vs_30d: Option<Figures>,
+}
+
+/// A manager's figures compared over time (`manager_history`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    /// Firms held.
+    pub firms_held: i64,
+    /// Held firms with activity in the last 30 days.
+    pub active_30d: i64,
+    /// Held firms without activity for more than 90 days.
+    pub idle_90d: i64,
+    /// Held firms gone stale.
+    pub stale: i64,
+}
+
+impl ManagerRow {
+    /// This row's figures as compared over time.
+    pub fn figures(&self) -> Figures {
+        Figures {
+            firms_held: self.firms_held as i64,
+            active_30d: self.firms_held.saturating_sub(self.idle_30) as i64,
+            idle_90d: self.idle_90 as i64,
+            stale: self.stale_firms as i64,
+        }
+    }
 }
 
 /// Computes the ownership of every firm. `cards_of_firm[f]` lists the card indices of firm `f`.
@@ -198,6 +234,279 @@ pub fn status_for(o: &Status, me: Option<&str>, my_firms: u32, policy: &Ownershi
     }
 }
 
+/// Why the plan moves a firm's cards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanReason {
+    /// The firm stays with its owner (the conflict policy's choice); other managers' and pool cards join.
+    Owner {
+        /// The owner.
+        owner: String,
+        /// The policy that chose the owner, when several managers hold cards.
+        policy: Option<ConflictPolicy>,
+    },
+    /// The owner has gone quiet and another manager works the firm.
+    ActiveWins {
+        /// The manager who gets the firm.
+        active: String,
+        /// The quiet owner.
+        owner: String,
+        /// Days since the owner's last activity (None: never).
+        owner_idle: Option<i64>,
+    },
+    /// No activity on the firm for longer than `release_after_days`.
+    Idle {
+        /// Days since the last activity on any card of the firm.
+        days: i64,
+    },
+    /// Beyond the manager's limit, the least recently worked firms first.
+    OverLimit {
+        /// The manager.
+        manager: String,
+        /// The limit.
+        limit: u32,
+        /// The firm's last activity.
+        last: Option<NaiveDate>,
+    },
+}
+
+fn policy_name(p: ConflictPolicy) -> &'static str {
+    match p {
+        ConflictPolicy::MostRecent => "most_recent",
+        ConflictPolicy::MostCards => "most_cards",
+        ConflictPolicy::Priority => "priority",
+    }
+}
+
+impl PlanReason {
+    /// The reason in words, for the administrator and the head of sales.
+    pub fn text(&self) -> String {
+        match self {
+            PlanReason::Owner { owner, policy: Some(p) } => {
+                format!("фирма закреплена за {owner} (политика {})", policy_name(*p))
+            }
+            PlanReason::Owner { owner, policy: None } => {
+                format!("фирма закреплена за {owner} (единственный менеджер на её карточках)")
+            }
+            PlanReason::ActiveWins { active, owner, owner_idle: Some(d) } => {
+                format!("активность {active} на карточках фирмы, владелец {owner} молчит {d} дней")
+            }
+            PlanReason::ActiveWins { active, owner, owner_idle: None } => {
+                format!("активность {active} на карточках фирмы, у владельца {owner} активности нет")
+            }
+            PlanReason::Idle { days } => format!("без активности {days} дней — в копилку"),
+            PlanReason::OverLimit { manager, limit, last } => format!(
+                "сверх лимита {limit}: самая давняя активность ({manager}, {})",
+                last.map(|d| d.format("%d.%m.%Y").to_string()).unwrap_or_else(|| "дат нет".into())
+            ),
+        }
+    }
+}
+
+/// What the plan does with one firm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirmTarget {
+    /// The manager every card of the firm should have (`None`: the pool).
+    pub target: Option<String>,
+    /// Why.
+    pub reason: PlanReason,
+}
+
+/// One card whose manager the plan changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRow {
+    /// Card index (canonical order).
+    pub card: u32,
+    /// Firm index.
+    pub firm: u32,
+    /// The manager now (`None`: the pool).
+    pub manager_now: Option<String>,
+    /// The manager after the plan (`None`: the pool).
+    pub manager_new: Option<String>,
+}
+
+/// The reassignment plan: one target per held firm, and the cards that must change.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Per firm (`None`: a pool firm the plan leaves alone).
+    pub firms: Vec<Option<FirmTarget>>,
+    /// The cards to change, in canonical card order.
+    pub rows: Vec<PlanRow>,
+}
+
+impl Plan {
+    /// Firms the plan releases into the pool.
+    pub fn released(&self) -> usize {
+        self.firms.iter().flatten().filter(|t| t.target.is_none()).count()
+    }
+
+    /// Adds each manager's released and gained firms to the managers' rows.
+    pub fn count_into(&self, own: &[FirmOwnership], rows: &mut [ManagerRow]) {
+        for (f, t) in self.firms.iter().enumerate() {
+            let (Some(t), Some(owner)) = (t, own[f].owner.as_deref()) else { continue };
+            let bump = |rows: &mut [ManagerRow], m: &str, released: bool| {
+                if let Ok(i) = rows.binary_search_by(|r| r.manager.as_str().cmp(m)) {
+                    if released {
+                        rows[i].released += 1;
+                    } else {
+                        rows[i].gained += 1;
+                    }
+                }
+            };
+            match t.target.as_deref() {
+                None => bump(rows, owner, true),
+                Some(m) if m != owner => bump(rows, m, false),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// Computes the plan. `firm_of_card[c]` is the firm index of card `c`; `own` comes from [`compute`].
+///
+/// Each rule is decided on the firm as it will be once the plan is applied (all its cards with one manager, so
+/// that manager's last activity is the firm's), which makes a second run on the applied export plan nothing.
+pub fn plan(
+    norm: &[NormCard],
+    firm_of_card: &[u32],
+    own: &[FirmOwnership],
+    policy: &OwnershipConfig,
+    today: NaiveDate,
+) -> Plan {
+    let n_firms = own.len();
+    // The firm's last activity, over all its cards.
+    let mut firm_last: Vec<Option<NaiveDate>> = vec![None; n_firms];
+    for (c, &f) in firm_of_card.iter().enumerate() {
+        let l = &mut firm_last[f as usize];
+        *l = (*l).max(norm[c].last_activity);
+    }
+    let idle = |d: Option<NaiveDate>| d.map(|d| (today - d).num_days());
+    let mut firms: Vec<Option<FirmTarget>> = own
+        .iter()
+        .enumerate()
+        .map(|(f, o)| {
+            let owner = o.owner.clone()?;
+            let owner_idle = idle(o.owner_last_activity);
+            let mut t = FirmTarget {
+                target: Some(owner.clone()),
+                reason: PlanReason::Owner {
+                    owner: owner.clone(),
+                    policy: o.conflict.then_some(policy.conflict_policy),
+                },
+            };
+            let aw = policy.active_wins_after_days as i64;
+            if aw > 0 && owner_idle.is_none_or(|d| d > aw) {
+                // The most recent other manager, active since the owner and within the window.
+                let active = o.holdings[1..]
+                    .iter()
+                    .filter(|h| {
+                        h.last_activity > o.owner_last_activity && idle(h.last_activity).is_some_and(|d| d <= aw)
+                    })
+                    .min_by(|a, b| {
+                        b.last_activity
+                            .cmp(&a.last_activity)
+                            .then(b.cards.cmp(&a.cards))
+                            .then_with(|| a.manager.cmp(&b.manager))
+                    });
+                if let Some(h) = active {
+                    t = FirmTarget {
+                        target: Some(h.manager.clone()),
+                        reason: PlanReason::ActiveWins { active: h.manager.clone(), owner, owner_idle },
+                    };
+                }
+            }
+            let r = policy.release_after_days as i64;
+            if let Some(days) = idle(firm_last[f]).filter(|&d| r > 0 && d > r) {
+                t = FirmTarget { target: None, reason: PlanReason::Idle { days } };
+            }
+            Some(t)
+        })
+        .collect();
+    if policy.over_limit == OverLimit::ReleaseOldest {
+        let mut by_manager: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+        for (f, t) in firms.iter().enumerate() {
+            if let Some(m) = t.as_ref().and_then(|t| t.target.clone()) {
+                by_manager.entry(m).or_default().push(f);
+            }
+        }
+        for (m, mut fs) in by_manager {
+            let over = fs.len().saturating_sub(policy.limit as usize);
+            if over == 0 {
+                continue;
+            }
+            // Least recently active first (no date at all: first); ties by firm order.
+            fs.sort_by(|&a, &b| firm_last[a].cmp(&firm_last[b]).then(a.cmp(&b)));
+            for &f in &fs[..over] {
+                firms[f] = Some(FirmTarget {
+                    target: None,
+                    reason: PlanReason::OverLimit { manager: m.clone(), limit: policy.limit, last: firm_last[f] },
+                });
+            }
+        }
+    }
+    let rows = firm_of_card
+        .iter()
+        .enumerate()
+        .filter_map(|(c, &f)| {
+            let t = firms[f as usize].as_ref()?;
+            let now = &norm[c].manager;
+            (now != &t.target).then(|| PlanRow {
+                card: c as u32,
+                firm: f,
+                manager_now: now.clone(),
+                manager_new: t.target.clone(),
+            })
+        })
+        .collect();
+    Plan { firms, rows }
+}
+
+/// The nudge for a manager in `check --manager`: how many firms they hold against the limit and which of them
+/// the release rules will send to the pool, and when. `held` lists the owner's last activity on each firm the
+/// manager holds. `None` when no release rule is on.
+pub fn manager_note(policy: &OwnershipConfig, today: NaiveDate, held: &[Option<NaiveDate>]) -> Option<String> {
+    let release = policy.release_after_days as i64;
+    let oldest = policy.over_limit == OverLimit::ReleaseOldest;
+    if release == 0 && !oldest {
+        return None;
+    }
+    let mut parts = vec![format!("у вас {} из {}", held.len(), policy.limit)];
+    if release > 0 {
+        // Firms idle past the stale mark (or past the release mark itself when that is sooner) will go when they
+        // reach the release mark; the earliest date is shown.
+        let warn = (policy.stale_after_days as i64).min(release);
+        let idle: Vec<NaiveDate> = held
+            .iter()
+            .flatten()
+            .filter(|d| (today - **d).num_days() > warn)
+            .map(|d| (*d + chrono::Days::new(release as u64 + 1)).max(today))
+            .collect();
+        if let Some(first) = idle.iter().min() {
+            parts.push(format!(
+                "{} без активности больше {warn} дней уйдут в копилку{} {}",
+                firms_word(idle.len()),
+                if idle.len() > 1 { " начиная с" } else { "" },
+                first.format("%d.%m")
+            ));
+        }
+    }
+    if oldest && held.len() > policy.limit as usize {
+        let over = held.len() - policy.limit as usize;
+        parts.push(format!("сверх лимита {}: уйдут в копилку с самой давней активностью", firms_word(over)));
+    }
+    Some(parts.join("; "))
+}
+
+/// "1 фирма", "3 фирмы", "23 фирмы", "11 фирм".
+fn firms_word(n: usize) -> String {
+    let word = match (n % 10, n % 100) {
+        (_, 11..=14) => "фирм",
+        (1, _) => "фирма",
+        (2..=4, _) => "фирмы",
+        _ => "фирм",
+    };
+    format!("{n} {word}")
+}
+
 /// A firm's ownership as stored in the state (for the check).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Status {
@@ -278,5 +587,104 @@ mod tests {
         let pool = Status { owner: None, status: "pool".into(), idle_days: None };
         assert_eq!(status_for(&pool, Some("ivanova"), 0, &p).0, "pool");
         assert!(status_for(&pool, Some("ivanova"), 2, &p).1.contains("(2/2)"));
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// The README's worked examples, rule by rule.
+    #[test]
+    fn plan_rules_worked_examples() {
+        let norm = vec![
+            // Firm 0: petrov holds two cards, quiet since March; ivanova worked the third in October; one pool card.
+            card(Some("petrov"), Some("2026-03-01")),
+            card(Some("petrov"), Some("2026-02-01")),
+            card(Some("ivanova"), Some("2026-10-20")),
+            card(None, None),
+            // Firm 1: kozlov, nothing since 27 April (214 days).
+            card(Some("kozlov"), Some("2026-04-27")),
+            // Firms 2 and 3: kozlov again, active in November and in June.
+            card(Some("kozlov"), Some("2026-11-01")),
+            card(Some("kozlov"), Some("2026-06-01")),
+        ];
+        let firm_of_card = [0, 0, 0, 0, 1, 2, 3];
+        let cards_of_firm = vec![vec![0, 1, 2, 3], vec![4], vec![5], vec![6]];
+        fn texts(p: &Plan) -> Vec<(u32, Option<&str>, String)> {
+            p.rows
+                .iter()
+                .map(|r| (r.card, r.manager_new.as_deref(), p.firms[r.firm as usize].as_ref().unwrap().reason.text()))
+                .collect()
+        }
+        let run = |policy: &OwnershipConfig| {
+            let own = compute(&norm, &cards_of_firm, policy, today());
+            plan(&norm, &firm_of_card, &own, policy, today())
+        };
+
+        // The conflict policy alone: petrov has the most cards; ivanova's card and the pool card go to him.
+        let most_cards = OwnershipConfig { conflict_policy: ConflictPolicy::MostCards, ..OwnershipConfig::default() };
+        let p = run(&most_cards);
+        let why = "фирма закреплена за petrov (политика most_cards)".to_string();
+        assert_eq!(texts(&p), [(2, Some("petrov"), why.clone()), (3, Some("petrov"), why)]);
+        assert_eq!(p.released(), 0);
+
+        // The owner quiet for 271 days, ivanova active 38 days ago: the firm is hers.
+        let active = OwnershipConfig { active_wins_after_days: 120, ..most_cards.clone() };
+        let why = "активность ivanova на карточках фирмы, владелец petrov молчит 271 дней".to_string();
+        assert_eq!(
+            texts(&run(&active)),
+            [(0, Some("ivanova"), why.clone()), (1, Some("ivanova"), why.clone()), (3, Some("ivanova"), why)]
+        );
+        // Within the window the owner keeps it.
+        let patient = OwnershipConfig { active_wins_after_days: 300, ..most_cards.clone() };
+        assert_eq!(texts(&run(&patient)).len(), 2);
+
+        // Idle for more than 180 days: kozlov's firm 1 goes to the pool.
+        let release = OwnershipConfig { release_after_days: 180, ..OwnershipConfig::default() };
+        let p = run(&release);
+        assert!(texts(&p).contains(&(4, None, "без активности 214 дней — в копилку".to_string())));
+        assert_eq!(p.released(), 1);
+
+        // A limit of 2 with release_oldest: kozlov holds three firms; the June one (oldest activity) goes.
+        let limit = OwnershipConfig { limit: 2, over_limit: OverLimit::ReleaseOldest, ..OwnershipConfig::default() };
+        let p = run(&limit);
+        assert_eq!(
+            texts(&p).last().unwrap(),
+            &(4, None, "сверх лимита 2: самая давняя активность (kozlov, 27.04.2026)".to_string())
+        );
+        // With the idle rule too, firm 1 is already gone and kozlov is within the limit.
+        let both = OwnershipConfig { release_after_days: 180, ..limit.clone() };
+        let p = run(&both);
+        assert_eq!(p.released(), 1);
+        let own = compute(&norm, &cards_of_firm, &both, today());
+        let mut rows = managers(&own, &both);
+        p.count_into(&own, &mut rows);
+        let kozlov = rows.iter().find(|r| r.manager == "kozlov").unwrap();
+        assert_eq!((kozlov.firms_held, kozlov.released, kozlov.gained), (3, 1, 0));
+        let mut rows = managers(&own, &active);
+        run(&active).count_into(&compute(&norm, &cards_of_firm, &active, today()), &mut rows);
+        assert_eq!(rows.iter().find(|r| r.manager == "ivanova").unwrap().gained, 1);
+    }
+
+    #[test]
+    fn manager_note_counts_what_the_rules_will_release() {
+        let held = [Some(d("2026-11-01")), Some(d("2026-08-01")), Some(d("2026-07-01")), None, Some(d("2026-10-01"))];
+        assert_eq!(manager_note(&OwnershipConfig::default(), today(), &held), None, "no release rule: no note");
+        let p = OwnershipConfig { limit: 3, release_after_days: 180, ..OwnershipConfig::default() };
+        // Idle more than 90 days: 1 August (118 days) and 1 July (149); the July one reaches 180 days on 29.12.
+        assert_eq!(
+            manager_note(&p, today(), &held).unwrap(),
+            "у вас 5 из 3; 2 фирмы без активности больше 90 дней уйдут в копилку начиная с 29.12"
+        );
+        let p = OwnershipConfig { over_limit: OverLimit::ReleaseOldest, ..p };
+        assert!(
+            manager_note(&p, today(), &held)
+                .unwrap()
+                .ends_with("; сверх лимита 2 фирмы: уйдут в копилку с самой давней активностью")
+        );
+        assert_eq!(firms_word(1), "1 фирма");
+        assert_eq!(firms_word(12), "12 фирм");
+        assert_eq!(firms_word(23), "23 фирмы");
+        assert_eq!(firms_word(25), "25 фирм");
     }
 }

@@ -54,6 +54,9 @@ pub fn run(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
 
 fn write_human(out: &mut impl Write, a: &Answer) -> std::io::Result<()> {
     writeln!(out, "{}", a.verdict)?;
+    if let Some(note) = &a.manager_note {
+        writeln!(out, "{note}")?;
+    }
     for (i, m) in a.matches.iter().enumerate() {
         writeln!(out)?;
         let tag = if m.same_firm { "same client" } else { "similar, not the same" };

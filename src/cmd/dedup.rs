@@ -13,7 +13,7 @@ use crate::cmd::{Exit, Refused, ingest_options, load_config, with_threads};
 use crate::config::Config;
 use crate::csvio::CsvOut;
 use crate::dict::Dictionaries;
-use crate::ownership::{FirmOwnership, ManagerRow};
+use crate::ownership::{FirmOwnership, ManagerRow, Plan};
 use crate::pipeline::{self, Dedup, Timing};
 use crate::progress::Progress;
 use crate::report::dedup::{self as out, Ids};
@@ -52,6 +52,15 @@ fn ownership(d: &Dedup, cfg: &Config, today: chrono::NaiveDate) -> Vec<FirmOwner
     crate::ownership::compute(&d.norm, &cards_of_firm, &cfg.ownership, today)
 }
 
+/// The reassignment plan, with each manager's released and gained firms counted into `managers`.
+fn plan(d: &Dedup, own: &[FirmOwnership], managers: &mut [ManagerRow], cfg: &Config, today: chrono::NaiveDate) -> Plan {
+    let firm_of_card: Vec<u32> =
+        d.grouping.entity_of_card.iter().map(|&e| d.grouping.firm_of_entity[e as usize]).collect();
+    let plan = crate::ownership::plan(&d.norm, &firm_of_card, own, &cfg.ownership, today);
+    plan.count_into(own, managers);
+    plan
+}
+
 /// The ownership part of the summary.
 fn ownership_summary(own: &[FirmOwnership], managers: &[ManagerRow], today: chrono::NaiveDate) -> serde_json::Value {
     let count = |s: &str| own.iter().filter(|o| o.status == s).count();
@@ -73,8 +82,9 @@ fn write_outputs(
     ids: &Ids,
     own: &[FirmOwnership],
     managers: &[ManagerRow],
+    plan: &Plan,
     cfg: &Config,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<crate::report::reassign::Written> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     out::write_cards(dir, d, ids).with_context(|| ctx(dir, "cards.csv"))?;
     out::write_entities(dir, d, ids).with_context(|| ctx(dir, "entities.csv"))?;
@@ -82,6 +92,7 @@ fn write_outputs(
     out::write_links(dir, d).with_context(|| ctx(dir, "links.csv"))?;
     ownrep::write_conflicts(dir, d, ids, own, &cfg.ownership).with_context(|| ctx(dir, "conflicts.csv"))?;
     ownrep::write_managers(dir, managers).with_context(|| ctx(dir, "managers.csv"))?;
+    let reassigned = crate::report::reassign::write(dir, d, ids, plan).with_context(|| ctx(dir, "reassign.csv"))?;
     let rejects = dir.join("rejects.csv");
     if !d.ingest.rejects.is_empty() {
         crate::report::write_rejects(&rejects, &d.ingest.rejects).with_context(|| ctx(dir, "rejects.csv"))?;
@@ -89,24 +100,25 @@ fn write_outputs(
         // A rejects file from an earlier run would describe rows of another input.
         std::fs::remove_file(&rejects).with_context(|| format!("removing stale {}", rejects.display()))?;
     }
-    Ok(())
+    Ok(reassigned)
 }
 
 fn batch(args: &DedupArgs, mut d: Dedup, cfg: &Config, threads: usize, quiet: bool) -> anyhow::Result<Exit> {
     let t = Instant::now();
     let today = crate::cmd::today(args.today.as_deref())?;
     let own = ownership(&d, cfg, today);
-    let managers = crate::ownership::managers(&own, &cfg.ownership);
+    let mut managers = crate::ownership::managers(&own, &cfg.ownership);
+    let plan = plan(&d, &own, &mut managers, cfg, today);
     let entity_ids = out::batch_ids('E', d.grouping.n_entities);
     let firm_ids = out::batch_ids('F', d.grouping.n_firms);
     let ids = Ids { entity: &entity_ids, firm: &firm_ids };
-    write_outputs(&args.out, &d, &ids, &own, &managers, cfg)?;
+    let reassigned = write_outputs(&args.out, &d, &ids, &own, &managers, &plan, cfg)?;
     d.timing.write_ms = t.elapsed().as_millis() as u64;
     let summary = out::summary_json(
         &d,
         cfg,
         threads,
-        serde_json::json!({ "ownership": ownership_summary(&own, &managers, today) }),
+        serde_json::json!({ "ownership": ownership_summary(&own, &managers, today), "reassign": reassigned }),
     );
     out::write_summary(&args.out, &summary).with_context(|| ctx(&args.out, "summary.json"))?;
     if !quiet {
@@ -215,7 +227,9 @@ fn stateful(
     let ids = Ids { entity: &ents.ids, firm: &frms.ids };
     let today = crate::cmd::today(args.today.as_deref())?;
     let own = ownership(&d, cfg, today);
-    let managers = crate::ownership::managers(&own, &cfg.ownership);
+    let mut managers = crate::ownership::managers(&own, &cfg.ownership);
+    let plan = plan(&d, &own, &mut managers, cfg, today);
+    state::history::fill_changes(&st.conn, &mut managers, today).map_err(state::map_err(st.path()))?;
 
     // What changed.
     let card_ids: Vec<&str> = d.cards.iter().map(|c| c.id.as_str()).collect();
@@ -223,7 +237,7 @@ fn stateful(
     let (changes, counts) = changes::compute(&card_ids, &new_firm, &prev, &frms, |old, into| {
         merge_evidence(&d, &old_firm, &new_firm, old, into)
     });
-    write_outputs(&args.out, &d, &ids, &own, &managers, cfg)?;
+    let reassigned = write_outputs(&args.out, &d, &ids, &own, &managers, &plan, cfg)?;
     write_changes(&args.out, &changes).with_context(|| ctx(&args.out, "changes.csv"))?;
     d.timing.write_ms = t.elapsed().as_millis() as u64;
 
@@ -239,6 +253,7 @@ fn stateful(
     let run_id =
         snapshot::write(&tx, &d, &ids, &OwnershipColumns(&own), &ents.fates, &frms.fates, ents.next, frms.next, &run)
             .map_err(state::map_err(&path_buf))?;
+    state::history::record(&tx, run_id, today, &managers).map_err(state::map_err(&path_buf))?;
     // The policy the check applies, and the date the statuses were computed for.
     tx.execute(
         "INSERT OR REPLACE INTO meta(key, value) VALUES ('ownership', ?1), ('ownership_today', ?2), ('generic_max_entities', ?3)",
@@ -260,6 +275,7 @@ fn stateful(
             "state_write_ms": state_ms,
         },
         "ownership": ownership_summary(&own, &managers, today),
+        "reassign": reassigned,
     });
     let summary = out::summary_json(&d, cfg, threads, extra);
     out::write_summary(&args.out, &summary).with_context(|| ctx(&args.out, "summary.json"))?;

@@ -129,6 +129,9 @@ pub struct Ingested {
     pub rejects: Vec<Reject>,
     /// True when the file has no id column and ids were made from line numbers (`L<line>`).
     pub ids_from_lines: bool,
+    /// True when the header line ends with CRLF (Windows: Excel, 1С, Bitrix24), so files written back for the
+    /// CRM use the same line end.
+    pub crlf: bool,
 }
 
 /// Shows a delimiter to people.
@@ -390,6 +393,8 @@ pub fn read_bytes(
         cards: Vec::new(),
         rejects: Vec::new(),
         ids_from_lines,
+        // The reader stops after the `\r` of a CRLF or after the `\n`.
+        crlf: matches!(data[..header_line_end.min(data.len())], [.., b'\r'] | [.., b'\r', b'\n']),
     };
     tr.lap("read: sniff+header");
     // Pass 1, sequential: find every record, check its shape, and keep its place; no text is decoded yet.

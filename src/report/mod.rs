@@ -17,3 +17,4 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
 
 pub mod dedup;
 pub mod ownership;
+pub mod reassign;

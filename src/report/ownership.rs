@@ -1,4 +1,5 @@
-//! Ownership files: the ownership columns of firms.csv, conflicts.csv and managers.csv.
+//! Ownership files: the ownership columns of firms.csv, conflicts.csv and managers.csv (with each manager's
+//! change since the previous nightly run and since 30 days ago, from the state's `manager_history`).
 
 use std::path::Path;
 
@@ -120,22 +121,52 @@ pub fn write_managers(dir: &Path, rows: &[ManagerRow]) -> std::io::Result<()> {
             "no_activity_60d",
             "no_activity_90d",
             "cards",
+            "plan_released",
+            "plan_gained",
+            "firms_held_vs_prev_run",
+            "active_30d_vs_prev_run",
+            "idle_90d_vs_prev_run",
+            "stale_vs_prev_run",
+            "firms_held_vs_30d_ago",
+            "active_30d_vs_30d_ago",
+            "idle_90d_vs_30d_ago",
+            "stale_vs_30d_ago",
         ],
     )?;
+    // A change as `+3`, `-2`, `0`; empty when there is nothing to compare with.
+    let delta = |now: &ManagerRow, then: Option<crate::ownership::Figures>| -> [String; 4] {
+        let Some(t) = then else { return Default::default() };
+        let n = now.figures();
+        let s = |d: i64| if d > 0 { format!("+{d}") } else { d.to_string() };
+        [
+            s(n.firms_held - t.firms_held),
+            s(n.active_30d - t.active_30d),
+            s(n.idle_90d - t.idle_90d),
+            s(n.stale - t.stale),
+        ]
+    };
     for r in rows {
-        w.row(&[
-            r.manager.clone(),
-            r.firms_held.to_string(),
-            r.limit.to_string(),
-            r.over_limit.to_string(),
-            r.stale_firms.to_string(),
-            r.conflicts_won.to_string(),
-            r.conflicts_lost.to_string(),
-            r.idle_30.to_string(),
-            r.idle_60.to_string(),
-            r.idle_90.to_string(),
-            r.cards.to_string(),
-        ])?;
+        w.row(
+            &[
+                r.manager.clone(),
+                r.firms_held.to_string(),
+                r.limit.to_string(),
+                r.over_limit.to_string(),
+                r.stale_firms.to_string(),
+                r.conflicts_won.to_string(),
+                r.conflicts_lost.to_string(),
+                r.idle_30.to_string(),
+                r.idle_60.to_string(),
+                r.idle_90.to_string(),
+                r.cards.to_string(),
+                r.released.to_string(),
+                r.gained.to_string(),
+            ]
+            .into_iter()
+            .chain(delta(r, r.vs_prev))
+            .chain(delta(r, r.vs_30d))
+            .collect::<Vec<_>>(),
+        )?;
     }
     w.finish()?;
     Ok(())

@@ -8,6 +8,7 @@
 //! SQLite database, a corrupt or foreign file, or a newer schema) is refused and never written.
 
 pub mod changes;
+pub mod history;
 pub mod ids;
 pub mod overrides;
 pub mod snapshot;
@@ -22,7 +23,7 @@ use serde::Serialize;
 /// `PRAGMA application_id` of a firmdedup state ("FDDP").
 pub const APPLICATION_ID: i64 = 0x4644_4450;
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Why a state cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -220,7 +221,12 @@ fn migrate(conn: &Connection, from: i64, path: &Path) -> Result<(), StateError> 
         conn.execute("INSERT OR IGNORE INTO counters(kind, next) VALUES ('entity', 1), ('firm', 1)", [])
             .map_err(&err)?;
     }
-    // Future versions: `if from < 2 { ... }`, each step in the same transaction as the version bump.
+    if from < 2 {
+        // Version 2: managers' figures per run.
+        conn.execute_batch(history::SCHEMA).map_err(&err)?;
+        conn.pragma_update(None, "user_version", 2).map_err(&err)?;
+    }
+    // Future versions: `if from < 3 { ... }`, each step in the same transaction as the version bump.
     Ok(())
 }
 
