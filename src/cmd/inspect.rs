@@ -65,7 +65,10 @@ pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        write_human(&mut out, &report, args.rejects.as_deref())?;
+        // Headers and reasons quote the data: the text is made terminal-safe as a whole.
+        let mut text = Vec::new();
+        write_human(&mut text, &report, args.rejects.as_deref())?;
+        out.write_all(crate::sanitize::terminal_lines(&String::from_utf8_lossy(&text)).as_bytes())?;
     }
     out.flush()?;
     Ok(Exit::Success)
