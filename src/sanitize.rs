@@ -66,6 +66,24 @@ pub fn csv_cell(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Serialised JSON with the bidi formatting characters written as `\uXXXX` escapes (serde_json already escapes
+/// control characters): the same JSON value, but a log or a terminal showing the raw text is not reordered.
+pub fn json_text(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(|c| is_unsafe(c) && !c.is_control()) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if is_unsafe(c) && !c.is_control() {
+            use std::fmt::Write;
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +108,16 @@ mod tests {
     fn lines_keep_breaks_and_csv_keeps_tabs() {
         assert_eq!(terminal_lines("error\n  caused by: \u{1b}[2J"), "error\n  caused by: \\x1B[2J");
         assert_eq!(csv_cell("a\tb\nc\u{1b}d\u{202e}"), "a\tb\nc\\x1Bd\\u{202E}");
+    }
+
+    #[test]
+    fn json_keeps_the_value_and_escapes_bidi() {
+        let v = serde_json::json!({ "owner": "\u{202e}kozlov", "name": "\u{1b}[2J" });
+        let text = serde_json::to_string(&v).unwrap();
+        let safe = json_text(&text);
+        assert!(!safe.chars().any(is_unsafe), "{safe}");
+        assert!(safe.contains("\\u202e") && safe.contains("\\u001b"), "{safe}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap(), v);
     }
 
     #[test]

@@ -89,8 +89,8 @@ fn answer(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &answer)?;
-        writeln!(out)?;
+        let text = serde_json::to_string_pretty(&answer)?;
+        writeln!(out, "{}", crate::sanitize::json_text(&text))?;
     } else {
         write_human(&mut out, &answer)?;
     }
@@ -190,8 +190,18 @@ fn evaluate(
     json: bool,
 ) -> anyhow::Result<Exit> {
     let mut rdr = crate::csvio::output_reader(file).with_context(|| format!("reading {}", file.display()))?;
-    let headers = rdr.headers()?.clone();
+    let headers = rdr.headers().with_context(|| format!("reading {}", file.display()))?.clone();
     let col = |n: &str| headers.iter().position(|h| h == n);
+    // A queries file (from `synth --queries`) has its id, its expected cards and at least one thing to ask.
+    let asked = ["name", "inn", "phone", "email", "website", "brand", "contact"];
+    if col("query_id").is_none() || col("expected_cards").is_none() || !asked.iter().any(|a| col(a).is_some()) {
+        anyhow::bail!(
+            "{}: not a queries file: expected columns query_id, expected_cards and some of {} (as written by `firmdedup synth --queries`); found: {}",
+            file.display(),
+            asked.join(", "),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        );
+    }
     let get =
         |r: &csv::StringRecord, n: &str| col(n).and_then(|i| r.get(i)).map(str::to_string).filter(|s| !s.is_empty());
     let mut ev = QueryEval {
@@ -217,7 +227,7 @@ fn evaluate(
     };
     let mut total_ms = 0.0;
     for rec in rdr.records() {
-        let r = rec?;
+        let r = rec.with_context(|| format!("reading {}", file.display()))?;
         let q = Query {
             name: get(&r, "name"),
             inn: get(&r, "inn"),
@@ -304,6 +314,9 @@ fn evaluate(
                 ev.misses.push(format!("existing firm missed: {}", describe()));
             }
         }
+    }
+    if ev.queries == 0 {
+        anyhow::bail!("{}: no queries in the file: nothing to evaluate", file.display());
     }
     ev.existing_right_first_rate = ev.existing_right_first as f64 / ev.existing.max(1) as f64;
     ev.new_not_found_rate = ev.new_not_found as f64 / ev.new.max(1) as f64;

@@ -73,6 +73,19 @@ struct Staging {
 impl Staging {
     fn new(out: &Path) -> anyhow::Result<Staging> {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        // A run killed before publishing leaves its staging folder: removed here once its process is gone.
+        #[cfg(target_os = "linux")]
+        if let Ok(entries) = std::fs::read_dir(out) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix(".firmdedup-staging-")
+                    && pid.parse::<u32>().is_ok()
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let dir = out.join(format!(".firmdedup-staging-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;

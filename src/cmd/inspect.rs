@@ -31,6 +31,9 @@ struct Report<'a> {
 
 /// Runs `inspect`.
 pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
+    if let Some(path) = &args.rejects {
+        crate::cmd::refuse_overwriting_inputs(&[&args.input.input], std::slice::from_ref(path))?;
+    }
     let opts = ingest_options(&args.input)?;
     let data = ingest::read_cards(&args.input.input, &opts, dict)?;
     let (fields, managers) = field_quality(&data.cards, dict);

@@ -213,6 +213,15 @@ fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> 
                 .push(format!("line {line}: {} {} {} conflicts with decision #{id} ({action})", o.action, o.a, o.b));
             continue;
         }
+        if o.action == "split"
+            && let Some(inn) = overrides::shared_inn(&state.conn, &o.a, &o.b)?
+        {
+            problems.push(format!(
+                "line {line}: split {} {}: both cards carry ИНН {inn} (one legal entity by rule); correct the ИНН in the CRM instead",
+                o.a, o.b
+            ));
+            continue;
+        }
         todo.push((*line, o));
     }
     if !problems.is_empty() {
