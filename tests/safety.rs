@@ -90,7 +90,7 @@ fn case01_output_or_rejects_equal_to_an_input_is_refused_before_writing() {
     let err = wd.run(&["inspect", "v.csv", "--rejects", "v.csv"]).fails_with(3).stderr();
     assert!(err.contains("it is the input"), "{err}");
     assert_eq!(wd.read("v.csv"), original, "the export is intact");
-    // The state file given as an output folder's file is refused too (a nightly run into the state's folder is fine).
+    // Elsewhere, the rejects list is written.
     wd.run(&["inspect", "v.csv", "--rejects", "rejects.csv"]).success();
     assert!(wd.read("rejects.csv").contains("line"), "the rejects list is written elsewhere");
 }
@@ -362,7 +362,7 @@ fn case11_concurrent_overrides_wait_for_the_lock_and_list_works_during_a_run() {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
-    // During a run (paused before its commit, holding the lock): list answers, a write waits then refuses.
+    // During a run (paused before its commit, holding the lock): the read-only list answers.
     wd.write("v2.csv", export(&base()));
     let mut child = spawn_paused(&wd, "v2.csv", "o2", "paused.marker");
     wait_for(&wd, "paused.marker");
