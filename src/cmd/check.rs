@@ -66,7 +66,7 @@ fn lookup_error(path: &std::path::Path, e: Box<dyn std::error::Error + Send + Sy
 fn answer(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     let today = today(args.today.as_deref())?;
     let conn = open_state(&args.state)?;
-    verify_small(&conn, &args.state)?;
+    verify(&conn, &args.state)?;
     if let Some(file) = &args.queries {
         return evaluate(&conn, dict, file, today, args.json);
     }
@@ -98,13 +98,11 @@ fn answer(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// States up to this size are verified page by page (`PRAGMA quick_check`) before every look-up, so a damaged
-/// one is refused whatever the question; a larger one is refused when a look-up reads a damaged page.
-pub const VERIFY_UP_TO_BYTES: u64 = 64 << 20;
-
-fn verify_small(conn: &rusqlite::Connection, path: &std::path::Path) -> anyhow::Result<()> {
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(u64::MAX);
-    if size > VERIFY_UP_TO_BYTES {
+/// Verifies the state page by page (`PRAGMA quick_check`) unless it is exactly as the last firmdedup writer left
+/// it (the fingerprint in `<state>.lock`), so a file damaged from outside is refused whatever the question, and an
+/// intact one costs no more than its look-up.
+fn verify(conn: &rusqlite::Connection, path: &std::path::Path) -> anyhow::Result<()> {
+    if state::unchanged_since_written(path) {
         return Ok(());
     }
     let damaged = |detail: String| {

@@ -392,8 +392,38 @@ impl Drop for State {
     /// `-shm` beside it), so a `check` can read it without write access to its folder. Best effort: a reader
     /// in the middle of a look-up keeps WAL mode until the next run, which is just as safe.
     fn drop(&mut self) {
+        use std::io::{Seek, Write};
         let _ = self.conn.busy_timeout(std::time::Duration::from_millis(500));
-        let _ = self.conn.pragma_update(None, "journal_mode", "DELETE");
+        let mode: Option<String> = self.conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0)).ok();
+        // The file as this writer leaves it: a reader finding it unchanged need not verify it page by page.
+        if mode.as_deref() == Some("delete")
+            && let Some(fp) = fingerprint(&self.path)
+        {
+            let mut f = &self._lock;
+            let _ =
+                f.set_len(0).and_then(|_| f.seek(std::io::SeekFrom::Start(0))).and_then(|_| f.write_all(fp.as_bytes()));
+        }
+    }
+}
+
+/// The size and modification time of a state file, as the writer left it (stored in `<state>.lock`).
+fn fingerprint(path: &Path) -> Option<String> {
+    let m = std::fs::metadata(path).ok()?;
+    let mtime = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("firmdedup state {} bytes, modified {}.{:09}\n", m.len(), mtime.as_secs(), mtime.subsec_nanos()))
+}
+
+/// True when the state file is exactly as the last firmdedup writer left it (size and modification time recorded
+/// in `<state>.lock`, no `-wal` beside it): nothing outside firmdedup has written into it since.
+pub fn unchanged_since_written(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0) {
+        return false;
+    }
+    match (std::fs::read_to_string(lock_path(path)), fingerprint(path)) {
+        (Ok(stored), Some(now)) => stored == now,
+        _ => false,
     }
 }
 
