@@ -298,6 +298,40 @@ fn case08_check_reads_a_state_in_a_read_only_folder_and_creates_nothing() {
     let after = files_in(&wd.path("ro"));
     std::fs::set_permissions(wd.path("ro"), std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(after, before, "no -wal or -shm left by a reader");
+    // A state left in WAL mode (by an older version, or a writer that could not switch back) in a folder the
+    // reader really cannot write to: run as an unprivileged user (as root, through setpriv).
+    std::fs::create_dir_all(wd.path("rowal")).unwrap();
+    std::fs::copy(wd.path("state.db"), wd.path("rowal/state.db")).unwrap();
+    let c = rusqlite::Connection::open(wd.path("rowal/state.db")).unwrap();
+    let mode: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    drop(c);
+    std::fs::set_permissions(wd.path("rowal"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    std::fs::set_permissions(wd.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let mut cmd = if uid.is_ok_and(|u| u == "0") {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(bin());
+        c
+    } else {
+        Command::new(bin())
+    };
+    let out = cmd
+        .args(["check", "--state", "rowal/state.db", "--phone", "+7 495 700-00-07", "--json"])
+        .current_dir(wd.root())
+        .output();
+    std::fs::set_permissions(wd.path("rowal"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    match out {
+        Ok(o) if o.status.code() == Some(126) || String::from_utf8_lossy(&o.stderr).contains("Permission denied") => {
+            eprintln!("case08: the binary is not reachable by an unprivileged user here; read-only WAL part not run")
+        }
+        Ok(o) => {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert_eq!(json(&String::from_utf8_lossy(&o.stdout))["found"], true);
+            assert_eq!(files_in(&wd.path("rowal")), ["state.db"]);
+        }
+        Err(e) => eprintln!("case08: setpriv not available ({e}); read-only WAL part not run"),
+    }
     // The nightly state at rest has no -wal/-shm either, and a check beside it creates none.
     wd.run(&["check", "--state", "state.db", "--name", "Альтаир"]).success();
     assert!(!wd.path("state.db-wal").exists() && !wd.path("state.db-shm").exists(), "{:?}", files_in(wd.root()));

@@ -65,8 +65,8 @@ pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        let text = serde_json::to_string_pretty(&report)?;
+        writeln!(out, "{}", crate::sanitize::json_text(&text))?;
     } else {
         // Headers and reasons quote the data: the text is made terminal-safe as a whole.
         let mut text = Vec::new();

@@ -121,8 +121,8 @@ pub fn run(args: &OverrideArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
 fn print_list(list: &[crate::state::Override], json: bool) -> anyhow::Result<Exit> {
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, &list)?;
-        writeln!(out)?;
+        let text = serde_json::to_string_pretty(&list)?;
+        writeln!(out, "{}", crate::sanitize::json_text(&text))?;
     } else if list.is_empty() {
         writeln!(out, "no decisions recorded")?;
     } else {
