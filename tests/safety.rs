@@ -526,7 +526,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
         #[test]
         fn normalisers_never_panic(s in text(), t in text()) {
@@ -546,7 +546,13 @@ mod fuzz {
         }
 
         #[test]
-        fn the_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600), header in any::<bool>()) {
+        fn the_reader_never_panics(
+            bytes in proptest::collection::vec(
+                prop_oneof![any::<u8>(), Just(b'"'), Just(b';'), Just(b','), Just(b'\t'), Just(b'\n'), Just(b'\r')],
+                0..600,
+            ),
+            header in any::<bool>(),
+        ) {
             let dir = tempfile::tempdir().unwrap();
             let p = dir.path().join("x.csv");
             let mut data = if header { b"id;name;inn;phones\n".to_vec() } else { Vec::new() };
@@ -575,7 +581,7 @@ mod fuzz {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
 
         #[test]
         fn lookup_query_parsing_never_panics(
