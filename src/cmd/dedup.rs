@@ -302,7 +302,7 @@ fn stateful(
     if !quiet {
         for id in &not_honoured {
             eprintln!(
-                "warning: decision #{id} (split) could not be honoured: its cards are one legal entity by rule (one ИНН); correct the ИНН in the CRM or remove the decision"
+                "warning: decision #{id} (split) could not be honoured: its two sides ended up together (cards with one ИНН are one legal entity by rule; links you recorded win over a split). Correct the ИНН in the CRM, or remove one of the decisions; it is listed as overrides_not_honoured"
             );
         }
     }
