@@ -420,6 +420,13 @@ fn case12_a_card_that_comes_back_gets_its_firm_id_back_and_a_cut_row_is_suspicio
     assert_eq!(firm_of(&wd, "o3"), first, "every card has its first firm id");
     let changes = read_csv(&wd.path("o3/changes.csv"));
     assert!(changes.iter().any(|c| c["change"] == "firm_returned" && c["firm_id"] == first["11"]), "{changes:?}");
+    let conn = rusqlite::Connection::open(wd.path("state.db")).unwrap();
+    let retired: i64 =
+        conn.query_row("SELECT count(*) FROM lineage WHERE old_id = ?1", [&first["11"]], |r| r.get(0)).unwrap();
+    assert_eq!(retired, 0, "an id in use again is no longer retired");
+    let departed: i64 = conn.query_row("SELECT count(*) FROM departed", [], |r| r.get(0)).unwrap();
+    assert_eq!(departed, 0, "no card is away any more");
+    drop(conn);
     // An export cut in the middle of its last row (fewer cards, under the 10% guard) is refused.
     let full = export(&base());
     let cut = &full[..full.len() - 20];

@@ -387,8 +387,9 @@ fn stateful(
             }
         }
         tx.execute_batch(
-            "DELETE FROM departed WHERE card_id IN (SELECT card_id FROM cards);
-             DELETE FROM lineage WHERE old_id IN (SELECT firm_id FROM firms) OR old_id IN (SELECT entity_id FROM entities);",
+            "DELETE FROM departed WHERE EXISTS (SELECT 1 FROM cards WHERE cards.card_id = departed.card_id);
+             DELETE FROM lineage WHERE EXISTS (SELECT 1 FROM firms WHERE firm_id = old_id)
+                 OR EXISTS (SELECT 1 FROM entities WHERE entity_id = old_id);",
         )
         .map_err(state::map_err(&path_buf))?;
         state::test_pause_before_commit();
