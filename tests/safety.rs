@@ -332,6 +332,11 @@ fn case08_check_reads_a_state_in_a_read_only_folder_and_creates_nothing() {
         }
         Err(e) => eprintln!("case08: setpriv not available ({e}); read-only WAL part not run"),
     }
+    // Paths that mean something in a SQLite URI (`?`, `#`, `%`) or are not ASCII.
+    std::fs::create_dir_all(wd.path("папка #1?%")).unwrap();
+    std::fs::copy(wd.path("state.db"), wd.path("папка #1?%/state.db")).unwrap();
+    let out = wd.run(&["check", "--state", "папка #1?%/state.db", "--phone", "+7 495 700-00-07", "--json"]).success();
+    assert_eq!(json(&out.stdout())["found"], true);
     // The nightly state at rest has no -wal/-shm either, and a check beside it creates none.
     wd.run(&["check", "--state", "state.db", "--name", "Альтаир"]).success();
     assert!(!wd.path("state.db-wal").exists() && !wd.path("state.db-shm").exists(), "{:?}", files_in(wd.root()));

@@ -644,3 +644,42 @@ pub fn begin<'c>(conn: &'c mut Connection, path: &Path) -> Result<rusqlite::Tran
 pub fn map_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
     sql_err(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_writer_waits_a_bounded_moment_for_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let holder = State::open(&path).unwrap();
+        // Held for longer than the wait: refused as locked, after the wait.
+        let t = Instant::now();
+        assert!(matches!(State::open_existing(&path, Duration::from_millis(150)), Err(StateError::Locked(_))));
+        assert!(t.elapsed() >= Duration::from_millis(150));
+        // Released during the wait: the lock is taken (and this state, with no finished run, is then refused).
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(holder);
+        });
+        let t = Instant::now();
+        let got = State::open_existing(&path, Duration::from_secs(5));
+        assert!(matches!(got, Err(StateError::NoRun(_))), "{:?}", got.err());
+        assert!(t.elapsed() >= Duration::from_millis(150));
+        release.join().unwrap();
+        // A missing state is refused, not created.
+        let missing = dir.path().join("typo.db");
+        assert!(matches!(State::open_existing(&missing, Duration::ZERO), Err(StateError::Missing(_))));
+        assert!(matches!(open_read_only(&missing), Err(StateError::Missing(_))));
+        assert!(!missing.exists());
+    }
+
+    #[test]
+    fn uris_escape_what_sqlite_would_read_as_syntax() {
+        assert_eq!(file_uri(Path::new("a/b.db"), false), "file:a/b.db?mode=ro");
+        assert_eq!(file_uri(Path::new("x?#%.db"), true), "file:x%3F%23%25.db?mode=ro&immutable=1");
+        assert_eq!(file_uri(Path::new("я.db"), false), "file:%D1%8F.db?mode=ro");
+    }
+}
