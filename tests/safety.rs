@@ -488,6 +488,13 @@ fn case15_a_damaged_state_is_refused_on_every_lookup() {
         let err = wd.run(&a).fails_with(3).stderr();
         assert!(err.contains("not a usable firmdedup state"), "{q:?}: {err}");
     }
+    for args in [
+        &["override", "list", "--state", "state.db"][..],
+        &["override", "link", "1", "3", "--reason", "r", "--state", "state.db"],
+    ] {
+        let err = wd.run(args).fails_with(3).stderr();
+        assert!(err.contains("not a usable firmdedup state"), "{args:?}: {err}");
+    }
 }
 
 #[test]

@@ -101,7 +101,7 @@ fn answer(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
 /// Verifies the state page by page (`PRAGMA quick_check`) unless it is exactly as the last firmdedup writer left
 /// it (the fingerprint in `<state>.lock`), so a file damaged from outside is refused whatever the question, and an
 /// intact one costs no more than its look-up.
-fn verify(conn: &rusqlite::Connection, path: &std::path::Path) -> anyhow::Result<()> {
+pub fn verify(conn: &rusqlite::Connection, path: &std::path::Path) -> anyhow::Result<()> {
     if state::unchanged_since_written(path) {
         return Ok(());
     }

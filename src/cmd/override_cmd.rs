@@ -98,6 +98,7 @@ pub fn run(args: &OverrideArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     // Listing reads only: no lock, so it works during a nightly run.
     if let OverrideAction::List { all, json } = &args.action {
         let conn = crate::cmd::check::open_state(path)?;
+        crate::cmd::check::verify(&conn, path)?;
         let list = crate::state::list_overrides(&conn, *all).with_context(|| format!("reading {}", path.display()))?;
         return print_list(&list, *json);
     }
