@@ -17,6 +17,13 @@ pub fn is_unsafe(c: char) -> bool {
         )
 }
 
+/// A fast filter on the UTF-8 bytes: false means no unsafe character can be in `s` (every unsafe character's
+/// encoding starts with a byte below 0x20, 0x7F, 0xC2 (C1), 0xD8 (U+061C) or 0xE2 (the bidi marks); Cyrillic
+/// text, 0xD0/0xD1, passes without decoding).
+fn may_be_unsafe(s: &str) -> bool {
+    s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xd8 || b == 0xe2)
+}
+
 fn escape(c: char, out: &mut String) {
     use std::fmt::Write;
     if (c as u32) < 0x80 {
@@ -29,7 +36,7 @@ fn escape(c: char, out: &mut String) {
 /// One line of text for a terminal: every unsafe character (newlines and tabs included) shown as a visible
 /// escape (`\x1B`, `\u{202E}`), so data can neither move the cursor nor reorder what is printed.
 pub fn terminal(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    if !may_be_unsafe(s) || !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -56,7 +63,7 @@ pub fn terminal_lines(s: &str) -> Cow<'_, str> {
 /// as in [`terminal`], so `cat firms.csv` or a spreadsheet shows the data as it is.
 pub fn csv_cell(s: &str) -> Cow<'_, str> {
     let keep = |c: char| matches!(c, '\n' | '\r' | '\t');
-    if !s.chars().any(|c| !keep(c) && is_unsafe(c)) {
+    if !may_be_unsafe(s) || !s.chars().any(|c| !keep(c) && is_unsafe(c)) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -125,5 +132,9 @@ mod tests {
         let all: String = (0u32..0x3000).filter_map(char::from_u32).collect();
         assert!(!terminal(&all).chars().any(is_unsafe));
         assert!(!terminal_lines(&all).chars().any(|c| c != '\n' && is_unsafe(c)));
+        // The byte filter lets nothing unsafe through.
+        for c in (0u32..0x11_0000).filter_map(char::from_u32).filter(|&c| is_unsafe(c)) {
+            assert!(may_be_unsafe(c.encode_utf8(&mut [0; 4])), "{c:?}");
+        }
     }
 }
