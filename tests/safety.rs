@@ -623,3 +623,20 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn case05_a_publish_that_fails_half_way_says_the_folder_is_incomplete() {
+    let wd = Workdir::new();
+    with_state(&wd);
+    // Something in the way of one output (a folder where changes.csv goes): the run's state commits, publishing
+    // stops, and the folder is left without summary.json, so it cannot pass for a whole run.
+    std::fs::remove_file(wd.path("o1/changes.csv")).unwrap();
+    wd.write("o1/changes.csv/keep.txt", "in the way");
+    let err = nightly(&wd, "v1.csv", "o1").fails_with(1).stderr();
+    assert!(err.contains("incomplete set of outputs (no summary.json)") && err.contains("holds run 2"), "{err}");
+    assert!(!wd.path("o1/summary.json").exists());
+    // Once the obstacle is gone, the next run publishes a whole run.
+    std::fs::remove_dir_all(wd.path("o1/changes.csv")).unwrap();
+    nightly(&wd, "v1.csv", "o1").success();
+    assert_eq!(json(&wd.read("o1/summary.json"))["run"]["run_id"], 3);
+}
