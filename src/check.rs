@@ -372,9 +372,11 @@ pub fn check(
     let mut ranked: Vec<(String, f32, bool)> =
         cands.iter().map(|(f, c)| (f.clone(), c.score(), c.same_form)).filter(|(_, s, _)| *s > 0.0).collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then_with(|| crate::pipeline::id_order(&a.0, &b.0)));
-    ranked.truncate(limit);
+    // The verdict is about the best firm whatever `limit` lists: it is always looked at (`--limit 0` must not
+    // turn a held firm into "free to claim").
+    ranked.truncate(limit.max(1));
     let my_firms: u32 = match &q.manager {
-        Some(m) => conn.query_row("SELECT count(*) FROM firms WHERE owner = ?1", [m], |r| r.get::<_, i64>(0))? as u32,
+        Some(m) => firms_held_by(conn, m)?,
         None => 0,
     };
     let mut matches = Vec::new();
@@ -399,7 +401,7 @@ pub fn check(
             .optional()?;
         let Some((name, owner, owner_last, stored_status, last, brands, managers, cards)) = row else { continue };
         let owner = Some(owner).filter(|s| !s.is_empty());
-        let idle = NaiveDate::parse_from_str(&owner_last, "%Y-%m-%d").ok().map(|d| (today - d).num_days());
+        let idle = NaiveDate::parse_from_str(&owner_last, "%Y-%m-%d").ok().map(|d| ownership::days_between(d, today));
         let status = Status {
             status: match (&owner, idle) {
                 (None, _) => "pool".into(),
@@ -448,7 +450,29 @@ pub fn check(
         Some(m) => ownership::manager_note(&policy, today, &crate::state::history::held_activity(conn, m)?),
         None => None,
     };
+    matches.truncate(limit);
     Ok(Answer { found, verdict, matches, manager_note })
+}
+
+/// Firms held by a manager, logins compared through [`ownership::login_key`]: from the per-login counts the run
+/// stored (`meta.owner_firms`), else by counting the owners of the state.
+fn firms_held_by(conn: &Connection, manager: &str) -> rusqlite::Result<u32> {
+    let key = ownership::login_key(manager);
+    let stored: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'owner_firms'", [], |r| r.get(0)).optional()?;
+    if let Some(map) = stored.and_then(|s| serde_json::from_str::<FxHashMap<String, u32>>(&s).ok()) {
+        return Ok(map.get(&key).copied().unwrap_or(0));
+    }
+    let mut st = conn.prepare_cached("SELECT owner, count(*) FROM firms WHERE owner != '' GROUP BY owner")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut n = 0i64;
+    for row in rows {
+        let (owner, c) = row?;
+        if ownership::login_key(&owner) == key {
+            n += c;
+        }
+    }
+    Ok(n as u32)
 }
 
 /// The card of a firm whose name is closest to the asked one.

@@ -50,7 +50,7 @@ pub struct InputArgs {
     /// Encoding instead of detecting it: utf-8 or windows-1251.
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
-    /// Delimiter instead of sniffing it: ',' ';' 'tab'.
+    /// Delimiter instead of sniffing it: ',' ';' or 'tab' (no other is supported).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
     /// Take a field from the named column(s): --map phones="Мобильный телефон" (repeatable; several columns may
@@ -88,7 +88,7 @@ pub struct DedupArgs {
     /// Weights, thresholds and policy overrides (TOML; see `firmdedup config`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Worker threads (default: all cores). The output is the same whatever the number.
+    /// Worker threads, 1 to 256 (default: all cores). The output is the same whatever the number.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Nightly mode: carry firm ids over from this SQLite state, apply the overrides stored in it, write
@@ -99,8 +99,8 @@ pub struct DedupArgs {
     /// cards).
     #[arg(long)]
     pub allow_shrink: bool,
-    /// With --state: an export with more than this percentage fewer accepted cards than the last run is
-    /// refused unless --allow-shrink is given.
+    /// With --state: an export with more than this percentage (0 to 100) fewer accepted cards than the last run
+    /// is refused unless --allow-shrink is given.
     #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
     pub max_shrink: f64,
     /// The date stale firms are counted from (YYYY-MM-DD; default: today).
@@ -269,7 +269,7 @@ pub struct CheckArgs {
     /// One JSON object for a CRM integration (schema in the README).
     #[arg(long)]
     pub json: bool,
-    /// How many firms to list at most.
+    /// How many firms to list at most (the verdict is about the best firm whatever this number; 0: the verdict only).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub limit: usize,
     /// The date idle days are counted to (YYYY-MM-DD; default: today).

@@ -312,8 +312,15 @@ impl Config {
             }
         }
         let t = &self.thresholds;
-        if t.entity <= 0.0 || t.firm <= 0.0 {
-            return Err("thresholds.entity and thresholds.firm must be above 0".into());
+        // Written as "not inside the range" so NaN is refused too (NaN compares false with everything, and a NaN
+        // threshold would silently switch linking off).
+        for (name, v) in [("thresholds.entity", t.entity), ("thresholds.firm", t.firm)] {
+            if !(v > 0.0 && v <= 100.0) {
+                return Err(format!("{name} = {v}: must be a number above 0 and at most 100"));
+            }
+        }
+        if !(1..=20).contains(&t.firm_rounds) {
+            return Err(format!("thresholds.firm_rounds = {}: must be between 1 and 20", t.firm_rounds));
         }
         if !(0.0..=1.0).contains(&t.entity_name_min) {
             return Err(format!("thresholds.entity_name_min = {}: must be between 0 and 1", t.entity_name_min));
@@ -366,6 +373,24 @@ mod tests {
         assert_eq!(c.ownership.active_wins_after_days, 0);
         std::fs::write(&p, "[ownership]\nover_limit = \"drop\"\n").unwrap();
         assert!(Config::load(&p).unwrap_err().to_string().contains("over_limit"));
+    }
+
+    #[test]
+    fn thresholds_nan_and_out_of_range_are_refused() {
+        for (text, what) in [
+            ("[thresholds]\nfirm = nan\n", "thresholds.firm"),
+            ("[thresholds]\nentity = nan\n", "thresholds.entity"),
+            ("[thresholds]\nfirm = -1.0\n", "thresholds.firm"),
+            ("[thresholds]\nfirm = inf\n", "thresholds.firm"),
+            ("[thresholds]\nentity_name_min = nan\n", "thresholds.entity_name_min"),
+            ("[weights]\nphone = nan\n", "weights.phone"),
+            ("[thresholds]\nfirm_rounds = 0\n", "thresholds.firm_rounds"),
+        ] {
+            let cfg: Config = toml::from_str(text).unwrap();
+            let err = cfg.validate().expect_err(text);
+            assert!(err.contains(what), "{text}: {err}");
+        }
+        assert!(Config::default().validate().is_ok());
     }
 
     #[test]

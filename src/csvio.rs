@@ -21,17 +21,17 @@ pub fn output_reader(path: &Path) -> Result<csv::Reader<File>, csv::Error> {
 /// Makes a cell safe to open in a spreadsheet: text that starts with `=`, `+`, `-`, `@`, a tab or a carriage
 /// return and is not a plain number or a phone number gets a leading apostrophe, so Excel and LibreOffice show
 /// it as text instead of running it as a formula.
+/// Control characters and bidi overrides from the data are escaped ([`crate::sanitize::csv_cell`]).
 pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+    let cell = crate::sanitize::csv_cell(cell);
+    if runs_as_formula(&cell) { format!("'{cell}").into() } else { cell }
+}
+
+fn runs_as_formula(cell: &str) -> bool {
     let Some(first) = cell.chars().next() else {
-        return cell.into();
+        return false;
     };
-    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
-        return cell.into();
-    }
-    if is_plain_number(cell) || is_phone_like(cell) {
-        return cell.into();
-    }
-    format!("'{cell}").into()
+    matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') && !is_plain_number(cell) && !is_phone_like(cell)
 }
 
 fn is_plain_number(s: &str) -> bool {
@@ -230,6 +230,9 @@ mod tests {
             ("-12.5", "-12.5"),
             ("ООО Ромашка", "ООО Ромашка"),
             ("", ""),
+            ("\u{1b}[2JFAKE", "\\x1B[2JFAKE"),
+            ("\u{202e}kozlov", "\\u{202E}kozlov"),
+            ("=1\u{1b}", "'=1\\x1B"),
         ];
         for (input, want) in cases {
             assert_eq!(neutralize(input), want, "{input:?}");

@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod quality;
 pub mod report;
+pub mod sanitize;
 pub mod score;
 pub mod state;
 pub mod synth;

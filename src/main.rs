@@ -5,7 +5,18 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = firmdedup::cli::Cli::parse();
+    let cli = match firmdedup::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `check --json` with a bad value: an integration reading stdout gets JSON too.
+            let args: Vec<String> = std::env::args().collect();
+            if e.use_stderr() && args.iter().any(|a| a == "check") && args.iter().any(|a| a == "--json") {
+                let msg = e.to_string();
+                println!("{}", serde_json::json!({ "error": msg.trim(), "refused": false }));
+            }
+            e.exit();
+        }
+    };
     match firmdedup::cmd::run(cli) {
         Ok(code) => code.into(),
         Err(err) => {
@@ -17,7 +28,8 @@ fn main() -> ExitCode {
             for cause in err.chain().skip(1) {
                 msg.push_str(&format!("\n  caused by: {cause}"));
             }
-            eprintln!("{msg}");
+            // Messages quote the data (headers, ids, values): no escape sequence of theirs reaches the terminal.
+            eprintln!("{}", firmdedup::sanitize::terminal_lines(&msg));
             code.into()
         }
     }

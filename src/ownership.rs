@@ -18,6 +18,18 @@ use serde::Serialize;
 use crate::config::{ConflictPolicy, OverLimit, OwnershipConfig};
 use crate::normalize::NormCard;
 
+/// The comparable form of a manager login: trimmed, inner runs of spaces made one, lower case
+/// (`" Manager08 "`, `"manager08"` and `"MANAGER08"` are one manager). Ownership and the managers' check both
+/// compare logins through it.
+pub fn login_key(login: &str) -> String {
+    login.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Days from `from` to `today`, never negative: a `--today` before the data reads as 0 days, not "-46015 days".
+pub fn days_between(from: NaiveDate, today: NaiveDate) -> i64 {
+    (today - from).num_days().max(0)
+}
+
 /// A manager's share of a firm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holding {
@@ -125,7 +137,7 @@ pub fn compute(
                 let n = &norm[c as usize];
                 match &n.manager {
                     None => pool_cards += 1,
-                    Some(m) => match holdings.iter_mut().find(|h| &h.manager == m) {
+                    Some(m) => match holdings.iter_mut().find(|h| login_key(&h.manager) == login_key(m)) {
                         Some(h) => {
                             h.cards += 1;
                             h.last_activity = h.last_activity.max(n.last_activity);
@@ -149,13 +161,15 @@ pub fn compute(
                         .then_with(|| a.manager.cmp(&b.manager))
                 }),
                 ConflictPolicy::Priority => holdings.sort_by(|a, b| {
-                    let rank = |m: &str| policy.priority.iter().position(|p| p == m).unwrap_or(usize::MAX);
+                    let rank = |m: &str| {
+                        policy.priority.iter().position(|p| login_key(p) == login_key(m)).unwrap_or(usize::MAX)
+                    };
                     rank(&a.manager).cmp(&rank(&b.manager)).then_with(|| by_recent(a, b))
                 }),
             }
             let owner = holdings.first().map(|h| h.manager.clone());
             let owner_last_activity = holdings.first().and_then(|h| h.last_activity);
-            let idle_days = owner_last_activity.map(|d| (today - d).num_days());
+            let idle_days = owner_last_activity.map(|d| days_between(d, today));
             let status = match (&owner, idle_days) {
                 (None, _) => "pool",
                 (Some(_), Some(days)) if days <= policy.stale_after_days as i64 => "held",
@@ -176,10 +190,10 @@ pub fn compute(
 
 /// The per-manager report, sorted by login.
 pub fn managers(own: &[FirmOwnership], policy: &OwnershipConfig) -> Vec<ManagerRow> {
-    let mut rows: std::collections::BTreeMap<&str, ManagerRow> = std::collections::BTreeMap::new();
+    let mut rows: std::collections::BTreeMap<String, ManagerRow> = std::collections::BTreeMap::new();
     for f in own {
         for (i, h) in f.holdings.iter().enumerate() {
-            let r = rows.entry(h.manager.as_str()).or_insert_with(|| ManagerRow {
+            let r = rows.entry(login_key(&h.manager)).or_insert_with(|| ManagerRow {
                 manager: h.manager.clone(),
                 limit: policy.limit,
                 ..ManagerRow::default()
@@ -217,7 +231,9 @@ pub fn status_for(o: &Status, me: Option<&str>, my_firms: u32, policy: &Ownershi
     match (&o.owner, o.status.as_str()) {
         (None, _) if at_limit && me.is_some() => ("at_limit".into(), limit_note),
         (None, _) => ("pool".into(), "in the pool: anyone may take it".into()),
-        (Some(owner), _) if Some(owner.as_str()) == me => ("yours".into(), "you already hold it".into()),
+        (Some(owner), _) if me.is_some_and(|m| login_key(m) == login_key(owner)) => {
+            ("yours".into(), "you already hold it".into())
+        }
         (Some(owner), "stale") if policy.stale_claimable => {
             let idle = o.idle_days.map_or("no recorded activity".to_string(), |d| format!("no activity for {d} days"));
             if at_limit && me.is_some() {
@@ -571,6 +587,30 @@ mod tests {
         assert_eq!((ivanova.firms_held, ivanova.conflicts_lost, ivanova.cards), (0, 1, 2));
         let kozlov = m.iter().find(|r| r.manager == "kozlov").unwrap();
         assert_eq!((kozlov.stale_firms, kozlov.idle_90), (1, 1));
+    }
+
+    #[test]
+    fn manager_logins_compare_case_and_space_insensitively() {
+        assert_eq!(login_key("  Manager08 "), "manager08");
+        assert_eq!(login_key("Иванова  Анна"), "иванова анна");
+        let p = OwnershipConfig::default();
+        let held = Status { owner: Some("manager08".into()), status: "held".into(), idle_days: Some(3) };
+        assert_eq!(status_for(&held, Some("Manager08"), 1, &p).0, "yours");
+        assert_eq!(status_for(&held, Some(" MANAGER08 "), 1, &p).0, "yours");
+        assert_eq!(status_for(&held, Some("manager09"), 1, &p).0, "held");
+        // Two spellings on the cards of one firm are one holding, not a conflict.
+        let norm = vec![card(Some("Petrov"), Some("2026-11-01")), card(Some("petrov "), Some("2026-10-01"))];
+        let o = compute(&norm, &[vec![0, 1]], &p, today());
+        assert!(!o[0].conflict);
+        assert_eq!(o[0].holdings[0].cards, 2);
+    }
+
+    #[test]
+    fn today_before_the_data_gives_no_negative_days() {
+        let norm = vec![card(Some("petrov"), Some("2026-11-01"))];
+        let early = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        let o = compute(&norm, &[vec![0]], &OwnershipConfig::default(), early);
+        assert_eq!(o[0].idle_days, Some(0));
     }
 
     #[test]

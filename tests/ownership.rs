@@ -147,7 +147,7 @@ fn bad_questions_get_a_clear_message() {
         let err = wd.run(&a).fails_with(1).stderr();
         assert!(err.contains(msg), "{args:?}: {err}");
     }
-    let err = wd.run(&["check", "--state", "missing.db", "--name", "x"]).fails_with(1).stderr();
+    let err = wd.run(&["check", "--state", "missing.db", "--name", "x"]).fails_with(3).stderr();
     assert!(err.contains("no such state"), "{err}");
 }
 

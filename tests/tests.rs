@@ -7,4 +7,5 @@ mod dedup;
 mod inspect;
 mod ownership;
 mod plan;
+mod safety;
 mod state;

@@ -10,17 +10,63 @@ use crate::check::{self, Answer, Query, QueryError};
 use crate::cli::CheckArgs;
 use crate::cmd::{Exit, today};
 use crate::dict::Dictionaries;
+use crate::sanitize::terminal;
 use crate::state::{self, StateError};
 
-/// Runs `check`.
+/// Runs `check`. With `--json`, an error is also printed as `{"error": "…"}` on stdout, so an integration that
+/// reads only stdout always gets JSON.
 pub fn run(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
-    let conn = state::open_read_only(&args.state).map_err(|e| match e {
-        StateError::Foreign(_) | StateError::Corrupt { .. } | StateError::Newer { .. } => {
-            anyhow::Error::new(crate::cmd::Refused(e.to_string()))
+    let result = answer(args, dict);
+    if args.json
+        && let Err(e) = &result
+    {
+        let mut msg = e.to_string();
+        for cause in e.chain().skip(1) {
+            msg.push_str(&format!(": {cause}"));
         }
+        let code = crate::cmd::exit_code_of(e);
+        let mut out = std::io::stdout().lock();
+        let _ = serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({ "error": msg, "refused": code == Exit::Refused }),
+        );
+        let _ = writeln!(out);
+        let _ = out.flush();
+    }
+    result
+}
+
+/// Opens the state for the look-up: a missing state, one with no finished run, a foreign, damaged or newer
+/// file are refused (exit 3), never answered from.
+pub fn open_state(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
+    state::open_read_only(path).map_err(|e| match e {
+        StateError::Foreign(_)
+        | StateError::Corrupt { .. }
+        | StateError::Newer { .. }
+        | StateError::Missing(_)
+        | StateError::NoRun(_) => anyhow::Error::new(crate::cmd::Refused(e.to_string())),
+        StateError::Sqlite { ref source, ref path } if state::is_damage(source) => anyhow::Error::new(
+            crate::cmd::Refused(StateError::Corrupt { path: path.clone(), detail: source.to_string() }.to_string()),
+        ),
         other => anyhow::Error::new(other),
-    })?;
+    })
+}
+
+/// A look-up's SQLite error: a damaged state is said plainly (exit 3), whatever page the look-up hit.
+fn lookup_error(path: &std::path::Path, e: Box<dyn std::error::Error + Send + Sync>) -> anyhow::Error {
+    match e.downcast::<rusqlite::Error>() {
+        Ok(se) if state::is_damage(&se) => anyhow::Error::new(crate::cmd::Refused(
+            StateError::Corrupt { path: path.to_path_buf(), detail: se.to_string() }.to_string(),
+        )),
+        Ok(se) => anyhow::Error::new(*se).context(format!("reading {}", path.display())),
+        Err(other) => anyhow::anyhow!("{other}").context(format!("reading {}", path.display())),
+    }
+}
+
+fn answer(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     let today = today(args.today.as_deref())?;
+    let conn = open_state(&args.state)?;
+    verify(&conn, &args.state)?;
     if let Some(file) = &args.queries {
         return evaluate(&conn, dict, file, today, args.json);
     }
@@ -38,13 +84,13 @@ pub fn run(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
         Ok(a) => a,
         Err(e) => match e.downcast::<QueryError>() {
             Ok(qe) => anyhow::bail!("{qe}"),
-            Err(other) => return Err(anyhow::anyhow!("{other}")).context(format!("reading {}", args.state.display())),
+            Err(other) => return Err(lookup_error(&args.state, other)),
         },
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &answer)?;
-        writeln!(out)?;
+        let text = serde_json::to_string_pretty(&answer)?;
+        writeln!(out, "{}", crate::sanitize::json_text(&text))?;
     } else {
         write_human(&mut out, &answer)?;
     }
@@ -52,32 +98,53 @@ pub fn run(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
+/// Verifies the state page by page (`PRAGMA quick_check`) unless it is exactly as the last firmdedup writer left
+/// it (the fingerprint in `<state>.lock`), so a file damaged from outside is refused whatever the question, and an
+/// intact one costs no more than its look-up.
+pub fn verify(conn: &rusqlite::Connection, path: &std::path::Path) -> anyhow::Result<()> {
+    if state::unchanged_since_written(path) {
+        return Ok(());
+    }
+    let damaged = |detail: String| {
+        anyhow::Error::new(crate::cmd::Refused(StateError::Corrupt { path: path.to_path_buf(), detail }.to_string()))
+    };
+    match conn.query_row("PRAGMA quick_check(1)", [], |r| r.get::<_, String>(0)) {
+        Ok(s) if s == "ok" => Ok(()),
+        Ok(s) => Err(damaged(s)),
+        Err(e) if state::is_damage(&e) => Err(damaged(e.to_string())),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("reading {}", path.display()))),
+    }
+}
+
+/// The answer for a person at a terminal: every value from the data passes through [`terminal`], so a name or
+/// login carrying escape sequences or bidi overrides cannot repaint the screen or reorder the verdict.
 fn write_human(out: &mut impl Write, a: &Answer) -> std::io::Result<()> {
-    writeln!(out, "{}", a.verdict)?;
+    writeln!(out, "{}", terminal(&a.verdict))?;
     if let Some(note) = &a.manager_note {
-        writeln!(out, "{note}")?;
+        writeln!(out, "{}", terminal(note))?;
     }
     for (i, m) in a.matches.iter().enumerate() {
         writeln!(out)?;
         let tag = if m.same_firm { "same client" } else { "similar, not the same" };
-        writeln!(out, "{}. {} {} — {} (score {:.2})", i + 1, m.firm_id, m.name, tag, m.score)?;
-        writeln!(out, "   status: {}", m.status_text)?;
+        writeln!(out, "{}. {} {} — {} (score {:.2})", i + 1, terminal(&m.firm_id), terminal(&m.name), tag, m.score)?;
+        writeln!(out, "   status: {}", terminal(&m.status_text))?;
+        let list = |v: &[String], sep: &str| v.iter().map(|x| terminal(x).into_owned()).collect::<Vec<_>>().join(sep);
         if !m.legal_entities.is_empty() {
-            writeln!(out, "   legal entities: {}", m.legal_entities.join("; "))?;
+            writeln!(out, "   legal entities: {}", list(&m.legal_entities, "; "))?;
         }
         if !m.brands.is_empty() {
-            writeln!(out, "   brands: {}", m.brands.join("; "))?;
+            writeln!(out, "   brands: {}", list(&m.brands, "; "))?;
         }
         writeln!(
             out,
             "   owner: {}; managers on its cards: {}; last activity: {}; cards: {}",
-            m.owner.as_deref().unwrap_or("none (pool)"),
-            if m.managers.is_empty() { "none".to_string() } else { m.managers.join(", ") },
-            m.last_activity.as_deref().unwrap_or("unknown"),
+            m.owner.as_deref().map_or("none (pool)".into(), terminal),
+            if m.managers.is_empty() { "none".to_string() } else { list(&m.managers, ", ") },
+            terminal(m.last_activity.as_deref().unwrap_or("unknown")),
             m.cards
         )?;
         for e in &m.evidence {
-            writeln!(out, "   - {e}")?;
+            writeln!(out, "   - {}", terminal(e))?;
         }
     }
     Ok(())
@@ -124,8 +191,18 @@ fn evaluate(
     json: bool,
 ) -> anyhow::Result<Exit> {
     let mut rdr = crate::csvio::output_reader(file).with_context(|| format!("reading {}", file.display()))?;
-    let headers = rdr.headers()?.clone();
+    let headers = rdr.headers().with_context(|| format!("reading {}", file.display()))?.clone();
     let col = |n: &str| headers.iter().position(|h| h == n);
+    // A queries file (from `synth --queries`) has its id, its expected cards and at least one thing to ask.
+    let asked = ["name", "inn", "phone", "email", "website", "brand", "contact"];
+    if col("query_id").is_none() || col("expected_cards").is_none() || !asked.iter().any(|a| col(a).is_some()) {
+        anyhow::bail!(
+            "{}: not a queries file: expected columns query_id, expected_cards and some of {} (as written by `firmdedup synth --queries`); found: {}",
+            file.display(),
+            asked.join(", "),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        );
+    }
     let get =
         |r: &csv::StringRecord, n: &str| col(n).and_then(|i| r.get(i)).map(str::to_string).filter(|s| !s.is_empty());
     let mut ev = QueryEval {
@@ -151,7 +228,7 @@ fn evaluate(
     };
     let mut total_ms = 0.0;
     for rec in rdr.records() {
-        let r = rec?;
+        let r = rec.with_context(|| format!("reading {}", file.display()))?;
         let q = Query {
             name: get(&r, "name"),
             inn: get(&r, "inn"),
@@ -238,6 +315,9 @@ fn evaluate(
                 ev.misses.push(format!("existing firm missed: {}", describe()));
             }
         }
+    }
+    if ev.queries == 0 {
+        anyhow::bail!("{}: no queries in the file: nothing to evaluate", file.display());
     }
     ev.existing_right_first_rate = ev.existing_right_first as f64 / ev.existing.max(1) as f64;
     ev.new_not_found_rate = ev.new_not_found as f64 / ev.new.max(1) as f64;

@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::cli::DedupArgs;
 use crate::cmd::override_cmd::open_state;
-use crate::cmd::{Exit, Refused, ingest_options, load_config, with_threads};
+use crate::cmd::{Exit, Refused, ingest_options, load_config, refuse_overwriting_inputs, with_threads};
 use crate::config::Config;
 use crate::csvio::CsvOut;
 use crate::dict::Dictionaries;
@@ -24,6 +24,15 @@ use crate::state::{self, RunLog, State, overrides, snapshot};
 
 /// Runs `dedup`.
 pub fn run(args: &DedupArgs, dict: &Dictionaries, quiet: bool) -> anyhow::Result<Exit> {
+    if !(0.0..=100.0).contains(&args.max_shrink) {
+        anyhow::bail!("--max-shrink {}: a percentage between 0 and 100", args.max_shrink);
+    }
+    let mut inputs: Vec<&Path> = vec![&args.input.input];
+    inputs.extend(args.config.as_deref());
+    inputs.extend(args.state.as_deref());
+    let mut outputs: Vec<std::path::PathBuf> = OUTPUT_FILES.iter().map(|f| args.out.join(f)).collect();
+    outputs.push(args.out.clone());
+    refuse_overwriting_inputs(&inputs, &outputs)?;
     let opts = ingest_options(&args.input)?;
     let cfg = load_config(args.config.as_deref())?;
     let progress = Progress::new(quiet);
@@ -37,6 +46,92 @@ pub fn run(args: &DedupArgs, dict: &Dictionaries, quiet: bool) -> anyhow::Result
             Some(path) => stateful(args, path, &opts, &cfg, dict, progress, threads, quiet),
         }
     })?
+}
+
+/// Every file a run may leave in `--out`. summary.json comes last: it is published last and removed first, so a
+/// folder with a summary.json holds one whole run.
+pub const OUTPUT_FILES: [&str; 11] = [
+    "cards.csv",
+    "entities.csv",
+    "firms.csv",
+    "links.csv",
+    "conflicts.csv",
+    "managers.csv",
+    "rejects.csv",
+    "changes.csv",
+    "reassign.csv",
+    "reassign_import.csv",
+    "summary.json",
+];
+
+/// A run's outputs are written into a staging folder inside `--out` and published (renamed into place) only once
+/// the run has succeeded — for a nightly run, once the state has committed. A run that fails before that leaves
+/// the previous outputs as they were (the staging folder is removed).
+struct Staging {
+    out: std::path::PathBuf,
+    dir: std::path::PathBuf,
+}
+
+impl Staging {
+    fn new(out: &Path) -> anyhow::Result<Staging> {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        // A run killed before publishing leaves its staging folder: removed here once its process is gone.
+        #[cfg(target_os = "linux")]
+        if let Ok(entries) = std::fs::read_dir(out) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix(".firmdedup-staging-")
+                    && pid.parse::<u32>().is_ok()
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = out.join(format!(".firmdedup-staging-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+        }
+        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Staging { out: out.to_path_buf(), dir })
+    }
+
+    /// Moves the staged files into `--out`, and removes the outputs this run did not write (an earlier run's
+    /// changes.csv or rejects.csv would describe another input). summary.json is removed first and published
+    /// last: if publishing stops half-way, the folder has no summary.json and the error says so.
+    fn publish(&self) -> anyhow::Result<()> {
+        let summary = self.out.join("summary.json");
+        let incomplete = |e: std::io::Error, what: &Path| {
+            anyhow::anyhow!(
+                "publishing {}: {e}; {} now holds an incomplete set of outputs (no summary.json): rerun to replace them",
+                what.display(),
+                self.out.display()
+            )
+        };
+        if summary.exists() {
+            std::fs::remove_file(&summary).map_err(|e| incomplete(e, &summary))?;
+        }
+        for f in OUTPUT_FILES {
+            let (from, to) = (self.dir.join(f), self.out.join(f));
+            if from.exists() {
+                std::fs::rename(&from, &to).map_err(|e| incomplete(e, &to))?;
+            } else if to.exists() {
+                std::fs::remove_file(&to).map_err(|e| incomplete(e, &to))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The context of an error before publishing: nothing of this run is in `--out`.
+fn unpublished(out: &Path) -> String {
+    format!("nothing was published: the files in {} are those of the previous run, if any", out.display())
 }
 
 fn ctx(dir: &Path, f: &str) -> String {
@@ -85,7 +180,6 @@ fn write_outputs(
     plan: &Plan,
     cfg: &Config,
 ) -> anyhow::Result<crate::report::reassign::Written> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     out::write_cards(dir, d, ids).with_context(|| ctx(dir, "cards.csv"))?;
     out::write_entities(dir, d, ids).with_context(|| ctx(dir, "entities.csv"))?;
     out::write_firms(dir, d, ids, &OwnershipColumns(own)).with_context(|| ctx(dir, "firms.csv"))?;
@@ -93,12 +187,9 @@ fn write_outputs(
     ownrep::write_conflicts(dir, d, ids, own, &cfg.ownership).with_context(|| ctx(dir, "conflicts.csv"))?;
     ownrep::write_managers(dir, managers).with_context(|| ctx(dir, "managers.csv"))?;
     let reassigned = crate::report::reassign::write(dir, d, ids, plan).with_context(|| ctx(dir, "reassign.csv"))?;
-    let rejects = dir.join("rejects.csv");
     if !d.ingest.rejects.is_empty() {
+        let rejects = dir.join("rejects.csv");
         crate::report::write_rejects(&rejects, &d.ingest.rejects).with_context(|| ctx(dir, "rejects.csv"))?;
-    } else if rejects.exists() {
-        // A rejects file from an earlier run would describe rows of another input.
-        std::fs::remove_file(&rejects).with_context(|| format!("removing stale {}", rejects.display()))?;
     }
     Ok(reassigned)
 }
@@ -112,7 +203,10 @@ fn batch(args: &DedupArgs, mut d: Dedup, cfg: &Config, threads: usize, quiet: bo
     let entity_ids = out::batch_ids('E', d.grouping.n_entities);
     let firm_ids = out::batch_ids('F', d.grouping.n_firms);
     let ids = Ids { entity: &entity_ids, firm: &firm_ids };
-    let reassigned = write_outputs(&args.out, &d, &ids, &own, &managers, &plan, cfg)?;
+    let staging = Staging::new(&args.out)?;
+    let stage = &staging.dir;
+    let reassigned =
+        write_outputs(stage, &d, &ids, &own, &managers, &plan, cfg).with_context(|| unpublished(&args.out))?;
     d.timing.write_ms = t.elapsed().as_millis() as u64;
     let summary = out::summary_json(
         &d,
@@ -120,7 +214,10 @@ fn batch(args: &DedupArgs, mut d: Dedup, cfg: &Config, threads: usize, quiet: bo
         threads,
         serde_json::json!({ "ownership": ownership_summary(&own, &managers, today), "reassign": reassigned }),
     );
-    out::write_summary(&args.out, &summary).with_context(|| ctx(&args.out, "summary.json"))?;
+    out::write_summary(stage, &summary)
+        .with_context(|| ctx(&args.out, "summary.json"))
+        .with_context(|| unpublished(&args.out))?;
+    staging.publish()?;
     if !quiet {
         eprintln!(
             "read {} = accepted {} + rejected {}; {} legal entities, {} firms ({} with several cards); {} generic values ignored; output in {}",
@@ -180,6 +277,19 @@ fn stateful(
     }
     if let Some((last_run, last_n)) = prev.last_run {
         let floor = last_n as f64 * (1.0 - args.max_shrink / 100.0);
+        // An export cut mid-row (a copy or a download stopped early) ends without a line break; with fewer cards
+        // than the last run it is taken for a truncated file whatever the percentage.
+        if (cards.len() as u64) < last_n && !args.allow_shrink && ends_mid_row(&args.input.input) {
+            return Err(refuse(
+                &st,
+                &mut run,
+                format!(
+                    "{}: the file ends in the middle of a row (no line break after the last one) and has {} cards accepted, fewer than the {last_n} of run {last_run}: it looks truncated, and a truncated export would retire the firms of the missing cards. Check the export, or rerun with --allow-shrink if it is complete",
+                    args.input.input.display(),
+                    cards.len(),
+                ),
+            ));
+        }
         if (cards.len() as f64) < floor && !args.allow_shrink {
             return Err(refuse(
                 &st,
@@ -199,14 +309,24 @@ fn stateful(
     let active = st.overrides(false)?;
     let (constraints, unused) = overrides::constraints(&st.conn, &active, &card_index, &prev)?;
     drop(card_index);
+    // The decision behind each constraint (constraints come in the order of the decisions, skipping unused ones).
+    let constraint_ids: Vec<i64> = active.iter().map(|o| o.id).filter(|id| !unused.contains(id)).collect();
 
     let mut d = pipeline::group_ordered(ingest, cards, cfg, dict, &constraints, progress, timing);
+    let not_honoured = splits_not_honoured(&d, &constraints, &constraint_ids);
+    if !quiet {
+        for id in &not_honoured {
+            eprintln!(
+                "warning: decision #{id} (split) could not be honoured: its two sides ended up together (cards with one ИНН are one legal entity by rule; links you recorded win over a split). Correct the ИНН in the CRM, or remove one of the decisions; it is listed as overrides_not_honoured"
+            );
+        }
+    }
 
-    // Stable ids.
+    // Stable ids. A card back in the export after an absence takes the ids it had (the `departed` table).
     let t = Instant::now();
-    let old_entity: Vec<Option<&str>> =
-        d.cards.iter().map(|c| prev.cards.get(&c.id).map(|(e, _)| e.as_str())).collect();
-    let old_firm: Vec<Option<&str>> = d.cards.iter().map(|c| prev.cards.get(&c.id).map(|(_, f)| f.as_str())).collect();
+    let old_of = |id: &str| prev.cards.get(id).or_else(|| prev.departed.get(id));
+    let old_entity: Vec<Option<&str>> = d.cards.iter().map(|c| old_of(&c.id).map(|(e, _)| e.as_str())).collect();
+    let old_firm: Vec<Option<&str>> = d.cards.iter().map(|c| old_of(&c.id).map(|(_, f)| f.as_str())).collect();
     let mut entity_sizes: FxHashMap<String, u64> = FxHashMap::default();
     let mut firm_sizes: FxHashMap<String, u64> = FxHashMap::default();
     for (e, f) in prev.cards.values() {
@@ -237,31 +357,65 @@ fn stateful(
     let (changes, counts) = changes::compute(&card_ids, &new_firm, &prev, &frms, |old, into| {
         merge_evidence(&d, &old_firm, &new_firm, old, into)
     });
-    let reassigned = write_outputs(&args.out, &d, &ids, &own, &managers, &plan, cfg)?;
-    write_changes(&args.out, &changes).with_context(|| ctx(&args.out, "changes.csv"))?;
+    let staging = Staging::new(&args.out)?;
+    let stage = &staging.dir;
+    let reassigned =
+        write_outputs(stage, &d, &ids, &own, &managers, &plan, cfg).with_context(|| unpublished(&args.out))?;
+    write_changes(stage, &changes)
+        .with_context(|| ctx(&args.out, "changes.csv"))
+        .with_context(|| unpublished(&args.out))?;
     d.timing.write_ms = t.elapsed().as_millis() as u64;
 
-    // The state, in one transaction.
     run.legal_entities = d.grouping.n_entities as u64;
     run.firms = d.grouping.n_firms as u64;
     run.outcome = "ok".into();
     run.changes = serde_json::to_string(&counts)?;
     run.finished_at = state::now();
     let t = Instant::now();
+    // The state, in one transaction; on any failure the transaction rolls back and nothing is published.
     let path_buf = st.path().to_path_buf();
-    let tx = state::begin(&mut st.conn, &path_buf)?;
-    let run_id =
-        snapshot::write(&tx, &d, &ids, &OwnershipColumns(&own), &ents.fates, &frms.fates, ents.next, frms.next, &run)
-            .map_err(state::map_err(&path_buf))?;
-    state::history::record(&tx, run_id, today, &managers).map_err(state::map_err(&path_buf))?;
-    // The policy the check applies, and the date the statuses were computed for.
-    tx.execute(
-        "INSERT OR REPLACE INTO meta(key, value) VALUES ('ownership', ?1), ('ownership_today', ?2), ('generic_max_entities', ?3)",
-        rusqlite::params![serde_json::to_string(&cfg.ownership)?, today.to_string(), cfg.generic.max_entities.to_string()],
-    )
-    .map_err(state::map_err(&path_buf))?;
-    state::test_pause_before_commit();
-    tx.commit().map_err(state::map_err(&path_buf))?;
+    let run_id = (|| -> anyhow::Result<i64> {
+        let tx = state::begin(&mut st.conn, &path_buf)?;
+        let run_id =
+            snapshot::write(&tx, &d, &ids, &OwnershipColumns(&own), &ents.fates, &frms.fates, ents.next, frms.next, &run)
+                .map_err(state::map_err(&path_buf))?;
+        state::history::record(&tx, run_id, today, &managers).map_err(state::map_err(&path_buf))?;
+        // The policy the check applies, and the date the statuses were computed for.
+        tx.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('ownership', ?1), ('ownership_today', ?2), ('generic_max_entities', ?3)",
+            rusqlite::params![serde_json::to_string(&cfg.ownership)?, today.to_string(), cfg.generic.max_entities.to_string()],
+        )
+        .map_err(state::map_err(&path_buf))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('owner_firms', ?1)",
+            [serde_json::to_string(&owner_firms(&own))?],
+        )
+        .map_err(state::map_err(&path_buf))?;
+        // Cards that left remember their ids; cards present now are no longer departed; an id in use again is no
+        // longer retired in the lineage.
+        {
+            let present: rustc_hash::FxHashSet<&str> = d.cards.iter().map(|c| c.id.as_str()).collect();
+            let mut ins = tx
+                .prepare("INSERT OR REPLACE INTO departed(card_id, entity_id, firm_id, run_id) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(state::map_err(&path_buf))?;
+            let mut gone: Vec<(&String, &(String, String))> =
+                prev.cards.iter().filter(|(c, _)| !present.contains(c.as_str())).collect();
+            gone.sort();
+            for (c, (e, f)) in gone {
+                ins.execute(rusqlite::params![c, e, f, run_id]).map_err(state::map_err(&path_buf))?;
+            }
+        }
+        tx.execute_batch(
+            "DELETE FROM departed WHERE EXISTS (SELECT 1 FROM cards WHERE cards.card_id = departed.card_id);
+             DELETE FROM lineage WHERE EXISTS (SELECT 1 FROM firms WHERE firm_id = old_id)
+                 OR EXISTS (SELECT 1 FROM entities WHERE entity_id = old_id);",
+        )
+        .map_err(state::map_err(&path_buf))?;
+        state::test_pause_before_commit();
+        tx.commit().map_err(state::map_err(&path_buf))?;
+        Ok(run_id)
+    })()
+    .with_context(|| unpublished(&args.out))?;
     let state_ms = t.elapsed().as_millis() as u64;
 
     let extra = serde_json::json!({
@@ -270,19 +424,68 @@ fn stateful(
             "state": path.display().to_string(),
             "previous_run": prev.last_run.map(|(id, _)| id),
             "changes": counts,
-            "overrides_applied": constraints.len(),
+            "overrides_applied": constraints.len() - not_honoured.len(),
             "overrides_not_applicable": unused,
+            "overrides_not_honoured": not_honoured,
             "state_write_ms": state_ms,
         },
         "ownership": ownership_summary(&own, &managers, today),
         "reassign": reassigned,
     });
     let summary = out::summary_json(&d, cfg, threads, extra);
-    out::write_summary(&args.out, &summary).with_context(|| ctx(&args.out, "summary.json"))?;
+    out::write_summary(stage, &summary).with_context(|| {
+        format!(
+            "writing summary.json: the state {} holds run {run_id}, but nothing was published into {} (its files are those of the previous run); rerun to publish",
+            path.display(),
+            args.out.display()
+        )
+    })?;
+    staging.publish().with_context(|| format!("the state {} holds run {run_id}", path.display()))?;
     if !quiet {
         eprintln!("{}", one_line(run_id, &d, &counts, path));
     }
     Ok(Exit::Success)
+}
+
+/// True when a regular file does not end with a line break (its last row may have been cut).
+fn ends_mid_row(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else { return false };
+    let Ok(meta) = f.metadata() else { return false };
+    if !meta.is_file() || meta.len() == 0 || f.seek(SeekFrom::End(-1)).is_err() {
+        return false;
+    }
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last).is_ok() && last[0] != b'\n'
+}
+
+/// Firms held per manager login (compared through [`crate::ownership::login_key`]), for the check's limit.
+fn owner_firms(own: &[FirmOwnership]) -> std::collections::BTreeMap<String, u32> {
+    let mut m = std::collections::BTreeMap::new();
+    for o in own {
+        if let Some(owner) = &o.owner {
+            *m.entry(crate::ownership::login_key(owner)).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+/// The split decisions the grouping could not follow: some card of one side ended in the same legal entity
+/// (entity level) or firm (firm level) as a card of the other — cards with one ИНН are one legal entity by rule.
+fn splits_not_honoured(d: &Dedup, constraints: &[crate::firm::Constraint], ids: &[i64]) -> Vec<i64> {
+    use crate::firm::{ConstraintKind, ConstraintLevel};
+    let g = &d.grouping;
+    let group = |c: u32, level: ConstraintLevel| {
+        let e = g.entity_of_card[c as usize];
+        if level == ConstraintLevel::Entity { e } else { g.firm_of_entity[e as usize] }
+    };
+    constraints
+        .iter()
+        .zip(ids)
+        .filter(|(c, _)| c.kind == ConstraintKind::Split)
+        .filter(|(c, _)| c.a.iter().any(|&x| c.b.iter().any(|&y| group(x, c.level) == group(y, c.level))))
+        .map(|(_, id)| *id)
+        .collect()
 }
 
 /// The one-line summary of a nightly run, for the scheduler's log.

@@ -21,11 +21,12 @@ pub fn run(args: &ExplainArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     let (a, b) = (find(&args.a)?, find(&args.b)?);
     let (cards, norm, grouping) =
         pipeline::match_cards(cards, &cfg, dict, &[], Progress::hidden(), &mut Timing::default());
+    let mut text = String::new();
     for i in [a, b] {
         let c = &cards[i];
         let n = &norm[i];
-        println!(
-            "card {}: {} | ИНН {} | phones {} | emails {} | site {} | contacts {}",
+        text.push_str(&format!(
+            "card {}: {} | ИНН {} | phones {} | emails {} | site {} | contacts {}\n",
             c.id,
             c.name,
             n.ids.inn.as_deref().or(n.ids.inn_invalid.as_deref()).unwrap_or("-"),
@@ -33,8 +34,10 @@ pub fn run(args: &ExplainArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
             n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join(", "),
             n.website.as_deref().unwrap_or("-"),
             n.contacts.iter().map(|p| p.display()).collect::<Vec<_>>().join(", ")
-        );
+        ));
     }
-    print!("{}", firm::explain_pair(&grouping, &norm, &cfg, a as u32, b as u32));
+    text.push_str(&firm::explain_pair(&grouping, &norm, &cfg, a as u32, b as u32));
+    // Names and evidence quote the data: no escape sequence of theirs reaches the terminal.
+    print!("{}", crate::sanitize::terminal_lines(&text));
     Ok(Exit::Success)
 }

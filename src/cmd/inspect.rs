@@ -31,6 +31,9 @@ struct Report<'a> {
 
 /// Runs `inspect`.
 pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
+    if let Some(path) = &args.rejects {
+        crate::cmd::refuse_overwriting_inputs(&[&args.input.input], std::slice::from_ref(path))?;
+    }
     let opts = ingest_options(&args.input)?;
     let data = ingest::read_cards(&args.input.input, &opts, dict)?;
     let (fields, managers) = field_quality(&data.cards, dict);
@@ -62,10 +65,13 @@ pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        let text = serde_json::to_string_pretty(&report)?;
+        writeln!(out, "{}", crate::sanitize::json_text(&text))?;
     } else {
-        write_human(&mut out, &report, args.rejects.as_deref())?;
+        // Headers and reasons quote the data: the text is made terminal-safe as a whole.
+        let mut text = Vec::new();
+        write_human(&mut text, &report, args.rejects.as_deref())?;
+        out.write_all(crate::sanitize::terminal_lines(&String::from_utf8_lossy(&text)).as_bytes())?;
     }
     out.flush()?;
     Ok(Exit::Success)

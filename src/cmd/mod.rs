@@ -76,7 +76,47 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
 }
 
 fn load_dictionaries(cli: &Cli) -> anyhow::Result<Dictionaries> {
+    if let Some(dir) = &cli.dictionaries
+        && !dir.is_dir()
+    {
+        anyhow::bail!("--dictionaries {}: no such directory", dir.display());
+    }
     Dictionaries::load(cli.dictionaries.as_deref()).context("loading dictionaries")
+}
+
+/// Refuses (exit 3) before anything is written when an output file would replace an input: the same path, or
+/// another name of the same file (a hard link, a symbolic link, `./` spellings).
+pub fn refuse_overwriting_inputs(inputs: &[&std::path::Path], outputs: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    for out in outputs {
+        for input in inputs {
+            if same_file(input, out) {
+                return Err(Refused(format!(
+                    "{} would be replaced by an output of this run: it is the input {}; choose another output path (nothing was written)",
+                    out.display(),
+                    input.display()
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// True when two paths name one existing file.
+pub fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ma, mb);
+        matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+    }
 }
 
 /// Builds ingestion options from the command line.
@@ -91,8 +131,11 @@ pub fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> {
     let delimiter = match args.delimiter.as_deref() {
         None => None,
         Some("tab" | "\\t" | "\t") => Some(b'\t'),
-        Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
-        Some(d) => anyhow::bail!("--delimiter {d:?}: expected one character such as ';' or ',' or the word tab"),
+        Some(",") => Some(b','),
+        Some(";") => Some(b';'),
+        Some(d) => anyhow::bail!(
+            "--delimiter {d:?}: not supported; CRM exports are read with ',' ';' or tab (say --delimiter tab); convert the file to one of them first"
+        ),
     };
     let maps = parse_maps(&args.maps)?;
     Ok(IngestOptions { encoding, delimiter, maps, max_field_bytes: args.max_field_bytes })
@@ -106,11 +149,20 @@ pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<crate::conf
     })
 }
 
+/// The most worker threads `--threads` accepts.
+pub const MAX_THREADS: usize = 256;
+
 /// Runs `f` on a thread pool of `threads` workers (or the global pool).
 pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
     match threads {
         None => Ok(f()),
         Some(0) => anyhow::bail!("--threads 0: give at least 1"),
+        Some(n) if n > MAX_THREADS => {
+            anyhow::bail!(
+                "--threads {n}: at most {MAX_THREADS} (this machine has {} cores)",
+                rayon::current_num_threads()
+            )
+        }
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().context("starting worker threads")?;
             Ok(pool.install(f))

@@ -9,6 +9,7 @@ use crate::cli::{OverrideAction, OverrideArgs, OverridePair};
 use crate::cmd::{Exit, Refused};
 use crate::dict::Dictionaries;
 use crate::ingest::{self, IngestOptions};
+use crate::sanitize::terminal;
 use crate::state::overrides::{self, NewOverride, OverrideError};
 use crate::state::{State, StateError};
 
@@ -23,25 +24,49 @@ fn who(by: &Option<String>) -> String {
 
 /// Opens a state for writing, turning refusals into exit code 3.
 pub fn open_state(path: &Path) -> anyhow::Result<State> {
-    State::open(path).map_err(|e| match e {
-        StateError::Locked(_) | StateError::Foreign(_) | StateError::Corrupt { .. } | StateError::Newer { .. } => {
-            anyhow::Error::new(Refused(e.to_string()))
-        }
+    State::open(path).map_err(refusal)
+}
+
+/// Refusals of the state (exit code 3): locked, foreign, damaged, newer, missing, never finished a run.
+fn refusal(e: StateError) -> anyhow::Error {
+    match e {
+        StateError::Locked(_)
+        | StateError::Foreign(_)
+        | StateError::Corrupt { .. }
+        | StateError::Newer { .. }
+        | StateError::Missing(_)
+        | StateError::NoRun(_) => anyhow::Error::new(Refused(e.to_string())),
         other => anyhow::Error::new(other),
-    })
+    }
 }
 
 fn record(state: &State, o: NewOverride) -> anyhow::Result<Exit> {
+    if o.action == "split"
+        && let Some(inn) = overrides::shared_inn(&state.conn, o.a.trim(), o.b.trim())
+            .with_context(|| format!("reading {}", state.path().display()))?
+    {
+        return Err(Refused(format!(
+            "split {} {}: both cards carry ИНН {inn}, and cards with one ИНН are one legal entity by rule, so the split could not be honoured; correct the ИНН on the wrong card in the CRM instead (nothing was recorded)",
+            terminal(o.a.trim()),
+            terminal(o.b.trim())
+        ))
+        .into());
+    }
     match overrides::add(&state.conn, &o) {
         Ok(Ok(id)) => {
             println!(
                 "recorded decision #{id}: {} {} {} ({} level), by {}: {}",
-                o.action, o.a, o.b, o.level, o.by, o.reason
+                o.action,
+                terminal(&o.a),
+                terminal(&o.b),
+                o.level,
+                terminal(&o.by),
+                terminal(&o.reason)
             );
             Ok(Exit::Success)
         }
         Ok(Err(id)) => {
-            println!("already recorded as decision #{id}: {} {} {}", o.action, o.a, o.b);
+            println!("already recorded as decision #{id}: {} {} {}", o.action, terminal(&o.a), terminal(&o.b));
             Ok(Exit::Success)
         }
         Err(e) => match e.downcast::<OverrideError>() {
@@ -70,34 +95,18 @@ pub fn run(args: &OverrideArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     let Some(path) = &args.state else {
         anyhow::bail!("--state FILE is required: the decisions are stored in the state");
     };
-    let state = open_state(path)?;
+    // Listing reads only: no lock, so it works during a nightly run.
+    if let OverrideAction::List { all, json } = &args.action {
+        let conn = crate::cmd::check::open_state(path)?;
+        crate::cmd::check::verify(&conn, path)?;
+        let list = crate::state::list_overrides(&conn, *all).with_context(|| format!("reading {}", path.display()))?;
+        return print_list(&list, *json);
+    }
+    let state = State::open_existing(path, crate::state::OVERRIDE_LOCK_WAIT).map_err(refusal)?;
     match &args.action {
         OverrideAction::Link(p) => record(&state, pair("link", p)),
         OverrideAction::Split(p) => record(&state, pair("split", p)),
-        OverrideAction::List { all, json } => {
-            let list = state.overrides(*all)?;
-            let mut out = std::io::stdout().lock();
-            if *json {
-                serde_json::to_writer_pretty(&mut out, &list)?;
-                writeln!(out)?;
-            } else if list.is_empty() {
-                writeln!(out, "no decisions recorded")?;
-            } else {
-                for o in &list {
-                    let removed = match (&o.removed_at, &o.removed_by) {
-                        (Some(at), by) => format!(" [removed {at} by {}]", by.as_deref().unwrap_or("?")),
-                        _ => String::new(),
-                    };
-                    writeln!(
-                        out,
-                        "#{:<4} {:<5} {:<6} {} {}  by {} at {}: {}{removed}",
-                        o.id, o.action, o.level, o.a, o.b, o.created_by, o.created_at, o.reason
-                    )?;
-                }
-            }
-            out.flush()?;
-            Ok(Exit::Success)
-        }
+        OverrideAction::List { .. } => Ok(Exit::Success), // answered above, read-only
         OverrideAction::Remove { id, by } => {
             if overrides::remove(&state.conn, *id, &who(by))? {
                 println!("removed decision #{id}; it no longer applies from the next run");
@@ -108,6 +117,38 @@ pub fn run(args: &OverrideArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
         }
         OverrideAction::Import { file, by } => import(&state, file, &who(by), dict),
     }
+}
+
+fn print_list(list: &[crate::state::Override], json: bool) -> anyhow::Result<Exit> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let text = serde_json::to_string_pretty(&list)?;
+        writeln!(out, "{}", crate::sanitize::json_text(&text))?;
+    } else if list.is_empty() {
+        writeln!(out, "no decisions recorded")?;
+    } else {
+        for o in list {
+            let removed = match (&o.removed_at, &o.removed_by) {
+                (Some(at), by) => format!(" [removed {at} by {}]", by.as_deref().unwrap_or("?")),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "#{:<4} {:<5} {:<6} {} {}  by {} at {}: {}{}",
+                o.id,
+                o.action,
+                o.level,
+                terminal(&o.a),
+                terminal(&o.b),
+                terminal(&o.created_by),
+                o.created_at,
+                terminal(&o.reason),
+                terminal(&removed)
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(Exit::Success)
 }
 
 fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> anyhow::Result<Exit> {
@@ -171,6 +212,15 @@ fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> 
         {
             problems
                 .push(format!("line {line}: {} {} {} conflicts with decision #{id} ({action})", o.action, o.a, o.b));
+            continue;
+        }
+        if o.action == "split"
+            && let Some(inn) = overrides::shared_inn(&state.conn, &o.a, &o.b)?
+        {
+            problems.push(format!(
+                "line {line}: split {} {}: both cards carry ИНН {inn} (one legal entity by rule); correct the ИНН in the CRM instead",
+                o.a, o.b
+            ));
             continue;
         }
         todo.push((*line, o));

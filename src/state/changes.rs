@@ -9,7 +9,7 @@ use crate::state::ids::{Assignment, Fate};
 /// One change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// `firm_created`, `firms_merged`, `firm_split`, `firm_retired`, `card_added`, `card_removed`, `card_moved`.
+    /// `firm_created`, `firm_returned`, `firms_merged`, `firm_split`, `firm_retired`, `card_added`, `card_removed`, `card_moved`.
     pub change: &'static str,
     /// The firm concerned (for a merge, the survivor; for a move, where the card went).
     pub firm_id: String,
@@ -38,6 +38,8 @@ pub struct ChangeCounts {
     pub cards_removed: u64,
     /// Cards now in another firm.
     pub cards_moved: u64,
+    /// Firms not in the last run whose cards came back: they take their old id again (from the `departed` table).
+    pub firms_returned: u64,
 }
 
 impl ChangeCounts {
@@ -135,6 +137,27 @@ pub fn compute(
             detail,
         });
     }
+    // Firms back from an absence: an old id not in the last run, taken again by cards that had it.
+    let last_firms: FxHashSet<&str> = prev.cards.values().map(|(_, f)| f.as_str()).collect();
+    let mut returned: Vec<&str> = firms
+        .ids
+        .iter()
+        .zip(&firms.is_new)
+        .filter(|(id, n)| !**n && !last_firms.contains(id.as_str()))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    returned.sort();
+    for id in returned {
+        counts.firms_returned += 1;
+        let n = cards_of_new.get(id).map_or(0, Vec::len);
+        out.push(Change {
+            change: "firm_returned",
+            firm_id: id.into(),
+            other_id: String::new(),
+            card_id: String::new(),
+            detail: format!("{n} card(s) back in the export keep the firm id they had"),
+        });
+    }
     // Splits: an id still in use whose old cards partly went elsewhere.
     let kept: FxHashSet<&str> = firms.ids.iter().map(String::as_str).collect();
     let mut splits: Vec<(&str, Vec<(&str, u64)>)> = went
@@ -179,10 +202,19 @@ pub fn compute(
         }
     }
     let rank = |c: &str| {
-        ["firm_created", "firms_merged", "firm_split", "firm_retired", "card_added", "card_removed", "card_moved"]
-            .iter()
-            .position(|x| *x == c)
-            .unwrap_or(9)
+        [
+            "firm_created",
+            "firm_returned",
+            "firms_merged",
+            "firm_split",
+            "firm_retired",
+            "card_added",
+            "card_removed",
+            "card_moved",
+        ]
+        .iter()
+        .position(|x| *x == c)
+        .unwrap_or(9)
     };
     out.sort_by(|a, b| {
         rank(a.change)

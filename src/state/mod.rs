@@ -55,8 +55,14 @@ pub enum StateError {
         found: i64,
     },
     /// The state does not exist (for commands that only read it).
-    #[error("{0}: no such state; run `firmdedup dedup INPUT --state {0} --out DIR` first")]
+    #[error("{0}: no such state; only `firmdedup dedup INPUT --state {0} --out DIR` creates one (check the path)")]
     Missing(PathBuf),
+    /// The state exists but no run has finished into it (the first run was killed or refused): it knows no
+    /// firm, so any answer from it would say "free to claim".
+    #[error(
+        "{0}: this state holds no finished run (the first run was interrupted or refused); run `firmdedup dedup INPUT --state {0} --out DIR` to completion first"
+    )]
+    NoRun(PathBuf),
     /// Other SQLite errors.
     #[error("{path}: {source}")]
     Sqlite {
@@ -74,6 +80,9 @@ pub enum StateError {
         source: std::io::Error,
     },
 }
+
+/// How long `override` waits for another writer to finish before refusing.
+pub const OVERRIDE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// An open state, locked for writing.
 pub struct State {
@@ -222,8 +231,13 @@ fn migrate(conn: &Connection, from: i64, path: &Path) -> Result<(), StateError> 
             .map_err(&err)?;
     }
     if from < 2 {
-        // Version 2: managers' figures per run.
+        // Version 2: managers' figures per run, and the cards that left the export with the ids they had (a
+        // card that comes back gets them back).
         conn.execute_batch(history::SCHEMA).map_err(&err)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS departed (card_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, firm_id TEXT NOT NULL, run_id INTEGER NOT NULL) WITHOUT ROWID;",
+        )
+        .map_err(&err)?;
         conn.pragma_update(None, "user_version", 2).map_err(&err)?;
     }
     // Future versions: `if from < 3 { ... }`, each step in the same transaction as the version bump.
@@ -235,33 +249,71 @@ pub fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// Takes the writer's lock, waiting up to `wait` for another writer to finish.
+fn take_lock(path: &Path, wait: std::time::Duration) -> Result<File, StateError> {
+    let lock_file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(path))
+        .map_err(|source| StateError::Io { path: lock_path(path), source })?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match lock_file.try_lock() {
+            Ok(()) => return Ok(lock_file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StateError::Locked(path.to_path_buf())),
+            Err(std::fs::TryLockError::Error(source)) => return Err(StateError::Io { path: lock_path(path), source }),
+        }
+    }
+}
+
+/// True when the state has a finished (`ok`) run.
+fn has_finished_run(conn: &Connection, path: &Path) -> Result<bool, StateError> {
+    let err = sql_err(path);
+    let runs: Option<i64> =
+        conn.query_row("SELECT 1 FROM runs WHERE outcome = 'ok' LIMIT 1", [], |r| r.get(0)).optional().map_err(&err)?;
+    Ok(runs.is_some())
+}
+
 impl State {
-    /// Opens (or creates) a state for writing: takes the lock, checks the file, applies migrations.
+    /// Opens (or creates) a state for writing: takes the lock (refusing at once when another run holds it),
+    /// checks the file, applies migrations. Only the nightly run (`dedup --state`) creates a state.
     pub fn open(path: &Path) -> Result<State, StateError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
             std::fs::create_dir_all(dir).map_err(|source| StateError::Io { path: dir.to_path_buf(), source })?;
         }
-        let lock_file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(lock_path(path))
-            .map_err(|source| StateError::Io { path: lock_path(path), source })?;
-        match lock_file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(StateError::Locked(path.to_path_buf())),
-            Err(std::fs::TryLockError::Error(source)) => return Err(StateError::Io { path: lock_path(path), source }),
+        let lock_file = take_lock(path, std::time::Duration::ZERO)?;
+        Self::open_locked(path, lock_file)
+    }
+
+    /// Opens an existing state for writing (the administrator's `override`): refuses a missing file or one
+    /// with no finished run instead of creating it, and waits up to `wait` for another writer.
+    pub fn open_existing(path: &Path, wait: std::time::Duration) -> Result<State, StateError> {
+        if !path.is_file() {
+            return Err(StateError::Missing(path.to_path_buf()));
         }
+        let lock_file = take_lock(path, wait)?;
+        let st = Self::open_locked(path, lock_file)?;
+        if !has_finished_run(&st.conn, path)? {
+            return Err(StateError::NoRun(path.to_path_buf()));
+        }
+        Ok(st)
+    }
+
+    fn open_locked(path: &Path, lock_file: File) -> Result<State, StateError> {
         let err = sql_err(path);
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(&err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(&err)?;
         let exists = check_identity(&conn, path, true)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(&err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(&err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(&err)?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(&err)?;
         if !exists || version < SCHEMA_VERSION {
             let tx = conn.unchecked_transaction().map_err(&err)?;
@@ -308,8 +360,18 @@ impl State {
             )
             .optional()
             .map_err(&err)?;
+        let mut departed: FxHashMap<String, (String, String)> = FxHashMap::default();
+        let mut stmt = self.conn.prepare("SELECT card_id, entity_id, firm_id FROM departed").map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(&err)?;
+        for row in rows {
+            let (c, e, f) = row.map_err(&err)?;
+            departed.insert(c, (e, f));
+        }
         Ok(Previous {
             cards,
+            departed,
             next_entity: counter("entity")?,
             next_firm: counter("firm")?,
             last_run: last.map(|(id, n)| (id, n as u64)),
@@ -318,29 +380,7 @@ impl State {
 
     /// The active overrides, oldest first.
     pub fn overrides(&self, include_removed: bool) -> Result<Vec<Override>, StateError> {
-        let err = self.err();
-        let sql = format!(
-            "SELECT override_id, action, level, a, b, reason, created_by, created_at, removed_by, removed_at FROM overrides {} ORDER BY override_id",
-            if include_removed { "" } else { "WHERE removed_at IS NULL" }
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Override {
-                    id: r.get(0)?,
-                    action: r.get(1)?,
-                    level: r.get(2)?,
-                    a: r.get(3)?,
-                    b: r.get(4)?,
-                    reason: r.get(5)?,
-                    created_by: r.get(6)?,
-                    created_at: r.get(7)?,
-                    removed_by: r.get(8)?,
-                    removed_at: r.get(9)?,
-                })
-            })
-            .map_err(&err)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+        list_overrides(&self.conn, include_removed).map_err(self.err())
     }
 
     /// Records a run that did not change the state (refused or failed).
@@ -350,11 +390,53 @@ impl State {
     }
 }
 
+impl Drop for State {
+    /// Leaves the state in rollback-journal mode at rest (the WAL checkpointed into the file, no `-wal` or
+    /// `-shm` beside it), so a `check` can read it without write access to its folder. Best effort: a reader
+    /// in the middle of a look-up keeps WAL mode until the next run, which is just as safe.
+    fn drop(&mut self) {
+        use std::io::{Seek, Write};
+        let _ = self.conn.busy_timeout(std::time::Duration::from_millis(500));
+        let mode: Option<String> = self.conn.pragma_update_and_check(None, "journal_mode", "DELETE", |r| r.get(0)).ok();
+        // The file as this writer leaves it: a reader finding it unchanged need not verify it page by page.
+        if mode.as_deref() == Some("delete")
+            && let Some(fp) = fingerprint(&self.path)
+        {
+            let mut f = &self._lock;
+            let _ =
+                f.set_len(0).and_then(|_| f.seek(std::io::SeekFrom::Start(0))).and_then(|_| f.write_all(fp.as_bytes()));
+        }
+    }
+}
+
+/// The size and modification time of a state file, as the writer left it (stored in `<state>.lock`).
+fn fingerprint(path: &Path) -> Option<String> {
+    let m = std::fs::metadata(path).ok()?;
+    let mtime = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("firmdedup state {} bytes, modified {}.{:09}\n", m.len(), mtime.as_secs(), mtime.subsec_nanos()))
+}
+
+/// True when the state file is exactly as the last firmdedup writer left it (size and modification time recorded
+/// in `<state>.lock`, no `-wal` beside it): nothing outside firmdedup has written into it since.
+pub fn unchanged_since_written(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0) {
+        return false;
+    }
+    match (std::fs::read_to_string(lock_path(path)), fingerprint(path)) {
+        (Ok(stored), Some(now)) => stored == now,
+        _ => false,
+    }
+}
+
 /// What the last run left in the state.
 #[derive(Debug, Default)]
 pub struct Previous {
     /// card id → (entity id, firm id).
     pub cards: FxHashMap<String, (String, String)>,
+    /// Cards of earlier runs that are not in the last one: card id → the (entity id, firm id) they had.
+    pub departed: FxHashMap<String, (String, String)>,
     /// Next entity number.
     pub next_entity: u64,
     /// Next firm number.
@@ -438,19 +520,89 @@ impl RunLog {
     }
 }
 
-/// Opens a state for reading only (the managers' check): no lock, never written.
+/// Opens a state for reading only (the managers' check, `override list`): no lock, never written, and no file
+/// created beside it (a state at rest is in rollback-journal mode; during a run the writer's `-wal` and `-shm`
+/// are used, which gives the reader a whole snapshot, old or new). In a folder the reader cannot write to, a
+/// state in WAL mode with no `-wal` content is opened immutable (no writer can be at work there). Refuses a
+/// missing state and one with no finished run.
 pub fn open_read_only(path: &Path) -> Result<Connection, StateError> {
-    if !path.exists() {
+    if !path.is_file() {
         return Err(StateError::Missing(path.to_path_buf()));
     }
     let err = sql_err(path);
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(&err)?;
-    if !check_identity(&conn, path, false)? {
-        return Err(StateError::Missing(path.to_path_buf()));
-    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(file_uri(path, false), flags).map_err(&err)?;
     conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(&err)?;
+    let conn = match check_identity(&conn, path, false) {
+        Err(StateError::Sqlite { source, .. }) if wal_unreadable(&source, path) => {
+            let conn = Connection::open_with_flags(file_uri(path, true), flags).map_err(&err)?;
+            check_identity(&conn, path, false).map(|known| (conn, known))
+        }
+        other => other.map(|known| (conn, known)),
+    };
+    let (conn, known) = conn?;
+    if !known {
+        return Err(StateError::NoRun(path.to_path_buf()));
+    }
+    if !has_finished_run(&conn, path)? {
+        return Err(StateError::NoRun(path.to_path_buf()));
+    }
     Ok(conn)
+}
+
+/// A `file:` URI for SQLite, read-only, optionally immutable.
+fn file_uri(path: &Path, immutable: bool) -> String {
+    let mut uri = String::from("file:");
+    for b in path.to_string_lossy().bytes() {
+        match b {
+            b'?' | b'#' | b'%' => uri.push_str(&format!("%{b:02X}")),
+            _ => uri.push(b as char),
+        }
+    }
+    // Non-ASCII bytes were pushed as Latin-1 chars above; redo them as percent escapes.
+    let uri: String =
+        uri.chars().map(|c| if (c as u32) >= 0x80 { format!("%{:02X}", c as u32) } else { c.to_string() }).collect();
+    format!("{uri}?mode=ro{}", if immutable { "&immutable=1" } else { "" })
+}
+
+/// True when a read-only open failed only because a WAL-mode state's `-shm` cannot be created (a folder the
+/// reader cannot write to) and there is no `-wal` content a writer could still be adding to.
+fn wal_unreadable(e: &rusqlite::Error, path: &Path) -> bool {
+    let cant = matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly));
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_empty = std::fs::metadata(PathBuf::from(wal)).map_or(true, |m| m.len() == 0);
+    cant && wal_empty
+}
+
+/// Reads the active or all overrides over any connection (a read-only one included), oldest first.
+pub fn list_overrides(conn: &Connection, include_removed: bool) -> rusqlite::Result<Vec<Override>> {
+    let sql = format!(
+        "SELECT override_id, action, level, a, b, reason, created_by, created_at, removed_by, removed_at FROM overrides {} ORDER BY override_id",
+        if include_removed { "" } else { "WHERE removed_at IS NULL" }
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Override {
+            id: r.get(0)?,
+            action: r.get(1)?,
+            level: r.get(2)?,
+            a: r.get(3)?,
+            b: r.get(4)?,
+            reason: r.get(5)?,
+            created_by: r.get(6)?,
+            created_at: r.get(7)?,
+            removed_by: r.get(8)?,
+            removed_at: r.get(9)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// True when a SQLite error says the file is damaged.
+pub fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
+        || e.to_string().contains("malformed")
 }
 
 /// Follows the lineage of an id (merged into …) to the id that holds its cards now. `None` for a retired or
@@ -494,4 +646,43 @@ pub fn begin<'c>(conn: &'c mut Connection, path: &Path) -> Result<rusqlite::Tran
 /// Maps a SQLite error for this state.
 pub fn map_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
     sql_err(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_writer_waits_a_bounded_moment_for_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let holder = State::open(&path).unwrap();
+        // Held for longer than the wait: refused as locked, after the wait.
+        let t = Instant::now();
+        assert!(matches!(State::open_existing(&path, Duration::from_millis(150)), Err(StateError::Locked(_))));
+        assert!(t.elapsed() >= Duration::from_millis(150));
+        // Released during the wait: the lock is taken (and this state, with no finished run, is then refused).
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            drop(holder);
+        });
+        let t = Instant::now();
+        let got = State::open_existing(&path, Duration::from_secs(5));
+        assert!(matches!(got, Err(StateError::NoRun(_))), "{:?}", got.err());
+        assert!(t.elapsed() >= Duration::from_millis(150));
+        release.join().unwrap();
+        // A missing state is refused, not created.
+        let missing = dir.path().join("typo.db");
+        assert!(matches!(State::open_existing(&missing, Duration::ZERO), Err(StateError::Missing(_))));
+        assert!(matches!(open_read_only(&missing), Err(StateError::Missing(_))));
+        assert!(!missing.exists());
+    }
+
+    #[test]
+    fn uris_escape_what_sqlite_would_read_as_syntax() {
+        assert_eq!(file_uri(Path::new("a/b.db"), false), "file:a/b.db?mode=ro");
+        assert_eq!(file_uri(Path::new("x?#%.db"), true), "file:x%3F%23%25.db?mode=ro&immutable=1");
+        assert_eq!(file_uri(Path::new("я.db"), false), "file:%D1%8F.db?mode=ro");
+    }
 }

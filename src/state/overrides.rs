@@ -101,6 +101,20 @@ pub fn add(conn: &Connection, o: &NewOverride) -> Result<Result<i64, i64>, Box<d
     Ok(Ok(conn.last_insert_rowid()))
 }
 
+/// The ИНН two cards of the state both carry, if they do (a split of them cannot be honoured: one ИНН is one
+/// legal entity by rule). `None` when either side is not a card of the state or the ИНН differ.
+pub fn shared_inn(conn: &Connection, a: &str, b: &str) -> rusqlite::Result<Option<String>> {
+    let inn = |id: &str| -> rusqlite::Result<Option<String>> {
+        conn.query_row("SELECT inn FROM cards WHERE card_id = ?1", [id], |r| r.get::<_, String>(0))
+            .optional()
+            .map(|v| v.filter(|s| !s.is_empty()))
+    };
+    Ok(match (inn(a)?, inn(b)?) {
+        (Some(x), Some(y)) if x == y => Some(x),
+        _ => None,
+    })
+}
+
 /// Marks decision `id` removed. `Ok(false)` when there is no such active decision.
 pub fn remove(conn: &Connection, id: i64, by: &str) -> rusqlite::Result<bool> {
     let n = conn.execute(
