@@ -515,3 +515,12 @@ pub fn name_similarity(a: &NormName, b: &NormName) -> f32 {
     }
     sim
 }
+
+/// The answer as one JSON object, as `check --json` prints it and the HTTP service's `/api/check` returns it:
+/// one writer for both, so a CRM integration reads the same bytes from either.
+pub fn answer_json(a: &Answer) -> String {
+    // Serialising plain structs of strings, numbers and booleans cannot fail.
+    let mut s = serde_json::to_string_pretty(a).unwrap_or_default();
+    s.push('\n');
+    s
+}

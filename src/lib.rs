@@ -26,6 +26,7 @@ pub mod progress;
 pub mod quality;
 pub mod report;
 pub mod score;
+pub mod serve;
 pub mod state;
 pub mod synth;
 

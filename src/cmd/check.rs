@@ -43,8 +43,7 @@ pub fn run(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &answer)?;
-        writeln!(out)?;
+        out.write_all(check::answer_json(&answer).as_bytes())?;
     } else {
         write_human(&mut out, &answer)?;
     }
