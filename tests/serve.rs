@@ -188,6 +188,16 @@ fn api_check_answers_exactly_as_check_json_and_refuses_bad_values() {
     let huge = "a".repeat(9000);
     assert_eq!(server.get("/api/check", &[("name", &huge)]).status, 414);
     assert_eq!(server.get("/nowhere", &[]).status, 404);
+    // A body past the bound (the service reads none) is refused from its length alone.
+    let mut tcp = std::net::TcpStream::connect(&server.addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    use std::io::{Read, Write};
+    write!(tcp, "GET /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n").unwrap();
+    tcp.write_all(&[b'x'; 1000]).unwrap();
+    let mut reply = String::new();
+    let _ = tcp.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(reply.contains(r#"{"error":"request body longer than"#), "{reply}");
 
     // Health: the last run and its time.
     let h = server.get("/api/health", &[]).json();
@@ -199,14 +209,14 @@ fn api_check_answers_exactly_as_check_json_and_refuses_bad_values() {
     // One access-log line per request on stderr, without the query (client data).
     let t = Instant::now();
     let logged = || server.stderr().lines().filter(|l| l.contains(" GET /")).count();
-    while logged() < 16 && t.elapsed() < Duration::from_secs(5) {
+    while logged() < 17 && t.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let log = server.stderr();
     assert!(log.lines().any(|l| l.contains("GET /api/check 400 ")), "{log}");
     assert!(log.lines().any(|l| l.contains("GET /api/health 200 ")), "{log}");
     assert!(!log.contains("7701123451"), "the log keeps no query values:\n{log}");
-    assert_eq!(logged(), 5 + 1 + 6 + 2 + 1 + 1, "{log}");
+    assert_eq!(logged(), 5 + 1 + 6 + 2 + 1 + 1 + 1, "{log}");
 }
 
 #[test]

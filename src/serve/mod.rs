@@ -80,7 +80,7 @@ struct App {
     today: Option<NaiveDate>,
     /// Idle read-only connections, reused so their prepared statements and page cache stay warm.
     idle: Mutex<Vec<Connection>>,
-    permits: tokio::sync::Semaphore,
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// What a request failed on: a status code and a message for `{"error": …}`.
@@ -121,9 +121,12 @@ impl App {
         self: &Arc<Self>,
         f: impl FnOnce(&App, &Connection) -> Result<T, Failure> + Send + 'static,
     ) -> Result<T, Failure> {
-        let _permit = self.permits.acquire().await.map_err(|_| Failure::internal("shutting down"))?;
+        // The permit travels with the blocking work: a request given up by the timeout still holds it until its
+        // look-up ends, so abandoned look-ups cannot pile up.
+        let permit = Arc::clone(&self.permits).acquire_owned().await.map_err(|_| Failure::internal("shutting down"))?;
         let app = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let pooled = app.idle.lock().ok().and_then(|mut v| v.pop());
             let conn = match pooled {
                 Some(c) => c,
@@ -397,7 +400,21 @@ async fn guard_and_log(req: Request, next: Next) -> Response {
     } else if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
         Failure { status: StatusCode::METHOD_NOT_ALLOWED, message: "only GET is served".into() }.into_response()
     } else {
-        next.run(req).await
+        let resp = next.run(req).await;
+        // The limits' own answers carry no body: give them the service's JSON error.
+        match resp.status() {
+            StatusCode::REQUEST_TIMEOUT => Failure {
+                status: StatusCode::REQUEST_TIMEOUT,
+                message: format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()),
+            }
+            .into_response(),
+            StatusCode::PAYLOAD_TOO_LARGE => Failure {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: format!("request body longer than {MAX_BODY_BYTES} bytes"),
+            }
+            .into_response(),
+            _ => resp,
+        }
     };
     let h = resp.headers_mut();
     h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static("default-src 'none'"));
@@ -438,7 +455,7 @@ pub fn serve(opts: Options, dict: Dictionaries) -> Result<(), ServeError> {
         dict,
         today: opts.today,
         idle: Mutex::new(vec![first]),
-        permits: tokio::sync::Semaphore::new(MAX_CONCURRENT),
+        permits: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)),
     });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
