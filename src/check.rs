@@ -547,3 +547,13 @@ pub fn name_similarity(a: &NormName, b: &NormName) -> f32 {
     }
     sim
 }
+
+/// The answer as one JSON object, as `check --json` prints it and the HTTP service's `/api/check` returns it:
+/// one writer for both, so a CRM integration reads the same bytes from either.
+pub fn answer_json(a: &Answer) -> String {
+    // Serialising plain structs of strings, numbers and booleans cannot fail.
+    // Control characters and bidi overrides from the data stay escaped (`\u202e`), as on the command line.
+    let mut s = crate::sanitize::json_text(&serde_json::to_string_pretty(a).unwrap_or_default()).into_owned();
+    s.push('\n');
+    s
+}

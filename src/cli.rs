@@ -39,6 +39,8 @@ pub enum Command {
     Override(OverrideArgs),
     /// For a manager about to claim a client: is the firm already someone's? Answers from the state.
     Check(CheckArgs),
+    /// The managers' check as a web page (in Russian) and an HTTP API for the CRM, answered from the state.
+    Serve(ServeArgs),
 }
 
 /// How to read a CRM export.
@@ -278,4 +280,19 @@ pub struct CheckArgs {
     /// Evaluate instead: answer every query of this CSV (from `firmdedup synth --queries`) and report accuracy.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "inn", "phone", "email", "website", "brand", "contact"])]
     pub queries: Option<PathBuf>,
+}
+
+/// `firmdedup serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The state (SQLite) written by `firmdedup dedup --state`; read only, a new nightly run is seen at once.
+    #[arg(long, value_name = "FILE")]
+    pub state: PathBuf,
+    /// Address to listen on. Loopback by default; another address exposes the base to the network (warned).
+    /// Port 0 picks a free port (the address is printed on stderr).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The date idle days are counted to (YYYY-MM-DD; default: today, every request).
+    #[arg(long, value_name = "DATE")]
+    pub today: Option<String>,
 }

@@ -27,6 +27,7 @@ pub mod quality;
 pub mod report;
 pub mod sanitize;
 pub mod score;
+pub mod serve;
 pub mod state;
 pub mod synth;
 

@@ -3,9 +3,11 @@
 #[allow(dead_code)] // helpers are shared by test modules that use different subsets
 mod workdir;
 
+mod browser;
 mod dedup;
 mod inspect;
 mod ownership;
 mod plan;
 mod safety;
+mod serve;
 mod state;

@@ -89,8 +89,7 @@ fn answer(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     };
     let mut out = std::io::stdout().lock();
     if args.json {
-        let text = serde_json::to_string_pretty(&answer)?;
-        writeln!(out, "{}", crate::sanitize::json_text(&text))?;
+        out.write_all(check::answer_json(&answer).as_bytes())?;
     } else {
         write_human(&mut out, &answer)?;
     }

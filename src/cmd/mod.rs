@@ -6,6 +6,7 @@ pub mod eval;
 pub mod explain;
 pub mod inspect;
 pub mod override_cmd;
+pub mod serve;
 pub mod synth;
 
 use anyhow::Context;
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Explain(args) => explain::run(args, &dict),
         Command::Override(args) => override_cmd::run(args, &dict),
         Command::Check(args) => check::run(args, &dict),
+        Command::Serve(args) => serve::run(args, dict),
         Command::Config => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
