@@ -4,6 +4,7 @@
 mod workdir;
 
 mod dedup;
+mod ingest;
 mod inspect;
 mod ownership;
 mod state;

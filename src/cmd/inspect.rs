@@ -22,6 +22,8 @@ struct Report<'a> {
     encoding_notes: Vec<String>,
     double_mapped: Vec<String>,
     contact_rows: usize,
+    kind_column: Option<usize>,
+    contact_company_column: Option<usize>,
     encoding: &'static str,
     encoding_detected: bool,
     bom: bool,
@@ -58,6 +60,8 @@ pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
         encoding_notes: data.encoding_notes.clone(),
         double_mapped: data.columns.warnings(),
         contact_rows: data.contact_rows.len(),
+        kind_column: data.columns.kind,
+        contact_company_column: data.columns.contact_company,
         encoding: data.encoding.name(),
         encoding_detected: data.encoding_detected,
         bom: data.bom,
@@ -118,9 +122,15 @@ fn write_human(out: &mut impl Write, r: &Report, rejects_path: Option<&std::path
     }
     writeln!(out, "columns:")?;
     let width = r.columns.iter().map(|(h, _)| h.chars().count()).max().unwrap_or(0);
-    for (h, f) in &r.columns {
+    for (i, (h, f)) in r.columns.iter().enumerate() {
         let pad = width - h.chars().count();
-        writeln!(out, "  {h}{} -> {}", " ".repeat(pad), f.unwrap_or("(not used)"))?;
+        let what = match f {
+            Some(f) => f,
+            None if r.kind_column == Some(i) => "(type: контакт rows are people, attached to their company)",
+            None if r.contact_company_column == Some(i) => "(the company of a contact row)",
+            None => "(not used)",
+        };
+        writeln!(out, "  {h}{} -> {what}", " ".repeat(pad))?;
     }
     if r.ids_from_lines {
         writeln!(out, "  (no id column: cards get ids L<line>; stable firm ids across runs need an id column)")?;

@@ -64,8 +64,10 @@ pub fn parse_maps(specs: &[String]) -> Result<Vec<(Field, String)>, MapError> {
         .collect()
 }
 
-/// Header keys read only when the short name is empty.
-const FALLBACK_KEYS: &[&str] = &["полноенаименование", "наименованиеполное", "fullname"];
+/// Header keys read only when the other columns of their field are empty: 1С's full name beside the short one,
+/// Bitrix24's ОГРНИП beside ОГРН (a requisite has one or the other).
+const FALLBACK_KEYS: &[&str] =
+    &["полноенаименование", "наименованиеполное", "fullname", "огрнип", "реквизитогрнип", "реквизитроссияогрнип"];
 /// The key of amoCRM's contact-or-company column.
 const KIND_KEYS: &[&str] = &["тип", "типконтакта", "type"];
 /// The key of a contact's company in amoCRM.
