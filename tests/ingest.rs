@@ -101,7 +101,7 @@ fn write_manager_xlsx(wd: &Workdir) -> std::path::PathBuf {
             Some(n) => ws.write_number(r, 4, n.parse::<f64>().unwrap()).unwrap(),
             None => ws.write_string(r, 4, *phone).unwrap(),
         };
-        ws.write_datetime_with_format(r, 5, &ExcelDateTime::from_ymd(*y, *m, *d).unwrap(), &date).unwrap();
+        ws.write_datetime_with_format(r, 5, ExcelDateTime::from_ymd(*y, *m, *d).unwrap(), &date).unwrap();
         ws.write_string(r, 6, "Петров П.").unwrap();
         if let Some(inn) = inn {
             ws.write_number(r, 7, *inn).unwrap();
