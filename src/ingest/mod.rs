@@ -1192,4 +1192,21 @@ mod tests {
         assert!(r.ids_from_lines);
         assert_eq!(r.cards[0].id, "L2");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// Whatever the bytes, reading never panics and every data row is a card or a reject.
+        #[test]
+        fn reading_arbitrary_bytes_never_panics(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            sep in proptest::sample::select(vec![b"\n".to_vec(), b"\r\n".to_vec(), b"\r".to_vec()]),
+        ) {
+            let mut text = b"ID;Name;inn".to_vec();
+            text.extend_from_slice(&sep);
+            text.extend_from_slice(&body);
+            if let Ok(r) = read(&text) {
+                proptest::prop_assert_eq!(r.rows_read as usize, r.cards.len() + r.rejects.len());
+            }
+        }
+    }
 }

@@ -237,8 +237,8 @@ pub fn read_html(bytes: &[u8]) -> Table {
         if let Some(c) = cell.as_mut() {
             c.push_str(&text[pos..lt]);
         }
-        let gt = text[lt..].find('>').map_or(text.len(), |i| lt + i + 1);
-        let tag = &lower[lt + 1..gt.saturating_sub(1).max(lt + 1)];
+        let (tag_end, gt) = text[lt..].find('>').map_or((text.len(), text.len()), |i| (lt + i, lt + i + 1));
+        let tag = &lower[lt + 1..tag_end];
         let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
         let closing = tag.starts_with('/');
         match (name.as_str(), closing) {
@@ -315,5 +315,15 @@ mod tests {
         assert_eq!(float_text(7707083893.0), "7707083893");
         assert_eq!(float_text(631645880259.0), "631645880259");
         assert_eq!(float_text(0.5), "0.5");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn html_reader_never_panics(s in "(<t[dhr]>|</t[dhr]>|<br>|&#?[a-z0-9]{0,4};?|[а-яa-z <>&;\"]){0,40}") {
+            let t = read_html(s.as_bytes());
+            for (i, (line, _)) in t.rows.iter().enumerate() {
+                proptest::prop_assert_eq!(*line, i as u64 + 1);
+            }
+        }
     }
 }

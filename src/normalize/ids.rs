@@ -128,7 +128,7 @@ impl IdNote {
             IdNote::InnZeroRestored => "leading zero restored",
             IdNote::InnOfOtherKind => "ИНН of the other kind (12 digits on an org, 10 on an ИП): not used",
             IdNote::ExcelExponent => "mangled by Excel into exponent form (6,31646E+11): digits lost",
-            IdNote::SeveralInn => "several ИНН in one cell: the first used",
+            IdNote::SeveralInn => "several ИНН in one cell: the one of the card's kind used",
             IdNote::InnKppInOneCell => "ИНН/КПП in one cell: split",
         }
     }
@@ -492,6 +492,19 @@ mod tests {
         for d in 0..10 {
             assert_eq!(ogrn13_valid(&make13(d)), d == 1 || d == 5, "13 digits starting {d}: {}", make13(d));
             assert_eq!(ogrnip15_valid(&make15(d)), d == 3, "15 digits starting {d}: {}", make15(d));
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the cell, no panic, and an ИНН read normalises to itself.
+        #[test]
+        fn cells_never_panic_and_an_inn_read_is_stable(s in "[0-9 .,/;Ee+ИНнКП:'-]{0,30}|.{0,20}") {
+            let ids = normalize_ids(&s, &s, &s);
+            if let Some(inn) = &ids.inn {
+                proptest::prop_assert!(inn_valid(inn));
+                let again = normalize_ids(inn, "", "").inn;
+                proptest::prop_assert_eq!(again.as_deref(), Some(inn.as_str()));
+            }
         }
     }
 }
