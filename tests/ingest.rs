@@ -349,6 +349,35 @@ fn manager_xlsx_with_a_title_row_and_a_second_sheet() {
 }
 
 #[test]
+fn ods_with_a_title_row() {
+    // fixtures/exports/manager.ods is written by make_ods.py beside it.
+    let wd = Workdir::new();
+    let file = fixture("exports/manager.ods");
+    let r = inspect_json(&wd, file.to_str().unwrap(), &[]);
+    assert_eq!(
+        (r["format"].as_str(), r["sheet"].as_str(), r["header_line"].as_u64()),
+        (Some("spreadsheet"), Some("Лист1"), Some(2))
+    );
+    assert_columns(
+        "manager.ods",
+        &r,
+        &[
+            ("ID клиента", Some("id")),
+            ("Наименование", Some("name")),
+            ("Город", Some("address")),
+            ("Рабочий телефон", Some("phones")),
+            ("ИНН", Some("inn")),
+            ("Дата последнего контакта", Some("last_activity")),
+        ],
+    );
+    assert_eq!((r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(field(&r, "inn")["valid"], 2, "278094940 stored as a number is ИНН 0278094940");
+    assert_eq!(field(&r, "last_activity")["valid"], 2);
+    assert_eq!(field(&r, "phones")["valid"], 2, "a 7-digit extension keeps its number");
+    assert_grouping(&wd, "manager.ods", file.to_str().unwrap());
+}
+
+#[test]
 fn two_columns_for_one_field_warn_and_map_adds_or_clears() {
     let wd = Workdir::new();
     wd.write(

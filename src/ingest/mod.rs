@@ -473,12 +473,18 @@ impl LineCounter {
     fn line_at(&mut self, data: &[u8], at: usize) -> u64 {
         let at = at.min(data.len());
         if at > self.pos {
-            for i in self.pos..at {
-                match data[i] {
-                    b'\n' => self.line += 1,
-                    b'\r' if data.get(i + 1) != Some(&b'\n') => self.line += 1,
-                    _ => {}
+            let span = &data[self.pos..at];
+            // LF files (the common case) take the vectorised count; a CR anywhere takes the exact walk.
+            if span.contains(&b'\r') {
+                for i in self.pos..at {
+                    match data[i] {
+                        b'\n' => self.line += 1,
+                        b'\r' if data.get(i + 1) != Some(&b'\n') => self.line += 1,
+                        _ => {}
+                    }
                 }
+            } else {
+                self.line += span.iter().filter(|&&b| b == b'\n').count() as u64;
             }
             self.pos = at;
         }
