@@ -416,6 +416,15 @@ fn crlf_and_cr_line_numbers_in_rejects() {
 #[test]
 fn dev_zero_and_a_file_without_line_breaks_are_refused() {
     let wd = Workdir::new();
-    let err = wd.run(&["inspect", "/dev/zero"]).fails_with(1).stderr();
-    assert!(err.contains("line 1 is longer than 67108864 bytes without a line break"), "{err}");
+    // An endless binary stream is refused from its first bytes, without reading on.
+    for dev in ["/dev/zero", "/dev/urandom"] {
+        let err = wd.run(&["inspect", dev]).fails_with(1).stderr();
+        assert!(err.contains("this is a binary file, not a CRM export"), "{dev}: {err}");
+    }
+    // Text without a line break: refused once the line passes 64 MiB (a 65 MiB file).
+    let mut text = b"ID;Name\n1;A\n".to_vec();
+    text.resize(text.len() + (65 << 20), b'x');
+    wd.write("one_line.csv", text);
+    let err = wd.run(&["inspect", "one_line.csv"]).fails_with(1).stderr();
+    assert!(err.contains("line 3 is longer than 67108864 bytes without a line break"), "{err}");
 }

@@ -401,9 +401,12 @@ pub fn read_capped(path: &Path, max_line: usize) -> Result<Vec<u8>, IngestError>
     {
         buf.reserve(m.len().min(1 << 32) as usize);
     }
-    let mut chunk = vec![0u8; 1 << 20];
+    const CHUNK: usize = 1 << 20;
+    let mut chunk = vec![0u8; CHUNK];
     let mut line_len = 0usize;
-    let mut zip_or_ole = None;
+    // None until the first 8 KiB are in: then whether the file is a workbook (no line structure).
+    let mut workbook: Option<bool> = None;
+    let mut over = false;
     loop {
         let n = match f.read(&mut chunk) {
             Ok(0) => break,
@@ -413,27 +416,36 @@ pub fn read_capped(path: &Path, max_line: usize) -> Result<Vec<u8>, IngestError>
         };
         let c = &chunk[..n];
         buf.extend_from_slice(c);
-        let is_workbook =
-            *zip_or_ole.get_or_insert_with(|| table::sniff_kind(&buf) == SourceKind::Spreadsheet && buf.len() >= 4);
-        if is_workbook {
+        if workbook.is_none() && buf.len() >= 8192 {
+            if table::sniff_kind(&buf) == SourceKind::Spreadsheet {
+                workbook = Some(true);
+            } else if matches!(decode::sniff(&buf), decode::Sniffed::Binary | decode::Sniffed::Utf16) {
+                // The head decides it (`/dev/zero`, `/dev/urandom`, a binary file): read no further, the caller
+                // refuses it from these bytes.
+                return Ok(buf);
+            } else {
+                workbook = Some(false);
+            }
+        }
+        if workbook == Some(true) {
             continue;
         }
         match c.iter().rposition(|&b| b == b'\n' || b == b'\r') {
             Some(i) => {
                 let before = c[..i].iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(i);
-                if line_len + before > max_line {
-                    break;
-                }
+                over |= line_len + before > max_line;
                 line_len = n - i - 1;
             }
             None => line_len += n,
         }
-        if line_len > max_line {
+        if over || line_len > max_line {
+            over = true;
             break;
         }
     }
-    // Find the long line (once, on the refused path only) so the message can name it.
-    if !zip_or_ole.unwrap_or(false) {
+    // A line inside one chunk can only be over a cap smaller than the chunk (tests); otherwise only a refused read
+    // needs the walk that names the line.
+    if workbook != Some(true) && (over || max_line < CHUNK) {
         let (mut line, mut len) = (1u64, 0usize);
         for (i, &b) in buf.iter().enumerate() {
             if b == b'\n' || b == b'\r' {
@@ -447,6 +459,9 @@ pub fn read_capped(path: &Path, max_line: usize) -> Result<Vec<u8>, IngestError>
                     return Err(IngestError::LineTooLong { path: path.to_path_buf(), line, limit: max_line });
                 }
             }
+        }
+        if over {
+            return Err(IngestError::LineTooLong { path: path.to_path_buf(), line, limit: max_line });
         }
     }
     Ok(buf)
