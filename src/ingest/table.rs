@@ -311,6 +311,18 @@ mod tests {
     }
 
     #[test]
+    fn html_in_windows_1251_by_its_meta() {
+        let html = "<meta http-equiv=\"Content-type\" content=\"text/html; charset=windows-1251\" />\n<table><tr><th>ID</th><th>Название компании</th></tr><tr><td>7</td><td>ООО «Ромашка»</td></tr></table>";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(html);
+        let t = read_html(&bytes);
+        assert_eq!(t.charset, Some("windows-1251"));
+        assert_eq!(t.rows[1], (2, vec!["7".to_string(), "ООО «Ромашка»".to_string()]));
+        // Without a meta charset, bytes that are not UTF-8 are read as windows-1251 too.
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode("<table><tr><td>Лютик</td></tr></table>");
+        assert_eq!(read_html(&bytes).rows[0].1, ["Лютик"]);
+    }
+
+    #[test]
     fn numbers_as_people_read_them() {
         assert_eq!(float_text(7707083893.0), "7707083893");
         assert_eq!(float_text(631645880259.0), "631645880259");
