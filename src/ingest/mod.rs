@@ -193,6 +193,12 @@ impl Ingested {
     pub fn warnings(&self) -> Vec<String> {
         let mut w = self.columns.warnings();
         w.extend(self.encoding_notes.iter().cloned());
+        if !self.contact_rows.is_empty() {
+            w.push(format!(
+                "{} contact rows (Тип: контакт) were attached to their companies' cards; they are not counted as rows read",
+                self.contact_rows.len()
+            ));
+        }
         w
     }
 }
