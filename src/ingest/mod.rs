@@ -1,9 +1,11 @@
-//! Ingestion: reads a CRM export as it really comes out of a CRM (UTF-8 or windows-1251, `,` `;` or tab,
-//! Russian or English headers, quoted multi-line values) into [`Card`]s.
+//! Ingestion: reads a CRM export as it really comes out of a CRM (CSV in UTF-8 or windows-1251, `,` `;` or tab,
+//! any line end; .xlsx/.xls/.ods; Bitrix24's HTML "Excel"; title rows above the header; Russian or English headers,
+//! quoted multi-line values) into [`Card`]s.
 //!
-//! Nothing is lost silently: every data row is either a card or a [`Reject`] with its line and reason, and
-//! `rows_read == cards.len() + rejects.len()` always holds. Files that are not CRM exports at all (missing,
-//! empty, header only, binary, no usable column) are refused with one clear [`IngestError`].
+//! Nothing is lost silently: every data row is either a card, an amoCRM contact row attached to its company's card,
+//! or a [`Reject`] with its line and reason, and `rows_read == cards.len() + rejects.len()` always holds. Files that
+//! are not CRM exports at all (missing, empty, header only, binary, a line without end, no usable column) are
+//! refused with one clear [`IngestError`].
 
 pub mod decode;
 pub mod header;
