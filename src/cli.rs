@@ -46,7 +46,7 @@ pub enum Command {
 /// How to read a CRM export.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// The CRM export (CSV: UTF-8 or windows-1251; `,` `;` or tab).
+    /// The CRM export: CSV (UTF-8 or windows-1251; `,` `;` or tab), .xlsx/.xls/.ods, or Bitrix24's HTML "Excel".
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
     /// Encoding instead of detecting it: utf-8 or windows-1251.
@@ -62,6 +62,9 @@ pub struct InputArgs {
     /// Reject rows with a field longer than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = crate::ingest::DEFAULT_MAX_FIELD_BYTES)]
     pub max_field_bytes: usize,
+    /// The sheet of a workbook (.xlsx, .xls, .ods) to read: its name or number from 1 (default: the first).
+    #[arg(long, value_name = "NAME|N")]
+    pub sheet: Option<String>,
 }
 
 /// `firmdedup inspect`.

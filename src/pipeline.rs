@@ -73,6 +73,9 @@ pub fn read_ordered(
 ) -> Result<(Ingested, Vec<Card>), IngestError> {
     let mut tr = crate::block::Trace::new();
     let mut data = ingest::read_cards(input, opts, dict)?;
+    for w in data.warnings() {
+        eprintln!("warning: {}: {w}", input.display());
+    }
     let mut cards = std::mem::take(&mut data.cards);
     tr.lap("read");
     cards.par_sort_by(|a, b| id_order(&a.id, &b.id));

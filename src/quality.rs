@@ -96,17 +96,7 @@ pub fn field_quality(cards: &[Card], dict: &crate::dict::Dictionaries) -> (Vec<F
                 acc.note(idx(Field::Inn), "invalid: checksum or form");
             }
             for note in &n.ids.notes {
-                acc.note(
-                    idx(Field::Inn),
-                    match note {
-                        crate::normalize::ids::IdNote::KppInInnField => "КПП typed in the ИНН field (moved)",
-                        crate::normalize::ids::IdNote::OgrnInInnField => "ОГРН typed in the ИНН field (moved)",
-                        crate::normalize::ids::IdNote::InnZeroRestored => "leading zero restored",
-                        crate::normalize::ids::IdNote::InnOfOtherKind => {
-                            "ИНН of the other kind (12 digits on an org, 10 on an ИП): not used"
-                        }
-                    },
-                );
+                acc.note(idx(Field::Inn), note.describe());
             }
             count(
                 &mut acc,

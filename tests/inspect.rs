@@ -65,9 +65,16 @@ fn undecodable_row_is_rejected() {
     }
     bytes.extend(b"20,\xff\xfe\xfd\n");
     wd.write("broken.csv", bytes);
-    let out = wd.run(&["inspect", "broken.csv"]).success().stdout();
+    // Forced UTF-8: the row that is not UTF-8 is rejected with its line.
+    let out = wd.run(&["inspect", "broken.csv", "--encoding", "utf-8"]).success().stdout();
     assert!(out.contains("read 21 = accepted 20 + rejected 1"), "{out}");
     assert!(out.contains("line 22: undecodable bytes in field «name» (not valid UTF-8)"), "{out}");
+    // Detected: the row is read by its own encoding (windows-1251), and inspect says so.
+    let run = wd.run(&["inspect", "broken.csv"]).success();
+    let out = run.stdout();
+    assert!(out.contains("read 21 = accepted 21 + rejected 0"), "{out}");
+    assert!(out.contains("1 as windows-1251 (the first on line 22)"), "{out}");
+    assert!(run.stderr().contains("mixed encodings"), "{}", run.stderr());
 }
 
 #[test]
@@ -80,7 +87,7 @@ fn files_that_are_not_exports_fail_with_one_line() {
     let cases = [
         ("empty.csv", "the file is empty"),
         ("header.csv", "has a header row but no cards"),
-        ("binary.xlsx", "binary file, not a CSV export"),
+        ("binary.xlsx", "cannot read the spreadsheet"),
         ("missing.csv", "no such file"),
         ("nocols.csv", "no column for the card id or the company name"),
     ];

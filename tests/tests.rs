@@ -5,6 +5,7 @@ mod workdir;
 
 mod browser;
 mod dedup;
+mod ingest;
 mod inspect;
 mod ownership;
 mod plan;

@@ -14,6 +14,16 @@ use crate::quality::{FieldQuality, field_quality};
 #[derive(Serialize)]
 struct Report<'a> {
     file: String,
+    format: ingest::SourceKind,
+    sheet: Option<String>,
+    sheets: Vec<String>,
+    header_line: u64,
+    title_rows: Vec<(u64, String)>,
+    encoding_notes: Vec<String>,
+    double_mapped: Vec<String>,
+    contact_rows: usize,
+    kind_column: Option<usize>,
+    contact_company_column: Option<usize>,
     encoding: &'static str,
     encoding_detected: bool,
     bom: bool,
@@ -40,8 +50,21 @@ pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     if let Some(path) = &args.rejects {
         crate::report::write_rejects(path, &data.rejects).with_context(|| format!("writing {}", path.display()))?;
     }
+    for w in data.warnings() {
+        eprintln!("warning: {}: {w}", data.path.display());
+    }
     let report = Report {
         file: data.path.display().to_string(),
+        format: data.kind,
+        sheet: data.sheet.clone(),
+        sheets: data.sheets.clone(),
+        header_line: data.header_line,
+        title_rows: data.title_rows.clone(),
+        encoding_notes: data.encoding_notes.clone(),
+        double_mapped: data.columns.warnings(),
+        contact_rows: data.contact_rows.len(),
+        kind_column: data.columns.kind,
+        contact_company_column: data.columns.contact_company,
         encoding: data.encoding.name(),
         encoding_detected: data.encoding_detected,
         bom: data.bom,
@@ -80,16 +103,53 @@ pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
 fn write_human(out: &mut impl Write, r: &Report, rejects_path: Option<&std::path::Path>) -> std::io::Result<()> {
     let how = |detected: bool| if detected { "detected" } else { "given" };
     writeln!(out, "file:      {}", r.file)?;
-    writeln!(out, "encoding:  {}{} ({})", r.encoding, if r.bom { " with BOM" } else { "" }, how(r.encoding_detected))?;
-    writeln!(out, "delimiter: {} ({})", r.delimiter, how(r.delimiter_detected))?;
+    writeln!(out, "format:    {}", r.format.name())?;
+    if let Some(sheet) = &r.sheet {
+        writeln!(out, "sheet:     {sheet} (of {}: {})", r.sheets.len(), r.sheets.join(", "))?;
+    }
+    if r.format == ingest::SourceKind::Csv {
+        writeln!(
+            out,
+            "encoding:  {}{} ({})",
+            r.encoding,
+            if r.bom { " with BOM" } else { "" },
+            how(r.encoding_detected)
+        )?;
+        for n in &r.encoding_notes {
+            writeln!(out, "           {n}")?;
+        }
+        writeln!(out, "delimiter: {} ({})", r.delimiter, how(r.delimiter_detected))?;
+    } else if r.format == ingest::SourceKind::HtmlTable {
+        writeln!(out, "encoding:  {}", r.encoding)?;
+    }
+    writeln!(out, "header:    line {}", r.header_line)?;
+    for (line, text) in &r.title_rows {
+        writeln!(out, "  skipped title row, line {line}: {text}")?;
+    }
     writeln!(out, "columns:")?;
     let width = r.columns.iter().map(|(h, _)| h.chars().count()).max().unwrap_or(0);
-    for (h, f) in &r.columns {
+    for (i, (h, f)) in r.columns.iter().enumerate() {
         let pad = width - h.chars().count();
-        writeln!(out, "  {h}{} -> {}", " ".repeat(pad), f.unwrap_or("(not used)"))?;
+        let what = match f {
+            Some(f) => f,
+            None if r.kind_column == Some(i) => "(type: контакт rows are people, attached to their company)",
+            None if r.contact_company_column == Some(i) => "(the company of a contact row)",
+            None => "(not used)",
+        };
+        writeln!(out, "  {h}{} -> {what}", " ".repeat(pad))?;
     }
     if r.ids_from_lines {
         writeln!(out, "  (no id column: cards get ids L<line>; stable firm ids across runs need an id column)")?;
+    }
+    for w in &r.double_mapped {
+        writeln!(out, "  warning: {w}")?;
+    }
+    if r.contact_rows > 0 {
+        writeln!(
+            out,
+            "contacts:  {} contact rows (Тип: контакт) attached to their company's card (not counted as rows)",
+            r.contact_rows
+        )?;
     }
     writeln!(out, "rows:      read {} = accepted {} + rejected {}", r.rows_read, r.accepted, r.rejected)?;
     writeln!(out, "managers:  {}", r.managers)?;

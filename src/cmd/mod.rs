@@ -140,7 +140,14 @@ pub fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> {
         ),
     };
     let maps = parse_maps(&args.maps)?;
-    Ok(IngestOptions { encoding, delimiter, maps, max_field_bytes: args.max_field_bytes })
+    Ok(IngestOptions {
+        encoding,
+        delimiter,
+        maps,
+        max_field_bytes: args.max_field_bytes,
+        sheet: args.sheet.clone(),
+        ..IngestOptions::default()
+    })
 }
 
 /// Loads `--config` or the defaults.

@@ -42,7 +42,7 @@ pub enum Sniffed {
     },
     /// A UTF-16 byte-order mark: not supported.
     Utf16,
-    /// NUL bytes or many control characters: not a CSV export.
+    /// Many control characters (NUL included): not a CSV export.
     Binary,
 }
 
@@ -59,8 +59,9 @@ pub fn sniff(bytes: &[u8]) -> Sniffed {
         return Sniffed::Utf16;
     }
     let head = &bytes[..bytes.len().min(8192)];
+    // A NUL byte or two is a damaged row (rejected with its line); many control bytes are a binary file.
     let controls = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0x0C)).count();
-    if head.contains(&0) || controls * 20 > head.len() {
+    if controls > 4 && controls * 20 > head.len() {
         return Sniffed::Binary;
     }
     if std::str::from_utf8(bytes).is_ok() {
@@ -121,7 +122,7 @@ mod tests {
             String::from_utf8(decode(&cp, Encoding::Windows1251).into_owned()).unwrap(),
             "id;Название\n1;Ромашка\n"
         );
-        assert_eq!(sniff(b"\x00\x01\x02binary"), Sniffed::Binary);
+        assert_eq!(sniff(b"\x00\x01\x02\x03\x04\x05binary"), Sniffed::Binary);
         assert_eq!(sniff(&[0xFF, 0xFE, b'a', 0]), Sniffed::Utf16);
         assert_eq!(sniff(b"id,name\n1,abc\n"), Sniffed::Text { encoding: Encoding::Utf8, bom: 0 });
     }

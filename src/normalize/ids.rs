@@ -28,22 +28,38 @@ pub fn inn12_valid(s: &str) -> bool {
             .is_some_and(|d| weighted(&d[..10], &INN12_W1) == d[10] && weighted(&d[..11], &INN12_W2) == d[11])
 }
 
-/// True when `s` is a valid ИНН of either length.
+/// True when `s` is a valid ИНН of either length, and not a placeholder typed to get past a required field
+/// (`0000000000`, one digit repeated, `1234567890`-like runs).
 pub fn inn_valid(s: &str) -> bool {
-    inn10_valid(s) || inn12_valid(s)
+    (inn10_valid(s) || inn12_valid(s)) && !is_placeholder(s)
 }
 
-/// True when `s` is a 13-digit ОГРН with a valid check digit.
+/// One digit repeated, or a run of consecutive digits (up or down).
+fn is_placeholder(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 2 {
+        return false;
+    }
+    let same = b.iter().all(|&c| c == b[0]);
+    let up = b.windows(2).all(|w| (w[0] - b'0' + 1) % 10 == w[1] - b'0');
+    let down = b.windows(2).all(|w| (w[1] - b'0' + 1) % 10 == w[0] - b'0');
+    same || up || down
+}
+
+/// True when `s` is a 13-digit ОГРН with a valid check digit. It starts with 1 or 5: 13 digits starting 2, 6-9
+/// are ГРН, the number of one register record, not of the entity (and 0 is no number at all).
 pub fn ogrn13_valid(s: &str) -> bool {
     s.len() == 13
         && s.bytes().all(|b| b.is_ascii_digit())
+        && matches!(s.as_bytes()[0], b'1' | b'5')
         && s[..12].parse::<u64>().is_ok_and(|n| (n % 11 % 10) as u8 == s.as_bytes()[12] - b'0')
 }
 
-/// True when `s` is a 15-digit ОГРНИП with a valid check digit.
+/// True when `s` is a 15-digit ОГРНИП with a valid check digit. It starts with 3 (4 is a ГРНИП record number).
 pub fn ogrnip15_valid(s: &str) -> bool {
     s.len() == 15
         && s.bytes().all(|b| b.is_ascii_digit())
+        && s.as_bytes()[0] == b'3'
         && s[..14].parse::<u64>().is_ok_and(|n| (n % 13 % 10) as u8 == s.as_bytes()[14] - b'0')
 }
 
@@ -95,6 +111,27 @@ pub enum IdNote {
     InnZeroRestored,
     /// A person's ИНН on an organisation's card, or an organisation's on an ИП's: not this card's own.
     InnOfOtherKind,
+    /// Excel's exponent form (`6,31646E+11`): the digits are lost, never guessed.
+    ExcelExponent,
+    /// Several ИНН in one cell (a Bitrix24 company with two requisites): the first is used, the next kept apart.
+    SeveralInn,
+    /// ИНН and КПП in one cell (`7707083893/770701001`): split.
+    InnKppInOneCell,
+}
+
+impl IdNote {
+    /// What the note says, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            IdNote::KppInInnField => "КПП typed in the ИНН field (moved)",
+            IdNote::OgrnInInnField => "ОГРН typed in the ИНН field (moved)",
+            IdNote::InnZeroRestored => "leading zero restored",
+            IdNote::InnOfOtherKind => "ИНН of the other kind (12 digits on an org, 10 on an ИП): not used",
+            IdNote::ExcelExponent => "mangled by Excel into exponent form (6,31646E+11): digits lost",
+            IdNote::SeveralInn => "several ИНН in one cell: the one of the card's kind used",
+            IdNote::InnKppInOneCell => "ИНН/КПП in one cell: split",
+        }
+    }
 }
 
 /// The identifiers of one card after normalisation.
@@ -104,6 +141,8 @@ pub struct Ids {
     pub inn: Option<String>,
     /// Text in the ИНН field that is not a valid ИНН (kept, flagged, never used as an identifier).
     pub inn_invalid: Option<String>,
+    /// Further valid ИНН of the same cell (`631645880259, 6316220476`), in order.
+    pub inn_other: Vec<String>,
     /// A КПП of valid form.
     pub kpp: Option<String>,
     /// Text in the КПП field that is not a КПП.
@@ -116,17 +155,66 @@ pub struct Ids {
     pub notes: Vec<IdNote>,
 }
 
+/// The cell forms around an identifier's digits: an Excel apostrophe, a label (`ИНН 7749752088`, `ОГРН:`), and a
+/// float artifact (`7707083893.0`, the cell read as a number).
+fn clean_cell(raw: &str) -> String {
+    let mut t = raw.trim().trim_start_matches('\'').trim();
+    let lower = crate::normalize::text::simple_lower(t);
+    for label in ["инн/кпп", "инн", "кпп", "огрнип", "огрн", "inn", "kpp", "ogrn"] {
+        if lower.starts_with(label) {
+            let rest = &t[t.char_indices().nth(label.chars().count()).map_or(t.len(), |(i, _)| i)..];
+            if rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || matches!(c, ':' | '№' | '-' | '.'))
+            {
+                t = rest.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '№' | '-' | '.'));
+            }
+            break;
+        }
+    }
+    drop_float_zero(t).to_string()
+}
+
+/// `7707083893.0` → `7707083893`: digits, then `.` or `,` and only zeros.
+fn drop_float_zero(t: &str) -> &str {
+    if let Some(i) = t.rfind(['.', ',']) {
+        let (int, frac) = (&t[..i], &t[i + 1..]);
+        if !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && !frac.is_empty()
+            && frac.bytes().all(|b| b == b'0')
+        {
+            return int;
+        }
+    }
+    t
+}
+
+/// Excel's exponent form: `6,31646E+11`, `7.70708e+09`.
+fn is_exponent_form(t: &str) -> bool {
+    let t = t.trim();
+    let Some(e) = t.find(['e', 'E']) else { return false };
+    let (m, x) = (&t[..e], t[e + 1..].trim_start_matches('+'));
+    let m = m.trim();
+    m.len() >= 3
+        && m.as_bytes()[0].is_ascii_digit()
+        && matches!(m.as_bytes()[1], b'.' | b',')
+        && m[2..].bytes().all(|b| b.is_ascii_digit())
+        && !x.is_empty()
+        && x.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Normalises the ИНН, КПП and ОГРН fields of a card together (a value typed in the wrong field is moved).
 pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     let mut ids = Ids::default();
 
-    let ogrn_digits = strip(ogrn_raw, false);
+    let ogrn_clean = clean_cell(ogrn_raw);
+    let ogrn_digits = strip(&ogrn_clean, false);
     match ogrn_digits.as_deref() {
         Some("") => {}
         Some(d) if ogrn_valid(d) => ids.ogrn = Some(d.to_string()),
         _ => ids.ogrn_invalid = Some(ogrn_raw.trim().to_string()),
     }
-    let kpp_clean = strip(kpp_raw, true);
+    let kpp_cell = clean_cell(kpp_raw);
+    let kpp_clean = strip(&kpp_cell, true);
     match kpp_clean.as_deref() {
         Some("") => {}
         // Excel drops the leading zero of КПП of regions 01-09 too.
@@ -135,7 +223,46 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
         _ => ids.kpp_invalid = Some(kpp_raw.trim().to_string()),
     }
 
-    let Some(d) = strip(inn_raw, false) else {
+    let cell = clean_cell(inn_raw);
+    if is_exponent_form(&cell) {
+        ids.inn_invalid = Some(inn_raw.trim().to_string());
+        ids.notes.push(IdNote::ExcelExponent);
+        return ids;
+    }
+    // Several values in one cell: `ИНН/КПП`, or two ИНН of two requisites.
+    let parts: Vec<String> = cell
+        .split([',', ';', '/', '\\', '|', '\n'])
+        .map(|p| drop_float_zero(p.trim()).to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() >= 2 {
+        let digits: Vec<Option<String>> = parts.iter().map(|p| strip(p, true)).collect();
+        let inn_of = |d: &Option<String>| d.as_deref().and_then(|d| single_inn(d).0);
+        if parts.len() == 2
+            && let Some(inn) = inn_of(&digits[0])
+            && let Some(k) = digits[1].as_deref().filter(|k| kpp_form_valid(k))
+        {
+            ids.inn = Some(inn);
+            ids.notes.push(IdNote::InnKppInOneCell);
+            if ids.kpp.is_none() {
+                ids.kpp = Some(k.to_string());
+                ids.kpp_invalid = None;
+            }
+            return ids;
+        }
+        let inns: Vec<Option<String>> = digits.iter().map(inn_of).collect();
+        if inns.iter().all(Option::is_some) {
+            let mut it = inns.into_iter().flatten();
+            ids.inn = it.next();
+            ids.inn_other = it.filter(|x| Some(x) != ids.inn.as_ref()).collect();
+            ids.notes.push(IdNote::SeveralInn);
+            return ids;
+        }
+        ids.inn_invalid = Some(inn_raw.trim().to_string());
+        return ids;
+    }
+
+    let Some(d) = strip(&cell, false) else {
         if !inn_raw.trim().is_empty() {
             ids.inn_invalid = Some(inn_raw.trim().to_string());
         }
@@ -144,8 +271,10 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     if d.is_empty() {
         return ids;
     }
-    if inn_valid(&d) {
-        ids.inn = Some(d);
+    let (inn, note) = single_inn(&d);
+    if let Some(inn) = inn {
+        ids.inn = Some(inn);
+        ids.notes.extend(note);
     } else if d.len() == 9 && looks_like_kpp(&d) {
         // Nine digits shaped like a КПП (a registration reason code in the middle): a КПП typed into the ИНН
         // field, even when a leading zero would make it a checksum-valid ИНН (one КПП is shared by thousands of
@@ -154,9 +283,6 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
         if ids.kpp.is_none() {
             ids.kpp = Some(d);
         }
-    } else if (d.len() == 9 || d.len() == 11) && inn_valid(&format!("0{d}")) {
-        ids.inn = Some(format!("0{d}"));
-        ids.notes.push(IdNote::InnZeroRestored);
     } else if ogrn_valid(&d) {
         ids.notes.push(IdNote::OgrnInInnField);
         if ids.ogrn.is_none() {
@@ -171,6 +297,18 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
         ids.inn_invalid = Some(inn_raw.trim().to_string());
     }
     ids
+}
+
+/// The ИНН that bare digits are: valid as they are, or with the leading zero Excel dropped (not for 9 digits that
+/// look like a КПП).
+fn single_inn(d: &str) -> (Option<String>, Option<IdNote>) {
+    if inn_valid(d) {
+        return (Some(d.to_string()), None);
+    }
+    if (d.len() == 9 && !looks_like_kpp(d) || d.len() == 11) && inn_valid(&format!("0{d}")) {
+        return (Some(format!("0{d}")), Some(IdNote::InnZeroRestored));
+    }
+    (None, None)
 }
 
 #[cfg(test)]
@@ -305,5 +443,68 @@ mod tests {
         let ids = normalize_ids(&inn[1..], "", "");
         assert_eq!(ids.inn.as_deref(), Some(inn.as_str()));
         assert_eq!(ids.notes, vec![IdNote::InnZeroRestored]);
+    }
+
+    #[test]
+    fn cell_forms_table() {
+        // (cell, ИНН read, КПП read, invalid)
+        let cases: &[(&str, Option<&str>, Option<&str>, bool)] = &[
+            ("ИНН 7749752088", Some("7749752088"), None, false),
+            ("инн: 7707083893", Some("7707083893"), None, false),
+            ("'7707083893", Some("7707083893"), None, false),
+            ("7707083893.0", Some("7707083893"), None, false),
+            ("2300218989.0", Some("2300218989"), None, false),
+            // Not a 12-digit ИНН `005697751320`: the `.0` is a float artifact.
+            ("0569775132.0", Some("0569775132"), None, false),
+            ("5412910953/779950609", Some("5412910953"), Some("779950609"), false),
+            ("ИНН/КПП 7707083893 / 773601001", Some("7707083893"), Some("773601001"), false),
+            ("631645880259, 6316220476", Some("631645880259"), None, false),
+            ("6,31646E+11", None, None, true),
+            ("7.70708e+09", None, None, true),
+            ("0000000000", None, None, true),
+            ("000000000000", None, None, true),
+            ("7707083893, мусор", None, None, true),
+        ];
+        for (cell, inn, kpp, invalid) in cases {
+            let ids = normalize_ids(cell, "", "");
+            assert_eq!(ids.inn.as_deref(), *inn, "inn of {cell:?}");
+            assert_eq!(ids.kpp.as_deref(), *kpp, "kpp of {cell:?}");
+            assert_eq!(ids.inn_invalid.is_some(), *invalid, "invalid of {cell:?}");
+        }
+        let two = normalize_ids("631645880259, 6316220476", "", "");
+        assert_eq!(two.inn_other, ["6316220476"]);
+        assert_eq!(two.notes, [IdNote::SeveralInn]);
+        assert_eq!(normalize_ids("6,31646E+11", "", "").notes, [IdNote::ExcelExponent]);
+        assert_eq!(normalize_ids("", "", "1027700132195.0").ogrn.as_deref(), Some("1027700132195"));
+    }
+
+    #[test]
+    fn ogrn_first_digit() {
+        // Make check-valid numbers with each first digit.
+        let make13 = |first: u64| {
+            let body = first * 100_000_000_000 + 2_770_013_219;
+            format!("{body}{}", body % 11 % 10)
+        };
+        let make15 = |first: u64| {
+            let body = first * 10_000_000_000_000 + 857_685_859_489;
+            format!("{body}{}", body % 13 % 10)
+        };
+        for d in 0..10 {
+            assert_eq!(ogrn13_valid(&make13(d)), d == 1 || d == 5, "13 digits starting {d}: {}", make13(d));
+            assert_eq!(ogrnip15_valid(&make15(d)), d == 3, "15 digits starting {d}: {}", make15(d));
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the cell, no panic, and an ИНН read normalises to itself.
+        #[test]
+        fn cells_never_panic_and_an_inn_read_is_stable(s in "[0-9 .,/;Ee+ИНнКП:'-]{0,30}|.{0,20}") {
+            let ids = normalize_ids(&s, &s, &s);
+            if let Some(inn) = &ids.inn {
+                proptest::prop_assert!(inn_valid(inn));
+                let again = normalize_ids(inn, "", "").inn;
+                proptest::prop_assert_eq!(again.as_deref(), Some(inn.as_str()));
+            }
+        }
     }
 }

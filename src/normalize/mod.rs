@@ -108,6 +108,20 @@ impl NormCard {
 pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     let name = normalize_name(&card.name, dict);
     let mut ids = normalize_ids(&card.inn, &card.kpp, &card.ogrn);
+    // Two ИНН in one cell (a company with two requisites): the one of the card's own kind is its ИНН.
+    let own_len = match name.form_kind {
+        Some(crate::dict::FormKind::Org) => Some(10),
+        Some(crate::dict::FormKind::Person) => Some(12),
+        None if name.person.is_some() => Some(12),
+        _ => None,
+    };
+    if let Some(len) = own_len
+        && ids.inn.as_ref().is_some_and(|i| i.len() != len)
+        && let Some(pos) = ids.inn_other.iter().position(|x| x.len() == len)
+        && let Some(first) = ids.inn.take()
+    {
+        ids.inn = Some(std::mem::replace(&mut ids.inn_other[pos], first));
+    }
     // A 12-digit ИНН belongs to a person, a 10-digit one to an organisation: on a card whose legal form says
     // otherwise it is someone else's (the owner's, a sister company's) and cannot identify this card.
     if let Some(inn) = &ids.inn {

@@ -57,7 +57,7 @@ pub enum PhoneError {
 fn ext_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)(?:добавочный|доб|внутр|вн|ext|extension|x|#|\*)\s*[.:№]?\s*(\d{1,6})\s*\)?\s*$")
+        Regex::new(r"(?i)(?:добавочный|доб|внутр|вн|ext|extension|x|#|\*|д\.)\s*[.:№]?\s*(\d{1,7})\s*\)?\s*$")
             .expect("static regex")
     })
 }
@@ -125,6 +125,10 @@ pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneE
         if n == 11 && digits.starts_with('7') {
             return ru(&digits[1..]);
         }
+        // `+8 921 …`: the trunk prefix 8 written with a plus (no country code +8 has 11 digits).
+        if n == 11 && digits.starts_with('8') && kind_of_ru(&digits[1..]).is_some_and(|k| k != PhoneKind::Foreign) {
+            return ru(&digits[1..]);
+        }
         if (8..=15).contains(&n) && !digits.starts_with('7') {
             return Ok(Phone { number: format!("+{digits}"), ext, kind: PhoneKind::Foreign });
         }
@@ -137,8 +141,12 @@ pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneE
         return ru(&digits);
     }
     if n > 11 && digits.starts_with("810") && n <= 18 {
-        // 810 is the old Russian international prefix.
-        return Ok(Phone { number: format!("+{}", &digits[3..]), ext, kind: PhoneKind::Foreign });
+        // 810 is the old Russian international prefix; `8 10 7 …` dials Russia (or Kazakhstan) itself.
+        let intl = &digits[3..];
+        if intl.starts_with('7') && intl.len() == 11 {
+            return ru(&intl[1..]);
+        }
+        return Ok(Phone { number: format!("+{intl}"), ext, kind: PhoneKind::Foreign });
     }
     if n > 11 && digits.starts_with("00") && n <= 17 {
         let intl = &digits[2..];
@@ -158,11 +166,32 @@ pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneE
     Err(PhoneError::NotAPhone)
 }
 
+/// The area code of a geographic number as written: the digits in brackets (`(3452) 12-34-56`), else the first
+/// three of the national number.
+fn written_area_code(piece: &str, phone: &Phone) -> Option<String> {
+    if phone.kind != PhoneKind::Geographic {
+        return None;
+    }
+    let national = phone.number.strip_prefix("+7")?;
+    if let (Some(a), Some(b)) = (piece.find('('), piece.find(')'))
+        && a < b
+    {
+        let code: String = piece[a + 1..b].chars().filter(char::is_ascii_digit).collect();
+        if (3..=5).contains(&code.len()) && national.starts_with(&code) {
+            return Some(code);
+        }
+    }
+    Some(national[..3].to_string())
+}
+
 /// The phones of a card: values split at ingestion are further split on `/`, and an extension-only value is
-/// attached to the number before it. Returns the phones (deduplicated, in order) and the values not understood.
+/// attached to the number before it. A local number takes the code of the card's city, or else the area code of
+/// the number before it (`8 (343) 704-36-91, 283-86-21`: the second is +7 343 283-86-21). Returns the phones
+/// (deduplicated, in order) and the values not understood.
 pub fn parse_phones(values: &[String], area_code: Option<&str>) -> (Vec<Phone>, Vec<String>) {
     let mut phones: Vec<Phone> = Vec::new();
     let mut invalid = Vec::new();
+    let mut prev_code: Option<String> = None;
     for value in values {
         for piece in value.split('/').map(str::trim).filter(|p| !p.is_empty()) {
             if let Some(ext) = is_extension_only(piece)
@@ -172,8 +201,12 @@ pub fn parse_phones(values: &[String], area_code: Option<&str>) -> (Vec<Phone>, 
                 last.ext = Some(ext);
                 continue;
             }
-            match parse_phone(piece, area_code) {
+            let code = area_code.or(prev_code.as_deref());
+            match parse_phone(piece, code) {
                 Ok(p) => {
+                    if let Some(c) = written_area_code(piece, &p) {
+                        prev_code = Some(c);
+                    }
                     if !phones.iter().any(|q| q.number == p.number) {
                         phones.push(p);
                     }
@@ -250,5 +283,37 @@ mod tests {
         let numbers: Vec<String> = phones.iter().map(Phone::display).collect();
         assert_eq!(numbers, ["+74951234567 доб. 123", "+79120001122", "+79120001123"]);
         assert_eq!(invalid, ["мусор"]);
+    }
+
+    #[test]
+    fn cell_forms_from_real_exports() {
+        let cases: &[(&str, &str, Option<&str>, PhoneKind)] = &[
+            ("+7 (831) 415-40-00 доб. 1234567", "+78314154000", Some("1234567"), PhoneKind::Geographic),
+            ("8 10 7 846 6838499", "+78466838499", None, PhoneKind::Geographic),
+            ("+8 921 242-53-80", "+79212425380", None, PhoneKind::Mobile),
+            ("8 (846) 683-84-99 д.869", "+78466838499", Some("869"), PhoneKind::Geographic),
+            ("8 (846) 683-84-99 доб.12", "+78466838499", Some("12"), PhoneKind::Geographic),
+            ("8 (846) 683-84-99 вн. 12", "+78466838499", Some("12"), PhoneKind::Geographic),
+            ("8 (846) 683-84-99 ext.7", "+78466838499", Some("7"), PhoneKind::Geographic),
+        ];
+        for (input, number, ext, kind) in cases {
+            assert_eq!(ok(input), (number.to_string(), ext.map(str::to_string), *kind), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_second_number_takes_the_first_ones_area_code() {
+        let show = |values: &[&str]| {
+            let v: Vec<String> = values.iter().map(|s| s.to_string()).collect();
+            parse_phones(&v, None).0.iter().map(Phone::display).collect::<Vec<_>>()
+        };
+        assert_eq!(show(&["+7 (343) 704-36-91 / 283-86-21"]), ["+73437043691", "+73432838621"]);
+        // Ingestion splits the cell on `,`: the values stay in order.
+        assert_eq!(show(&["8 (343) 704-36-91", "283-86-21"]), ["+73437043691", "+73432838621"]);
+        assert_eq!(show(&["8 (3452) 50-60-70", "12-34-56"]), ["+73452506070", "+73452123456"]);
+        // No number before it: the local number stays local.
+        assert_eq!(show(&["283-86-21"]), ["2838621"]);
+        // A mobile number gives no area code.
+        assert_eq!(show(&["8 912 345 67 89", "283-86-21"]), ["+79123456789", "2838621"]);
     }
 }
