@@ -109,6 +109,8 @@ fn batch(args: &DedupArgs, mut d: Dedup, cfg: &Config, threads: usize, quiet: bo
         serde_json::json!({ "ownership": ownership_summary(&own, &managers, today) }),
     );
     out::write_summary(&args.out, &summary).with_context(|| ctx(&args.out, "summary.json"))?;
+    crate::report::html::write(&args.out, &d, &ids, &own, &managers, cfg, &summary)
+        .with_context(|| ctx(&args.out, "report.html"))?;
     if !quiet {
         eprintln!(
             "read {} = accepted {} + rejected {}; {} legal entities, {} firms ({} with several cards); {} generic values ignored; output in {}",
@@ -263,6 +265,8 @@ fn stateful(
     });
     let summary = out::summary_json(&d, cfg, threads, extra);
     out::write_summary(&args.out, &summary).with_context(|| ctx(&args.out, "summary.json"))?;
+    crate::report::html::write(&args.out, &d, &ids, &own, &managers, cfg, &summary)
+        .with_context(|| ctx(&args.out, "report.html"))?;
     if !quiet {
         eprintln!("{}", one_line(run_id, &d, &counts, path));
     }

@@ -16,4 +16,6 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
 }
 
 pub mod dedup;
+pub mod html;
 pub mod ownership;
+pub mod review;
