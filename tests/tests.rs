@@ -6,4 +6,5 @@ mod workdir;
 mod dedup;
 mod inspect;
 mod ownership;
+mod report_html;
 mod state;
