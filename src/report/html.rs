@@ -243,7 +243,8 @@ mod tests {
         assert!(page.contains("default-src 'none'"));
         assert!(!page.contains("/*DATA*/") && !page.contains("/*JS*/") && !page.contains("/*CSS*/"));
         // No address but the SVG namespace name, and nothing that loads a resource.
-        assert_eq!(page.matches("http").count(), page.matches("http://www.w3.org/2000/svg").count());
+        assert_eq!(page.matches("http://").count(), page.matches("http://www.w3.org/2000/svg").count());
+        assert!(!page.contains("https://") && !page.contains("//cdn"));
         assert!(!page.contains(" src=") && !page.contains("<link") && !page.contains("fetch("));
     }
 }
