@@ -61,6 +61,11 @@ pub fn data(
     summary: &Value,
     rows: &[review::ReviewRow],
 ) -> Value {
+    // Managers by number: a name is written once, not on every card.
+    let mut names: Vec<&str> = d.norm.iter().filter_map(|n| n.manager.as_deref()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mgr = |m: Option<&str>| -> i64 { m.and_then(|m| names.binary_search(&m).ok()).map_or(-1, |i| i as i64) };
     let cards: Vec<Value> = (0..d.cards.len())
         .map(|i| {
             let (c, n) = (&d.cards[i], &d.norm[i]);
@@ -70,7 +75,7 @@ pub fn data(
                 n.ids.inn.clone().unwrap_or_default(),
                 n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join(", "),
                 n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join(", "),
-                n.manager.clone().unwrap_or_default(),
+                mgr(n.manager.as_deref()),
                 n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
                 d.grouping.entity_of_card[i],
             ])
@@ -88,15 +93,19 @@ pub fn data(
         .enumerate()
         .map(|(i, f)| {
             let o = own.get(i);
+            // A firm is named after one of its legal entities: its number stands for the name.
+            let name = match f.entities.iter().find(|&&e| d.entities[e as usize].name == f.name) {
+                Some(&e) => json!(e),
+                None => json!(f.name),
+            };
             json!([
                 ids.firm[i],
-                f.name,
+                name,
                 f.entities.len(),
                 f.cards,
-                o.and_then(|o| o.owner.clone()).unwrap_or_default(),
+                mgr(o.and_then(|o| o.owner.as_deref())),
                 o.map(|o| o.status).unwrap_or(""),
                 o.is_some_and(|o| o.conflict) as u8,
-                f.managers.join(", "),
             ])
         })
         .collect();
@@ -106,7 +115,14 @@ pub fn data(
         .iter()
         .map(|l| {
             let score = if l.score > 0.0 { format!("{:.2}", l.score) } else { String::new() };
-            json!([(l.level == "firm") as u8, l.a, l.b, score, l.evidence])
+            // The most common evidence, "same INN <the cards' ИНН>", goes as 0 and is written by the page.
+            let plain_inn = d.norm[l.a as usize]
+                .ids
+                .inn
+                .as_deref()
+                .is_some_and(|inn| l.evidence.strip_prefix("same INN ") == Some(inn));
+            let ev = if plain_inn { json!(0) } else { json!(l.evidence) };
+            json!([(l.level == "firm") as u8, l.a, l.b, score, ev])
         })
         .collect();
     let review_rows: Vec<Value> = rows
@@ -125,7 +141,7 @@ pub fn data(
             ])
         })
         .collect();
-    let conflicts = conflicts(d, own);
+    let conflicts = conflicts(own);
     let managers: Vec<Value> = managers
         .iter()
         .map(|m| {
@@ -144,6 +160,7 @@ pub fn data(
         .collect();
     json!({
         "summary": summary,
+        "manager_names": names,
         "cards": cards,
         "entities": entities,
         "firms": firms,
@@ -157,25 +174,8 @@ pub fn data(
     })
 }
 
-/// Conflicted firms: `[firm index, owner, holdings, evidence]`.
-fn conflicts(d: &Dedup, own: &[FirmOwnership]) -> Vec<Value> {
-    let g = &d.grouping;
-    let firm_of_card = |c: u32| g.firm_of_entity[g.entity_of_card[c as usize] as usize] as usize;
-    let mut evidence: Vec<Vec<String>> = vec![Vec::new(); own.len()];
-    for l in &g.links {
-        let f = firm_of_card(l.a);
-        let (ma, mb) = (&d.norm[l.a as usize].manager, &d.norm[l.b as usize].manager);
-        if own.get(f).is_some_and(|o| o.conflict) && ma.is_some() && mb.is_some() && ma != mb && evidence[f].len() < 3 {
-            evidence[f].push(format!(
-                "{} ({}) ~ {} ({}): {}",
-                d.cards[l.a as usize].id,
-                ma.as_deref().unwrap_or(""),
-                d.cards[l.b as usize].id,
-                mb.as_deref().unwrap_or(""),
-                l.evidence
-            ));
-        }
-    }
+/// Conflicted firms: `[firm index, owner, holdings]`; the page finds the evidence among the firm's links.
+fn conflicts(own: &[FirmOwnership]) -> Vec<Value> {
     own.iter()
         .enumerate()
         .filter(|(_, o)| o.conflict)
@@ -188,7 +188,7 @@ fn conflicts(d: &Dedup, own: &[FirmOwnership]) -> Vec<Value> {
                     format!("{} — карточек {}{last}", h.manager, h.cards)
                 })
                 .collect();
-            json!([f, o.owner.clone().unwrap_or_default(), holdings.join("; "), evidence[f].join(" | ")])
+            json!([f, o.owner.clone().unwrap_or_default(), holdings.join("; ")])
         })
         .collect()
 }

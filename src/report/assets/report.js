@@ -6,6 +6,10 @@
   var D = JSON.parse(document.getElementById("report-data").textContent);
   var S = D.summary, C = D.cards, E = D.entities, F = D.firms, L = D.links, R = D.review;
   var PAGE = 100;
+  // Compact rows: managers by number, a firm's name by its legal entity's number.
+  var MN = D.manager_names;
+  C.forEach(function (c) { c[5] = c[5] >= 0 ? MN[c[5]] : ""; });
+  F.forEach(function (f) { if (typeof f[1] === "number") f[1] = E[f[1]][1]; f[4] = f[4] >= 0 ? MN[f[4]] : ""; });
 
   function el(tag, props) {
     var n = document.createElement(tag);
@@ -36,7 +40,8 @@
     ["legal entities, weight", "юрлицах, вес"], ["(on ", "(на "], ["rarity", "редкость"], ["brand «", "бренд «"],
     ["name \"", "название \""], ["but name", "но название"], ["is unlike", "не похоже на"]
   ];
-  function ru(ev) {
+  function ru(ev, a) {
+    if (ev === 0) ev = "same INN " + C[a][2];
     var s = String(ev);
     for (var i = 0; i < WORDS.length; i++) s = s.split(WORDS[i][0]).join(WORDS[i][1]);
     return s;
@@ -178,7 +183,7 @@
       linksOf[f].forEach(function (li) {
         var l = L[li], a = C[l[1]][0], b = C[l[2]][0];
         lu.appendChild(el("li", null, (l[0] ? "фирма" : "юрлицо") + ": ", el("b", { text: a }), " ~ ", el("b", { text: b }),
-          l[3] ? " (" + l[3] + ") " : " ", el("span", { cls: "ev", text: ru(l[4]) }), " ",
+          l[3] ? " (" + l[3] + ") " : " ", el("span", { cls: "ev", text: ru(l[4], l[1]) }), " ",
           decisionControls("l:" + li, a, function () { return b; })));
       });
       box.appendChild(lu);
@@ -203,8 +208,11 @@
     s.appendChild(el("p", { cls: "muted", text: "Все фирмы — в firms.csv, карточки — в cards.csv, связи — в links.csv." }));
     var idx = [], shown = 0;
     function hay(f) {
-      var x = F[f], t = [x[0], x[1], x[7], x[4]];
-      entsOf[f].forEach(function (e) { t.push(E[e][0], E[e][3]); });
+      var x = F[f], t = [x[0], x[1], x[4]];
+      entsOf[f].forEach(function (e) {
+        t.push(E[e][0], E[e][1], E[e][3]);
+        cardsOf[e].forEach(function (c) { t.push(C[c][0], C[c][5]); });
+      });
       return t.join(" ").toLowerCase();
     }
     var cache = null;
@@ -280,7 +288,15 @@
     page();
   })();
 
-  // ---- Conflicts.
+  // ---- Conflicts. The evidence: up to three links of the firm between cards of different managers.
+  function conflictEvidence(f) {
+    var out = [];
+    for (var i = 0; i < linksOf[f].length && out.length < 3; i++) {
+      var l = L[linksOf[f][i]], a = C[l[1]], b = C[l[2]];
+      if (a[5] && b[5] && a[5] !== b[5]) out.push(a[0] + " (" + a[5] + ") ~ " + b[0] + " (" + b[5] + "): " + ru(l[4], l[1]));
+    }
+    return out.join(" | ");
+  }
   (function () {
     var s = sec("conflicts"), K = D.conflicts;
     s.appendChild(el("p", { cls: "muted", text: "Фирм, карточки которых ведут несколько менеджеров: " + K.length + ". Политика выбора владельца: " + D.policy + ". Все — в conflicts.csv." }));
@@ -292,7 +308,7 @@
         var k = K[shown], f = F[k[0]];
         list.appendChild(el("details", { "data-conflict": f[0] },
           el("summary", null, el("b", { text: f[0] }), " ", f[1], " — владелец: ", el("b", { text: k[1] || "нет" })),
-          el("div", null, "Менеджеры на карточках: ", k[2]), el("div", { cls: "ev" }, "Почему это одна фирма: ", ru(k[3]))));
+          el("div", null, "Менеджеры на карточках: ", k[2]), el("div", { cls: "ev" }, "Почему это одна фирма: ", conflictEvidence(k[0]))));
       }
       more.hidden = shown >= K.length;
     }
