@@ -346,6 +346,9 @@
     s.appendChild(t);
   })();
 
+  // How long the page took to open (navigation start to here), for the record.
+  document.body.setAttribute("data-render-ms", String(Math.round(performance.now())));
+
   // ---- Test hook: `#test-decide=ROW:ACTION:LEVEL:REASON` clicks that button of review row ROW through the
   // page's own handlers, then writes the CSV the download button would save into #test-csv.
   var h = decodeURIComponent(location.hash || "");
