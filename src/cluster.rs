@@ -127,6 +127,8 @@ pub struct Clustering {
     pub outcomes: Vec<Outcome>,
     /// Links that joined groups only after a second link confirmed them.
     pub confirmed_by_second_pair: usize,
+    /// Indices (into `links`) of the guarded links applied once confirmed: joined over the chaining guard.
+    pub confirmed_links: Vec<usize>,
 }
 
 /// A veto: may the groups rooted at `ra` and `rb` be joined? Called with current roots.
@@ -205,6 +207,7 @@ pub fn cluster(
     }
     // Deferred links: join two groups when at least two links connect them.
     let mut confirmed = 0usize;
+    let mut confirmed_links: Vec<usize> = Vec::new();
     loop {
         let mut by_pair: FxHashMap<(u32, u32), Vec<usize>> = FxHashMap::default();
         for &i in &deferred {
@@ -234,6 +237,7 @@ pub fn cluster(
             for &i in &idx {
                 outcomes[i] = Outcome::Joined;
             }
+            confirmed_links.extend(&idx);
             confirmed += 1;
             changed = true;
         }
@@ -241,7 +245,8 @@ pub fn cluster(
             break;
         }
     }
-    Clustering { uf, outcomes, confirmed_by_second_pair: confirmed }
+    confirmed_links.sort_unstable();
+    Clustering { uf, outcomes, confirmed_by_second_pair: confirmed, confirmed_links }
 }
 
 #[cfg(test)]

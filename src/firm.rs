@@ -16,6 +16,7 @@ use crate::block::{self, KeyKind, Node, Prepared, key_hash, kind_of};
 use crate::cluster::{self, Link, Outcome, Veto};
 use crate::config::Config;
 use crate::normalize::NormCard;
+use crate::report::review::{self, GreyPair};
 use crate::score::{self, Level, Piece, Scored};
 
 /// An administrator's decision that the matcher must follow.
@@ -113,6 +114,8 @@ pub struct Grouping {
     pub stats: MatchStats,
     /// Blocking internals (generic values, statistics).
     pub prepared: Prepared,
+    /// Near-threshold pairs and links applied over the chaining guard, for the administrator's review.
+    pub grey: Vec<GreyPair>,
 }
 
 /// Split tags: which sides of which split decisions a group holds.
@@ -226,6 +229,8 @@ struct FirmRound {
     n_firms: usize,
     merged: FxHashMap<u32, Node>,
     vetoed_split: u64,
+    /// Pairs scored just below the threshold (for the review).
+    near: Vec<(u32, u32, Scored)>,
 }
 
 fn firm_round(
@@ -250,13 +255,18 @@ fn firm_round(
         .par_iter()
         .map(|&(a, b)| {
             let s = score::score(p, cfg, ent_node(a), ent_node(b), Level::Firm);
-            score::is_firm_link(cfg, &s).then_some(s)
+            (score::is_firm_link(cfg, &s) || review::near_firm(cfg, &s)).then_some(s)
         })
         .collect();
     let mut links: Vec<Link> = Vec::new();
     let mut scored: Vec<(u32, u32, Scored)> = Vec::new();
+    let mut near: Vec<(u32, u32, Scored)> = Vec::new();
     for (&(a, b), s) in firm_pairs.iter().zip(firm_scored) {
         if let Some(s) = s {
+            if !score::is_firm_link(cfg, &s) {
+                near.push((a, b, s));
+                continue;
+            }
             links.push(Link { a, b, score: s.score, signals: s.signals });
             scored.push((a, b, s));
         }
@@ -265,7 +275,7 @@ fn firm_round(
     let mut clustering =
         cluster::cluster(n_entities, &vec![1; n_entities], f_must, &links, cfg.thresholds.chain_guard_size, &mut veto);
     let (firm_of_entity, n_firms) = clustering.uf.labels();
-    FirmRound { clustering, scored, firm_of_entity, n_firms, merged, vetoed_split: veto.vetoed_split }
+    FirmRound { clustering, scored, firm_of_entity, n_firms, merged, vetoed_split: veto.vetoed_split, near }
 }
 
 /// Merges several nodes into one (for a legal entity of several proto-entities).
@@ -333,13 +343,19 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
                 return None;
             }
             let s = score::score(&p, cfg, x, y, Level::Entity);
-            score::is_entity_link(cfg, &s).then_some(s)
+            (score::is_entity_link(cfg, &s) || review::near_entity(cfg, &s)).then_some(s)
         })
         .collect();
     let mut e_links: Vec<Link> = Vec::new();
     let mut e_scored: Vec<(u32, u32, Scored)> = Vec::new();
+    let mut grey: Vec<GreyPair> = Vec::new();
     for (&(a, b), s) in entity_pairs.iter().zip(entity_scored) {
         if let Some(s) = s {
+            if !score::is_entity_link(cfg, &s) {
+                let r = explain("entity", &p, norm, cfg, &p.nodes[a as usize], &p.nodes[b as usize], &s);
+                grey.push(review::near("entity", cfg.thresholds.entity, r));
+                continue;
+            }
             e_links.push(Link { a, b, score: s.score, signals: s.signals });
             e_scored.push((a, b, s));
         }
@@ -375,6 +391,14 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
         .par_iter()
         .map(|(a, b, s)| explain("entity", &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
         .collect();
+    for &i in &ec.confirmed_links {
+        let (a, b, s) = &e_scored[i];
+        grey.push(review::over_guard(
+            "entity",
+            cfg.thresholds.entity,
+            explain("entity", &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s),
+        ));
+    }
     lap("cluster_entities", &mut stage_ms);
     p.recount(&entity_of_node, cfg, true);
     lap("recount", &mut stage_ms);
@@ -426,7 +450,8 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
             break;
         }
     }
-    let Some(FirmRound { clustering: fc, scored: f_scored, firm_of_entity, n_firms, merged, vetoed_split }) = last
+    let Some(FirmRound { clustering: fc, scored: f_scored, firm_of_entity, n_firms, merged, vetoed_split, near }) =
+        last
     else {
         unreachable!("at least one round runs")
     };
@@ -453,6 +478,21 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
         f_scored.iter().zip(&fc.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
     let f_records: Vec<LinkRecord> =
         joined_f.par_iter().map(|(a, b, s)| explain("firm", &p, norm, cfg, ent_node(*a), ent_node(*b), s)).collect();
+    for (a, b, s) in &near {
+        grey.push(review::near(
+            "firm",
+            cfg.thresholds.firm,
+            explain("firm", &p, norm, cfg, ent_node(*a), ent_node(*b), s),
+        ));
+    }
+    for &i in &fc.confirmed_links {
+        let (a, b, s) = &f_scored[i];
+        grey.push(review::over_guard(
+            "firm",
+            cfg.thresholds.firm,
+            explain("firm", &p, norm, cfg, ent_node(*a), ent_node(*b), s),
+        ));
+    }
     for r in e_records.iter().chain(&f_records) {
         for s in &r.signals {
             *by_signal.entry(format!("{}:{s}", r.level)).or_default() += 1;
@@ -479,7 +519,7 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     lap("explain_links", &mut stage_ms);
     stats.stage_ms = stage_ms;
 
-    Grouping { entity_of_card, firm_of_entity, n_entities, n_firms, links, stats, prepared: p }
+    Grouping { entity_of_card, firm_of_entity, n_entities, n_firms, links, stats, prepared: p, grey }
 }
 
 fn hard_evidence(first: &NormCard, c: &NormCard) -> (String, &'static str) {

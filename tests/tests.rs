@@ -9,6 +9,7 @@ mod ingest;
 mod inspect;
 mod ownership;
 mod plan;
+mod report_html;
 mod safety;
 mod serve;
 mod state;

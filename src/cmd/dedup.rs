@@ -50,7 +50,7 @@ pub fn run(args: &DedupArgs, dict: &Dictionaries, quiet: bool) -> anyhow::Result
 
 /// Every file a run may leave in `--out`. summary.json comes last: it is published last and removed first, so a
 /// folder with a summary.json holds one whole run.
-pub const OUTPUT_FILES: [&str; 11] = [
+pub const OUTPUT_FILES: [&str; 13] = [
     "cards.csv",
     "entities.csv",
     "firms.csv",
@@ -61,6 +61,8 @@ pub const OUTPUT_FILES: [&str; 11] = [
     "changes.csv",
     "reassign.csv",
     "reassign_import.csv",
+    "review.csv",
+    "report.html",
     "summary.json",
 ];
 
@@ -216,6 +218,9 @@ fn batch(args: &DedupArgs, mut d: Dedup, cfg: &Config, threads: usize, quiet: bo
     );
     out::write_summary(stage, &summary)
         .with_context(|| ctx(&args.out, "summary.json"))
+        .with_context(|| unpublished(&args.out))?;
+    crate::report::html::write(stage, &d, &ids, &own, &managers, cfg, &summary)
+        .with_context(|| ctx(&args.out, "report.html"))
         .with_context(|| unpublished(&args.out))?;
     staging.publish()?;
     if !quiet {
@@ -436,6 +441,13 @@ fn stateful(
     out::write_summary(stage, &summary).with_context(|| {
         format!(
             "writing summary.json: the state {} holds run {run_id}, but nothing was published into {} (its files are those of the previous run); rerun to publish",
+            path.display(),
+            args.out.display()
+        )
+    })?;
+    crate::report::html::write(stage, &d, &ids, &own, &managers, cfg, &summary).with_context(|| {
+        format!(
+            "writing report.html: the state {} holds run {run_id}, but nothing was published into {} (its files are those of the previous run); rerun to publish",
             path.display(),
             args.out.display()
         )

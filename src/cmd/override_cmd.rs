@@ -196,7 +196,7 @@ fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> 
             by: cb.map(raw).filter(|s| !s.is_empty()).unwrap_or_else(|| default_by.to_string()),
         };
         if let Err(e) = overrides::validate(&o) {
-            problems.push(format!("line {line}: {e}"));
+            problems.push(format!("line {line}, field {}: {e}", invalid_field(&o)));
             continue;
         }
         // Against the state and against earlier rows of the file.
@@ -245,4 +245,19 @@ fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> 
     tx.commit()?;
     println!("imported {added} decision(s) from {} ({known} already recorded)", file.display());
     Ok(Exit::Success)
+}
+
+/// The column a decision that fails [`overrides::validate`] is wrong in, checked in the same order.
+fn invalid_field(o: &NewOverride) -> &'static str {
+    if o.action != "link" && o.action != "split" {
+        "action"
+    } else if o.level != "entity" && o.level != "firm" {
+        "level"
+    } else if o.a.trim().is_empty() {
+        "a"
+    } else if o.b.trim().is_empty() || o.a.trim() == o.b.trim() {
+        "b"
+    } else {
+        "reason"
+    }
 }

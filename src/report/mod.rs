@@ -16,5 +16,7 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> std::io::Result<()> {
 }
 
 pub mod dedup;
+pub mod html;
 pub mod ownership;
 pub mod reassign;
+pub mod review;
