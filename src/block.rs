@@ -127,12 +127,31 @@ pub fn kind_of(hash: u64) -> KeyKind {
     KeyKind::from_u8((hash & 0xF) as u8)
 }
 
+/// True for an identifier typed to get past a required field: one digit repeated (`0000000000`,
+/// `777777777777`) or a run of consecutive digits (`1234567890`). Such a value never identifies anyone, even
+/// when its checksum happens to fit.
+pub fn is_placeholder_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 2 || !b.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let repeat = b.iter().all(|&c| c == b[0]);
+    let up = b.windows(2).all(|w| (w[0] - b'0' + 1) % 10 == w[1] - b'0');
+    let down = b.windows(2).all(|w| (w[1] - b'0' + 1) % 10 == w[0] - b'0');
+    repeat || up || down
+}
+
+/// The card's ИНН when it can identify the card (valid, and not a placeholder).
+pub fn usable_inn(n: &NormCard) -> Option<&str> {
+    n.ids.inn.as_deref().filter(|v| !is_placeholder_id(v))
+}
+
 /// Calls `f` with every key of a card (kind and text): what [`key_hash`] hashes, and what evidence shows.
 pub fn for_each_key(n: &NormCard, mut f: impl FnMut(KeyKind, &str)) {
-    if let Some(inn) = &n.ids.inn {
+    if let Some(inn) = usable_inn(n) {
         f(KeyKind::Inn, inn);
     }
-    if let Some(ogrn) = &n.ids.ogrn {
+    if let Some(ogrn) = n.ids.ogrn.as_deref().filter(|v| !is_placeholder_id(v)) {
         f(KeyKind::Ogrn, ogrn);
     }
     for p in &n.phones {
@@ -152,7 +171,7 @@ pub fn for_each_key(n: &NormCard, mut f: impl FnMut(KeyKind, &str)) {
     if let Some(w) = &n.website {
         f(KeyKind::Domain, w);
     }
-    for p in n.decision_makers().chain(n.name.person.as_deref()) {
+    for p in n.decision_makers().chain(n.name.person.as_deref()).filter(|p| p.first_initial.is_some()) {
         f(KeyKind::Person, &p.block_key());
         if p.patronymic_initial.is_some() {
             f(KeyKind::PersonFull, &p.key());
@@ -290,6 +309,9 @@ pub struct Node {
     pub persons: Vec<PersonLite>,
 }
 
+/// A name written on more nodes without ИНН than this is a hub name (many companies), not one client's.
+pub const HUB_NAME_NODES: usize = 10;
+
 /// Name variants kept per node.
 pub const MAX_VARIANTS: usize = 6;
 
@@ -320,6 +342,9 @@ pub struct Prepared {
     pub generic: Vec<(KeyKind, u64, u32)>,
     /// ОГРН shared by cards with different ИНН (not joined).
     pub ogrn_conflicts: usize,
+    /// Pairs (node with ИНН, node without) whose whole distinctive name is the same and unique in the base:
+    /// scored for the legal-entity level even without a shared contact. Sorted.
+    pub unique_name_pairs: Vec<(u32, u32)>,
     /// Postings of the weighted keys: (hash, node), sorted; kept to count legal entities again once they are
     /// known ([`Prepared::recount`]).
     pub weighted_postings: Vec<(u64, u32)>,
@@ -406,8 +431,28 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     // like a card without one.
     let mut inn_outlier = vec![false; n];
     let inn_runs: Vec<&[(u64, u32)]> =
-        hard.chunk_by(|a, b| a.0 == b.0).filter(|r| kind_of(r[0].0) == KeyKind::Inn && r.len() >= 3).collect();
-    let outliers: Vec<u32> = inn_runs.par_iter().flat_map_iter(|run| inn_outliers(norm, run)).collect();
+        hard.chunk_by(|a, b| a.0 == b.0).filter(|r| kind_of(r[0].0) == KeyKind::Inn && r.len() >= 2).collect();
+    // Where each whole name is written, with the ИНН of the card (0: none): a sister's ИНН typed on one card is
+    // seen as a card whose name sits on cards without that ИНН.
+    let mut name_inn: Vec<(u64, u64)> = norm
+        .par_iter()
+        .map(|c| {
+            let inn = usable_inn(c).map_or(0, |v| key_hash(KeyKind::Inn, v));
+            (key_hash(KeyKind::NameFull, &c.name.compact()), inn)
+        })
+        .collect();
+    name_inn.par_sort_unstable();
+    name_inn.dedup();
+    let elsewhere = |c: u32, inn: u64| {
+        let h = key_hash(KeyKind::NameFull, &norm[c as usize].name.compact());
+        let lo = name_inn.partition_point(|x| x.0 < h);
+        name_inn[lo..].iter().take_while(|x| x.0 == h).any(|x| x.1 != inn)
+    };
+    let outliers: Vec<u32> = inn_runs
+        .par_iter()
+        .flat_map_iter(|run| if run.len() >= 3 { inn_outliers(norm, run) } else { pair_outlier(norm, run, &elsewhere) })
+        .collect();
+    drop(name_inn);
     for c in outliers {
         inn_outlier[c as usize] = true;
     }
@@ -484,7 +529,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
             let inn = cards
                 .iter()
                 .filter(|&&c| !inn_outlier[c as usize])
-                .find_map(|&c| norm[c as usize].ids.inn.as_deref())
+                .find_map(|&c| usable_inn(&norm[c as usize]))
                 .map(Box::from);
             let (keys, name_keys) = if cards.len() == 1 {
                 let c = cards[0] as usize;
@@ -518,7 +563,9 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
                 {
                     brands.push(v);
                 }
-                for p in card.decision_makers().chain(card.name.person.as_deref()) {
+                // A surname alone ("Полякова", "ИП Беспалов") names no one in particular: it is not a person key.
+                for p in card.decision_makers().chain(card.name.person.as_deref()).filter(|p| p.first_initial.is_some())
+                {
                     let pl = PersonLite::of(p);
                     if !persons.contains(&pl) {
                         persons.push(pl);
@@ -573,29 +620,32 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         *label_ids.entry(k).or_insert(next)
     };
     let tag = |t: u8, s: &str| key_hash(KeyKind::NameFull, s) ^ (t as u64) << 60;
-    let node_root: Vec<u32> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, nd)| match nd.names.first() {
-            Some(v) => match v.tokens.iter().enumerate().find(|(j, _)| !v.is_generic(*j)) {
-                Some((_, t)) => intern(tag(1, &tokens[*t as usize])),
-                None => intern(tag(2, &v.compact)),
-            },
-            None => intern(tag(3, &i.to_string())),
-        })
-        .collect();
     let node_inn: Vec<Option<u32>> = nodes.iter().map(|nd| nd.inn.as_deref().map(|inn| intern(tag(4, inn)))).collect();
-    // For word frequencies: a node with ИНН is one entity, one without is labelled by its whole name.
+    // For word frequencies: a node with ИНН is one entity, one without is labelled by its whole name — unless
+    // that name is written on more nodes without ИНН than one client has cards (a hub name, «Вектор» on
+    // hundreds of cards): then each node counts on its own, or every «Вектор» would look like one company.
+    let mut noinn_names: Vec<u64> = nodes
+        .iter()
+        .filter(|nd| nd.inn.is_none())
+        .filter_map(|nd| nd.names.first().map(|v| key_hash(KeyKind::NameFull, &v.compact)))
+        .collect();
+    noinn_names.par_sort_unstable();
+    let noinn_count = |c: &str| {
+        let h = key_hash(KeyKind::NameFull, c);
+        let lo = noinn_names.partition_point(|&x| x < h);
+        let hi = noinn_names.partition_point(|&x| x <= h);
+        hi - lo
+    };
     let node_label: Vec<u32> = nodes
         .iter()
         .enumerate()
         .map(|(i, nd)| match (node_inn[i], nd.names.first()) {
             (Some(l), _) => l,
-            (None, Some(v)) => intern(tag(2, &v.compact)),
-            (None, None) => intern(tag(3, &i.to_string())),
+            (None, Some(v)) if noinn_count(&v.compact) <= HUB_NAME_NODES => intern(tag(2, &v.compact)),
+            (None, _) => intern(tag(3, &i.to_string())),
         })
         .collect();
-    drop(label_ids);
+    drop(noinn_names);
     let labels = {
         let mut ls = node_label.clone();
         ls.par_sort_unstable();
@@ -619,8 +669,29 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         token_df[*t as usize] += 1;
     }
     drop(tok_label);
+    // A value's carriers count the name root of nodes without ИНН once (a client's cards typed with and without
+    // its ИНН); a root many companies carry says nothing about who they are, and each node counts on its own.
+    let node_root: Vec<u32> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, nd)| match nd.names.first() {
+            Some(v) => match v.tokens.iter().enumerate().find(|(j, _)| !v.is_generic(*j)) {
+                Some((_, t)) if token_df[*t as usize] <= HUB_NAME_NODES as u32 => intern(tag(1, &tokens[*t as usize])),
+                Some(_) => node_label[i],
+                None => intern(tag(2, &v.compact)),
+            },
+            None => intern(tag(3, &i.to_string())),
+        })
+        .collect();
+    drop(label_ids);
     drop(node_label);
     tr.lap("labels");
+
+    // A card without ИНН whose distinctive name is exactly the name of one legal entity with ИНН, while no other
+    // company in the base carries any of its words: the name alone identifies it (a manager's card of a client
+    // typed with the name only).
+    let unique_name_pairs = unique_name_pairs(&nodes, &tokens, &token_df);
+    tr.lap("unique names");
 
     // Postings of weighted keys: (hash, node).
     let mut postings: Vec<(u64, u32)> =
@@ -756,6 +827,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         stats,
         generic,
         ogrn_conflicts,
+        unique_name_pairs,
         weighted_postings: postings,
     }
 }
@@ -812,6 +884,74 @@ fn inn_outliers(norm: &[NormCard], run: &[(u64, u32)]) -> Vec<u32> {
         .filter(|&i| i != best && !words[i].is_empty() && !agree(i, best) && support[i] == 0)
         .map(|i| run[i].1)
         .collect()
+}
+
+/// Node pairs `(a, b)`, `a < b`: a node with ИНН and one without that write the same whole name, when that name
+/// is distinctive and unique: every word of it is carried by at most two labels (the entity and the name
+/// written without ИНН), it has a word of four letters or more, it is not a person's name, the nodes without
+/// ИНН carry no contact at all, and no other node with ИНН writes it.
+fn unique_name_pairs(nodes: &[Node], tokens: &[Box<str>], token_df: &[u32]) -> Vec<(u32, u32)> {
+    let distinctive = |v: &NameVar| {
+        v.person.is_none()
+            && v.tokens.iter().enumerate().any(|(i, &t)| !v.is_generic(i) && tokens[t as usize].chars().count() >= 4)
+            && v.tokens.iter().enumerate().all(|(i, &t)| {
+                let w = &tokens[t as usize];
+                (v.is_generic(i) || token_df[t as usize] <= 2) && !w.bytes().all(|b| b.is_ascii_digit())
+            })
+    };
+    let mut post: Vec<(u64, u32)> = nodes
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, nd)| {
+            nd.names.iter().filter(|v| distinctive(v)).map(move |v| (key_hash(KeyKind::NameFull, &v.compact), i as u32))
+        })
+        .collect();
+    post.par_sort_unstable();
+    post.dedup();
+    let mut out = Vec::new();
+    for run in post.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() < 2 || run.len() > 4 {
+            continue;
+        }
+        let with_inn: Vec<u32> = run.iter().map(|x| x.1).filter(|&nd| nodes[nd as usize].inn.is_some()).collect();
+        // Only cards that carry nothing but the name: one with its own phone or email is a company of its own
+        // that happens to have the same name, and must prove it is this one by a contact.
+        let bare = |nd: u32| !nodes[nd as usize].keys.iter().any(|&(h, _)| kind_of(h).is_contact());
+        if with_inn.len() != 1 || !run.iter().filter(|x| nodes[x.1 as usize].inn.is_none()).all(|x| bare(x.1)) {
+            continue;
+        }
+        for &(_, nd) in run.iter().filter(|x| nodes[x.1 as usize].inn.is_none()) {
+            out.push((nd.min(with_inn[0]), nd.max(with_inn[0])));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Of two cards sharing an ИНН whose names have nothing in common, the one whose name is also written on cards
+/// without that ИНН (a sister company's ИНН typed on it), when only one of them is.
+fn pair_outlier(norm: &[NormCard], run: &[(u64, u32)], elsewhere: &impl Fn(u32, u64) -> bool) -> Vec<u32> {
+    let [(inn, a), (_, b)] = run else { return Vec::new() };
+    let (na, nb) = (&norm[*a as usize].name, &norm[*b as usize].name);
+    let words = |n: &NormName| -> Vec<String> {
+        n.tokens.iter().filter(|t| !t.generic && t.key.chars().count() >= 3).map(|t| t.key.clone()).collect()
+    };
+    let (wa, wb) = (words(na), words(nb));
+    if wa.is_empty() || wb.is_empty() {
+        return Vec::new();
+    }
+    let agree = wa.iter().any(|x| wb.iter().any(|y| x == y || crate::score::edit_similarity(x, y) >= 0.8))
+        || crate::score::edit_similarity(&na.compact(), &nb.compact()) >= 0.75;
+    if agree {
+        return Vec::new();
+    }
+    // `inn` is the run's key hash, the same hash `elsewhere` compares with.
+    match (elsewhere(*a, *inn), elsewhere(*b, *inn)) {
+        (true, false) => vec![*a],
+        (false, true) => vec![*b],
+        _ => Vec::new(),
+    }
 }
 
 /// Counts `v` among `vars` (same words, same compact key) or adds it; returns it back when it is new.
@@ -928,12 +1068,17 @@ impl Prepared {
             self.stats.generic_values = generic.len() as u64;
             self.generic = generic;
         }
+        // Whether a value is generic is decided by the legal entities of the base: an accountant's domain on six
+        // small firms stays generic when a firm round has joined two of them (`report_generic` is the count in
+        // legal entities; later counts in firms may lower a value's count, never below the generic cut once
+        // it is above).
+        let max = cfg.generic.max_entities;
         self.nodes.par_iter_mut().for_each(|nd| {
             for (h, d) in nd.keys.iter_mut() {
                 if weighted_kind(kind_of(*h))
                     && let Ok(i) = df.binary_search_by_key(h, |x| x.0)
                 {
-                    *d = df[i].1;
+                    *d = if !report_generic && *d > max { (*d).max(df[i].1) } else { df[i].1 };
                 }
             }
         });

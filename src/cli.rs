@@ -138,6 +138,10 @@ pub struct SynthArgs {
     /// base, half about firms that are not in it).
     #[arg(long, value_name = "N")]
     pub queries: Option<usize>,
+    /// The kind of base: default, sparse, spelling, people, agency, hub, or random (every rate drawn from the
+    /// seed).
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub profile: String,
 }
 
 /// `firmdedup eval`.

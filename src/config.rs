@@ -38,6 +38,9 @@ pub struct Weights {
     /// At the legal-entity level, any shared non-generic address (office or building) confirming a
     /// near-identical name.
     pub entity_address: f32,
+    /// At the legal-entity level, the same office (street, house, office) confirming a near-identical name: a
+    /// little more than a building, so that a name with one typo and the same office is one legal entity.
+    pub entity_office: f32,
     /// Name similarity, multiplied by the similarity (0..1). Counted at the legal-entity level only.
     pub name: f32,
     /// At the legal-entity level, a generic value (reception phone, accountant's email) shared by two cards whose
@@ -62,6 +65,7 @@ impl Default for Weights {
             address_office: 0.6,
             address_house: 0.15,
             entity_address: 0.6,
+            entity_office: 0.7,
             name: 0.6,
             generic_with_rare_name: 0.6,
             name_root: 0.8,

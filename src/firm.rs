@@ -328,30 +328,37 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     let mut stats = MatchStats { ogrn_conflicts: p.ogrn_conflicts as u64, ..MatchStats::default() };
 
     // --- Legal entities: nodes joined on strong combined evidence. Pairs of two ИНН nodes are never one.
-    let entity_pairs: Vec<(u32, u32)> = p
+    let mut entity_pairs: Vec<(u32, u32)> = p
         .pairs
         .iter()
         .copied()
         .filter(|&(a, b)| p.nodes[a as usize].inn.is_none() || p.nodes[b as usize].inn.is_none())
         .collect();
+    // Plus the pairs a unique distinctive name alone may join (see `block::Prepared::unique_name_pairs`).
+    entity_pairs.extend_from_slice(&p.unique_name_pairs);
+    entity_pairs.par_sort_unstable();
+    entity_pairs.dedup();
     stats.entity_pairs_scored = entity_pairs.len() as u64;
-    let entity_scored: Vec<Option<Scored>> = entity_pairs
+    // Each pair scored: (score, whether it is a link); pairs near the threshold are kept for the review.
+    let entity_scored: Vec<Option<(Scored, bool)>> = entity_pairs
         .par_iter()
         .map(|&(a, b)| {
             let (x, y) = (&p.nodes[a as usize], &p.nodes[b as usize]);
-            if cfg.thresholds.entity_needs_contact && !score::shares_contact(x, y) {
+            let unique = p.unique_name_pairs.binary_search(&(a, b)).is_ok();
+            if !unique && cfg.thresholds.entity_needs_contact && !score::shares_contact(x, y) {
                 return None;
             }
             let s = score::score(&p, cfg, x, y, Level::Entity);
-            (score::is_entity_link(cfg, &s) || review::near_entity(cfg, &s)).then_some(s)
+            let link = score::is_entity_link(cfg, &s) || (unique && score::is_unique_name_link(&s));
+            (link || review::near_entity(cfg, &s)).then_some((s, link))
         })
         .collect();
     let mut e_links: Vec<Link> = Vec::new();
     let mut e_scored: Vec<(u32, u32, Scored)> = Vec::new();
     let mut grey: Vec<GreyPair> = Vec::new();
     for (&(a, b), s) in entity_pairs.iter().zip(entity_scored) {
-        if let Some(s) = s {
-            if !score::is_entity_link(cfg, &s) {
+        if let Some((s, link)) = s {
+            if !link {
                 let r = explain("entity", &p, norm, cfg, &p.nodes[a as usize], &p.nodes[b as usize], &s);
                 grey.push(review::near("entity", cfg.thresholds.entity, r));
                 continue;

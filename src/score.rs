@@ -190,7 +190,10 @@ pub fn level_weight(cfg: &Config, base: f32, df: u32, level: Level) -> f32 {
 
 fn kind_weight(cfg: &Config, kind: KeyKind, df: u32, level: Level) -> f32 {
     match (kind, level) {
-        (KeyKind::AddrOffice | KeyKind::AddrHouse, Level::Entity) => {
+        (KeyKind::AddrOffice, Level::Entity) => {
+            level_weight(cfg, base_weight(cfg, kind).max(cfg.weights.entity_office), df, level)
+        }
+        (KeyKind::AddrHouse, Level::Entity) => {
             level_weight(cfg, base_weight(cfg, kind).max(cfg.weights.entity_address), df, level)
         }
         (KeyKind::Brand, Level::Firm) => decay_from(cfg, cfg.weights.brand, df, cfg.generic.brand_full_up_to),
@@ -341,6 +344,10 @@ fn name_rarity(p: &Prepared, cfg: &Config, v: &NameVar) -> f32 {
 }
 
 fn root(v: &NameVar, p: &Prepared) -> Option<u32> {
+    // An ИП's "name root" is the owner's surname: two Беспалов are not one firm by it.
+    if v.person.is_some() {
+        return None;
+    }
     v.tokens
         .iter()
         .enumerate()
@@ -525,12 +532,22 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
         Signal::ALL.iter().zip(best).filter_map(|(s, piece)| piece.map(|pc| (*s, pc))).collect();
     evidence.sort_by(|x, y| y.1.weight().total_cmp(&x.1.weight()).then(x.0.cmp(&y.0)));
     let score: f32 = evidence.iter().map(|(_, pc)| pc.weight()).sum();
-    let has_contact = evidence.iter().any(|(s, _)| matches!(s, Signal::Phone | Signal::Email | Signal::Address));
+    // The same decision-maker known by both initials (or in full) on both sides is as good as a shared contact at
+    // the legal-entity level; a surname and one initial is not.
+    let has_contact = evidence.iter().any(|(s, pc)| {
+        matches!(s, Signal::Phone | Signal::Email | Signal::Address)
+            || matches!(pc, Piece::Person { a, b, .. } if person_is_full(a, b))
+    });
     Scored { score, signals: evidence.len() as u8, evidence, name_sim, has_contact }
 }
 
-/// True when the two share a phone, email, domain or address (generic ones included): without one, no
-/// legal-entity link is possible, so the costly name comparison is skipped.
+/// The two records name the person with both initials alike, or in full, on both sides.
+fn person_is_full(a: &PersonLite, b: &PersonLite) -> bool {
+    (a.full && b.full) || matches!((a.full_key, b.full_key), (Some(x), Some(y)) if x == y)
+}
+
+/// True when the two share a phone, email, domain, address or a decision-maker with both initials (generic
+/// ones included): without one, no legal-entity link is possible, so the costly name comparison is skipped.
 pub fn shares_contact(a: &Node, b: &Node) -> bool {
     let (mut i, mut j) = (0, 0);
     while i < a.keys.len() && j < b.keys.len() {
@@ -540,7 +557,9 @@ pub fn shares_contact(a: &Node, b: &Node) -> bool {
         } else if hb < ha {
             j += 1;
         } else {
-            if matches!(group_of(kind_of(ha)), Some(Signal::Phone | Signal::Email | Signal::Address)) {
+            if matches!(group_of(kind_of(ha)), Some(Signal::Phone | Signal::Email | Signal::Address))
+                || kind_of(ha) == KeyKind::PersonFull
+            {
                 return true;
             }
             i += 1;
@@ -555,6 +574,12 @@ pub fn is_entity_link(cfg: &Config, s: &Scored) -> bool {
     s.score >= cfg.thresholds.entity
         && s.name_sim >= cfg.thresholds.entity_name_min
         && (!cfg.thresholds.entity_needs_contact || s.has_contact)
+}
+
+/// True when a pair whose whole distinctive name is unique in the base (`Prepared::unique_name_pairs`) is a
+/// legal-entity link: the names are the same, and nothing else they carry contradicts.
+pub fn is_unique_name_link(s: &Scored) -> bool {
+    s.name_sim >= 0.999
 }
 
 /// True when a scored pair is a firm link.

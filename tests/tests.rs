@@ -4,6 +4,7 @@
 mod workdir;
 
 mod browser;
+mod classes;
 mod dedup;
 mod ingest;
 mod inspect;

@@ -10,8 +10,11 @@ use crate::synth::{self, Formats, Rates, SynthOptions};
 
 /// Runs `synth`.
 pub fn run(args: &SynthArgs, dict: &crate::dict::Dictionaries, quiet: bool) -> anyhow::Result<Exit> {
+    let Some(rates) = Rates::profile(&args.profile, args.seed) else {
+        anyhow::bail!("--profile {:?}: unknown; use one of {} or random", args.profile, synth::PROFILES.join(", "));
+    };
     if args.print_rates {
-        println!("{}", serde_json::to_string_pretty(&Rates::default())?);
+        println!("{}", serde_json::to_string_pretty(&rates)?);
         return Ok(Exit::Success);
     }
     let (Some(cards), Some(out)) = (args.cards, &args.out) else {
@@ -31,7 +34,7 @@ pub fn run(args: &SynthArgs, dict: &crate::dict::Dictionaries, quiet: bool) -> a
         }
     }
     let t = Instant::now();
-    let opts = SynthOptions { cards, seed: args.seed, today, rates: Rates::default() };
+    let opts = SynthOptions { cards, seed: args.seed, today, rates };
     let base = synth::generate(&opts);
     let gen_ms = t.elapsed().as_millis();
     synth::write(&base, out, formats).with_context(|| format!("writing {}", out.display()))?;

@@ -138,7 +138,8 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
         }
     }
     let brand = if card.brand.trim().is_empty() {
-        None
+        // A brand written before the legal name in brackets is the card's brand.
+        name.bracket_brand.as_deref().map(|b| Box::new(normalize_name(b, dict))).filter(|b| !b.is_empty())
     } else {
         Some(Box::new(normalize_name(&card.brand, dict))).filter(|b| !b.is_empty())
     };

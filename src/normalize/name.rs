@@ -34,6 +34,14 @@ pub struct NormName {
     pub display_core: String,
     /// For an ИП / КФХ, or a name that is a person's full name: the person.
     pub person: Option<Box<Person>>,
+    /// A branch or city tag written after the name (`- Лпц`, `(Мурманск)`, `филиал Ростов`), as typed; it is
+    /// not part of the name proper.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// A brand written before a legal name in brackets (`Сибмаркет Сити (ООО «Сибмаркет»)`): the bracketed legal
+    /// name is the name, this text is the brand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bracket_brand: Option<String>,
 }
 
 impl NormName {
@@ -77,8 +85,142 @@ fn match_at(tokens: &[String], at: usize, pattern: &[String]) -> bool {
     at + pattern.len() <= tokens.len() && tokens[at..at + pattern.len()] == *pattern
 }
 
+/// Words that start a branch tag (`филиал Ростов`, `обособленное подразделение в Самаре`).
+const BRANCH_WORDS: &[&str] = &["филиал", "фил", "представительство", "обособленное", "оп", "отделение"];
+
+/// True for a word that names a place the way branch tags do: a city of the area-code list (or the first part of
+/// one, `ростов` for Ростов-на-Дону), or a short abbreviation (`лпц`, `спб`, `смр`, `мск`).
+fn is_place_tag(words: &[String], dict: &Dictionaries) -> bool {
+    match words {
+        [w] => {
+            let n = w.chars().count();
+            let vowels = w.chars().filter(|c| "аеёиоуыэюяaeiouy".contains(*c)).count();
+            ((2..=4).contains(&n)
+                && vowels <= 1
+                && w.chars().all(char::is_alphabetic)
+                && !dict.generic_by_first.contains_key(w))
+                || ["спб", "мск", "екб", "нск", "мо"].contains(&w.as_str())
+                || dict.is_known_city(w)
+                || dict
+                    .city_codes
+                    .keys()
+                    .chain(dict.multi_code_cities.iter())
+                    .any(|c| c.strip_prefix(w.as_str()).is_some_and(|rest| rest.starts_with('-')))
+        }
+        [a, b] => dict.is_known_city(&format!("{a} {b}")) || dict.is_known_city(&format!("{a}-{b}")),
+        _ => false,
+    }
+}
+
+/// True when the folded words start or end with a legal form (the text is a legal name).
+fn has_legal_form(words: &[String], dict: &Dictionaries) -> bool {
+    let (Some(first), Some(last)) = (words.first(), words.last()) else { return false };
+    let at_start = dict.forms_by_first.get(first).is_some_and(|vs| {
+        vs.iter()
+            .any(|&i| words.len() > dict.legal_forms[i].tokens.len() && match_at(words, 0, &dict.legal_forms[i].tokens))
+    });
+    let at_end = dict.forms_by_last.get(last).is_some_and(|vs| {
+        vs.iter().any(|&i| {
+            let t = &dict.legal_forms[i].tokens;
+            words.len() > t.len() && match_at(words, words.len() - t.len(), t)
+        })
+    });
+    at_start || at_end
+}
+
+/// What is written around the name proper: the name as typed without a trailing branch tag, the tag, and a
+/// brand before a bracketed legal name. Tags are recognised by their shape only (a separator, brackets or a
+/// branch word before a place), so a name that merely contains a city word keeps it.
+pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String>, Option<String>) {
+    const QUOTES: &str = "«»„“”\"'`‘’‹›";
+    let t = raw.trim();
+    // A name wrapped whole in quotes reads as the name inside.
+    let t = match (t.chars().next(), t.chars().last()) {
+        (Some(a), Some(b)) if t.chars().count() >= 2 && QUOTES.contains(a) && QUOTES.contains(b) => {
+            t.trim_matches(|c| QUOTES.contains(c)).trim()
+        }
+        _ => t,
+    };
+    let mut core = t.to_string();
+    let mut branch: Option<String> = None;
+    let mut bracket_brand: Option<String> = None;
+    let fold = |s: &str| text::fold_tokens(s, dict);
+    for _ in 0..3 {
+        let before = core.clone();
+        // `X (…)` at the end.
+        if core.ends_with(')')
+            && let Some(open) = core.rfind('(')
+        {
+            let inner = core[open + 1..core.len() - 1].trim().to_string();
+            let outer = core[..open].trim().to_string();
+            let (fi, fo) = (fold(&inner), fold(&outer));
+            if !fo.is_empty() && !fi.is_empty() {
+                if has_legal_form(&fi, dict) && bracket_brand.is_none() && !has_legal_form(&fo, dict) {
+                    bracket_brand = Some(outer);
+                    core = inner;
+                } else if is_place_tag(&fi, dict) || (fi.len() <= 4 && BRANCH_WORDS.contains(&fi[0].as_str())) {
+                    branch.get_or_insert(inner);
+                    core = outer;
+                }
+            }
+        }
+        // `X - Лпц`, `X – СПб`, `X - Смр.` at the end.
+        if let Some((pos, sep_len)) = [" - ", " – ", " — ", " -", "- "]
+            .iter()
+            .filter_map(|sep| core.rfind(sep).map(|p| (p, sep.len())))
+            .max_by_key(|x| x.0)
+        {
+            let tail = core[pos + sep_len..].trim().to_string();
+            let head = core[..pos].trim().to_string();
+            let ft = fold(&tail);
+            if !fold(&head).is_empty() && !ft.is_empty() && ft.len() <= 2 && is_place_tag(&ft, dict) {
+                branch.get_or_insert(tail);
+                core = head;
+            }
+        }
+        // `X филиал Ростов`, `X, филиал в г. Самара`: from the branch word to the end (never the first word).
+        let words = fold(&core);
+        if words.len() >= 2
+            && let Some(k) =
+                (1..words.len()).find(|&k| BRANCH_WORDS.contains(&words[k].as_str()) && words.len() - k <= 5)
+            && (words[k] != "оп" || k + 1 < words.len())
+        {
+            // Cut the raw text at the k-th word.
+            let spans = word_spans(&nfkc(&core));
+            let head_words = &words[..k];
+            let only_form = dict.legal_forms.iter().any(|v| v.tokens == head_words);
+            if spans.len() == words.len() && !only_form {
+                let n = nfkc(&core);
+                let head =
+                    n[..spans[k].0].trim_end_matches(|c: char| !text::is_alnum(c) && c != '»' && c != '"').to_string();
+                branch.get_or_insert(n[spans[k].0..].trim().to_string());
+                core = head;
+            }
+        }
+        // `ООО «X» Самара`: a city after the closing quote.
+        if let Some(q) = core.rfind('»')
+            && core[..q].contains('«')
+        {
+            let qend = q + '»'.len_utf8();
+            let tail = core[qend..].trim().to_string();
+            let ft = fold(&tail);
+            let city = ft.len() <= 2 && (dict.is_known_city(&ft.join(" ")) || dict.is_known_city(&ft.join("-")));
+            if !ft.is_empty() && city && !fold(&core[..q]).is_empty() {
+                branch.get_or_insert(tail);
+                core = core[..qend].to_string();
+            }
+        }
+        if core == before {
+            break;
+        }
+    }
+    (core, branch, bracket_brand)
+}
+
 /// Normalises a company name.
-pub fn normalize_name(raw: &str, dict: &Dictionaries) -> NormName {
+pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
+    let (raw_core, branch, bracket_brand) = split_name_tags(full_raw, dict);
+    let raw = raw_core.as_str();
     let folded = text::fold_tokens(raw, dict);
     let mut start = 0;
     let mut end = folded.len();
@@ -109,7 +251,13 @@ pub fn normalize_name(raw: &str, dict: &Dictionaries) -> NormName {
     if legal_form.is_none() && folded.len() == 1 {
         // The whole name is a legal form ("ООО"): keep it as the form, nothing else.
         if let Some(v) = dict.legal_forms.iter().find(|v| v.tokens == folded) {
-            return NormName { legal_form: Some(v.code.clone()), form_kind: Some(v.kind), ..NormName::default() };
+            return NormName {
+                legal_form: Some(v.code.clone()),
+                form_kind: Some(v.kind),
+                branch,
+                bracket_brand,
+                ..NormName::default()
+            };
         }
     }
     let core = &folded[start..end];
@@ -161,7 +309,15 @@ pub fn normalize_name(raw: &str, dict: &Dictionaries) -> NormName {
             })
         }
     };
-    NormName { legal_form: form_code, form_kind, tokens, display_core, person: person.map(Box::new) }
+    NormName {
+        legal_form: form_code,
+        form_kind,
+        tokens,
+        display_core,
+        person: person.map(Box::new),
+        branch,
+        bracket_brand,
+    }
 }
 
 fn word_spans(s: &str) -> Vec<(usize, usize)> {
@@ -261,5 +417,49 @@ mod tests {
         assert!(norm("ООО Ромашка").person.is_none());
         assert!(norm("Салон Красоты Ирис").person.is_none());
         assert_eq!(norm("МАРТЫНОВ А.М.").person.map(|p| p.key()), Some("мартынов а м".to_string()));
+    }
+
+    #[test]
+    fn class_a_branch_tags_split_off() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("ООО «Бюро Капустина» - Лпц", "бюро капустина", "Лпц"),
+            ("ООО «Геогрупп Логистик» - Арх", "геогрупп логистик", "Арх"),
+            ("ООО «Бюро Ширяева» (Мурманск)", "бюро ширяева", "Мурманск"),
+            ("ООО «Калашников и партнеры» филиал Ростов", "калашников и партнеры", "филиал Ростов"),
+            ("Тримекс - СПб", "тримекс", "СПб"),
+            ("Тримекс - Смр.", "тримекс", "Смр."),
+            ("ООО «Тримекс» Самара", "тримекс", "Самара"),
+        ];
+        for (input, core, tag) in cases {
+            let n = norm(input);
+            assert_eq!(n.core(), *core, "core of {input:?}");
+            assert_eq!(n.branch.as_deref(), Some(*tag), "tag of {input:?}");
+            assert_eq!(n.legal_form, norm(&format!("ООО «{core}»")).legal_form.filter(|_| input.contains("ООО")));
+        }
+        // Not tags: a word of the name after a hyphen, a generic word, a name that is only a legal form and a
+        // branch word.
+        for (input, core) in [
+            ("ООО «Альфа - Плюс»", "альфа плюс"),
+            ("Альфа - Плюс", "альфа плюс"),
+            ("Ромашка-Медиа", "ромашка медиа"),
+            ("ООО ОП Витязь", "оп витязь"),
+            ("Самара Лес", "самара лес"),
+        ] {
+            let n = norm(input);
+            assert_eq!((n.core().as_str(), n.branch.as_deref()), (core, None), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn class_b_brand_with_legal_name_in_brackets() {
+        let n = norm("Сибмаркет Сити (ООО «Сибмаркет»)");
+        assert_eq!((n.legal_form.as_deref(), n.core().as_str()), (Some("ООО"), "сибмаркет"));
+        assert_eq!(n.bracket_brand.as_deref(), Some("Сибмаркет Сити"));
+        let m = norm("Stroy Market СПб (ООО «Белый медведь»)");
+        assert_eq!(m.core(), "белый медведь");
+        assert_eq!(m.bracket_brand.as_deref(), Some("Stroy Market СПб"));
+        // A bracket without a legal form is not a legal name.
+        let k = norm("Сибмаркет (опт и розница)");
+        assert!(k.bracket_brand.is_none());
     }
 }

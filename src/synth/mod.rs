@@ -21,7 +21,7 @@ use words::*;
 use crate::dict::Dictionaries;
 
 /// Every rate of the generator, in one place (`firmdedup synth --print-rates` prints them).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Rates {
     /// Share of firms with 2, 3, 4 and 5-6 legal entities (the rest have one).
     pub entities_2_3_4_6: [f64; 4],
@@ -177,6 +177,83 @@ impl Default for Rates {
             agency_client: 0.1,
             agency_on_card: 0.35,
         }
+    }
+}
+
+/// The named kinds of base `synth --profile` makes, besides `default`: each changes what the matcher leans on.
+pub const PROFILES: [&str; 6] = ["default", "sparse", "spelling", "people", "agency", "hub"];
+
+impl Rates {
+    /// The rates of a named profile (`default`, `sparse`, `spelling`, `people`, `agency`, `hub`, or `random`,
+    /// which draws every rate from the seed); `None` for an unknown name.
+    pub fn profile(name: &str, seed: u64) -> Option<Rates> {
+        let mut r = Rates::default();
+        match name {
+            "default" => {}
+            // Few identifiers and contacts: ИНН on 30% of cards, many cards with a name only.
+            "sparse" => {
+                r.inn_present = 0.3;
+                r.phone_main = 0.5;
+                r.phone_mobile = 0.15;
+                r.email_corporate = 0.3;
+                r.email_public = 0.15;
+                r.website = 0.15;
+                r.contact = 0.3;
+                r.address = 0.3;
+                r.kpp_present = 0.1;
+                r.ogrn_present = 0.05;
+            }
+            // Names written every which way: forms missing, in full or at the end, typos, Latin, look-alikes.
+            "spelling" => {
+                r.form_missing = 0.45;
+                r.form_full = 0.2;
+                r.form_end = 0.2;
+                r.name_typo = 0.15;
+                r.name_latin = 0.12;
+                r.name_homoglyph = 0.08;
+                r.name_upper = 0.2;
+                r.branches = 0.15;
+            }
+            // People everywhere: contacts on most cards, many ИП, owners' ИП beside their companies.
+            "people" => {
+                r.contact = 0.85;
+                r.owner_ip = 0.6;
+                r.forms_ooo_ao_pao_zao_ip = [0.45, 0.05, 0.01, 0.02, 0.47];
+                r.director_shared = 0.7;
+                r.owner_mobile_shared = 0.6;
+            }
+            // Accountants, agencies and business centres on many cards; sisters' ИНН typed on cards.
+            "agency" => {
+                r.accountant = 0.2;
+                r.accountant_on_card = 0.7;
+                r.agency_client = 0.3;
+                r.agency_on_card = 0.6;
+                r.business_centre = 0.2;
+                r.inn_sibling = 0.08;
+            }
+            // Very common names and reception phones.
+            "hub" => {
+                r.common_name = 0.35;
+                r.business_centre = 0.3;
+                r.bc_phone_on_card = 0.85;
+                r.inn_present = 0.45;
+            }
+            "random" => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x05ee_d0f5_a7e5);
+                let v = serde_json::to_value(&r).ok()?;
+                let mut m: serde_json::Map<String, serde_json::Value> = v.as_object()?.clone();
+                for (_, x) in m.iter_mut() {
+                    if let Some(f) = x.as_f64() {
+                        // Each rate from half to one and a half of its default, within 0..1.
+                        let k: f64 = rng.random_range(0.5..1.5);
+                        *x = serde_json::json!((f * k).clamp(0.0, 1.0));
+                    }
+                }
+                r = serde_json::from_value(serde_json::Value::Object(m)).ok()?;
+            }
+            _ => return None,
+        }
+        Some(r)
     }
 }
 
@@ -1674,6 +1751,23 @@ pub fn write(base: &Base, dir: &Path, formats: Formats) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profiles_differ_and_random_follows_the_seed() {
+        let d = serde_json::to_string(&Rates::default()).unwrap();
+        assert_eq!(serde_json::to_string(&Rates::profile("default", 1).unwrap()).unwrap(), d);
+        for p in PROFILES.iter().skip(1).chain(&["random"]) {
+            let r = serde_json::to_string(&Rates::profile(p, 1).unwrap()).unwrap();
+            assert_ne!(r, d, "profile {p} changes some rate");
+        }
+        let r1 = serde_json::to_string(&Rates::profile("random", 1).unwrap()).unwrap();
+        let r1b = serde_json::to_string(&Rates::profile("random", 1).unwrap()).unwrap();
+        let r2 = serde_json::to_string(&Rates::profile("random", 2).unwrap()).unwrap();
+        assert_eq!(r1, r1b);
+        assert_ne!(r1, r2);
+        assert!(Rates::profile("nope", 1).is_none());
+        assert_eq!(Rates::profile("sparse", 1).unwrap().inn_present, 0.3);
+    }
     use crate::normalize::ids::{inn10_valid, inn12_valid, ogrn13_valid, ogrnip15_valid};
 
     fn opts(cards: usize, seed: u64) -> SynthOptions {

@@ -1,0 +1,162 @@
+//! Regression tests for the failure classes a–i of issue 11 (matching on bases the matcher was not tuned on).
+//! Each test writes a few hand-written fictional cards, runs `firmdedup dedup` and checks the grouping.
+
+use std::collections::BTreeMap;
+
+use crate::workdir::{Workdir, read_csv};
+
+const HEADER: &str = "id,name,inn,kpp,ogrn,brand,address,phones,emails,website,contacts,manager,last_activity\n";
+
+/// Runs dedup on the rows; returns card id → (entity id, firm id).
+fn dedup(rows: &str) -> (Workdir, BTreeMap<String, (String, String)>) {
+    let wd = Workdir::new();
+    wd.write("crm.csv", format!("{HEADER}{rows}"));
+    wd.run(&["dedup", "crm.csv", "--out", "out", "-q"]).success();
+    let got = read_csv(&wd.path("out/cards.csv"))
+        .into_iter()
+        .map(|r| (r["id"].clone(), (r["entity_id"].clone(), r["firm_id"].clone())))
+        .collect();
+    (wd, got)
+}
+
+#[test]
+fn class_a_branch_tags_in_the_name() {
+    let (_wd, g) = dedup(
+        "1,ООО «Бюро Капустина» - Лпц,,,,,,+7 4742 55-12-01,,,,ivanov,\n\
+         2,ООО «Бюро Капустина»,7701001012,,,,,+7 4742 55-12-01,info@kapustin-buro.ru,,,petrov,\n\
+         3,ООО «Бюро Капустина» (Мурманск),,,,,,,info@kapustin-buro.ru,,,petrov,\n\
+         4,Бюро Капустина филиал Ростов,,,,,,+7 4742 55-12-01,,,,sidorov,\n\
+         5,ООО «Бюро Капустина»,,,,,,,info@kapustin-buro.ru,,,sidorov,\n",
+    );
+    for id in ["1", "3", "4", "5"] {
+        assert_eq!(g[id].0, g["2"].0, "card {id} is the legal entity of card 2 (a branch tag is not the name)");
+    }
+}
+
+#[test]
+fn class_b_brand_with_the_legal_name_in_brackets() {
+    let (_wd, g) = dedup(
+        "1,Сибмаркет Сити (ООО «Сибмаркет»),,,,,,+7 383 210-11-22,,,,ivanov,\n\
+         2,ООО «Сибмаркет»,5402002021,,,,,+7 383 210-11-22,,,,petrov,\n",
+    );
+    assert_eq!(g["1"].0, g["2"].0, "the bracketed legal name is the card's name");
+}
+
+#[test]
+fn class_c_a_unique_distinctive_name_alone() {
+    let (_wd, g) = dedup(
+        "1,ООО «Зеленодар»,6321003036,,,,\"г. Тольятти, ул. Мира, д. 3\",+7 8482 40-50-60,,,,ivanov,\n\
+         2,Зеленодар,,,,,,,,,,petrov,\n\
+         3,ООО «Кварцит»,6315004049,,,,,+7 846 200-00-01,,,,ivanov,\n\
+         4,Кварцит,,,,,,+7 846 999-99-99,,,,petrov,\n",
+    );
+    assert_eq!(g["1"].0, g["2"].0, "a card with only a unique name joins the one legal entity of that name");
+    assert_ne!(g["3"].0, g["4"].0, "a card with a phone of its own must prove it by a contact");
+}
+
+#[test]
+fn class_d_a_misspelt_name_with_the_same_office_or_director() {
+    let (_wd, g) = dedup(
+        "1,ООО «Экомонтаж»,6315004049,,,,\"г. Самара, ул. Ленина, д. 10, оф. 5\",+7 846 300-10-10,,,,ivanov,\n\
+         2,Экомонатж,,,,,\"г. Самара, ул. Ленина, д. 10, оф. 5\",,,,,petrov,\n\
+         3,ООО «Видеми-Инвест»,7714005053,,,,,+7 495 600-70-80,,,Сорокин Павел Андреевич,ivanov,\n\
+         4,Видеми-Инвсет,,,,,,,,,Сорокин П.А.,petrov,\n",
+    );
+    assert_eq!(g["1"].0, g["2"].0, "one typo and the same office");
+    assert_eq!(g["3"].0, g["4"].0, "one typo and the same director with both initials");
+}
+
+#[test]
+fn class_e_surname_only_people_do_not_fuse() {
+    let (_wd, g) = dedup(
+        "1,ИП Полякова Елена Антоновна,770100011137,,,,,+7 916 100-00-01,,,,ivanov,\n\
+         2,ИП Полякова Ольга Ивановна,770100022202,,,,,+7 916 100-00-02,,,,petrov,\n\
+         3,ИП Полякова,,,,,,+7 916 100-00-01,,,Полякова,sidorov,\n\
+         4,ООО «Тверьлес»,6901007073,,,,,+7 4822 11-11-11,,,Беспалов,ivanov,\n\
+         5,ИП Беспалов Игорь Олегович,690100033331,,,,,+7 915 200-00-01,,,Беспалов,ivanov,\n\
+         6,ООО «Кромика»,6901008084,,,,,+7 4822 22-22-22,,,Беспалов,petrov,\n\
+         7,ИП Беспалов Артём Сергеевич,690100044407,,,,,+7 915 300-00-01,,,Беспалов,petrov,\n",
+    );
+    assert_ne!(g["1"].1, g["2"].1, "two different Полякова are two firms");
+    assert_ne!(g["5"].1, g["7"].1, "two different Беспалов: a surname root of an ИП is no firm link");
+    assert_ne!(g["4"].1, g["6"].1, "a surname-only contact links nothing");
+}
+
+#[test]
+fn class_f_an_accountants_domain_stays_generic_after_firm_rounds() {
+    // Six small firms served by one accountant; two of them (1, 2) are one firm by their shared director.
+    let inns = ["7901000111", "7901000182", "7901000256", "7901000320", "7901000390", "7901000464"];
+    let names = ["Арвенто", "Арвенто Сервис", "Гладиум", "Дельтика", "Ёлочка Плюс", "Жемчуг-Нева"];
+    let mut rows = String::new();
+    for (i, (inn, name)) in inns.iter().zip(names).enumerate() {
+        let contact = if i < 2 { "Трубецкой Аркадий Львович" } else { "" };
+        rows.push_str(&format!(
+            "{},ООО «{name}»,{inn},,,,,+7 4212 30-00-0{i},buh.{i}@balans79.ru,,{contact},ivanov,\n",
+            i + 1
+        ));
+    }
+    let (_wd, g) = dedup(&rows);
+    assert_eq!(g["1"].1, g["2"].1, "the shared director and name root join the firm");
+    for a in 3..=6 {
+        for b in a + 1..=6 {
+            assert_ne!(g[&a.to_string()].1, g[&b.to_string()].1, "{a} and {b} share only the accountant");
+        }
+        assert_ne!(g[&a.to_string()].1, g["1"].1, "{a} shares only the accountant with firm 1");
+    }
+}
+
+#[test]
+fn class_g_a_sisters_inn_typed_on_one_card() {
+    let (_wd, g) = dedup(
+        "1,ООО «Ларинвест»,6901006062,,,,,+7 4822 50-50-50,,,,ivanov,\n\
+         2,ООО «Пеликан Трейд»,6901006062,,,,,+7 4822 60-60-60,,,,petrov,\n\
+         3,ООО «Пеликан Трейд»,,,,,,+7 4822 60-60-60,,,,petrov,\n",
+    );
+    assert_ne!(g["1"].0, g["2"].0, "the typed ИНН does not make Пеликан the legal entity Ларинвест");
+    assert_eq!(g["2"].0, g["3"].0, "the outlier card goes with its name");
+}
+
+#[test]
+fn class_h_a_hub_name_with_a_reception_phone() {
+    // Thirty «Вектор» without ИНН in one business centre: fifteen true clients of two cards each (a mobile of
+    // their own), all with the centre's reception phone.
+    let mut rows = String::new();
+    for i in 0..30 {
+        rows.push_str(&format!(
+            "{},ООО «Вектор»,,,,,,+7 495 765-43-21; +7 916 400-00-{:02},,,,m{},\n",
+            i + 1,
+            i / 2,
+            i % 3
+        ));
+    }
+    let (wd, g) = dedup(&rows);
+    for i in (1..=30).step_by(2) {
+        assert_eq!(g[&i.to_string()].0, g[&(i + 1).to_string()].0, "cards {i} and {} share their mobile", i + 1);
+    }
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, f) in g.values() {
+        *sizes.entry(f.as_str()).or_default() += 1;
+    }
+    let largest = sizes.values().max().copied().unwrap_or(0);
+    assert!(largest <= 4, "no firm larger than twice the largest true firm (2 cards): {largest}");
+    let links = wd.read("out/links.csv");
+    assert!(
+        !links.lines().any(|l| l.contains("74957654321") && l.contains("(1.00)")),
+        "the reception phone never counts at full weight:\n{links}"
+    );
+}
+
+#[test]
+fn class_i_placeholder_inn_never_identifies() {
+    let (_wd, g) = dedup(
+        "1,ООО «Альтаир»,0000000000,,,,,+7 812 100-00-01,,,,ivanov,\n\
+         2,ООО «Бризолит»,0000000000,,,,,+7 812 200-00-02,,,,petrov,\n\
+         3,ИП Кравец Олег Олегович,000000000000,,,,,+7 921 100-00-01,,,,ivanov,\n\
+         4,ИП Шмелёва Анна Юрьевна,000000000000,,,,,+7 921 200-00-02,,,,petrov,\n\
+         5,ООО «Корвет»,1111111111,,,,,+7 812 300-00-03,,,,ivanov,\n\
+         6,ООО «Сапфирон»,1111111111,,,,,+7 812 400-00-04,,,,petrov,\n",
+    );
+    assert_ne!(g["1"].0, g["2"].0);
+    assert_ne!(g["3"].0, g["4"].0);
+    assert_ne!(g["5"].0, g["6"].0);
+}
