@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::check::{self, Answer, Query, QueryError};
+use crate::check::{self, Answer, Lang, Query, QueryError, texts};
 use crate::cli::CheckArgs;
 use crate::cmd::{Exit, today};
 use crate::dict::Dictionaries;
@@ -34,7 +34,7 @@ pub fn run(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
         contact: args.contact.clone(),
         manager: args.manager.clone(),
     };
-    let answer = match check::check(&conn, dict, &q, today, args.limit) {
+    let answer = match check::check_in(&conn, dict, &q, today, args.limit, args.lang) {
         Ok(a) => a,
         Err(e) => match e.downcast::<QueryError>() {
             Ok(qe) => anyhow::bail!("{qe}"),
@@ -46,31 +46,46 @@ pub fn run(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
         serde_json::to_writer_pretty(&mut out, &answer)?;
         writeln!(out)?;
     } else {
-        write_human(&mut out, &answer)?;
+        write_human(&mut out, &answer, args.lang)?;
     }
     out.flush()?;
     Ok(Exit::Success)
 }
 
-fn write_human(out: &mut impl Write, a: &Answer) -> std::io::Result<()> {
+/// The text answer: the verdict, then each firm.
+pub fn write_human(out: &mut impl Write, a: &Answer, lang: Lang) -> std::io::Result<()> {
+    let l = |w: &str| texts::label(lang, w);
     writeln!(out, "{}", a.verdict)?;
+    for n in &a.notes {
+        writeln!(out, "{}: {n}", l("note"))?;
+    }
     for (i, m) in a.matches.iter().enumerate() {
         writeln!(out)?;
-        let tag = if m.same_firm { "same client" } else { "similar, not the same" };
-        writeln!(out, "{}. {} {} — {} (score {:.2})", i + 1, m.firm_id, m.name, tag, m.score)?;
-        writeln!(out, "   status: {}", m.status_text)?;
+        let tag = if m.same_firm {
+            l("same")
+        } else if m.same_name {
+            l("same_name")
+        } else {
+            l("similar")
+        };
+        writeln!(out, "{}. {} {} — {} ({} {:.2})", i + 1, m.firm_id, m.name, tag, l("score"), m.score)?;
+        writeln!(out, "   {}: {}", l("status"), m.status_text)?;
         if !m.legal_entities.is_empty() {
-            writeln!(out, "   legal entities: {}", m.legal_entities.join("; "))?;
+            writeln!(out, "   {}: {}", l("entities"), m.legal_entities.join("; "))?;
         }
         if !m.brands.is_empty() {
-            writeln!(out, "   brands: {}", m.brands.join("; "))?;
+            writeln!(out, "   {}: {}", l("brands"), m.brands.join("; "))?;
         }
         writeln!(
             out,
-            "   owner: {}; managers on its cards: {}; last activity: {}; cards: {}",
-            m.owner.as_deref().unwrap_or("none (pool)"),
-            if m.managers.is_empty() { "none".to_string() } else { m.managers.join(", ") },
-            m.last_activity.as_deref().unwrap_or("unknown"),
+            "   {}: {}; {}: {}; {}: {}; {}: {}",
+            l("owner"),
+            m.owner.as_deref().unwrap_or(l("no_owner")),
+            l("managers"),
+            if m.managers.is_empty() { l("none").to_string() } else { m.managers.join(", ") },
+            l("last"),
+            m.last_activity.as_deref().unwrap_or(l("unknown")),
+            l("cards"),
             m.cards
         )?;
         for e in &m.evidence {
@@ -106,9 +121,70 @@ struct QueryEval {
     new_not_found: usize,
     new_not_found_rate: f64,
     errors: usize,
+    /// The queries by what the base can answer.
+    classes: Classes,
     mean_ms: f64,
     max_ms: f64,
     misses: Vec<String>,
+}
+
+/// One class of queries: how many, how many answered right, the rate.
+#[derive(Serialize, Default)]
+struct Class {
+    queries: usize,
+    right: usize,
+    rate: f64,
+}
+
+impl Class {
+    fn add(&mut self, right: bool) {
+        self.queries += 1;
+        self.right += usize::from(right);
+        self.rate = self.right as f64 / self.queries as f64;
+    }
+}
+
+/// Queries split by what the base can answer; what counts as right for each is in its doc.
+#[derive(Serialize, Default)]
+struct Classes {
+    /// An ИНН, phone, email, site, contact or brand that is on a card of the firm: found, and the right firm.
+    values_on_firm: Class,
+    /// A name alone, which no other firm's cards fit (`ambiguous` = 0): found, and the right firm.
+    unique_name: Class,
+    /// A name alone that other firms carry too: the right firm listed.
+    shared_name: Class,
+    /// A name plus values the base does not hold: the right firm first.
+    name_values_absent: Class,
+    /// Values the base does not hold, without a name: the right firm first.
+    values_absent: Class,
+    /// Firms not in the base: not found.
+    new_firms: Class,
+}
+
+/// The class of a query about an existing firm, from the state: does a value it gives sit on the right firm?
+fn classify(
+    conn: &rusqlite::Connection,
+    dict: &Dictionaries,
+    q: &Query,
+    right: &[String],
+    ambiguous: bool,
+) -> rusqlite::Result<&'static str> {
+    let keys = check::query_keys(q, dict).map(|k| k.0).unwrap_or_default();
+    let mut st = conn.prepare_cached("SELECT 1 FROM keys WHERE kind = ?1 AND value = ?2 AND firm_id = ?3 LIMIT 1")?;
+    let mut on_firm = false;
+    for (kind, value) in &keys {
+        for f in right {
+            on_firm |= st.exists(rusqlite::params![kind.name(), value, f])?;
+        }
+    }
+    let named = q.name.as_deref().is_some_and(|s| !s.trim().is_empty());
+    Ok(match (on_firm, named, keys.is_empty()) {
+        (true, _, _) => "values_on_firm",
+        (false, true, true) if ambiguous => "shared_name",
+        (false, true, true) => "unique_name",
+        (false, true, false) => "name_values_absent",
+        (false, false, _) => "values_absent",
+    })
 }
 
 /// Answers every query of a file and scores the answers: for a query about an existing firm, the right firm
@@ -142,6 +218,7 @@ fn evaluate(
         new_not_found: 0,
         new_not_found_rate: 0.0,
         errors: 0,
+        classes: Classes::default(),
         mean_ms: 0.0,
         max_ms: 0.0,
         misses: Vec::new(),
@@ -196,6 +273,7 @@ fn evaluate(
             )
         };
         if expected.is_empty() {
+            ev.classes.new_firms.add(!answer.found);
             ev.new += 1;
             if !answer.found {
                 ev.new_not_found += 1;
@@ -213,6 +291,14 @@ fn evaluate(
             }
             let first_ok = answer.matches.first().is_some_and(|m| right.contains(&m.firm_id));
             let listed = answer.matches.iter().find(|m| right.contains(&m.firm_id));
+            let c = &mut ev.classes;
+            match classify(conn, dict, &q, &right, get(&r, "ambiguous").as_deref() == Some("1"))? {
+                "values_on_firm" => c.values_on_firm.add(first_ok && answer.found),
+                "unique_name" => c.unique_name.add(first_ok && answer.found),
+                "shared_name" => c.shared_name.add(listed.is_some()),
+                "name_values_absent" => c.name_values_absent.add(first_ok),
+                _ => c.values_absent.add(first_ok),
+            }
             if listed.is_some() {
                 ev.existing_listed += 1;
             }
@@ -273,6 +359,17 @@ fn evaluate(
             ev.ambiguous_listed
         )?;
         writeln!(out, "new firms: not found {} ({:.1}%)", ev.new_not_found, 100.0 * ev.new_not_found_rate)?;
+        let c = &ev.classes;
+        for (what, class) in [
+            ("values on the firm's cards: found & right", &c.values_on_firm),
+            ("a unique name alone: found & right", &c.unique_name),
+            ("a shared name alone: right firm listed", &c.shared_name),
+            ("a name plus values the base lacks: right firm first", &c.name_values_absent),
+            ("values the base lacks, no name: right firm first", &c.values_absent),
+            ("firms not in the base: not found", &c.new_firms),
+        ] {
+            writeln!(out, "  {what}: {}/{} ({:.3})", class.right, class.queries, class.rate)?;
+        }
         writeln!(out, "time per query in process: mean {:.2} ms, max {:.2} ms", ev.mean_ms, ev.max_ms)?;
         if !ev.misses.is_empty() {
             writeln!(out, "\nmisses (first {}):", ev.misses.len())?;

@@ -245,6 +245,7 @@ fn stateful(
         rusqlite::params![serde_json::to_string(&cfg.ownership)?, today.to_string(), cfg.generic.max_entities.to_string()],
     )
     .map_err(state::map_err(&path_buf))?;
+    state::write_config(&tx, cfg).map_err(state::map_err(&path_buf))?;
     state::test_pause_before_commit();
     tx.commit().map_err(state::map_err(&path_buf))?;
     let state_ms = t.elapsed().as_millis() as u64;
