@@ -540,7 +540,10 @@ pub fn check_in(
             r.get::<_, i64>(0)
         })
         .optional()?
-        .unwrap_or(1)
+        // A state no run has completed holds no firm: "free" would be a lie.
+        .ok_or_else(|| {
+            QueryError::Bad("the state holds no completed run yet: run `firmdedup dedup --state` first".into())
+        })?
         .max(1) as u32;
     let mut words = Words { conn, df: FxHashMap::default(), labels };
     let mut query_names: Vec<(bool, NormName)> = Vec::new();

@@ -3,6 +3,7 @@
 #[allow(dead_code)] // helpers are shared by test modules that use different subsets
 mod workdir;
 
+mod check;
 mod dedup;
 mod inspect;
 mod ownership;
