@@ -300,10 +300,9 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
         } else if let Some(kpp) = ids.kpp {
             // A КПП typed into the ИНН field (as on CRM cards): it ranks the firms carrying it, never identifies.
             notes.push(format!("kpp:{kpp}"));
-        } else if ids.inn_invalid.is_some()
-            && [&q.name, &q.phone, &q.email, &q.website, &q.brand, &q.contact].iter().any(|x| given(x).is_some())
-        {
-            // With something else to search by, a mistyped ИНН (as on CRM cards) is a note, not a refusal.
+        } else if ids.inn_invalid.is_some() {
+            // A mistyped ИНН (as on CRM cards) is a note, not a refusal: the rest of the question is searched, and
+            // alone it answers "cannot tell", never "free".
             notes.push(format!("inn_invalid:{v}"));
         } else {
             return Err(QueryError::Bad(format!(
@@ -440,6 +439,41 @@ fn near_identical(a: &NormName, b: &NormName) -> bool {
             || score::edit_similarity(&a.compact(), &b.compact()) >= 0.9)
 }
 
+/// The name with one typo in a word of a spelled-out legal form mended ("Общество с ограниченной
+/// отвественностью", "Индивидуальный предприниамтель"), or None when no word of six letters or more is one edit
+/// from such a word. The normaliser then recognises the form, and the typo does not become a word of the name.
+fn fix_legal_form_typo(raw: &str, dict: &Dictionaries) -> Option<String> {
+    let mut form_words: Vec<&str> = dict
+        .legal_forms
+        .iter()
+        .flat_map(|f| f.tokens.iter().map(String::as_str))
+        .filter(|w| w.chars().count() >= 6)
+        .collect();
+    form_words.sort_unstable();
+    form_words.dedup();
+    let mut changed = false;
+    let words: Vec<String> = raw
+        .split(' ')
+        .map(|w| {
+            let lower = w.to_lowercase().replace('ё', "е");
+            if lower.chars().count() < 6
+                || !lower.chars().all(char::is_alphabetic)
+                || form_words.contains(&lower.as_str())
+            {
+                return w.to_string();
+            }
+            match form_words.iter().find(|f| strsim::osa_distance(f, &lower) == 1) {
+                Some(f) => {
+                    changed = true;
+                    f.to_string()
+                }
+                None => w.to_string(),
+            }
+        })
+        .collect();
+    changed.then(|| words.join(" "))
+}
+
 /// The name root the matcher compares at the firm level: the first distinctive word of three letters or more that
 /// is not a number.
 fn root(n: &NormName) -> Option<&normalize::name::NameToken> {
@@ -548,7 +582,15 @@ pub fn check_in(
     let mut words = Words { conn, df: FxHashMap::default(), labels };
     let mut query_names: Vec<(bool, NormName)> = Vec::new();
     if let Some(v) = q.name.as_deref().filter(|s| !s.trim().is_empty()) {
-        let n = normalize::normalize_name(v, dict);
+        let mut n = normalize::normalize_name(v, dict);
+        if n.legal_form.is_none()
+            && let Some(fixed) = fix_legal_form_typo(v, dict)
+        {
+            let m = normalize::normalize_name(&fixed, dict);
+            if m.legal_form.is_some() && !m.is_empty() {
+                n = m;
+            }
+        }
         if n.is_empty() {
             return Err(Box::new(QueryError::Bad(format!("name {v:?} has no words besides its legal form"))));
         }
@@ -797,8 +839,8 @@ pub fn check_in(
     }
     let found = matches.first().is_some_and(|m| m.same_firm);
     let verdict = if !found && keys.is_empty() && query_names.is_empty() {
-        // Only a КПП was asked: it cannot say whether the client is in the base.
-        texts::kpp_only(lang)
+        // Only a КПП or a mistyped ИНН was asked: it cannot say whether the client is in the base.
+        texts::unusable(lang, notes.iter().any(|n| n.starts_with("kpp:")))
     } else {
         texts::verdict(lang, matches.first(), carriers as u32, more_with_same_name)
     };
@@ -1021,11 +1063,18 @@ pub mod texts {
         }
     }
 
-    /// The verdict when only a КПП was asked.
-    pub fn kpp_only(lang: Lang) -> String {
-        match lang {
-            Lang::Ru => "Не определить: КПП не определяет фирму — дайте ИНН, телефон или название".into(),
-            Lang::En => "Cannot tell: a КПП does not identify a firm — give the ИНН, a phone or the name".into(),
+    /// The verdict when only a КПП (`kpp`) or an ИНН failing its check digits was asked.
+    pub fn unusable(lang: Lang, kpp: bool) -> String {
+        match (lang, kpp) {
+            (Lang::Ru, true) => "Не определить: КПП не определяет фирму — дайте ИНН, телефон или название".into(),
+            (Lang::En, true) => "Cannot tell: a КПП does not identify a firm — give the ИНН, a phone or the name".into(),
+            (Lang::Ru, false) => {
+                "Не определить: ИНН не проходит проверку контрольных цифр — проверьте цифры или дайте телефон или название"
+                    .into()
+            }
+            (Lang::En, false) => {
+                "Cannot tell: the ИНН fails its check digits — check the digits, or give a phone or the name".into()
+            }
         }
     }
 

@@ -135,7 +135,6 @@ fn bad_questions_get_a_clear_message() {
     demo_state(&wd, None);
     let cases: &[(&[&str], &str)] = &[
         (&[], "nothing to look for"),
-        (&["--inn", "7707083894"], "is not valid"),
         (&["--phone", "12-3"], "is not a phone number"),
         (&["--email", "ivanov at mail"], "is not an email address"),
         (&["--name", "ООО"], "no words besides its legal form"),
@@ -146,6 +145,10 @@ fn bad_questions_get_a_clear_message() {
         let err = wd.run(&a).fails_with(1).stderr();
         assert!(err.contains(msg), "{args:?}: {err}");
     }
+    // An ИНН failing its check digits is not refused either, and never answered "free".
+    let a = check(&wd, &["--inn", "7707083894"]);
+    assert_eq!(a["found"], false);
+    assert!(a["verdict"].as_str().unwrap().contains("проверьте цифры"), "{a}");
     // A КПП typed as the ИНН is not refused, but never tells whether the client is in the base.
     let a = check(&wd, &["--inn", "773601001"]);
     assert_eq!(a["found"], false);

@@ -155,6 +155,8 @@ struct Classes {
     shared_name: Class,
     /// A name plus values the base does not hold: the right firm first.
     name_values_absent: Class,
+    /// A name plus values the base holds on other firms only: the right firm first.
+    name_values_elsewhere: Class,
     /// Values the base does not hold, without a name: the right firm first.
     values_absent: Class,
     /// Firms not in the base: not found.
@@ -177,11 +179,17 @@ fn classify(
             on_firm |= st.exists(rusqlite::params![kind.name(), value, f])?;
         }
     }
+    let mut any = conn.prepare_cached("SELECT 1 FROM keys WHERE kind = ?1 AND value = ?2 LIMIT 1")?;
+    let mut in_base = false;
+    for (kind, value) in &keys {
+        in_base |= any.exists(rusqlite::params![kind.name(), value])?;
+    }
     let named = q.name.as_deref().is_some_and(|s| !s.trim().is_empty());
     Ok(match (on_firm, named, keys.is_empty()) {
         (true, _, _) => "values_on_firm",
         (false, true, true) if ambiguous => "shared_name",
         (false, true, true) => "unique_name",
+        (false, true, false) if in_base => "name_values_elsewhere",
         (false, true, false) => "name_values_absent",
         (false, false, _) => "values_absent",
     })
@@ -297,6 +305,7 @@ fn evaluate(
                 "unique_name" => c.unique_name.add(first_ok && answer.found),
                 "shared_name" => c.shared_name.add(listed.is_some()),
                 "name_values_absent" => c.name_values_absent.add(first_ok),
+                "name_values_elsewhere" => c.name_values_elsewhere.add(first_ok),
                 _ => c.values_absent.add(first_ok),
             }
             if listed.is_some() {
@@ -365,6 +374,7 @@ fn evaluate(
             ("a unique name alone: found & right", &c.unique_name),
             ("a shared name alone: right firm listed", &c.shared_name),
             ("a name plus values the base lacks: right firm first", &c.name_values_absent),
+            ("a name plus values of other firms only: right firm first", &c.name_values_elsewhere),
             ("values the base lacks, no name: right firm first", &c.values_absent),
             ("firms not in the base: not found", &c.new_firms),
         ] {
