@@ -1,18 +1,41 @@
 //! The managers' check: given whatever a manager knows about a client (name, ИНН, phone, email, site, brand,
 //! contact), find the firms of the state it may be, best first, with the evidence in words and what the manager
-//! may do with each. Answers come from the state's key index, never by re-running the matcher.
+//! may do with each.
+//!
+//! Answers come from the state's key index, never by re-running the matcher, but they are scored as the matcher
+//! scores: the query is a card, each candidate firm a group, and the weights, rarity curve, thresholds and name
+//! similarity are the matcher's own ([`crate::score`]), with the configuration the state was built with
+//! ([`crate::state::read_config`]). A value counts by the number of firms carrying it in the state. The query
+//! is the same client as a firm when it shares an ИНН or ОГРН with it (a hard key), when the firm-level score
+//! reaches the firm threshold, when the legal-entity rule holds (a near-identical name and a contact), or when
+//! the name alone is carried by that firm and by no other (a unique name).
+//!
+//! What the manager may do is the ownership rule of [`crate::ownership`]; the words are in [`texts`], Russian by
+//! default, so the HTTP page and the command line say the same.
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::config::OwnershipConfig;
+use crate::block::{KeyKind, PersonLite};
+use crate::config::Config;
 use crate::dict::Dictionaries;
 use crate::normalize::{self, NormName, PhoneKind};
-use crate::ownership::{self, Status};
-use crate::score::{edit_similarity, falloff};
+use crate::ownership::{self, Access};
+use crate::score::{self, Level, NameSides, edit_similarity};
 use crate::state::snapshot::word_variants;
+
+/// The language of what people read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    /// Russian (the default: managers are Russian speakers).
+    #[default]
+    Ru,
+    /// English.
+    En,
+}
 
 /// What the manager knows.
 #[derive(Debug, Clone, Default)]
@@ -55,10 +78,10 @@ pub struct Match {
     pub name: String,
     /// True when judged to be the client asked about.
     pub same_firm: bool,
-    /// Score (sum of evidence weights).
+    /// Score: the sum over signal groups of the strongest evidence, as the matcher sums.
     pub score: f32,
-    /// Status code for the asking manager: yours, held, stale_claimable, pool, at_limit.
-    pub status: String,
+    /// What the asking manager may do: yours, held, stale_claimable, pool, at_limit.
+    pub status: Access,
     /// The status in words.
     pub status_text: String,
     /// Owner.
@@ -75,6 +98,28 @@ pub struct Match {
     pub managers: Vec<String>,
     /// Cards.
     pub cards: u32,
+    /// Days since the owner's last activity on the firm (none in the pool or when unknown).
+    pub idle_days: Option<i64>,
+    /// Why it is the same client: `inn` (a shared ИНН or ОГРН), `score` (the firm-level score), `entity` (a
+    /// near-identical name with a contact), `unique_name` (the name is this firm's and no other's); none when
+    /// only similar.
+    pub found_by: Option<FoundBy>,
+    /// Its name is the asked one, or near-identical to it.
+    pub same_name: bool,
+}
+
+/// Why a firm is judged to be the client asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FoundBy {
+    /// A shared ИНН or ОГРН.
+    Inn,
+    /// The firm-level score reaches the firm threshold.
+    Score,
+    /// A near-identical name and a shared contact reach the legal-entity threshold.
+    Entity,
+    /// The name is carried by this firm and by no other.
+    UniqueName,
 }
 
 /// The answer.
@@ -86,6 +131,11 @@ pub struct Answer {
     pub verdict: String,
     /// Matches, best first (may include merely similar firms).
     pub matches: Vec<Match>,
+    /// Firms beyond those listed whose name is the asked one (or near-identical to it): a common name needs an
+    /// ИНН or a phone to tell them apart.
+    pub more_with_same_name: u32,
+    /// What was not used of the question, and why (an ИНН that fails its check digits ...).
+    pub notes: Vec<String>,
     /// For `--manager`, when a release rule is on: the manager's firms against the limit and those the rules
     /// will send to the pool ([`ownership::manager_note`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -95,43 +145,114 @@ pub struct Answer {
 /// Name candidates compared with the asked name, at most.
 const MAX_NAME_CANDIDATES: usize = 60;
 
-/// The pull of a firm whose whole name is the asked one, against the pull of its words.
-const WHOLE_NAME_PULL: f32 = 10.0;
+/// Firms a key is looked up on, at most (a value on more is generic long before).
+const MAX_KEY_FIRMS: usize = 2000;
 
-/// Weight a shared value needs to identify the client.
-pub const SAME_FIRM: f32 = 1.0;
+/// One piece of evidence, in data; [`texts::evidence`] says it in words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evidence {
+    /// The asked ИНН (or ОГРН, `ogrn`) belongs to a legal entity of the firm.
+    Inn {
+        /// The number.
+        value: String,
+        /// True for an ОГРН.
+        ogrn: bool,
+        /// The legal entity's name.
+        entity: String,
+    },
+    /// A contact value of the question is on a card of the firm.
+    Value {
+        /// What kind of value.
+        kind: KeyKind,
+        /// True when it was asked as a website.
+        site: bool,
+        /// The value.
+        value: String,
+        /// The card.
+        card: String,
+        /// Firms carrying it.
+        firms: u32,
+    },
+    /// The asked name (or brand) is like a name on a card of the firm.
+    Name {
+        /// True for the brand asked.
+        brand: bool,
+        /// The card's name.
+        name: String,
+        /// The card.
+        card: String,
+        /// Similarity 0..1.
+        sim: f32,
+    },
+    /// The КПП asked is on a card of the firm.
+    Kpp {
+        /// The КПП.
+        value: String,
+        /// The card.
+        card: String,
+        /// Firms carrying it.
+        firms: u32,
+    },
+    /// None of the identifiers given is on the firm: its name counts less.
+    IdsAbsent {
+        /// The factor applied to the name.
+        factor: f32,
+        /// The firm has another ИНН than the one asked.
+        other_inn: bool,
+    },
+}
 
 #[derive(Default)]
 struct Cand {
-    score_by_signal: FxHashMap<&'static str, f32>,
-    evidence: Vec<(f32, String)>,
+    /// Firm level: strongest weight per signal group.
+    firm: FxHashMap<&'static str, f32>,
+    /// Legal-entity level: strongest weight per signal group.
+    entity: FxHashMap<&'static str, f32>,
+    evidence: Vec<(f32, Evidence)>,
+    hard: bool,
+    /// An ИНН, phone, email or site of the question is on the firm.
+    identified: bool,
+    contact: bool,
+    generic_contact: bool,
+    name_sim: f32,
+    name_rarity: f32,
     /// The asked name's legal form (ООО, ИП ...) is the one on the best-matching card: breaks ties between firms
     /// of one name.
     same_form: bool,
 }
 
-impl Cand {
-    fn add(&mut self, signal: &'static str, w: f32, text: String) {
-        let e = self.score_by_signal.entry(signal).or_insert(0.0);
-        if w > *e {
-            *e = w;
-        }
-        self.evidence.push((w, text));
-    }
-    fn score(&self) -> f32 {
-        self.score_by_signal.values().sum()
+fn put(m: &mut FxHashMap<&'static str, f32>, signal: &'static str, w: f32) {
+    let e = m.entry(signal).or_insert(0.0);
+    if w > *e {
+        *e = w;
     }
 }
 
-/// A value's weight by the number of firms carrying it: the matcher's curve, zero when generic.
-fn decay(base: f32, firms: u32, generic_over: u32) -> f32 {
-    if firms > generic_over { 0.0 } else { base * falloff(2, firms) }
+impl Cand {
+    fn firm_score(&self) -> f32 {
+        self.firm.values().sum()
+    }
+    fn entity_score(&self) -> f32 {
+        self.entity.values().sum()
+    }
+}
+
+/// The signal group of a key kind, as the matcher groups them.
+fn group(kind: KeyKind) -> &'static str {
+    match kind {
+        KeyKind::Phone | KeyKind::LocalPhone | KeyKind::TollFree => "phone",
+        KeyKind::Email | KeyKind::Domain => "email",
+        KeyKind::Person | KeyKind::PersonFull => "person",
+        KeyKind::Brand => "brand",
+        KeyKind::Inn | KeyKind::Ogrn => "inn",
+        _ => "name",
+    }
 }
 
 /// Firms carrying a key: (firm, first card).
-fn lookup(conn: &Connection, kind: &str, value: &str) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut st = conn.prepare_cached("SELECT firm_id, card_id FROM keys WHERE kind = ?1 AND value = ?2 LIMIT 2000")?;
-    let rows = st.query_map(params![kind, value], |r| Ok((r.get(0)?, r.get(1)?)))?;
+fn lookup(conn: &Connection, kind: KeyKind, value: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut st = conn.prepare_cached("SELECT firm_id, card_id FROM keys WHERE kind = ?1 AND value = ?2 LIMIT ?3")?;
+    let rows = st.query_map(params![kind.name(), value, MAX_KEY_FIRMS as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
 
@@ -145,7 +266,225 @@ fn entity_name_of_card(conn: &Connection, card: &str) -> rusqlite::Result<String
     .map(|x| x.unwrap_or_default())
 }
 
-/// Answers a question.
+/// A query phone: the normaliser's parser, and when it refuses, the number without an extension it does not
+/// know (`д. 869`, `доб.12`, `вн 3`, `ext. 7`).
+pub fn parse_query_phone(v: &str) -> Option<normalize::Phone> {
+    if let Ok(p) = normalize::phone::parse_phone(v, None) {
+        return Some(p);
+    }
+    let lower = v.to_lowercase();
+    for tag in ["доб", "вн", "ext", "д"] {
+        if let Some(at) = lower.rfind(tag) {
+            let (main, rest) = (&lower[..at], &lower[at + tag.len()..]);
+            let rest = rest.trim_start_matches(|c: char| c == '.' || c == ':' || c.is_whitespace());
+            if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) && rest.len() <= 6 {
+                let main = main.trim_end_matches(|c: char| c == ',' || c == '(' || c.is_whitespace());
+                if let Ok(mut p) = normalize::phone::parse_phone(main, None) {
+                    p.ext = Some(rest.to_string());
+                    return Some(p);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The keys a question gives (kind, normalised value), as the state's key index holds them; bad values are
+/// errors, an ИНН that fails its check digits a note.
+pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, String)>, Vec<String>), QueryError> {
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let mut keys = Vec::new();
+    let mut notes = Vec::new();
+    if let Some(v) = given(&q.inn) {
+        let ids = normalize::normalize_ids(&v, "", "");
+        if let Some(inn) = ids.inn {
+            keys.push((KeyKind::Inn, inn));
+        } else if let Some(ogrn) = ids.ogrn {
+            keys.push((KeyKind::Ogrn, ogrn));
+        } else if let Some(kpp) = ids.kpp {
+            // A КПП typed into the ИНН field (as on CRM cards): it ranks the firms carrying it, never identifies.
+            notes.push(format!("kpp:{kpp}"));
+        } else if ids.inn_invalid.is_some() {
+            // A mistyped ИНН (as on CRM cards) is a note, not a refusal: the rest of the question is searched, and
+            // alone it answers "cannot tell", never "free".
+            notes.push(format!("inn_invalid:{v}"));
+        } else {
+            return Err(QueryError::Bad(format!(
+                "ИНН {v:?} is not valid (an ИНН has 10 digits for a company or 12 for a person, with check digits): check the digits"
+            )));
+        }
+    }
+    if let Some(v) = given(&q.phone) {
+        let p = parse_query_phone(&v).ok_or_else(|| {
+            QueryError::Bad(format!("{v:?} is not a phone number: give it with its area code, e.g. +7 495 123-45-67"))
+        })?;
+        let kind = match p.kind {
+            PhoneKind::Local => KeyKind::LocalPhone,
+            PhoneKind::TollFree => KeyKind::TollFree,
+            _ => KeyKind::Phone,
+        };
+        keys.push((kind, p.number));
+    }
+    if let Some(v) = given(&q.email) {
+        let e = normalize::parse_email(&v, dict)
+            .ok_or_else(|| QueryError::Bad(format!("{v:?} is not an email address")))?;
+        keys.push((KeyKind::Email, e.address));
+        if !e.public {
+            keys.push((KeyKind::Domain, e.domain));
+        }
+    }
+    if let Some(v) = given(&q.website) {
+        let w =
+            normalize::normalize_website(&v, dict).ok_or_else(|| QueryError::Bad(format!("{v:?} is not a website")))?;
+        keys.push((KeyKind::Domain, w));
+    }
+    if let Some(v) = given(&q.contact) {
+        let p = normalize::parse_person(&v, dict).ok_or_else(|| {
+            QueryError::Bad(format!("no person's name found in {v:?}: give a surname, e.g. Иванов И.И."))
+        })?;
+        if p.patronymic_initial.is_some() {
+            keys.push((KeyKind::PersonFull, p.key()));
+        }
+        keys.push((KeyKind::Person, p.block_key()));
+    }
+    if let Some(v) = given(&q.brand) {
+        let b = normalize::normalize_name(&v, dict);
+        if b.is_empty() {
+            return Err(QueryError::Bad(format!("brand {v:?} has no letters or digits")));
+        }
+        keys.push((KeyKind::Brand, b.compact()));
+    }
+    Ok((keys, notes))
+}
+
+/// The state's word counts, read once per question.
+struct Words<'c> {
+    conn: &'c Connection,
+    df: FxHashMap<String, u32>,
+    /// Firms in the state (the documents of the idf).
+    labels: u32,
+}
+
+impl Words<'_> {
+    fn df(&mut self, word: &str) -> u32 {
+        if let Some(&n) = self.df.get(word) {
+            return n;
+        }
+        let n = self
+            .conn
+            .query_row("SELECT firms FROM name_words WHERE word = ?1", [word], |r| r.get::<_, i64>(0))
+            .optional()
+            .ok()
+            .flatten()
+            .unwrap_or(1) as u32;
+        self.df.insert(word.to_string(), n);
+        n
+    }
+}
+
+/// The look-up's word similarity: the matcher's, and one typo in a short word (four letters) forgiven, which
+/// a manager typing a name makes and the matcher, comparing two cards, does not need.
+fn lookup_word_sim(a: &normalize::name::NameToken, b: &normalize::name::NameToken) -> f32 {
+    if a.key == b.key {
+        return 1.0;
+    }
+    let s = score::word_similarity(&a.key, Some(&a.text), &b.key, Some(&b.text));
+    if s > 0.0 {
+        return s;
+    }
+    let (la, lb) = (a.text.chars().count(), b.text.chars().count());
+    let digits = |t: &str| t.chars().any(|c| c.is_ascii_digit());
+    if la == 4 && lb == 4 && !digits(&a.text) && !digits(&b.text) && strsim::osa_distance(&a.text, &b.text) == 1 {
+        return 0.8;
+    }
+    0.0
+}
+
+/// The matcher's name similarity between two normalised names, words weighted by their counts in the state.
+fn name_sim(words: &mut Words, a: &NormName, b: &NormName) -> f32 {
+    let weights = |n: &NormName, words: &mut Words| -> Vec<f32> {
+        n.tokens.iter().map(|t| score::word_weight(words.df(&t.key), words.labels, t.generic)).collect()
+    };
+    let (wa, wb) = (weights(a, words), weights(b, words));
+    let persons = match (&a.person, &b.person) {
+        (Some(pa), Some(pb)) => PersonLite::of(pa).compatible(&PersonLite::of(pb)),
+        _ => false,
+    };
+    let (ca, cb) = (a.compact(), b.compact());
+    fn nums(n: &NormName) -> Vec<&str> {
+        n.tokens.iter().filter(|t| t.key.bytes().all(|c| c.is_ascii_digit())).map(|t| t.key.as_str()).collect()
+    }
+    score::name_similarity_by(
+        NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (&ca, &cb), persons },
+        |on_a, i| if on_a { wa[i] } else { wb[i] },
+        |i, j| lookup_word_sim(&a.tokens[i], &b.tokens[j]),
+        || nums(a) == nums(b),
+    )
+}
+
+/// Near-identical names, for a name asked alone: the same words (generic ones included) in both directions, one
+/// typo allowed in each, and the same numbers; or the compact keys one typo apart. "Ромашка Трейд" is not
+/// near-identical to "Ромашка" (a sister company, or another one), though the matcher's weighted similarity
+/// finds them close.
+fn near_identical(a: &NormName, b: &NormName) -> bool {
+    if a.compact() == b.compact() {
+        return true;
+    }
+    if a.tokens.is_empty() || b.tokens.is_empty() {
+        return false;
+    }
+    let covered =
+        |x: &NormName, y: &NormName| x.tokens.iter().all(|t| y.tokens.iter().any(|u| lookup_word_sim(t, u) > 0.0));
+    let nums = |n: &NormName| -> Vec<String> {
+        n.tokens.iter().filter(|t| t.key.bytes().all(|c| c.is_ascii_digit())).map(|t| t.key.clone()).collect()
+    };
+    nums(a) == nums(b)
+        && ((a.tokens.len() == b.tokens.len() && covered(a, b) && covered(b, a))
+            || score::edit_similarity(&a.compact(), &b.compact()) >= 0.9)
+}
+
+/// The name with one typo in a word of a spelled-out legal form mended ("Общество с ограниченной
+/// отвественностью", "Индивидуальный предприниамтель"), or None when no word of six letters or more is one edit
+/// from such a word. The normaliser then recognises the form, and the typo does not become a word of the name.
+fn fix_legal_form_typo(raw: &str, dict: &Dictionaries) -> Option<String> {
+    let mut form_words: Vec<&str> = dict
+        .legal_forms
+        .iter()
+        .flat_map(|f| f.tokens.iter().map(String::as_str))
+        .filter(|w| w.chars().count() >= 6)
+        .collect();
+    form_words.sort_unstable();
+    form_words.dedup();
+    let mut changed = false;
+    let words: Vec<String> = raw
+        .split(' ')
+        .map(|w| {
+            let lower = w.to_lowercase().replace('ё', "е");
+            if lower.chars().count() < 6
+                || !lower.chars().all(char::is_alphabetic)
+                || form_words.contains(&lower.as_str())
+            {
+                return w.to_string();
+            }
+            match form_words.iter().find(|f| strsim::osa_distance(f, &lower) == 1) {
+                Some(f) => {
+                    changed = true;
+                    f.to_string()
+                }
+                None => w.to_string(),
+            }
+        })
+        .collect();
+    changed.then(|| words.join(" "))
+}
+
+/// The name root the matcher compares at the firm level: the first distinctive word of three letters or more that
+/// is not a number.
+fn root(n: &NormName) -> Option<&normalize::name::NameToken> {
+    n.tokens.iter().find(|t| !t.generic && t.key.chars().count() >= 3 && !t.key.bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// Answers a question, in Russian.
 pub fn check(
     conn: &Connection,
     dict: &Dictionaries,
@@ -153,156 +492,147 @@ pub fn check(
     today: NaiveDate,
     limit: usize,
 ) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
+    check_in(conn, dict, q, today, limit, Lang::Ru)
+}
+
+/// Answers a question in the given language.
+pub fn check_in(
+    conn: &Connection,
+    dict: &Dictionaries,
+    q: &Query,
+    today: NaiveDate,
+    limit: usize,
+    lang: Lang,
+) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
     let given = [&q.name, &q.inn, &q.phone, &q.email, &q.website, &q.brand, &q.contact];
     if given.iter().all(|v| v.as_deref().is_none_or(|s| s.trim().is_empty())) {
         return Err(Box::new(QueryError::Empty));
     }
-    let meta = |k: &str| -> rusqlite::Result<Option<String>> {
-        conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0)).optional()
-    };
-    let policy: OwnershipConfig = meta("ownership")?.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
-    let generic_over: u32 = meta("generic_max_entities")?.and_then(|s| s.parse().ok()).unwrap_or(5);
+    let cfg: Config = crate::state::read_config(conn)?;
+    let (keys, notes) = query_keys(q, dict)?;
+    let contact_person = q.contact.as_deref().and_then(|v| normalize::parse_person(v, dict));
 
     let mut cands: FxHashMap<String, Cand> = FxHashMap::default();
-    let mut add_key = |kind: &str,
-                       value: &str,
-                       signal: &'static str,
-                       base: f32,
-                       text: &dyn Fn(&str, usize) -> String|
-     -> rusqlite::Result<()> {
-        let hits = lookup(conn, kind, value)?;
-        let n = hits.len();
-        let w = if signal == "inn" { base } else { decay(base, n as u32, generic_over) };
-        for (firm, card) in hits {
-            cands.entry(firm).or_default().add(signal, w, text(&card, n));
-        }
-        Ok(())
-    };
-    let shared = |n: usize| if n > 1 { format!(" (on {n} firms)") } else { String::new() };
-
-    if let Some(v) = q.inn.as_deref().filter(|s| !s.trim().is_empty()) {
-        let ids = normalize::normalize_ids(v, "", "");
-        if let Some(inn) = &ids.inn {
-            add_key("inn", inn, "inn", 3.0, &|card, _| {
-                let e = entity_name_of_card(conn, card).unwrap_or_default();
-                format!("ИНН {inn} belongs to legal entity {e} of this firm")
-            })?;
-        } else if let Some(ogrn) = &ids.ogrn {
-            add_key("ogrn", ogrn, "inn", 3.0, &|card, _| {
-                let e = entity_name_of_card(conn, card).unwrap_or_default();
-                format!("ОГРН {ogrn} belongs to legal entity {e} of this firm")
-            })?;
-        } else if ids.kpp.is_some() {
-            return Err(Box::new(QueryError::Bad(format!(
-                "{v:?} looks like a КПП (9 characters), not an ИНН: give the 10- or 12-digit ИНН"
-            ))));
-        } else {
-            return Err(Box::new(QueryError::Bad(format!(
-                "ИНН {v:?} is not valid (an ИНН has 10 digits for a company or 12 for a person, with check digits): check the digits"
-            ))));
-        }
-    }
-    if let Some(v) = q.phone.as_deref().filter(|s| !s.trim().is_empty()) {
-        let p = normalize::phone::parse_phone(v, None).map_err(|_| {
-            QueryError::Bad(format!("{v:?} is not a phone number: give it with its area code, e.g. +7 495 123-45-67"))
-        })?;
-        // A number without its area code, or an 8-800 line, collides across firms: weighed as the matcher does.
-        let weights = crate::config::Weights::default();
-        let (kind, base) = match p.kind {
-            PhoneKind::Local => ("local_phone", weights.local_phone),
-            PhoneKind::TollFree => ("toll_free", weights.toll_free),
-            _ => ("phone", weights.phone),
+    for (kind, value) in &keys {
+        let hits = lookup(conn, *kind, value)?;
+        let n = hits.len() as u32;
+        let g = group(*kind);
+        let (firm_w, entity_w) = match kind {
+            // A hard key: the same legal entity whatever else differs.
+            KeyKind::Inn | KeyKind::Ogrn => (cfg.thresholds.firm, cfg.thresholds.entity),
+            KeyKind::Person | KeyKind::PersonFull => {
+                let base = if *kind == KeyKind::PersonFull { cfg.weights.person_full } else { cfg.weights.person };
+                // As the matcher: one of the most common surnames counts as carried by at least three.
+                let floor = if contact_person.as_ref().is_some_and(|p| p.common_surname) { 3 } else { 1 };
+                (score::decay(&cfg, base, n.max(floor)), score::level_weight(&cfg, base, n, Level::Entity))
+            }
+            _ => (score::key_weight(&cfg, *kind, n, Level::Firm), score::key_weight(&cfg, *kind, n, Level::Entity)),
         };
-        let num = p.number.clone();
-        add_key(kind, &p.number, "phone", base, &|card, n| {
-            format!("phone {num} is on card {card} of this firm{}", shared(n))
-        })?;
-    }
-    if let Some(v) = q.email.as_deref().filter(|s| !s.trim().is_empty()) {
-        let e =
-            normalize::parse_email(v, dict).ok_or_else(|| QueryError::Bad(format!("{v:?} is not an email address")))?;
-        let addr = e.address.clone();
-        add_key("email", &e.address, "email", 1.0, &|card, n| {
-            format!("email {addr} is on card {card} of this firm{}", shared(n))
-        })?;
-        if !e.public {
-            let dom = e.domain.clone();
-            add_key("domain", &e.domain, "email", 1.0, &|card, n| {
-                format!("domain {dom} is on card {card} of this firm{}", shared(n))
-            })?;
+        let is_contact = matches!(group(*kind), "phone" | "email");
+        for (firm, card) in hits {
+            let c = cands.entry(firm).or_default();
+            c.identified |= matches!(g, "inn" | "phone" | "email");
+            put(&mut c.firm, g, firm_w);
+            put(&mut c.entity, g, entity_w);
+            if matches!(kind, KeyKind::Inn | KeyKind::Ogrn) {
+                c.hard = true;
+                let entity = entity_name_of_card(conn, &card)?;
+                c.evidence.push((firm_w, Evidence::Inn { value: value.clone(), ogrn: *kind == KeyKind::Ogrn, entity }));
+                continue;
+            }
+            if is_contact {
+                if n > cfg.generic.max_entities {
+                    c.generic_contact = true;
+                } else {
+                    c.contact = true;
+                }
+            }
+            let site = *kind == KeyKind::Domain && q.website.as_deref().is_some_and(|w| !w.trim().is_empty());
+            c.evidence.push((firm_w, Evidence::Value { kind: *kind, site, value: value.clone(), card, firms: n }));
         }
     }
-    if let Some(v) = q.website.as_deref().filter(|s| !s.trim().is_empty()) {
-        let w =
-            normalize::normalize_website(v, dict).ok_or_else(|| QueryError::Bad(format!("{v:?} is not a website")))?;
-        let w2 = w.clone();
-        add_key("domain", &w, "email", 1.0, &|card, n| {
-            format!("site {w2} is on card {card} of this firm{}", shared(n))
-        })?;
-    }
-    if let Some(v) = q.contact.as_deref().filter(|s| !s.trim().is_empty()) {
-        let p = normalize::parse_person(v, dict).ok_or_else(|| {
-            QueryError::Bad(format!("no person's name found in {v:?}: give a surname, e.g. Иванов И.И."))
-        })?;
-        let shown = p.display();
-        if p.patronymic_initial.is_some() {
-            add_key("person_full", &p.key(), "person", 0.8, &|card, n| {
-                format!("decision-maker {shown} is on card {card} of this firm{}", shared(n))
-            })?;
-        } else {
-            add_key("person", &p.block_key(), "person", 0.6, &|card, n| {
-                format!("decision-maker {shown} is on card {card} of this firm{}", shared(n))
-            })?;
+
+    // A КПП asked: the firms of the state whose cards carry it, ranked by how few do; never the same client by
+    // itself (a head office's КПП `NNNN01001` is shared by every company of its tax office).
+    for kpp in notes.iter().filter_map(|n| n.strip_prefix("kpp:")) {
+        let mut st = conn.prepare_cached("SELECT firm_id, card_id FROM cards WHERE kpp = ?1 LIMIT ?2")?;
+        let mut hits: Vec<(String, String)> = st
+            .query_map(params![kpp, MAX_KEY_FIRMS as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        hits.sort();
+        hits.dedup_by(|a, b| a.0 == b.0);
+        let n = hits.len() as u32;
+        // Ranks only: a hundredth of a phone's weight, by the same rarity curve.
+        let w = score::decay(&cfg, cfg.weights.phone / 100.0, n);
+        for (firm, card) in hits {
+            let c = cands.entry(firm).or_default();
+            put(&mut c.firm, "kpp", w);
+            c.evidence.push((w, Evidence::Kpp { value: kpp.to_string(), card, firms: n }));
         }
     }
-    let mut query_names: Vec<NormName> = Vec::new();
-    if let Some(v) = q.brand.as_deref().filter(|s| !s.trim().is_empty()) {
-        let b = normalize::normalize_name(v, dict);
-        if b.is_empty() {
-            return Err(Box::new(QueryError::Bad(format!("brand {v:?} has no letters or digits"))));
-        }
-        let shown = b.display_core.clone();
-        add_key("brand", &b.compact(), "brand", 1.0, &|card, n| {
-            format!("brand «{shown}» is on card {card} of this firm{}", shared(n))
-        })?;
-        query_names.push(b);
-    }
+
+    // Names: candidate firms by whole name, by word, and by words one typo away; the firms matching the most (and
+    // rarest) words are compared, at most MAX_NAME_CANDIDATES of them.
+    let labels = conn
+        .query_row("SELECT firms FROM runs WHERE outcome = 'ok' ORDER BY run_id DESC LIMIT 1", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .optional()?
+        // A state no run has completed holds no firm: "free" would be a lie.
+        .ok_or_else(|| {
+            QueryError::Bad("the state holds no completed run yet: run `firmdedup dedup --state` first".into())
+        })?
+        .max(1) as u32;
+    let mut words = Words { conn, df: FxHashMap::default(), labels };
+    let mut query_names: Vec<(bool, NormName)> = Vec::new();
     if let Some(v) = q.name.as_deref().filter(|s| !s.trim().is_empty()) {
-        let n = normalize::normalize_name(v, dict);
+        let mut n = normalize::normalize_name(v, dict);
+        if n.legal_form.is_none()
+            && let Some(fixed) = fix_legal_form_typo(v, dict)
+        {
+            let m = normalize::normalize_name(&fixed, dict);
+            if m.legal_form.is_some() && !m.is_empty() {
+                n = m;
+            }
+        }
         if n.is_empty() {
             return Err(Box::new(QueryError::Bad(format!("name {v:?} has no words besides its legal form"))));
         }
-        query_names.insert(0, n);
+        query_names.push((false, n));
     }
-    // Names: candidate firms by whole name, by word, and by words one typo away; the firms matching the most (and
-    // rarest) words are compared, at most MAX_NAME_CANDIDATES of them.
-    let words_firms = |w: &str| -> u32 {
-        conn.query_row("SELECT firms FROM name_words WHERE word = ?1", [w], |r| r.get::<_, i64>(0))
-            .optional()
-            .ok()
-            .flatten()
-            .unwrap_or(1) as u32
-    };
-    for (qi, qn) in query_names.iter().enumerate() {
+    if let Some(v) = q.brand.as_deref().filter(|s| !s.trim().is_empty()) {
+        query_names.push((true, normalize::normalize_name(v, dict)));
+    }
+    // Firms whose name is the asked one, and firms near-identical to it (the asked name only, not the brand).
+    let mut same_name: Vec<String> = Vec::new();
+    let mut near: Vec<String> = Vec::new();
+    for (is_brand, qn) in &query_names {
         let mut pull: FxHashMap<String, f32> = FxHashMap::default();
-        for (f, _) in lookup(conn, "name", &qn.compact())? {
-            pull.insert(f, WHOLE_NAME_PULL);
+        let exact = lookup(conn, KeyKind::NameFull, &qn.compact())?;
+        for (f, _) in &exact {
+            pull.insert(f.clone(), f32::MAX);
+        }
+        if !is_brand {
+            same_name = exact.into_iter().map(|(f, _)| f).collect();
+            same_name.sort();
+            same_name.dedup();
         }
         for t in qn.tokens.iter().filter(|t| !t.generic && t.key.chars().count() >= 3) {
-            let mut words: Vec<String> = vec![t.key.clone()];
-            let vars = word_variants(&t.key);
+            let mut ws: Vec<String> = vec![t.key.clone()];
             let mut st = conn.prepare_cached("SELECT word FROM word_variants WHERE variant = ?1")?;
-            for v in &vars {
-                for w in st.query_map([v], |r| r.get::<_, String>(0))? {
+            for v in word_variants(&t.key) {
+                for w in st.query_map([&v], |r| r.get::<_, String>(0))? {
                     let w = w?;
-                    if !words.contains(&w) && edit_similarity(&w, &t.key) >= 0.8 {
-                        words.push(w);
+                    let close = edit_similarity(&w, &t.key) >= 0.8
+                        || (t.key.chars().count() == 4 && strsim::osa_distance(&w, &t.key) == 1);
+                    if !ws.contains(&w) && close {
+                        ws.push(w);
                     }
                 }
             }
             let mut hit: Vec<String> = Vec::new();
-            for w in &words {
-                let hits = lookup(conn, "name_word", w)?;
+            for w in &ws {
+                let hits = lookup(conn, KeyKind::NameToken, w)?;
                 if hits.len() <= 300 {
                     hit.extend(hits.into_iter().map(|(f, _)| f));
                 }
@@ -312,78 +642,154 @@ pub fn check(
             // A word found on few firms pulls harder than one found on many.
             let w = 1.0 / (2.0 + hit.len() as f32).ln();
             for f in hit {
-                *pull.entry(f).or_insert(0.0) += w;
+                let e = pull.entry(f).or_insert(0.0);
+                *e = (*e + w).min(f32::MAX);
             }
         }
         let mut firms: Vec<(String, f32)> = pull.into_iter().collect();
         firms.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| crate::pipeline::id_order(&a.0, &b.0)));
-        firms.truncate(MAX_NAME_CANDIDATES);
-        // The name counts as much as its rarest matching word is rare in the base.
-        let rarity =
-            qn.tokens.iter().filter(|t| !t.generic).map(|t| falloff(2, words_firms(&t.key))).fold(0.0f32, f32::max);
+        firms.truncate(MAX_NAME_CANDIDATES.max(same_name.len().min(300)));
+        // The rarity of the asked name: of its rarest distinctive word, by firms carrying it.
+        let rarity = qn
+            .tokens
+            .iter()
+            .filter(|t| !t.generic && t.key.chars().count() >= 3)
+            .map(|t| score::word_rarity(&cfg, words.df(&t.key)))
+            .fold(0.0f32, f32::max);
+        let q_root = root(qn).map(|t| (t.clone(), words.df(&t.key)));
         for (f, _) in firms {
-            let best = best_name(conn, dict, &f, qn)?;
+            let best = best_name(conn, dict, &mut words, &f, qn)?;
             if best.sim < 0.6 {
                 continue;
             }
-            let w = best.sim * rarity.max(0.05);
-            let what = if qi == 0 && q.name.is_some() { "name" } else { "brand" };
-            let c = cands.entry(f).or_default();
-            c.add("name", w, format!("{what} ~ {} (card {}, similarity {:.2})", best.name, best.card, best.sim));
-            if qi == 0 && best.same_form {
-                c.same_form = true;
+            let c = cands.entry(f.clone()).or_default();
+            // Legal-entity level: the name's similarity; firm level: a shared name root, by its rarity.
+            if !is_brand {
+                if best.sim >= cfg.thresholds.entity_name_min {
+                    put(&mut c.entity, "name", cfg.weights.name * best.sim);
+                }
+                if best.near {
+                    near.push(f.clone());
+                }
+                c.name_sim = c.name_sim.max(best.sim);
+                c.name_rarity = rarity;
+                if best.same_form {
+                    c.same_form = true;
+                }
             }
+            let root_w = match (&q_root, &best.root) {
+                (Some((a, df)), Some(b)) if a.key == b.key || (a.key.len() >= 5 && lookup_word_sim(a, b) >= 0.85) => {
+                    cfg.weights.name_root * score::root_rarity(&cfg, (*df).max(words.df(&b.key)))
+                }
+                _ => 0.0,
+            };
+            // A name never identifies at the firm level on its own, but it ranks the firms that carry it.
+            let rank_w = cfg.weights.name * best.sim * rarity.max(0.05);
+            put(&mut c.firm, "name", root_w.max(rank_w));
+            let w = root_w.max(cfg.weights.name * best.sim);
+            c.evidence.push((w, Evidence::Name { brand: *is_brand, name: best.name, card: best.card, sim: best.sim }));
+        }
+    }
+    near.sort();
+    near.dedup();
+
+    // A generic contact (reception, accountant) confirms a rare near-identical name at the legal-entity level.
+    for c in cands.values_mut() {
+        if c.generic_contact && c.name_sim >= cfg.thresholds.entity_name_min {
+            put(&mut c.entity, "generic", cfg.weights.generic_with_rare_name * c.name_rarity);
         }
     }
 
     // A name is weaker when the question also gave identifiers (ИНН, phone, email, site) and this firm has none
-    // of them: the manager described another company of the same name. Another ИНН on the firm contradicts it.
-    let gave_ids =
-        [&q.inn, &q.phone, &q.email, &q.website].iter().any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
-    let asked_inn = q.inn.as_deref().map(|v| normalize::normalize_ids(v, "", "")).and_then(|i| i.inn);
+    // of them: the manager may describe another company of the same name. Another ИНН on the firm contradicts it.
+    let gave_ids = keys.iter().any(|(k, _)| matches!(group(*k), "inn" | "phone" | "email"));
+    let asked_inn: Option<&str> = keys.iter().find(|(k, _)| *k == KeyKind::Inn).map(|(_, v)| v.as_str());
+    let mut contradicted: Vec<String> = Vec::new();
     if gave_ids {
         for (firm, c) in cands.iter_mut() {
-            let identified =
-                ["inn", "phone", "email"].iter().any(|s| c.score_by_signal.get(s).is_some_and(|w| *w > 0.0));
-            if identified {
+            if c.identified {
                 continue;
             }
-            let mut factor = 0.6;
-            if let Some(inn) = &asked_inn {
-                let inns: String = conn
-                    .query_row("SELECT inns FROM firms WHERE firm_id = ?1", [firm], |r| r.get(0))
-                    .optional()?
-                    .unwrap_or_default();
-                if !inns.is_empty() && !inns.split("; ").any(|x| x == inn) {
-                    factor = 0.2;
+            let mut other_inn = false;
+            if let Some(inn) = asked_inn {
+                let mut st =
+                    conn.prepare_cached("SELECT DISTINCT inn FROM cards WHERE firm_id = ?1 AND inn != '' LIMIT 200")?;
+                let inns: Vec<String> = st.query_map([firm], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                other_inn = !inns.is_empty() && !inns.iter().any(|x| x == inn);
+            }
+            let factor = if other_inn { 0.2 } else { 0.6 };
+            if other_inn {
+                contradicted.push(firm.clone());
+            }
+            for m in [&mut c.firm, &mut c.entity] {
+                if let Some(w) = m.get_mut("name") {
+                    *w *= factor;
                 }
             }
-            if let Some(w) = c.score_by_signal.get_mut("name") {
-                *w *= factor;
-                c.evidence.push((
-                    0.0,
-                    format!("but none of the ИНН, phone, email or site given is on this firm (name weight ×{factor})"),
-                ));
-            }
+            c.evidence.push((0.0, Evidence::IdsAbsent { factor, other_inn }));
         }
     }
 
-    // Rank, then fill in each firm.
-    let mut ranked: Vec<(String, f32, bool)> =
-        cands.iter().map(|(f, c)| (f.clone(), c.score(), c.same_form)).filter(|(_, s, _)| *s > 0.0).collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then_with(|| crate::pipeline::id_order(&a.0, &b.0)));
+    // Same client? By a hard key, the firm score, the legal-entity rule, or a unique name.
+    // A name carried by one firm; or, when nothing else was asked that the firm lacks, near-identical to one
+    // firm's name and to no other's.
+    let lacks_ids = |f: &str| gave_ids && cands.get(f).is_some_and(|c| !c.identified);
+    let unique_name: Option<String> = match (same_name.as_slice(), near.as_slice()) {
+        ([one], _) | ([], [one]) if !lacks_ids(one) => Some(one.clone()),
+        _ => None,
+    }
+    .filter(|f| !contradicted.contains(f));
+    let found_by = |firm: &str, c: &Cand| -> Option<FoundBy> {
+        if c.hard {
+            Some(FoundBy::Inn)
+        } else if c.firm_score() >= cfg.thresholds.firm {
+            Some(FoundBy::Score)
+        } else if c.entity_score() >= cfg.thresholds.entity
+            && c.name_sim >= cfg.thresholds.entity_name_min
+            && (!cfg.thresholds.entity_needs_contact || c.contact || c.generic_contact)
+        {
+            Some(FoundBy::Entity)
+        } else if unique_name.as_deref() == Some(firm) {
+            Some(FoundBy::UniqueName)
+        } else {
+            None
+        }
+    };
+
+    // Rank: the same client first, then by score; the asked legal form breaks ties.
+    let mut ranked: Vec<(String, f32, Option<FoundBy>, (f32, bool))> = cands
+        .iter()
+        .map(|(f, c)| (f.clone(), c.firm_score().max(c.entity_score()), found_by(f, c), (c.name_sim, c.same_form)))
+        .filter(|(_, s, _, _)| *s > 0.0)
+        .collect();
+    // Ties (a shared name root weighs the same on "Ромашка" and "Ромашка Сервис") go to the closer name.
+    ranked.sort_by(|a, b| {
+        b.2.is_some()
+            .cmp(&a.2.is_some())
+            .then(b.1.total_cmp(&a.1))
+            .then(b.3.0.total_cmp(&a.3.0))
+            .then(b.3.1.cmp(&a.3.1))
+            .then_with(|| crate::pipeline::id_order(&a.0, &b.0))
+    });
+    // Firms of the same name beyond the listed ones.
+    let shown_same: usize =
+        ranked.iter().take(limit).filter(|r| same_name.contains(&r.0) || near.contains(&r.0)).count();
+    let carriers = same_name.len().max(near.len());
+    let more_with_same_name =
+        if unique_name.is_none() && carriers > 1 { carriers.saturating_sub(shown_same) as u32 } else { 0 };
     // The verdict is about the best firm whatever `limit` lists: it is always looked at (`--limit 0` must not
-    // turn a held firm into "free to claim").
+    // turn a held firm into "free"); the list is cut to `limit` at the end.
     ranked.truncate(limit.max(1));
     let my_firms: u32 = match &q.manager {
         Some(m) => firms_held_by(conn, m)?,
         None => 0,
     };
     let mut matches = Vec::new();
-    for (firm, score, _) in ranked {
+    for (firm, score, found_by, _) in ranked {
+        let firm_key = firm.clone();
         let row = conn
             .query_row(
-                "SELECT name, owner, owner_last_activity, status, last_activity, brands, managers, cards FROM firms WHERE firm_id = ?1",
+                "SELECT name, owner, owner_last_activity, last_activity, cards FROM firms WHERE firm_id = ?1",
                 [&firm],
                 |r| {
                     Ok((
@@ -391,69 +797,67 @@ pub fn check(
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
                         r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, i64>(7)?,
+                        r.get::<_, i64>(4)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((name, owner, owner_last, stored_status, last, brands, managers, cards)) = row else { continue };
+        let Some((name, owner, owner_last, last, cards)) = row else { continue };
         let owner = Some(owner).filter(|s| !s.is_empty());
-        let idle = NaiveDate::parse_from_str(&owner_last, "%Y-%m-%d").ok().map(|d| ownership::days_between(d, today));
-        let status = Status {
-            status: match (&owner, idle) {
-                (None, _) => "pool".into(),
-                (Some(_), Some(d)) if d <= policy.stale_after_days as i64 => "held".into(),
-                (Some(_), _) => {
-                    let _ = stored_status;
-                    "stale".into()
-                }
-            },
-            owner: owner.clone(),
-            idle_days: idle,
-        };
-        let (code, text) = ownership::status_for(&status, q.manager.as_deref(), my_firms, &policy);
+        let idle = NaiveDate::parse_from_str(&owner_last, "%Y-%m-%d").ok().map(|d| (today - d).num_days().max(0));
+        let hold = ownership::hold(owner.is_some(), idle, &cfg.ownership);
+        let status = ownership::access(hold, owner.as_deref(), q.manager.as_deref(), my_firms, &cfg.ownership);
+        let idle_days = if owner.is_some() { idle } else { None };
+        let status_text = texts::status(lang, status, owner.as_deref(), idle_days, my_firms, cfg.ownership.limit);
         let mut st = conn
             .prepare_cached("SELECT name FROM entities WHERE firm_id = ?1 ORDER BY cards DESC, entity_id LIMIT 20")?;
         let legal_entities: Vec<String> = st.query_map([&firm], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        let mut ev =
-            std::mem::take(&mut cands.get_mut(&firm).map(|c| std::mem::take(&mut c.evidence)).unwrap_or_default());
+        // Brands and managers from the cards, as typed values (never the capped display lists).
+        let distinct = |col: &str| -> rusqlite::Result<Vec<String>> {
+            let mut st = conn.prepare_cached(&format!(
+                "SELECT DISTINCT {col} FROM cards WHERE firm_id = ?1 AND {col} != '' ORDER BY {col} LIMIT 20"
+            ))?;
+            st.query_map([&firm], |r| r.get(0))?.collect()
+        };
+        let (brands, managers) = (distinct("brand")?, distinct("manager")?);
+        let mut ev = cands.get_mut(&firm).map(|c| std::mem::take(&mut c.evidence)).unwrap_or_default();
+        let mut ev: Vec<(f32, String)> = ev.drain(..).map(|(w, e)| (w, texts::evidence(lang, &e))).collect();
         ev.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         ev.dedup_by(|a, b| a.1 == b.1);
-        let split =
-            |s: String| -> Vec<String> { s.split("; ").filter(|x| !x.is_empty()).map(str::to_string).collect() };
         matches.push(Match {
             firm_id: firm,
             name,
-            same_firm: score >= SAME_FIRM,
+            same_firm: found_by.is_some(),
             score: (score * 100.0).round() / 100.0,
-            status: code,
-            status_text: text,
+            status,
+            status_text,
             owner,
             last_activity: Some(last).filter(|s| !s.is_empty()),
             evidence: ev.into_iter().take(8).map(|(_, t)| t).collect(),
             legal_entities,
-            brands: split(brands),
-            managers: split(managers),
+            brands,
+            managers,
             cards: cards as u32,
+            idle_days,
+            same_name: same_name.contains(&firm_key) || near.contains(&firm_key),
+            found_by,
         });
     }
     let found = matches.first().is_some_and(|m| m.same_firm);
-    let verdict = match matches.first() {
-        Some(m) if m.same_firm => format!("this is firm {} {}: {}", m.firm_id, m.name, m.status_text),
-        Some(_) => "not found: no firm of the base is this client; the firms below only look similar, and the firm looks new — free to claim".into(),
-        None => "not found: nothing in the base matches; the firm looks new — free to claim".into(),
+    let verdict = if !found && keys.is_empty() && query_names.is_empty() {
+        // Only a КПП or a mistyped ИНН was asked: it cannot say whether the client is in the base.
+        texts::unusable(lang, notes.iter().any(|n| n.starts_with("kpp:")))
+    } else {
+        texts::verdict(lang, matches.first(), carriers as u32, more_with_same_name)
     };
+    let notes = notes.iter().map(|n| texts::note(lang, n)).collect();
     let manager_note = match &q.manager {
-        Some(m) => ownership::manager_note(&policy, today, &crate::state::history::held_activity(conn, m)?),
+        Some(m) => ownership::manager_note(&cfg.ownership, today, &crate::state::history::held_activity(conn, m)?),
         None => None,
     };
     matches.truncate(limit);
-    Ok(Answer { found, verdict, matches, manager_note })
+    Ok(Answer { found, verdict, matches, more_with_same_name, notes, manager_note })
 }
-
 /// Firms held by a manager, logins compared through [`ownership::login_key`]: from the per-login counts the run
 /// stored (`meta.owner_firms`), else by counting the owners of the state.
 fn firms_held_by(conn: &Connection, manager: &str) -> rusqlite::Result<u32> {
@@ -480,72 +884,371 @@ struct BestName {
     sim: f32,
     name: String,
     card: String,
+    root: Option<normalize::name::NameToken>,
+    /// Near-identical to the asked name (see [`near_identical`]).
+    near: bool,
     /// The card's legal form is the asked one (both given).
     same_form: bool,
 }
 
 /// The best similarity between the query name and the names on the firm's cards.
-fn best_name(conn: &Connection, dict: &Dictionaries, firm: &str, q: &NormName) -> rusqlite::Result<BestName> {
-    let mut st =
-        conn.prepare_cached("SELECT card_id, name, name_norm, legal_form FROM cards WHERE firm_id = ?1 LIMIT 50")?;
-    let rows: Vec<(String, String, String, String)> =
-        st.query_map([firm], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
-    let mut best = BestName { sim: 0.0, name: String::new(), card: String::new(), same_form: false };
+fn best_name(
+    conn: &Connection,
+    dict: &Dictionaries,
+    words: &mut Words,
+    firm: &str,
+    q: &NormName,
+) -> rusqlite::Result<BestName> {
+    let mut st = conn.prepare_cached("SELECT card_id, name, legal_form FROM cards WHERE firm_id = ?1 LIMIT 50")?;
+    let rows: Vec<(String, String, String)> =
+        st.query_map([firm], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    let mut best =
+        BestName { sim: 0.0, name: String::new(), card: String::new(), root: None, near: false, same_form: false };
     let mut seen: Vec<String> = Vec::new();
-    for (card, name, norm, form) in rows {
+    for (card, name, form) in rows {
         let same_form = q.legal_form.as_deref().is_some_and(|f| f == form);
-        if seen.contains(&norm) && (!same_form || best.same_form) {
+        if seen.contains(&name) && (!same_form || best.same_form) {
             continue;
         }
-        seen.push(norm.clone());
-        let other = normalize::normalize_name(&norm, dict);
-        let s = name_similarity(q, &other);
+        seen.push(name.clone());
+        let other = normalize::normalize_name(&name, dict);
+        let s = name_sim(words, q, &other);
+        best.near |= near_identical(q, &other);
         if s > best.sim || (s == best.sim && same_form && !best.same_form) {
-            best = BestName { sim: s, name, card, same_form };
+            let root = root(&other).cloned();
+            best = BestName { sim: s, name, card, root, near: best.near, same_form };
         }
     }
     Ok(best)
 }
 
-/// Name similarity without the base's word frequencies: words matched on transliteration keys (one typo
-/// allowed), the smaller of the two directions, numbers must agree.
-pub fn name_similarity(a: &NormName, b: &NormName) -> f32 {
-    if a.compact() == b.compact() {
-        return 1.0;
+/// What people read, in one place, Russian and English: the status of a firm for the asking manager, the
+/// verdict, the evidence. The HTTP page and the command line both say it with these functions.
+pub mod texts {
+    use super::{Evidence, Lang, Match};
+    use crate::block::KeyKind;
+    use crate::ownership::Access;
+
+    /// "1 день", "2 дня", "5 дней".
+    pub fn days_ru(n: i64) -> String {
+        let (m10, m100) = (n.rem_euclid(10), n.rem_euclid(100));
+        let word = if m10 == 1 && m100 != 11 {
+            "день"
+        } else if (2..=4).contains(&m10) && !(12..=14).contains(&m100) {
+            "дня"
+        } else {
+            "дней"
+        };
+        format!("{n} {word}")
     }
-    let directed = |x: &NormName, y: &NormName| -> f32 {
-        let (mut num, mut den) = (0.0f32, 0.0f32);
-        for t in &x.tokens {
-            let w = if t.generic { 0.3 } else { 1.0 };
-            den += w;
-            let best = y
-                .tokens
-                .iter()
-                .map(|u| {
-                    if u.key == t.key {
-                        1.0
-                    } else if t.key.len() >= 4 && u.key.len() >= 4 {
-                        let s = edit_similarity(&t.key, &u.key).max(edit_similarity(&t.text, &u.text));
-                        if s >= 0.8 { s } else { 0.0 }
-                    } else {
-                        0.0
-                    }
-                })
-                .fold(0.0f32, f32::max);
-            num += w * best;
+
+    /// "1 фирма", "2 фирмы", "5 фирм".
+    pub fn firms_ru(n: u32) -> String {
+        let (m10, m100) = (n % 10, n % 100);
+        let word = if m10 == 1 && m100 != 11 {
+            "фирма"
+        } else if (2..=4).contains(&m10) && !(12..=14).contains(&m100) {
+            "фирмы"
+        } else {
+            "фирм"
+        };
+        format!("{n} {word}")
+    }
+
+    /// A firm nobody in the base holds and the question found nothing about: "Фирма свободна".
+    pub fn free(lang: Lang) -> String {
+        match lang {
+            Lang::Ru => "Фирма свободна".into(),
+            Lang::En => "The firm is free".into(),
         }
-        if den == 0.0 { 0.0 } else { num / den }
-    };
-    let soft = directed(a, b).min(directed(b, a));
-    let compact = edit_similarity(&a.compact(), &b.compact());
-    let mut sim = soft.max(if compact >= 0.85 { compact } else { 0.0 });
-    let nums = |n: &NormName| -> Vec<String> {
-        n.tokens.iter().filter(|t| t.text.chars().all(|c| c.is_ascii_digit())).map(|t| t.text.clone()).collect()
-    };
-    if nums(a) != nums(b) {
-        sim = sim.min(0.7);
     }
-    sim
+
+    /// In the pool: "В копилке — можно взять".
+    pub fn pool(lang: Lang) -> String {
+        match lang {
+            Lang::Ru => "В копилке — можно взять".into(),
+            Lang::En => "In the pool — you may take it".into(),
+        }
+    }
+
+    /// The asking manager's own firm: "Ваша фирма".
+    pub fn yours(lang: Lang) -> String {
+        match lang {
+            Lang::Ru => "Ваша фирма".into(),
+            Lang::En => "Your firm".into(),
+        }
+    }
+
+    /// Held by someone active: "Закреплена за …, последняя активность 12 дней назад — можно только смотреть
+    /// историю".
+    pub fn held(lang: Lang, owner: &str, idle_days: Option<i64>) -> String {
+        match (lang, idle_days) {
+            (Lang::Ru, Some(d)) => format!(
+                "Закреплена за {owner}, последняя активность {} назад — можно только смотреть историю",
+                days_ru(d)
+            ),
+            (Lang::Ru, None) => {
+                format!("Закреплена за {owner}, активность не записана — можно только смотреть историю")
+            }
+            (Lang::En, Some(d)) => {
+                format!("Held by {owner}, last activity {d} days ago — you may only read its history")
+            }
+            (Lang::En, None) => format!("Held by {owner}, no recorded activity — you may only read its history"),
+        }
+    }
+
+    /// Held by someone gone quiet, claimable: "Закреплена за …, но без активности 140 дней — можно забрать".
+    pub fn stale_claimable(lang: Lang, owner: &str, idle_days: Option<i64>) -> String {
+        match (lang, idle_days) {
+            (Lang::Ru, Some(d)) => format!("Закреплена за {owner}, но без активности {} — можно забрать", days_ru(d)),
+            (Lang::Ru, None) => format!("Закреплена за {owner}, но активность не записана — можно забрать"),
+            (Lang::En, Some(d)) => format!("Held by {owner}, but no activity for {d} days — you may claim it"),
+            (Lang::En, None) => format!("Held by {owner}, but no recorded activity — you may claim it"),
+        }
+    }
+
+    /// Claimable, but the manager is at the limit: "Свободна, но у вас уже 200 из 200".
+    pub fn at_limit(lang: Lang, owner: Option<&str>, idle_days: Option<i64>, my_firms: u32, limit: u32) -> String {
+        match (lang, owner) {
+            (Lang::Ru, None) => format!("Свободна, но у вас уже {my_firms} из {limit}"),
+            (Lang::Ru, Some(o)) => {
+                let idle = idle_days.map_or("активность не записана".to_string(), |d| {
+                    format!("без активности {}", days_ru(d))
+                });
+                format!("Закреплена за {o}, но {idle} — можно было бы забрать, но у вас уже {my_firms} из {limit}")
+            }
+            (Lang::En, None) => format!("Free, but you already hold {my_firms} of {limit}"),
+            (Lang::En, Some(o)) => {
+                let idle =
+                    idle_days.map_or("no recorded activity".to_string(), |d| format!("no activity for {d} days"));
+                format!("Held by {o} ({idle}) and claimable, but you already hold {my_firms} of {limit}")
+            }
+        }
+    }
+
+    /// The status of a firm for the asking manager, in words.
+    pub fn status(
+        lang: Lang,
+        access: Access,
+        owner: Option<&str>,
+        idle_days: Option<i64>,
+        my_firms: u32,
+        limit: u32,
+    ) -> String {
+        match (access, owner) {
+            (Access::Yours, _) => yours(lang),
+            (Access::Pool, _) | (Access::Held | Access::StaleClaimable, None) => pool(lang),
+            (Access::Held, Some(o)) => held(lang, o, idle_days),
+            (Access::StaleClaimable, Some(o)) => stale_claimable(lang, o, idle_days),
+            (Access::AtLimit, o) => at_limit(lang, o, idle_days, my_firms, limit),
+        }
+    }
+
+    /// "ещё 84 фирмы с таким названием — уточните ИНН или телефон".
+    pub fn more_with_same_name(lang: Lang, n: u32) -> String {
+        match lang {
+            Lang::Ru => format!("ещё {} с таким названием — уточните ИНН или телефон", firms_ru(n)),
+            Lang::En => format!("{n} more firms carry this name — give the ИНН or a phone"),
+        }
+    }
+
+    /// The answer in one sentence. `carriers`: firms whose name is the asked one (or near-identical); `more`:
+    /// those of them not listed.
+    pub fn verdict(lang: Lang, first: Option<&Match>, carriers: u32, more: u32) -> String {
+        let more_text = if more > 0 { format!("; {}", more_with_same_name(lang, more)) } else { String::new() };
+        match (lang, first) {
+            (Lang::Ru, Some(m)) if m.same_firm => {
+                format!("Это фирма {} {}: {}{more_text}", m.firm_id, m.name, m.status_text)
+            }
+            (Lang::En, Some(m)) if m.same_firm => {
+                format!("This is firm {} {}: {}{more_text}", m.firm_id, m.name, m.status_text)
+            }
+            // Never "free" when firms of the base carry the name: the manager must tell them apart first.
+            (Lang::Ru, Some(_)) if carriers > 0 => format!(
+                "Не определить по названию: его носят {} базы — уточните ИНН или телефон{}",
+                firms_ru_gen(carriers),
+                if more > 0 {
+                    format!(" (в списке не все: ещё {})", firms_ru(more))
+                } else {
+                    String::new()
+                }
+            ),
+            (Lang::En, Some(_)) if carriers > 0 => format!(
+                "Cannot tell by the name: {carriers} firms of the base carry it — give the ИНН or a phone{}",
+                if more > 0 { format!(" ({more} more not listed)") } else { String::new() }
+            ),
+            (Lang::Ru, Some(_)) => {
+                format!(
+                    "{}: в базе такой нет, фирмы ниже только похожи — проверьте, что это не одна из них",
+                    free(lang)
+                )
+            }
+            (Lang::En, Some(_)) => {
+                format!(
+                    "{}: not in the base; the firms below only look similar — make sure it is none of them",
+                    free(lang)
+                )
+            }
+            (Lang::Ru, None) => format!("{}: в базе ничего похожего нет", free(lang)),
+            (Lang::En, None) => format!("{}: nothing in the base matches", free(lang)),
+        }
+    }
+
+    /// The verdict when only a КПП (`kpp`) or an ИНН failing its check digits was asked.
+    pub fn unusable(lang: Lang, kpp: bool) -> String {
+        match (lang, kpp) {
+            (Lang::Ru, true) => "Не определить: КПП не определяет фирму — дайте ИНН, телефон или название".into(),
+            (Lang::En, true) => "Cannot tell: a КПП does not identify a firm — give the ИНН, a phone or the name".into(),
+            (Lang::Ru, false) => {
+                "Не определить: ИНН не проходит проверку контрольных цифр — проверьте цифры или дайте телефон или название"
+                    .into()
+            }
+            (Lang::En, false) => {
+                "Cannot tell: the ИНН fails its check digits — check the digits, or give a phone or the name".into()
+            }
+        }
+    }
+
+    /// "1 фирма" as the subject of "носят": "1 фирма", "2 фирмы", "5 фирм" (the same forms).
+    fn firms_ru_gen(n: u32) -> String {
+        firms_ru(n)
+    }
+
+    fn kind_ru(kind: KeyKind, site: bool) -> &'static str {
+        match kind {
+            KeyKind::Phone | KeyKind::LocalPhone | KeyKind::TollFree => "телефон",
+            KeyKind::Email => "e-mail",
+            KeyKind::Domain if site => "сайт",
+            KeyKind::Domain => "домен",
+            KeyKind::Person | KeyKind::PersonFull => "ЛПР",
+            KeyKind::Brand => "бренд",
+            _ => "значение",
+        }
+    }
+
+    fn kind_en(kind: KeyKind, site: bool) -> &'static str {
+        match kind {
+            KeyKind::Phone | KeyKind::LocalPhone | KeyKind::TollFree => "phone",
+            KeyKind::Email => "email",
+            KeyKind::Domain if site => "site",
+            KeyKind::Domain => "domain",
+            KeyKind::Person | KeyKind::PersonFull => "decision-maker",
+            KeyKind::Brand => "brand",
+            _ => "value",
+        }
+    }
+
+    /// One piece of evidence in words.
+    pub fn evidence(lang: Lang, e: &Evidence) -> String {
+        match (lang, e) {
+            (Lang::Ru, Evidence::Inn { value, ogrn, entity }) => {
+                format!("{} {value} — юрлицо этой фирмы {entity}", if *ogrn { "ОГРН" } else { "ИНН" })
+            }
+            (Lang::En, Evidence::Inn { value, ogrn, entity }) => {
+                format!("{} {value} belongs to legal entity {entity} of this firm", if *ogrn { "ОГРН" } else { "ИНН" })
+            }
+            (Lang::Ru, Evidence::Value { kind, site, value, card, firms }) => {
+                let shared = if *firms > 1 {
+                    format!(" (есть у {})", super::texts::firms_ru(*firms))
+                } else {
+                    String::new()
+                };
+                format!("{} {value} есть на карточке {card} этой фирмы{shared}", kind_ru(*kind, *site))
+            }
+            (Lang::En, Evidence::Value { kind, site, value, card, firms }) => {
+                let shared = if *firms > 1 { format!(" (on {firms} firms)") } else { String::new() };
+                format!("{} {value} is on card {card} of this firm{shared}", kind_en(*kind, *site))
+            }
+            (Lang::Ru, Evidence::Kpp { value, card, firms }) => {
+                format!(
+                    "КПП {value} есть на карточке {card} этой фирмы (всего у {}; КПП фирму не определяет)",
+                    super::texts::firms_ru(*firms)
+                )
+            }
+            (Lang::En, Evidence::Kpp { value, card, firms }) => {
+                format!(
+                    "КПП {value} is on card {card} of this firm ({firms} firms in all; a КПП does not identify a firm)"
+                )
+            }
+            (Lang::Ru, Evidence::Name { brand, name, card, sim }) => format!(
+                "{} похоже на {name} (карточка {card}, сходство {sim:.2})",
+                if *brand { "бренд" } else { "название" }
+            ),
+            (Lang::En, Evidence::Name { brand, name, card, sim }) => {
+                format!("{} ~ {name} (card {card}, similarity {sim:.2})", if *brand { "brand" } else { "name" })
+            }
+            (Lang::Ru, Evidence::IdsAbsent { factor, other_inn: false }) => {
+                format!(
+                    "но ни ИНН, ни телефона, ни e-mail, ни сайта из вопроса на этой фирме нет (вес названия ×{factor})"
+                )
+            }
+            (Lang::Ru, Evidence::IdsAbsent { factor, other_inn: true }) => {
+                format!("но у этой фирмы другой ИНН (вес названия ×{factor})")
+            }
+            (Lang::En, Evidence::IdsAbsent { factor, other_inn: false }) => {
+                format!("but none of the ИНН, phone, email or site given is on this firm (name weight ×{factor})")
+            }
+            (Lang::En, Evidence::IdsAbsent { factor, other_inn: true }) => {
+                format!("but this firm has another ИНН (name weight ×{factor})")
+            }
+        }
+    }
+
+    /// A note about the question.
+    pub fn note(lang: Lang, code: &str) -> String {
+        match (lang, code.split_once(':')) {
+            (Lang::Ru, Some(("inn_invalid", v))) => {
+                format!("ИНН {v} не проходит проверку контрольных цифр — искали по остальным данным")
+            }
+            (Lang::En, Some(("inn_invalid", v))) => {
+                format!("ИНН {v} fails its check digits — searched by the rest of the question")
+            }
+            (Lang::Ru, Some(("kpp", v))) => format!(
+                "{v} — это КПП, а не ИНН: КПП не определяет фирму, фирмы с ним — только для сверки; дайте ИНН (10 или 12 цифр)"
+            ),
+            (Lang::En, Some(("kpp", v))) => format!(
+                "{v} is a КПП, not an ИНН: a КПП does not identify a firm, the firms carrying it are for comparison only; give the ИНН (10 or 12 digits)"
+            ),
+            _ => code.to_string(),
+        }
+    }
+
+    /// Headings and labels of the text answer.
+    pub fn label(lang: Lang, what: &str) -> &'static str {
+        match (lang, what) {
+            (Lang::Ru, "same") => "тот же клиент",
+            (Lang::En, "same") => "same client",
+            (Lang::Ru, "similar") => "похожа, но не та",
+            (Lang::En, "similar") => "similar, not the same",
+            (Lang::Ru, "same_name") => "то же название, но не определить, она ли",
+            (Lang::En, "same_name") => "the same name, but not known to be it",
+            (Lang::Ru, "score") => "балл",
+            (Lang::En, "score") => "score",
+            (Lang::Ru, "status") => "статус",
+            (Lang::En, "status") => "status",
+            (Lang::Ru, "entities") => "юрлица",
+            (Lang::En, "entities") => "legal entities",
+            (Lang::Ru, "brands") => "бренды",
+            (Lang::En, "brands") => "brands",
+            (Lang::Ru, "owner") => "владелец",
+            (Lang::En, "owner") => "owner",
+            (Lang::Ru, "no_owner") => "нет (копилка)",
+            (Lang::En, "no_owner") => "none (pool)",
+            (Lang::Ru, "managers") => "менеджеры на карточках",
+            (Lang::En, "managers") => "managers on its cards",
+            (Lang::Ru, "none") => "нет",
+            (Lang::En, "none") => "none",
+            (Lang::Ru, "last") => "последняя активность",
+            (Lang::En, "last") => "last activity",
+            (Lang::Ru, "unknown") => "неизвестно",
+            (Lang::En, "unknown") => "unknown",
+            (Lang::Ru, "cards") => "карточек",
+            (Lang::En, "cards") => "cards",
+            (Lang::Ru, "note") => "примечание",
+            (Lang::En, "note") => "note",
+            _ => "",
+        }
+    }
 }
 
 /// The answer as one JSON object, as `check --json` prints it and the HTTP service's `/api/check` returns it:
@@ -556,4 +1259,64 @@ pub fn answer_json(a: &Answer) -> String {
     let mut s = crate::sanitize::json_text(&serde_json::to_string_pretty(a).unwrap_or_default()).into_owned();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn russian_plurals() {
+        assert_eq!(texts::days_ru(1), "1 день");
+        assert_eq!(texts::days_ru(12), "12 дней");
+        assert_eq!(texts::days_ru(22), "22 дня");
+        assert_eq!(texts::days_ru(140), "140 дней");
+        assert_eq!(texts::firms_ru(84), "84 фирмы");
+        assert_eq!(texts::firms_ru(11), "11 фирм");
+        assert_eq!(texts::firms_ru(21), "21 фирма");
+    }
+
+    #[test]
+    fn statuses_read_as_the_sales_team_says_them() {
+        let s = |a, o, d, m| texts::status(Lang::Ru, a, o, d, m, 200);
+        assert_eq!(s(Access::Pool, None, None, 0), "В копилке — можно взять");
+        assert_eq!(s(Access::Yours, Some("petrov"), Some(3), 1), "Ваша фирма");
+        assert_eq!(
+            s(Access::Held, Some("Ивановой"), Some(12), 0),
+            "Закреплена за Ивановой, последняя активность 12 дней назад — можно только смотреть историю"
+        );
+        assert_eq!(
+            s(Access::StaleClaimable, Some("Петровым"), Some(140), 0),
+            "Закреплена за Петровым, но без активности 140 дней — можно забрать"
+        );
+        assert_eq!(s(Access::AtLimit, None, None, 200), "Свободна, но у вас уже 200 из 200");
+        assert_eq!(
+            texts::more_with_same_name(Lang::Ru, 84),
+            "ещё 84 фирмы с таким названием — уточните ИНН или телефон"
+        );
+    }
+
+    #[test]
+    fn query_phones_with_extensions() {
+        for (v, number, ext) in [
+            ("+7 495 123-45-67 д.869", "+74951234567", "869"),
+            ("8 (495) 123-45-67, доб. 12", "+74951234567", "12"),
+            ("+7 495 123 45 67 вн.3", "+74951234567", "3"),
+            ("+7 495 123-45-67 ext. 7", "+74951234567", "7"),
+        ] {
+            let p = parse_query_phone(v).unwrap_or_else(|| panic!("{v} refused"));
+            assert_eq!((p.number.as_str(), p.ext.as_deref()), (number, Some(ext)), "{v}");
+        }
+        assert!(parse_query_phone("дом 5").is_none());
+    }
+
+    #[test]
+    fn a_typo_in_a_short_word_is_forgiven_but_not_in_a_number() {
+        let d = Dictionaries::embedded();
+        let n = |s: &str| normalize::normalize_name(s, d);
+        let (a, b) = (n("Вега"), n("Века"));
+        assert_eq!(lookup_word_sim(&a.tokens[0], &b.tokens[0]), 0.8);
+        let (a, b) = (n("1234"), n("1235"));
+        assert_eq!(lookup_word_sim(&a.tokens[0], &b.tokens[0]), 0.0);
+    }
 }

@@ -284,6 +284,9 @@ pub struct CheckArgs {
     /// The date idle days are counted to (YYYY-MM-DD; default: today).
     #[arg(long, value_name = "DATE")]
     pub today: Option<String>,
+    /// Language of the text answer: ru (default) or en. JSON keys and status codes are the same in both.
+    #[arg(long, value_enum, default_value_t = crate::check::Lang::Ru)]
+    pub lang: crate::check::Lang,
     /// Evaluate instead: answer every query of this CSV (from `firmdedup synth --queries`) and report accuracy.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "inn", "phone", "email", "website", "brand", "contact"])]
     pub queries: Option<PathBuf>,

@@ -170,11 +170,7 @@ pub fn compute(
             let owner = holdings.first().map(|h| h.manager.clone());
             let owner_last_activity = holdings.first().and_then(|h| h.last_activity);
             let idle_days = owner_last_activity.map(|d| days_between(d, today));
-            let status = match (&owner, idle_days) {
-                (None, _) => "pool",
-                (Some(_), Some(days)) if days <= policy.stale_after_days as i64 => "held",
-                (Some(_), _) => "stale",
-            };
+            let status = hold(owner.is_some(), idle_days, policy).as_str();
             FirmOwnership {
                 owner,
                 owner_last_activity,
@@ -224,28 +220,25 @@ pub fn managers(own: &[FirmOwnership], policy: &OwnershipConfig) -> Vec<ManagerR
         .collect()
 }
 
-/// What a manager may do with a firm, in words, for the managers' check.
-pub fn status_for(o: &Status, me: Option<&str>, my_firms: u32, policy: &OwnershipConfig) -> (String, String) {
-    let at_limit = my_firms >= policy.limit;
-    let limit_note = format!("claimable but you are at your limit ({my_firms}/{})", policy.limit);
-    match (&o.owner, o.status.as_str()) {
-        (None, _) if at_limit && me.is_some() => ("at_limit".into(), limit_note),
-        (None, _) => ("pool".into(), "in the pool: anyone may take it".into()),
-        (Some(owner), _) if me.is_some_and(|m| login_key(m) == login_key(owner)) => {
-            ("yours".into(), "you already hold it".into())
-        }
-        (Some(owner), "stale") if policy.stale_claimable => {
-            let idle = o.idle_days.map_or("no recorded activity".to_string(), |d| format!("no activity for {d} days"));
-            if at_limit && me.is_some() {
-                ("at_limit".into(), format!("stale ({owner}, {idle}), {limit_note}"))
-            } else {
-                ("stale_claimable".into(), format!("stale and claimable: held by {owner}, {idle}"))
-            }
-        }
-        (Some(owner), _) => {
-            let idle =
-                o.idle_days.map_or("no recorded activity".to_string(), |d| format!("last activity {d} days ago"));
-            ("held".into(), format!("held by {owner} ({idle}): you may read its history, not claim it"))
+/// A firm's holding status: the one rule used by the reports, the state and the managers' check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// Held by an owner active within `stale_after_days`.
+    Held,
+    /// Held, but the owner's last activity is older (or unknown).
+    Stale,
+    /// No manager on any card: in the pool (копилка).
+    Pool,
+}
+
+impl Hold {
+    /// The code written in firms.csv and the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::Held => "held",
+            Hold::Stale => "stale",
+            Hold::Pool => "pool",
         }
     }
 }
@@ -314,6 +307,44 @@ impl PlanReason {
                 "сверх лимита {limit}: самая давняя активность ({manager}, {})",
                 last.map(|d| d.format("%d.%m.%Y").to_string()).unwrap_or_else(|| "дат нет".into())
             ),
+        }
+    }
+}
+
+/// The holding status of a firm with (or without) an owner whose last activity was `idle_days` ago.
+pub fn hold(has_owner: bool, idle_days: Option<i64>, policy: &OwnershipConfig) -> Hold {
+    match (has_owner, idle_days) {
+        (false, _) => Hold::Pool,
+        (true, Some(days)) if days <= policy.stale_after_days as i64 => Hold::Held,
+        (true, _) => Hold::Stale,
+    }
+}
+
+/// What the asking manager may do with a firm (the managers' check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// The asking manager owns it.
+    Yours,
+    /// Someone else holds it: history only.
+    Held,
+    /// Its owner has gone quiet and the policy lets others claim it.
+    StaleClaimable,
+    /// In the pool: anyone may take it.
+    Pool,
+    /// Claimable, but the asking manager already holds as many firms as the limit allows.
+    AtLimit,
+}
+
+impl Access {
+    /// The status code of the JSON answer.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Yours => "yours",
+            Access::Held => "held",
+            Access::StaleClaimable => "stale_claimable",
+            Access::Pool => "pool",
+            Access::AtLimit => "at_limit",
         }
     }
 }
@@ -523,15 +554,17 @@ fn firms_word(n: usize) -> String {
     format!("{n} {word}")
 }
 
-/// A firm's ownership as stored in the state (for the check).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Status {
-    /// Owner.
-    pub owner: Option<String>,
-    /// `held`, `stale` or `pool` as of the run.
-    pub status: String,
-    /// Days since the owner's last activity, as of the question.
-    pub idle_days: Option<i64>,
+/// What manager `me` (holding `my_firms` firms) may do with a firm of status `hold` owned by `owner`.
+pub fn access(hold: Hold, owner: Option<&str>, me: Option<&str>, my_firms: u32, policy: &OwnershipConfig) -> Access {
+    let at_limit = me.is_some() && my_firms >= policy.limit;
+    match (owner, hold) {
+        (Some(o), _) if me.is_some_and(|m| login_key(m) == login_key(o)) => Access::Yours,
+        (None, _) | (_, Hold::Pool) if at_limit => Access::AtLimit,
+        (None, _) | (_, Hold::Pool) => Access::Pool,
+        (Some(_), Hold::Stale) if policy.stale_claimable && at_limit => Access::AtLimit,
+        (Some(_), Hold::Stale) if policy.stale_claimable => Access::StaleClaimable,
+        (Some(_), _) => Access::Held,
+    }
 }
 
 #[cfg(test)]
@@ -594,10 +627,10 @@ mod tests {
         assert_eq!(login_key("  Manager08 "), "manager08");
         assert_eq!(login_key("Иванова  Анна"), "иванова анна");
         let p = OwnershipConfig::default();
-        let held = Status { owner: Some("manager08".into()), status: "held".into(), idle_days: Some(3) };
-        assert_eq!(status_for(&held, Some("Manager08"), 1, &p).0, "yours");
-        assert_eq!(status_for(&held, Some(" MANAGER08 "), 1, &p).0, "yours");
-        assert_eq!(status_for(&held, Some("manager09"), 1, &p).0, "held");
+        let yours = |me: &str| access(Hold::Held, Some("manager08"), Some(me), 1, &p);
+        assert_eq!(yours("Manager08"), Access::Yours);
+        assert_eq!(yours(" MANAGER08 "), Access::Yours);
+        assert_eq!(yours("manager09"), Access::Held);
         // Two spellings on the cards of one firm are one holding, not a conflict.
         let norm = vec![card(Some("Petrov"), Some("2026-11-01")), card(Some("petrov "), Some("2026-10-01"))];
         let o = compute(&norm, &[vec![0, 1]], &p, today());
@@ -614,19 +647,24 @@ mod tests {
     }
 
     #[test]
-    fn limits_count_firms_and_statuses_read_well() {
+    fn limits_count_firms_and_access_follows_the_hold() {
         let p = OwnershipConfig { limit: 2, ..OwnershipConfig::default() };
-        let held = Status { owner: Some("petrov".into()), status: "held".into(), idle_days: Some(3) };
-        assert_eq!(status_for(&held, Some("petrov"), 1, &p).0, "yours");
-        assert_eq!(status_for(&held, Some("ivanova"), 0, &p).0, "held");
-        let stale = Status { owner: Some("petrov".into()), status: "stale".into(), idle_days: Some(200) };
-        assert_eq!(status_for(&stale, Some("ivanova"), 0, &p).0, "stale_claimable");
-        assert_eq!(status_for(&stale, Some("ivanova"), 2, &p).0, "at_limit");
+        assert_eq!(hold(true, Some(3), &p), Hold::Held);
+        assert_eq!(hold(true, Some(91), &p), Hold::Stale);
+        assert_eq!(hold(true, None, &p), Hold::Stale);
+        assert_eq!(hold(false, Some(3), &p), Hold::Pool);
+        let (petrov, ivanova) = (Some("petrov"), Some("ivanova"));
+        assert_eq!(access(Hold::Held, petrov, petrov, 1, &p), Access::Yours);
+        assert_eq!(access(Hold::Held, petrov, ivanova, 0, &p), Access::Held);
+        assert_eq!(access(Hold::Stale, petrov, ivanova, 0, &p), Access::StaleClaimable);
+        assert_eq!(access(Hold::Stale, petrov, ivanova, 2, &p), Access::AtLimit);
+        assert_eq!(access(Hold::Stale, petrov, None, 2, &p), Access::StaleClaimable);
         let no_stale = OwnershipConfig { stale_claimable: false, ..p.clone() };
-        assert_eq!(status_for(&stale, Some("ivanova"), 0, &no_stale).0, "held");
-        let pool = Status { owner: None, status: "pool".into(), idle_days: None };
-        assert_eq!(status_for(&pool, Some("ivanova"), 0, &p).0, "pool");
-        assert!(status_for(&pool, Some("ivanova"), 2, &p).1.contains("(2/2)"));
+        assert_eq!(access(Hold::Stale, petrov, ivanova, 0, &no_stale), Access::Held);
+        assert_eq!(access(Hold::Pool, None, ivanova, 0, &p), Access::Pool);
+        assert_eq!(access(Hold::Pool, None, ivanova, 2, &p), Access::AtLimit);
+        assert_eq!(serde_json::to_string(&Access::StaleClaimable).unwrap(), "\"stale_claimable\"");
+        assert_eq!(Access::AtLimit.as_str(), "at_limit");
     }
 
     fn d(s: &str) -> NaiveDate {

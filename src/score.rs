@@ -188,6 +188,12 @@ pub fn level_weight(cfg: &Config, base: f32, df: u32, level: Level) -> f32 {
     }
 }
 
+/// The weight of a shared value of `kind` carried by `df` legal entities (or firms) at a level: what the matcher
+/// gives it, and what the look-up gives a query value found in the state.
+pub fn key_weight(cfg: &Config, kind: KeyKind, df: u32, level: Level) -> f32 {
+    kind_weight(cfg, kind, df, level)
+}
+
 fn kind_weight(cfg: &Config, kind: KeyKind, df: u32, level: Level) -> f32 {
     match (kind, level) {
         (KeyKind::AddrOffice, Level::Entity) => {
@@ -258,8 +264,13 @@ fn is_number(s: &str) -> bool {
 }
 
 fn token_weight(p: &Prepared, t: u32, generic: bool) -> f32 {
-    let df = p.token_df[t as usize].max(1) as f32;
-    let idf = (1.0 + p.labels.max(1) as f32 / df).ln();
+    word_weight(p.token_df[t as usize], p.labels, generic)
+}
+
+/// The weight of a name word carried by `df` of `labels` names (legal entities, or firms for the look-up): its
+/// inverse document frequency, a third of it for a non-distinctive word.
+pub fn word_weight(df: u32, labels: u32, generic: bool) -> f32 {
+    let idf = (1.0 + labels.max(1) as f32 / df.max(1) as f32).ln();
     if generic { idf / 3.0 } else { idf }
 }
 
@@ -267,52 +278,96 @@ fn token_sim(p: &Prepared, a: u32, b: u32) -> f32 {
     if a == b {
         return 1.0;
     }
-    let (x, y) = (&p.tokens[a as usize], &p.tokens[b as usize]);
+    word_similarity(
+        &p.tokens[a as usize],
+        p.token_text.get(a as usize).map(|t| &**t),
+        &p.tokens[b as usize],
+        p.token_text.get(b as usize).map(|t| &**t),
+    )
+}
+
+/// Similarity of two different name words given by their transliteration keys and written (folded) forms: 0
+/// unless both have four letters or more, are not numbers, and are at least 0.8 alike on the keys or on the
+/// written words (a dropped "ю" is one letter in Cyrillic, two in the key).
+pub fn word_similarity(x: &str, x_text: Option<&str>, y: &str, y_text: Option<&str>) -> f32 {
     if x.len() < 4 || y.len() < 4 || is_number(x) || is_number(y) {
         return 0.0;
     }
-    // On the transliteration keys, and on the written words (a dropped "ю" is one letter in Cyrillic, two in
-    // the key).
     let s = edit_similarity_at_least(x, y, 0.8);
     if s > 0.0 {
         return s;
     }
-    match (p.token_text.get(a as usize), p.token_text.get(b as usize)) {
+    match (x_text, y_text) {
         (Some(tx), Some(ty)) => edit_similarity_at_least(tx, ty, 0.8),
         _ => 0.0,
     }
 }
 
-fn directed(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
-    let (mut num, mut den) = (0.0f32, 0.0f32);
-    for (i, &t) in a.tokens.iter().enumerate() {
-        let w = token_weight(p, t, a.is_generic(i));
-        den += w;
-        let best = b.tokens.iter().map(|&u| token_sim(p, t, u)).fold(0.0f32, f32::max);
-        num += w * best;
-    }
-    if den == 0.0 { 0.0 } else { num / den }
-}
-
 /// Similarity of two name variants, 0..1.
 pub fn name_similarity(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
-    if let (Some(pa), Some(pb)) = (&a.person, &b.person)
-        && pa.compatible(pb)
-    {
-        // "ИП Иванов И.И." and "ИП Иванов Иван Иванович"; a typo in the surname falls through to the words.
+    let persons = matches!((&a.person, &b.person), (Some(pa), Some(pb)) if pa.compatible(pb));
+    let numbers_agree = || {
+        let nums = |v: &NameVar| -> Vec<u32> {
+            v.tokens.iter().copied().filter(|&t| is_number(&p.tokens[t as usize])).collect()
+        };
+        nums(a) == nums(b)
+    };
+    name_similarity_by(
+        NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (&a.compact, &b.compact), persons },
+        |on_a, i| {
+            let v = if on_a { a } else { b };
+            token_weight(p, v.tokens[i], v.is_generic(i))
+        },
+        |i, j| token_sim(p, a.tokens[i], b.tokens[j]),
+        numbers_agree,
+    )
+}
+
+/// What [`name_similarity_by`] needs to know of two names besides their words.
+#[derive(Debug, Clone, Copy)]
+pub struct NameSides<'a> {
+    /// Number of words of each side.
+    pub words: (usize, usize),
+    /// Compact transliteration keys of each side.
+    pub compact: (&'a str, &'a str),
+    /// Both are persons (ИП) and compatible ("ИП Иванов И.И." and "ИП Иванов Иван Иванович").
+    pub persons: bool,
+}
+
+/// The name similarity of the matcher and the look-up, whatever holds the words: `weight(on_a, i)` is the
+/// weight of word `i` of side A (`on_a`) or B, `word_sim(i, j)` the similarity of word `i` of A and word `j` of
+/// B (1 when equal), `numbers_agree` whether both sides carry the same numbers. Words are matched each way,
+/// weighted; the similarity is the smaller direction, or the compact keys' edit similarity when at least 0.85;
+/// compatible persons count 0.95; different numbers cap it at 0.7.
+pub fn name_similarity_by(
+    sides: NameSides<'_>,
+    weight: impl Fn(bool, usize) -> f32,
+    word_sim: impl Fn(usize, usize) -> f32,
+    numbers_agree: impl FnOnce() -> bool,
+) -> f32 {
+    if sides.persons {
+        // A typo in the surname falls through to the words.
         return 0.95;
     }
-    if a.compact == b.compact {
+    if sides.compact.0 == sides.compact.1 {
         return 1.0;
     }
-    let soft = directed(p, a, b).min(directed(p, b, a));
-    let compact = if soft < 0.95 { edit_similarity_at_least(&a.compact, &b.compact, 0.85) } else { 0.0 };
+    let (na, nb) = sides.words;
+    let directed = |on_a: bool| -> f32 {
+        let (n, m) = if on_a { (na, nb) } else { (nb, na) };
+        let (mut num, mut den) = (0.0f32, 0.0f32);
+        for i in 0..n {
+            let w = weight(on_a, i);
+            den += w;
+            let best = (0..m).map(|j| if on_a { word_sim(i, j) } else { word_sim(j, i) }).fold(0.0f32, f32::max);
+            num += w * best;
+        }
+        if den == 0.0 { 0.0 } else { num / den }
+    };
+    let soft = directed(true).min(directed(false));
+    let compact = if soft < 0.95 { edit_similarity_at_least(sides.compact.0, sides.compact.1, 0.85) } else { 0.0 };
     let mut sim = soft.max(compact);
-    // Numbers must agree.
-    let nums =
-        |v: &NameVar| -> Vec<u32> { v.tokens.iter().copied().filter(|&t| is_number(&p.tokens[t as usize])).collect() };
-    let (na, nb) = (nums(a), nums(b));
-    if (!na.is_empty() || !nb.is_empty()) && na != nb {
+    if !numbers_agree() {
         sim = sim.min(0.7);
     }
     sim

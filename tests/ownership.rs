@@ -95,18 +95,18 @@ fn the_managers_check_answers_from_the_state() {
     let a = check(&wd, &["--inn", "7701987652"]);
     assert_eq!(a["matches"][0]["firm_id"], romashka.as_str());
     let ev = a["matches"][0]["evidence"][0].as_str().unwrap();
-    assert!(ev.contains("ИНН 7701987652 belongs to legal entity ООО «Ромашка-Медиа»"), "{ev}");
+    assert!(ev.contains("ИНН 7701987652 — юрлицо этой фирмы ООО «Ромашка-Медиа»"), "{ev}");
     // By the owner's mobile, written another way.
     let a = check(&wd, &["--phone", "8 916 111 22 33"]);
     assert_eq!(a["matches"][0]["firm_id"], romashka.as_str());
-    assert!(a["matches"][0]["evidence"][0].as_str().unwrap().starts_with("phone +79161112233 is on card"));
+    assert!(a["matches"][0]["evidence"][0].as_str().unwrap().starts_with("телефон +79161112233 есть на карточке"));
     // A business centre's reception phone identifies nobody.
     let a = check(&wd, &["--phone", "+7 (846) 300-00-00"]);
     assert_eq!(a["found"], false);
     // A firm that is not in the base.
     let a = check(&wd, &["--name", "ООО «Рога и копыта»", "--phone", "+7 495 000-11-22"]);
     assert_eq!(a["found"], false);
-    assert!(a["verdict"].as_str().unwrap().contains("looks new"));
+    assert!(a["verdict"].as_str().unwrap().starts_with("Фирма свободна"));
     // Stale and claimable; in the pool.
     let a = check(&wd, &["--phone", "8 (846) 200-10-01", "--manager", "kozlov"]);
     assert_eq!(a["matches"][0]["status"], "stale_claimable");
@@ -114,7 +114,7 @@ fn the_managers_check_answers_from_the_state() {
     assert_eq!(a["matches"][0]["status"], "pool");
     // Human-readable answer.
     let text = wd.run(&["check", "--state", "state.db", "--name", "Ромашка", "--today", TODAY]).success().stdout();
-    assert!(text.starts_with(&format!("this is firm {romashka} ООО «Ромашка»")), "{text}");
+    assert!(text.starts_with(&format!("Это фирма {romashka} ООО «Ромашка»")), "{text}");
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn the_limit_counts_firms() {
     assert!(petrov["over_limit"].parse::<u32>().unwrap() > 0, "{petrov:?}");
     let a = check(&wd, &["--email", "vector-1987@yandex.ru", "--manager", "petrov"]);
     let status = a["matches"][0]["status_text"].as_str().unwrap();
-    assert!(status.contains("at your limit") && status.contains("/5)"), "{status}");
+    assert!(status.contains("у вас уже") && status.contains(" из 5"), "{status}");
 }
 
 #[test]
@@ -135,8 +135,6 @@ fn bad_questions_get_a_clear_message() {
     demo_state(&wd, None);
     let cases: &[(&[&str], &str)] = &[
         (&[], "nothing to look for"),
-        (&["--inn", "7707083894"], "is not valid"),
-        (&["--inn", "773601001"], "looks like a КПП"),
         (&["--phone", "12-3"], "is not a phone number"),
         (&["--email", "ivanov at mail"], "is not an email address"),
         (&["--name", "ООО"], "no words besides its legal form"),
@@ -147,6 +145,14 @@ fn bad_questions_get_a_clear_message() {
         let err = wd.run(&a).fails_with(1).stderr();
         assert!(err.contains(msg), "{args:?}: {err}");
     }
+    // An ИНН failing its check digits is not refused either, and never answered "free".
+    let a = check(&wd, &["--inn", "7707083894"]);
+    assert_eq!(a["found"], false);
+    assert!(a["verdict"].as_str().unwrap().contains("проверьте цифры"), "{a}");
+    // A КПП typed as the ИНН is not refused, but never tells whether the client is in the base.
+    let a = check(&wd, &["--inn", "773601001"]);
+    assert_eq!(a["found"], false);
+    assert!(a["verdict"].as_str().unwrap().contains("КПП не определяет фирму"), "{a}");
     let err = wd.run(&["check", "--state", "missing.db", "--name", "x"]).fails_with(3).stderr();
     assert!(err.contains("no such state"), "{err}");
 }

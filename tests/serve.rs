@@ -170,8 +170,8 @@ fn api_check_answers_exactly_as_check_json_and_refuses_bad_values() {
 
     // Bad values: 400 with {"error": …}, naming what was wrong.
     for (q, needle) in [
-        (vec![("inn", "123")], "123"),
         (vec![("phone", "abc")], "abc"),
+        (vec![("email", "ivanov at mail")], "ivanov at mail"),
         (vec![("name", "Ромашка"), ("limit", "0")], "limit"),
         (vec![("name", "Ромашка"), ("limit", "many")], "limit"),
         (vec![("nmae", "Ромашка")], "nmae"),
@@ -182,6 +182,11 @@ fn api_check_answers_exactly_as_check_json_and_refuses_bad_values() {
         let msg = r.json()["error"].as_str().unwrap_or_default().to_string();
         assert!(msg.contains(needle), "{q:?}: {msg}");
     }
+    // An ИНН failing its check digits is not refused: answered 200 with a note, and never "free".
+    let r = server.get("/api/check", &[("inn", "123")]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["found"], false);
+    assert!(r.json()["verdict"].as_str().unwrap().starts_with("Не определить"), "{}", r.body);
     let long = "я".repeat(600);
     assert_eq!(server.get("/api/check", &[("name", &long)]).status, 400);
     // A request target past the bound is refused before any look-up.
@@ -216,7 +221,7 @@ fn api_check_answers_exactly_as_check_json_and_refuses_bad_values() {
     assert!(log.lines().any(|l| l.contains("GET /api/check 400 ")), "{log}");
     assert!(log.lines().any(|l| l.contains("GET /api/health 200 ")), "{log}");
     assert!(!log.contains("7701123451"), "the log keeps no query values:\n{log}");
-    assert_eq!(logged(), 5 + 1 + 6 + 2 + 1 + 1 + 1, "{log}");
+    assert_eq!(logged(), 5 + 1 + 6 + 1 + 2 + 1 + 1 + 1, "{log}");
 }
 
 #[test]
@@ -250,7 +255,7 @@ fn the_page_answers_in_russian_and_remembers_who_asks() {
     let new = server.get("/", &[("q", "ООО Совершенно Новая Фирма Зюзюка")]);
     assert_eq!(element_text(&new.body, "verdict").as_deref(), Some("Фирма свободна"));
     // A bad value: said on the page, status 400.
-    let bad = server.get("/", &[("q", "7701123450")]);
+    let bad = server.get("/", &[("q", "ivanov@")]);
     assert_eq!(bad.status, 400);
     assert_eq!(element_text(&bad.body, "verdict").as_deref(), Some("Не понял запрос"));
 }

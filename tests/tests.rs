@@ -4,6 +4,7 @@
 mod workdir;
 
 mod browser;
+mod check;
 mod classes;
 mod dedup;
 mod ingest;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::check::{self, Answer, Query, QueryError};
+use crate::check::{self, Answer, Lang, Query, QueryError, texts};
 use crate::cli::CheckArgs;
 use crate::cmd::{Exit, today};
 use crate::dict::Dictionaries;
@@ -80,7 +80,7 @@ fn answer(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
         contact: args.contact.clone(),
         manager: args.manager.clone(),
     };
-    let answer = match check::check(&conn, dict, &q, today, args.limit) {
+    let answer = match check::check_in(&conn, dict, &q, today, args.limit, args.lang) {
         Ok(a) => a,
         Err(e) => match e.downcast::<QueryError>() {
             Ok(qe) => anyhow::bail!("{qe}"),
@@ -91,7 +91,7 @@ fn answer(args: &CheckArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     if args.json {
         out.write_all(check::answer_json(&answer).as_bytes())?;
     } else {
-        write_human(&mut out, &answer)?;
+        write_human(&mut out, &answer, args.lang)?;
     }
     out.flush()?;
     Ok(Exit::Success)
@@ -115,31 +115,54 @@ pub fn verify(conn: &rusqlite::Connection, path: &std::path::Path) -> anyhow::Re
     }
 }
 
-/// The answer for a person at a terminal: every value from the data passes through [`terminal`], so a name or
-/// login carrying escape sequences or bidi overrides cannot repaint the screen or reorder the verdict.
-fn write_human(out: &mut impl Write, a: &Answer) -> std::io::Result<()> {
+/// The text answer: the verdict, then each firm. Every value from the data passes through [`terminal`], so a
+/// name or login carrying escape sequences or bidi overrides cannot repaint the screen or reorder the verdict.
+pub fn write_human(out: &mut impl Write, a: &Answer, lang: Lang) -> std::io::Result<()> {
+    let l = |w: &str| texts::label(lang, w);
+    let list = |v: &[String], sep: &str| v.iter().map(|x| terminal(x).into_owned()).collect::<Vec<_>>().join(sep);
     writeln!(out, "{}", terminal(&a.verdict))?;
     if let Some(note) = &a.manager_note {
         writeln!(out, "{}", terminal(note))?;
     }
+    for n in &a.notes {
+        writeln!(out, "{}: {}", l("note"), terminal(n))?;
+    }
     for (i, m) in a.matches.iter().enumerate() {
         writeln!(out)?;
-        let tag = if m.same_firm { "same client" } else { "similar, not the same" };
-        writeln!(out, "{}. {} {} — {} (score {:.2})", i + 1, terminal(&m.firm_id), terminal(&m.name), tag, m.score)?;
-        writeln!(out, "   status: {}", terminal(&m.status_text))?;
-        let list = |v: &[String], sep: &str| v.iter().map(|x| terminal(x).into_owned()).collect::<Vec<_>>().join(sep);
+        let tag = if m.same_firm {
+            l("same")
+        } else if m.same_name {
+            l("same_name")
+        } else {
+            l("similar")
+        };
+        writeln!(
+            out,
+            "{}. {} {} — {} ({} {:.2})",
+            i + 1,
+            terminal(&m.firm_id),
+            terminal(&m.name),
+            tag,
+            l("score"),
+            m.score
+        )?;
+        writeln!(out, "   {}: {}", l("status"), terminal(&m.status_text))?;
         if !m.legal_entities.is_empty() {
-            writeln!(out, "   legal entities: {}", list(&m.legal_entities, "; "))?;
+            writeln!(out, "   {}: {}", l("entities"), list(&m.legal_entities, "; "))?;
         }
         if !m.brands.is_empty() {
-            writeln!(out, "   brands: {}", list(&m.brands, "; "))?;
+            writeln!(out, "   {}: {}", l("brands"), list(&m.brands, "; "))?;
         }
         writeln!(
             out,
-            "   owner: {}; managers on its cards: {}; last activity: {}; cards: {}",
-            m.owner.as_deref().map_or("none (pool)".into(), terminal),
-            if m.managers.is_empty() { "none".to_string() } else { list(&m.managers, ", ") },
-            terminal(m.last_activity.as_deref().unwrap_or("unknown")),
+            "   {}: {}; {}: {}; {}: {}; {}: {}",
+            l("owner"),
+            m.owner.as_deref().map_or(l("no_owner").into(), terminal),
+            l("managers"),
+            if m.managers.is_empty() { l("none").to_string() } else { list(&m.managers, ", ") },
+            l("last"),
+            terminal(m.last_activity.as_deref().unwrap_or(l("unknown"))),
+            l("cards"),
             m.cards
         )?;
         for e in &m.evidence {
@@ -175,9 +198,78 @@ struct QueryEval {
     new_not_found: usize,
     new_not_found_rate: f64,
     errors: usize,
+    /// The queries by what the base can answer.
+    classes: Classes,
     mean_ms: f64,
     max_ms: f64,
     misses: Vec<String>,
+}
+
+/// One class of queries: how many, how many answered right, the rate.
+#[derive(Serialize, Default)]
+struct Class {
+    queries: usize,
+    right: usize,
+    rate: f64,
+}
+
+impl Class {
+    fn add(&mut self, right: bool) {
+        self.queries += 1;
+        self.right += usize::from(right);
+        self.rate = self.right as f64 / self.queries as f64;
+    }
+}
+
+/// Queries split by what the base can answer; what counts as right for each is in its doc.
+#[derive(Serialize, Default)]
+struct Classes {
+    /// An ИНН, phone, email, site, contact or brand that is on a card of the firm: found, and the right firm.
+    values_on_firm: Class,
+    /// A name alone, which no other firm's cards fit (`ambiguous` = 0): found, and the right firm.
+    unique_name: Class,
+    /// A name alone that other firms carry too: the right firm listed.
+    shared_name: Class,
+    /// A name plus values the base does not hold: the right firm first.
+    name_values_absent: Class,
+    /// A name plus values the base holds on other firms only: the right firm first.
+    name_values_elsewhere: Class,
+    /// Values the base does not hold, without a name: the right firm first.
+    values_absent: Class,
+    /// Firms not in the base: not found.
+    new_firms: Class,
+}
+
+/// The class of a query about an existing firm, from the state: does a value it gives sit on the right firm?
+fn classify(
+    conn: &rusqlite::Connection,
+    dict: &Dictionaries,
+    q: &Query,
+    right: &[String],
+    ambiguous: bool,
+) -> rusqlite::Result<&'static str> {
+    let keys = check::query_keys(q, dict).map(|k| k.0).unwrap_or_default();
+    let mut st = conn.prepare_cached("SELECT 1 FROM keys WHERE kind = ?1 AND value = ?2 AND firm_id = ?3 LIMIT 1")?;
+    let mut on_firm = false;
+    for (kind, value) in &keys {
+        for f in right {
+            on_firm |= st.exists(rusqlite::params![kind.name(), value, f])?;
+        }
+    }
+    let mut any = conn.prepare_cached("SELECT 1 FROM keys WHERE kind = ?1 AND value = ?2 LIMIT 1")?;
+    let mut in_base = false;
+    for (kind, value) in &keys {
+        in_base |= any.exists(rusqlite::params![kind.name(), value])?;
+    }
+    let named = q.name.as_deref().is_some_and(|s| !s.trim().is_empty());
+    Ok(match (on_firm, named, keys.is_empty()) {
+        (true, _, _) => "values_on_firm",
+        (false, true, true) if ambiguous => "shared_name",
+        (false, true, true) => "unique_name",
+        (false, true, false) if in_base => "name_values_elsewhere",
+        (false, true, false) => "name_values_absent",
+        (false, false, _) => "values_absent",
+    })
 }
 
 /// Answers every query of a file and scores the answers: for a query about an existing firm, the right firm
@@ -221,6 +313,7 @@ fn evaluate(
         new_not_found: 0,
         new_not_found_rate: 0.0,
         errors: 0,
+        classes: Classes::default(),
         mean_ms: 0.0,
         max_ms: 0.0,
         misses: Vec::new(),
@@ -275,6 +368,7 @@ fn evaluate(
             )
         };
         if expected.is_empty() {
+            ev.classes.new_firms.add(!answer.found);
             ev.new += 1;
             if !answer.found {
                 ev.new_not_found += 1;
@@ -292,6 +386,15 @@ fn evaluate(
             }
             let first_ok = answer.matches.first().is_some_and(|m| right.contains(&m.firm_id));
             let listed = answer.matches.iter().find(|m| right.contains(&m.firm_id));
+            let c = &mut ev.classes;
+            match classify(conn, dict, &q, &right, get(&r, "ambiguous").as_deref() == Some("1"))? {
+                "values_on_firm" => c.values_on_firm.add(first_ok && answer.found),
+                "unique_name" => c.unique_name.add(first_ok && answer.found),
+                "shared_name" => c.shared_name.add(listed.is_some()),
+                "name_values_absent" => c.name_values_absent.add(first_ok),
+                "name_values_elsewhere" => c.name_values_elsewhere.add(first_ok),
+                _ => c.values_absent.add(first_ok),
+            }
             if listed.is_some() {
                 ev.existing_listed += 1;
             }
@@ -355,6 +458,18 @@ fn evaluate(
             ev.ambiguous_listed
         )?;
         writeln!(out, "new firms: not found {} ({:.1}%)", ev.new_not_found, 100.0 * ev.new_not_found_rate)?;
+        let c = &ev.classes;
+        for (what, class) in [
+            ("values on the firm's cards: found & right", &c.values_on_firm),
+            ("a unique name alone: found & right", &c.unique_name),
+            ("a shared name alone: right firm listed", &c.shared_name),
+            ("a name plus values the base lacks: right firm first", &c.name_values_absent),
+            ("a name plus values of other firms only: right firm first", &c.name_values_elsewhere),
+            ("values the base lacks, no name: right firm first", &c.values_absent),
+            ("firms not in the base: not found", &c.new_firms),
+        ] {
+            writeln!(out, "  {what}: {}/{} ({:.3})", class.right, class.queries, class.rate)?;
+        }
         writeln!(out, "time per query in process: mean {:.2} ms, max {:.2} ms", ev.mean_ms, ev.max_ms)?;
         if !ev.misses.is_empty() {
             writeln!(out, "\nmisses (first {}):", ev.misses.len())?;

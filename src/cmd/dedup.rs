@@ -416,6 +416,7 @@ fn stateful(
                  OR EXISTS (SELECT 1 FROM entities WHERE entity_id = old_id);",
         )
         .map_err(state::map_err(&path_buf))?;
+        state::write_config(&tx, cfg).map_err(state::map_err(&path_buf))?;
         state::test_pause_before_commit();
         tx.commit().map_err(state::map_err(&path_buf))?;
         Ok(run_id)

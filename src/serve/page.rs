@@ -375,11 +375,17 @@ pub fn render(form: &Form, outcome: &Outcome, nonce: &str) -> String {
 fn render_answer(o: &mut String, a: &Answer, extra: &Extra) {
     let words = |i: usize| {
         let m = &a.matches[i];
-        status_words(&m.status, &m.status_text, m.owner.as_deref(), extra.idle_days.get(i).copied().flatten(), extra)
+        status_words(
+            m.status.as_str(),
+            &m.status_text,
+            m.owner.as_deref(),
+            extra.idle_days.get(i).copied().flatten(),
+            extra,
+        )
     };
     match a.matches.first() {
         Some(m) if a.found => {
-            let _ = write!(o, "<p id=\"verdict\" class=\"{}\">{}</p>", class_of(&m.status), escape(&words(0)));
+            let _ = write!(o, "<p id=\"verdict\" class=\"{}\">{}</p>", class_of(m.status.as_str()), escape(&words(0)));
             let _ = write!(o, "<p id=\"firm\">Это фирма {} ({}).</p>", escape(&m.name), escape(&m.firm_id));
         }
         _ => {
@@ -405,7 +411,7 @@ fn render_answer(o: &mut String, a: &Answer, extra: &Extra) {
         if !m.same_firm {
             o.push_str(" <span class=\"similar\">— похожа, но не та же</span>");
         }
-        let _ = write!(o, "</h2><p class=\"{}\">{}</p><dl>", class_of(&m.status), escape(&words(i)));
+        let _ = write!(o, "</h2><p class=\"{}\">{}</p><dl>", class_of(m.status.as_str()), escape(&words(i)));
         let list = |o: &mut String, dt: &str, items: &[String]| {
             if !items.is_empty() {
                 let joined: Vec<String> = items.iter().map(|s| escape(s)).collect();

@@ -648,6 +648,45 @@ pub fn map_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
     sql_err(path)
 }
 
+/// Stores the whole effective configuration of a run in `meta` (key `config`, JSON), in the run's transaction:
+/// the managers' check scores with the weights and thresholds the state was built with.
+pub fn write_config(conn: &Connection, cfg: &crate::config::Config) -> rusqlite::Result<()> {
+    let json = serde_json::to_string(cfg).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('config', ?1)", [json])?;
+    Ok(())
+}
+
+/// The configuration a state was built with. A state written before the configuration was stored gives the
+/// defaults, with the ownership policy and the generic cut it did store; a stored configuration that no longer
+/// parses is an error (never silently the defaults).
+pub fn read_config(conn: &Connection) -> Result<crate::config::Config, ConfigInStateError> {
+    let meta = |k: &str| -> rusqlite::Result<Option<String>> {
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0)).optional()
+    };
+    if let Some(json) = meta("config")? {
+        return serde_json::from_str(&json).map_err(|e| ConfigInStateError::Parse(e.to_string()));
+    }
+    let mut cfg = crate::config::Config::default();
+    if let Some(s) = meta("ownership")? {
+        cfg.ownership = serde_json::from_str(&s).map_err(|e| ConfigInStateError::Parse(e.to_string()))?;
+    }
+    if let Some(n) = meta("generic_max_entities")?.and_then(|s| s.parse().ok()) {
+        cfg.generic.max_entities = n;
+    }
+    Ok(cfg)
+}
+
+/// The configuration stored in a state cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigInStateError {
+    /// SQLite failed.
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+    /// The stored JSON does not parse as a configuration.
+    #[error("the configuration stored in the state does not parse: {0}")]
+    Parse(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

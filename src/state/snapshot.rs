@@ -155,11 +155,12 @@ fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// A word and its one-letter deletions (for words of five letters or more), deduplicated.
+/// A word and its one-letter deletions (for words of four letters or more: one typo in a short word is found
+/// too), deduplicated.
 pub fn word_variants(w: &str) -> Vec<String> {
     let chars: Vec<char> = w.chars().collect();
     let mut out = vec![w.to_string()];
-    if chars.len() >= 5 {
+    if chars.len() >= 4 {
         for i in 0..chars.len() {
             let v: String = chars.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| *c).collect();
             if !out.contains(&v) {

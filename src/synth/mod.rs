@@ -1495,6 +1495,12 @@ pub fn queries(base: &Base, opts: &SynthOptions, n: usize, dict: &Dictionaries) 
             w[i] = typo(&mut rng, &w[i]);
             q.name = w.join(" ");
         }
+        // A client's new mobile, not yet on any card: the name must find the firm.
+        if existing && !q.name.is_empty() && chance(&mut rng, 0.12) {
+            let n: u32 = rng.random_range(0..100_000_000);
+            q.phone =
+                format!("+7 9{:02} {:03}-{:02}-{:02}", n / 1_000_000, n / 1000 % 1000, n / 100 % 10 * 10, n % 100);
+        }
         out.push(q);
     }
     mark_ambiguous(base, &mut out, dict);

@@ -1,0 +1,98 @@
+//! The managers' check against the matcher: a card asked with its own values finds its own firm, the nightly
+//! run's configuration reaches the scores, and what managers read is pinned by snapshots.
+
+use std::collections::BTreeMap;
+
+use crate::workdir::{Workdir, fixture, read_csv};
+
+const TODAY: &str = "2026-11-01";
+
+fn check_json(wd: &Workdir, state: &str, args: &[&str]) -> serde_json::Value {
+    let mut a = vec!["check", "--state", state, "--json", "--today", TODAY];
+    a.extend(args);
+    serde_json::from_str(&wd.run(&a).success().stdout()).unwrap()
+}
+
+#[test]
+fn a_card_asked_with_its_own_values_finds_its_own_firm() {
+    let wd = Workdir::new();
+    wd.run(&["synth", "--cards", "3000", "--seed", "11", "--out", "base", "--formats", "canonical", "-q"]).success();
+    wd.run(&["dedup", "base/crm.csv", "--out", "out", "--state", "state.db", "--today", TODAY, "-q"]).success();
+    let cards = read_csv(&wd.path("out/cards.csv"));
+    let first = |s: &str| s.split("; ").next().unwrap_or("").to_string();
+    // 300 cards, every tenth.
+    let sample: Vec<&BTreeMap<String, String>> = cards.iter().step_by(cards.len() / 300).take(300).collect();
+    assert_eq!(sample.len(), 300);
+    let mut found = 0;
+    let mut misses = Vec::new();
+    for c in &sample {
+        let mut args: Vec<String> = Vec::new();
+        for (flag, v) in [
+            ("--name", c["name"].clone()),
+            ("--inn", c["inn"].clone()),
+            ("--phone", first(&c["phones"])),
+            ("--email", first(&c["emails"])),
+        ] {
+            if !v.is_empty() {
+                args.extend([flag.to_string(), v]);
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let a = check_json(&wd, "state.db", &args);
+        if a["found"] == true && a["matches"][0]["firm_id"] == c["firm_id"].as_str() {
+            found += 1;
+        } else {
+            misses.push(format!("card {} {:?} in {}: {}", c["id"], args, c["firm_id"], a["verdict"]));
+        }
+    }
+    assert!(found >= 297, "{found}/300 found with their own firm; misses:\n{}", misses.join("\n"));
+}
+
+#[test]
+fn a_weight_of_the_nightly_config_changes_the_score() {
+    let wd = Workdir::new();
+    let input = fixture("demo/crm.csv");
+    let input = input.to_str().unwrap();
+    wd.run(&["dedup", input, "--state", "a.db", "--out", "a", "--today", TODAY, "-q"]).success();
+    wd.write("c.toml", "[weights]\nphone = 1.7\n");
+    wd.run(&["dedup", input, "--state", "b.db", "--out", "b", "--config", "c.toml", "--today", TODAY, "-q"]).success();
+    // The owner's mobile of Ромашка, on one firm: the score is the phone's weight.
+    let score =
+        |db: &str| check_json(&wd, db, &["--phone", "8 916 111 22 33"])["matches"][0]["score"].as_f64().unwrap();
+    assert_eq!(score("a.db"), 1.0);
+    assert_eq!(score("b.db"), 1.7);
+}
+
+#[test]
+fn a_state_without_a_stored_config_uses_the_defaults() {
+    let wd = Workdir::new();
+    let input = fixture("demo/crm.csv");
+    wd.run(&["dedup", input.to_str().unwrap(), "--state", "s.db", "--out", "o", "--today", TODAY, "-q"]).success();
+    let before = check_json(&wd, "s.db", &["--phone", "8 916 111 22 33"]);
+    let conn = rusqlite::Connection::open(wd.path("s.db")).unwrap();
+    conn.execute("DELETE FROM meta WHERE key = 'config'", []).unwrap();
+    drop(conn);
+    assert_eq!(check_json(&wd, "s.db", &["--phone", "8 916 111 22 33"]), before);
+}
+
+#[test]
+fn check_text_and_json_snapshots() {
+    let wd = Workdir::new();
+    let input = fixture("demo/crm.csv");
+    wd.run(&["dedup", input.to_str().unwrap(), "--state", "state.db", "--out", "out", "--today", TODAY, "-q"])
+        .success();
+    let text = |args: &[&str]| {
+        let mut a = vec!["check", "--state", "state.db", "--today", TODAY];
+        a.extend(args);
+        wd.run(&a).success().stdout()
+    };
+    insta::assert_snapshot!("check_name_ru", text(&["--name", "Romashka", "--manager", "petrov"]));
+    insta::assert_snapshot!("check_name_en", text(&["--name", "Romashka", "--manager", "petrov", "--lang", "en"]));
+    insta::assert_snapshot!(
+        "check_new_firm_ru",
+        text(&["--name", "ООО «Рога и копыта»", "--phone", "+7 495 000-11-22"])
+    );
+    insta::assert_snapshot!("check_phone_ext_ru", text(&["--phone", "8 916 111 22 33 д.869"]));
+    let json = check_json(&wd, "state.db", &["--phone", "8 (846) 200-10-01", "--manager", "kozlov"]);
+    insta::assert_snapshot!("check_stale_json", serde_json::to_string_pretty(&json).unwrap());
+}
