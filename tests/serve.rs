@@ -377,3 +377,26 @@ fn a_crm_name_carrying_html_stays_text_on_the_page() {
         assert!(!r.body.contains(raw), "{raw} reached the page as markup:\n{}", r.body);
     }
 }
+
+#[test]
+fn a_name_carried_by_two_firms_is_never_called_free_on_the_page() {
+    let wd = Workdir::new();
+    wd.write(
+        "crm.csv",
+        export(&[
+            ("1", "ООО Альфа", "7701000019", "+7 495 100-00-01"),
+            ("2", "ООО Альфа", "7701000026", "+7 495 200-00-02"),
+        ]),
+    );
+    wd.run(&["dedup", "crm.csv", "--state", "state.db", "--out", "o", "--today", TODAY, "-q"]).success();
+    let server = Server::start(&wd, "state.db");
+    let r = server.get("/", &[("q", "Альфа")]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let verdict = element_text(&r.body, "verdict").unwrap();
+    assert!(!verdict.contains("свободна"), "{verdict}");
+    assert!(verdict.starts_with("Не определить"), "{verdict}");
+    // A mistyped ИНН alone is not "free" either.
+    let r = server.get("/", &[("q", "7701000010")]);
+    let verdict = element_text(&r.body, "verdict").unwrap();
+    assert!(!verdict.contains("свободна"), "{verdict}");
+}

@@ -288,7 +288,7 @@ input{font:inherit;padding:.45rem .6rem;border:1px solid #bbb;border-radius:6px;
 #q{font-size:1.15rem}.row{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}button{font:inherit;padding:.5rem 1.2rem;\
 border:0;border-radius:6px;background:#1a5fb4;color:#fff;cursor:pointer;justify-self:start}\
 details{border:1px solid #ddd;border-radius:6px;padding:.4rem .7rem}.hint{font-size:.85rem;color:#666}\
-#verdict{font-size:1.35rem;font-weight:600;margin:1.2rem 0 .2rem}.free{color:#26802b}.taken{color:#b3261e}\
+#verdict{font-size:1.35rem;font-weight:600;margin:1.2rem 0 .2rem}.free{color:#26802b}.taken{color:#b3261e}.unsure{color:#8a5a00}\
 .mine{color:#1a5fb4}.error{color:#b3261e;font-weight:600}section.firm{border-top:1px solid #ddd;padding:.6rem 0}\
 section.firm h2{font-size:1.05rem;margin:.2rem 0}.similar{color:#777;font-weight:normal;font-size:.9rem}\
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:.4rem 0}dt{color:#555}dd{margin:0}\
@@ -388,6 +388,11 @@ fn render_answer(o: &mut String, a: &Answer, extra: &Extra) {
             let _ = write!(o, "<p id=\"verdict\" class=\"{}\">{}</p>", class_of(m.status.as_str()), escape(&words(0)));
             let _ = write!(o, "<p id=\"firm\">Это фирма {} ({}).</p>", escape(&m.name), escape(&m.firm_id));
         }
+        // Not found, but the look-up cannot call it free (a name carried by several firms, only a mistyped ИНН or
+        // a КПП): its own verdict, never "Фирма свободна".
+        _ if has_cyrillic(&a.verdict) && !a.verdict.starts_with(&crate::check::texts::free(crate::check::Lang::Ru)) => {
+            let _ = write!(o, "<p id=\"verdict\" class=\"unsure\">{}</p>", escape(&a.verdict));
+        }
         _ => {
             o.push_str("<p id=\"verdict\" class=\"free\">Фирма свободна</p>");
             let detail = if has_cyrillic(&a.verdict) {
@@ -399,6 +404,9 @@ fn render_answer(o: &mut String, a: &Answer, extra: &Extra) {
             };
             let _ = write!(o, "<p id=\"detail\">{}</p>", escape(&detail));
         }
+    }
+    if let Some(note) = &a.manager_note {
+        let _ = write!(o, "<p id=\"manager-note\">{}</p>", escape(note));
     }
     for (i, m) in a.matches.iter().enumerate() {
         let _ = write!(
