@@ -851,9 +851,14 @@ pub fn check_in(
         texts::verdict(lang, matches.first(), carriers as u32, more_with_same_name)
     };
     let notes = notes.iter().map(|n| texts::note(lang, n)).collect();
+    // The nudge only when a release rule is on (no extra query otherwise).
+    let release_rule =
+        cfg.ownership.release_after_days > 0 || cfg.ownership.over_limit == crate::config::OverLimit::ReleaseOldest;
     let manager_note = match &q.manager {
-        Some(m) => ownership::manager_note(&cfg.ownership, today, &crate::state::history::held_activity(conn, m)?),
-        None => None,
+        Some(m) if release_rule => {
+            ownership::manager_note(&cfg.ownership, today, &crate::state::history::held_activity(conn, m)?)
+        }
+        _ => None,
     };
     matches.truncate(limit);
     Ok(Answer { found, verdict, matches, more_with_same_name, notes, manager_note })
