@@ -235,17 +235,9 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// "1 день", "3 дня", "12 дней".
+/// "1 день", "3 дня", "12 дней": the look-up's own wording ([`crate::check::texts::days_ru`]).
 pub fn days(n: i64) -> String {
-    let (d10, d100) = (n.abs() % 10, n.abs() % 100);
-    let word = if d10 == 1 && d100 != 11 {
-        "день"
-    } else if (2..=4).contains(&d10) && !(12..=14).contains(&d100) {
-        "дня"
-    } else {
-        "дней"
-    };
-    format!("{n} {word}")
+    crate::check::texts::days_ru(n)
 }
 
 fn has_cyrillic(s: &str) -> bool {
