@@ -9,6 +9,7 @@
 
 use std::path::Path;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::config::{Config, ConflictPolicy};
@@ -51,7 +52,22 @@ fn policy_ru(p: ConflictPolicy) -> &'static str {
     }
 }
 
-/// The page's data, as JSON: arrays rather than objects per row, to keep a 100k-card page small.
+/// A JSON array of rows, each serialised as it comes: no tree of values for a million cards (the page's data
+/// at 1M cards would otherwise take gigabytes while it is built).
+fn array<T: Serialize>(rows: impl Iterator<Item = T>) -> String {
+    let mut buf: Vec<u8> = b"[".to_vec();
+    for (i, r) in rows.enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        // Tuples of strings and numbers always serialise.
+        let _ = serde_json::to_writer(&mut buf, &r);
+    }
+    buf.push(b']');
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// The page's data, as JSON text: arrays rather than objects per row, to keep a 100k-card page small.
 pub fn data(
     d: &Dedup,
     ids: &Ids,
@@ -60,71 +76,59 @@ pub fn data(
     cfg: &Config,
     summary: &Value,
     rows: &[review::ReviewRow],
-) -> Value {
+) -> String {
     // Managers by number: a name is written once, not on every card.
     let mut names: Vec<&str> = d.norm.iter().filter_map(|n| n.manager.as_deref()).collect();
     names.sort_unstable();
     names.dedup();
     let mgr = |m: Option<&str>| -> i64 { m.and_then(|m| names.binary_search(&m).ok()).map_or(-1, |i| i as i64) };
-    let cards: Vec<Value> = (0..d.cards.len())
-        .map(|i| {
-            let (c, n) = (&d.cards[i], &d.norm[i]);
-            json!([
-                c.id,
-                c.name,
-                n.ids.inn.clone().unwrap_or_default(),
-                n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join(", "),
-                n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join(", "),
-                mgr(n.manager.as_deref()),
-                n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-                d.grouping.entity_of_card[i],
-            ])
-        })
-        .collect();
-    let entities: Vec<Value> = d
-        .entities
-        .iter()
-        .enumerate()
-        .map(|(i, e)| json!([ids.entity[i], e.name, d.grouping.firm_of_entity[i], e.inns.join(", ")]))
-        .collect();
-    let firms: Vec<Value> = d
-        .firms
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let o = own.get(i);
-            // A firm is named after one of its legal entities: its number stands for the name.
-            let name = match f.entities.iter().find(|&&e| d.entities[e as usize].name == f.name) {
-                Some(&e) => json!(e),
-                None => json!(f.name),
-            };
-            json!([
-                ids.firm[i],
-                name,
-                f.entities.len(),
-                f.cards,
-                mgr(o.and_then(|o| o.owner.as_deref())),
-                o.map(|o| o.status).unwrap_or(""),
-                o.is_some_and(|o| o.conflict) as u8,
-            ])
-        })
-        .collect();
-    let links: Vec<Value> = d
-        .grouping
-        .links
-        .iter()
-        .map(|l| {
-            let score = if l.score > 0.0 { format!("{:.2}", l.score) } else { String::new() };
-            // The most common evidence, "same INN <the cards' ИНН>", goes as 0 and is written by the page.
-            let plain_inn = d.norm[l.a as usize]
-                .ids
-                .inn
-                .as_deref()
-                .is_some_and(|inn| l.evidence.strip_prefix("same INN ") == Some(inn));
-            let ev = if plain_inn { json!(0) } else { json!(l.evidence) };
-            json!([(l.level == "firm") as u8, l.a, l.b, score, ev])
-        })
-        .collect();
+    let cards = array((0..d.cards.len()).map(|i| {
+        let (c, n) = (&d.cards[i], &d.norm[i]);
+        (
+            &c.id,
+            &c.name,
+            n.ids.inn.as_deref().unwrap_or_default(),
+            n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join(", "),
+            n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join(", "),
+            mgr(n.manager.as_deref()),
+            n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+            d.grouping.entity_of_card[i],
+        )
+    }));
+    let entities = array(
+        d.entities
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (&ids.entity[i], &e.name, d.grouping.firm_of_entity[i], e.inns.join(", "))),
+    );
+    let firms = array(d.firms.iter().enumerate().map(|(i, f)| {
+        let o = own.get(i);
+        // A firm is named after one of its legal entities: its number stands for the name.
+        let name = match f.entities.iter().find(|&&e| d.entities[e as usize].name == f.name) {
+            Some(&e) => json!(e),
+            None => json!(f.name),
+        };
+        (
+            &ids.firm[i],
+            name,
+            f.entities.len(),
+            f.cards,
+            mgr(o.and_then(|o| o.owner.as_deref())),
+            o.map(|o| o.status).unwrap_or(""),
+            o.is_some_and(|o| o.conflict) as u8,
+        )
+    }));
+    let links = array(d.grouping.links.iter().map(|l| {
+        let score = if l.score > 0.0 { format!("{:.2}", l.score) } else { String::new() };
+        // The most common evidence, "same INN <the cards' ИНН>", goes as 0 and is written by the page.
+        let plain_inn = d.norm[l.a as usize]
+            .ids
+            .inn
+            .as_deref()
+            .is_some_and(|inn| l.evidence.strip_prefix("same INN ") == Some(inn));
+        let ev = if plain_inn { json!(0) } else { json!(l.evidence) };
+        ((l.level == "firm") as u8, l.a, l.b, score, ev)
+    }));
     let review_rows: Vec<Value> = rows
         .iter()
         .take(MAX_REVIEW_ROWS)
@@ -158,13 +162,10 @@ pub fn data(
             ])
         })
         .collect();
-    json!({
+    // The small parts as one object; the large arrays spliced in as the text they already are.
+    let small = json!({
         "summary": summary,
         "manager_names": names,
-        "cards": cards,
-        "entities": entities,
-        "firms": firms,
-        "links": links,
         "review": review_rows,
         "review_total": rows.len(),
         "margin": MARGIN,
@@ -172,6 +173,15 @@ pub fn data(
         "managers": managers,
         "policy": policy_ru(cfg.ownership.conflict_policy),
     })
+    .to_string();
+    let mut out = String::with_capacity(small.len() + cards.len() + entities.len() + firms.len() + links.len() + 64);
+    out.push_str(&small[..small.len() - 1]);
+    for (key, text) in [("cards", &cards), ("entities", &entities), ("firms", &firms), ("links", &links)] {
+        out.push_str(&format!(",\"{key}\":"));
+        out.push_str(text);
+    }
+    out.push('}');
+    out
 }
 
 /// Conflicted firms: `[firm index, owner, holdings]`; the page finds the evidence among the firm's links.
@@ -194,8 +204,8 @@ fn conflicts(own: &[FirmOwnership]) -> Vec<Value> {
 }
 
 /// The whole page.
-pub fn render(data: &Value) -> String {
-    let json = escape_json_for_script(&data.to_string());
+pub fn render(data: &str) -> String {
+    let json = escape_json_for_script(data);
     // The assets are ours and contain each marker once; the data goes in last so nothing in it is replaced.
     let page = TEMPLATE.replacen("/*CSS*/", CSS, 1).replacen("/*JS*/", JS, 1);
     page.replacen("/*DATA*/", &json, 1)
@@ -235,7 +245,7 @@ mod tests {
 
     #[test]
     fn page_has_each_section_and_a_csp() {
-        let page = render(&json!({"x": "<b>"}));
+        let page = render(&json!({"x": "<b>"}).to_string());
         for id in ["summary", "firms", "review", "conflicts", "managers"] {
             assert!(page.contains(&format!("<section id=\"{id}\"")), "{id}");
         }
