@@ -16,16 +16,7 @@ use serde_json::{Value, json};
 use crate::serve::{Server, demo_state};
 use crate::workdir::Workdir;
 
-const FLAGS: [&str; 8] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-];
+use crate::workdir::CHROMIUM_FLAGS as FLAGS;
 
 /// True when chromium runs here; otherwise prints why the test is skipped (or fails when CI requires it).
 fn have_chromium() -> bool {

@@ -33,17 +33,8 @@ fn dump_dom(chromium: &Path, wd: &Workdir, page: &Path, fragment: &str) -> Strin
     let profile = tempfile::tempdir_in(wd.root()).expect("profile dir");
     let url = format!("file://{}{fragment}", page.display());
     let out = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=5000",
-        ])
+        .args(crate::workdir::CHROMIUM_FLAGS)
+        .arg("--virtual-time-budget=5000")
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
         .arg(&url)
