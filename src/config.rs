@@ -236,6 +236,27 @@ impl Default for OwnershipConfig {
     }
 }
 
+/// The administrator's page, `report.html`.
+///
+/// ```toml
+/// [report]
+/// page_cards = 100000   # cards whose detail the page carries; the firms beyond go to the CSV files only
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    /// The page carries the cards, legal entities and links of whole firms up to this many cards, the firms of
+    /// its review rows and conflicts first, then the largest; it says how many firms it left out, and the CSV
+    /// files beside it hold them all. 100,000 cards make a page of about 26 MB that opens in a few seconds.
+    pub page_cards: u32,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig { page_cards: 100_000 }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -250,6 +271,8 @@ pub struct Config {
     pub blocking: BlockingConfig,
     /// Ownership policy.
     pub ownership: OwnershipConfig,
+    /// The administrator's page.
+    pub report: ReportConfig,
 }
 
 /// A configuration file that cannot be used.

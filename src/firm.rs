@@ -61,10 +61,181 @@ pub struct LinkRecord {
     pub b: u32,
     /// Score (hard links: 0).
     pub score: f32,
-    /// The evidence in words.
-    pub evidence: String,
+    /// The evidence, typed: written in English in the CSV files ([`Evidence::en`]) and in Russian on the
+    /// administrator's page ([`Evidence::ru`]).
+    pub evidence: Evidence,
     /// The signal groups behind it.
     pub signals: Vec<&'static str>,
+}
+
+/// One piece of evidence between two cards or groups, with the values it rests on. Both texts are rendered
+/// from it: [`EvidencePart::en`] for links.csv and review.csv (stable), [`EvidencePart::ru`] for people.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvidencePart {
+    /// The same ИНН, with the two КПП when they differ (branches).
+    SameInn {
+        /// The ИНН.
+        inn: String,
+        /// The two КПП, when they differ.
+        kpp: Option<(String, String)>,
+    },
+    /// The same ОГРН.
+    SameOgrn(String),
+    /// In one ИНН/ОГРН group through other cards.
+    InnGroup(String),
+    /// A shared contact or address value.
+    Shared {
+        /// What kind of value.
+        kind: KeyKind,
+        /// The value as shown.
+        value: String,
+        /// For a value carried by many legal entities: how many, and the weight it got.
+        generic: Option<(u32, f32)>,
+    },
+    /// A shared decision-maker (as written on each side, once when alike).
+    Person(String),
+    /// Similar names, with their similarity.
+    Name {
+        /// One side's name.
+        a: String,
+        /// The other's.
+        b: String,
+        /// Similarity 0..1.
+        sim: f32,
+    },
+    /// A rare word shared by the names.
+    Root {
+        /// The word.
+        word: String,
+        /// Its rarity 0..1.
+        rarity: f32,
+    },
+    /// One side's brand is the other's name.
+    BrandName {
+        /// The brand.
+        brand: String,
+        /// The name.
+        name: String,
+    },
+    /// The administrator linked them (`override`).
+    Override,
+    /// Cards of one ИНН whose names are unlike (the review's ИНН outliers).
+    NameUnlike {
+        /// The ИНН.
+        inn: String,
+        /// The outlier's name.
+        a: String,
+        /// The legal entity's usual name.
+        b: String,
+        /// Their likeness 0..1.
+        sim: f32,
+    },
+}
+
+impl EvidencePart {
+    /// In English, as links.csv and review.csv have always written it.
+    pub fn en(&self) -> String {
+        match self {
+            EvidencePart::SameInn { inn, kpp: None } => format!("same INN {inn}"),
+            EvidencePart::SameInn { inn, kpp: Some((k1, k2)) } => format!("same INN {inn} (another КПП: {k1} / {k2})"),
+            EvidencePart::SameOgrn(x) => format!("same OGRN {x}"),
+            EvidencePart::InnGroup(x) => format!("same INN/OGRN group ({x})"),
+            EvidencePart::Shared { kind, value, generic } => {
+                let what = match kind {
+                    KeyKind::Phone => "shared phone",
+                    KeyKind::LocalPhone => "shared local number",
+                    KeyKind::TollFree => "shared 8-800 number",
+                    KeyKind::Email => "shared email",
+                    KeyKind::Domain => "shared domain",
+                    KeyKind::Brand => "shared brand",
+                    KeyKind::AddrOffice => "same office",
+                    KeyKind::AddrHouse => "same building",
+                    _ => "shared",
+                };
+                let on = generic.map(|(df, w)| format!(" (on {df} legal entities, weight {w:.2})")).unwrap_or_default();
+                format!("{what} {value}{on}")
+            }
+            EvidencePart::Person(p) => format!("shared decision-maker {p}"),
+            EvidencePart::Name { a, b, sim } => format!("name \"{a}\" ~ \"{b}\" {sim:.2}"),
+            EvidencePart::Root { word, rarity } => format!("shared name root \"{word}\" (rarity {rarity:.2})"),
+            EvidencePart::BrandName { brand, name } => format!("brand «{brand}» ~ name {name}"),
+            EvidencePart::Override => "administrator's link override".into(),
+            EvidencePart::NameUnlike { inn, a, b, sim } => {
+                format!("same INN {inn}, but name \"{a}\" is unlike \"{b}\" ({sim:.2})")
+            }
+        }
+    }
+
+    /// In Russian, for the administrator's page and review.csv's `evidence_ru`.
+    pub fn ru(&self) -> String {
+        match self {
+            EvidencePart::SameInn { inn, kpp: None } => format!("тот же ИНН {inn}"),
+            EvidencePart::SameInn { inn, kpp: Some((k1, k2)) } => format!("тот же ИНН {inn} (другой КПП: {k1} / {k2})"),
+            EvidencePart::SameOgrn(x) => format!("тот же ОГРН {x}"),
+            EvidencePart::InnGroup(x) => format!("та же группа ИНН/ОГРН ({x})"),
+            EvidencePart::Shared { kind, value, generic } => {
+                let what = match kind {
+                    KeyKind::Phone => "общий телефон",
+                    KeyKind::LocalPhone => "общий местный номер",
+                    KeyKind::TollFree => "общий номер 8-800",
+                    KeyKind::Email => "общий e-mail",
+                    KeyKind::Domain => "общий домен",
+                    KeyKind::Brand => "общий бренд",
+                    KeyKind::AddrOffice => "тот же офис",
+                    KeyKind::AddrHouse => "то же здание",
+                    _ => "общее значение",
+                };
+                let on = generic.map(|(df, w)| format!(" (у {df} юрлиц, вес {w:.2})")).unwrap_or_default();
+                format!("{what} {value}{on}")
+            }
+            EvidencePart::Person(p) => format!("общее ЛПР {p}"),
+            EvidencePart::Name { a, b, sim } => format!("название «{a}» ~ «{b}» (сходство {sim:.2})"),
+            EvidencePart::Root { word, rarity } => format!("общий корень названия «{word}» (редкость {rarity:.2})"),
+            EvidencePart::BrandName { brand, name } => format!("бренд «{brand}» ~ название {name}"),
+            EvidencePart::Override => "решение администратора: связать".into(),
+            EvidencePart::NameUnlike { inn, a, b, sim } => {
+                format!("тот же ИНН {inn}, но название «{a}» не похоже на «{b}» (сходство {sim:.2})")
+            }
+        }
+    }
+}
+
+/// The evidence of a link: its pieces, strongest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Evidence(pub Vec<EvidencePart>);
+
+impl Evidence {
+    /// One piece.
+    pub fn one(part: EvidencePart) -> Evidence {
+        Evidence(vec![part])
+    }
+
+    /// No piece at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// In English, pieces joined by "; " (links.csv, review.csv, `explain`).
+    pub fn en(&self) -> String {
+        self.0.iter().map(EvidencePart::en).collect::<Vec<_>>().join("; ")
+    }
+
+    /// In Russian, pieces joined by "; " (report.html, review.csv's `evidence_ru`).
+    pub fn ru(&self) -> String {
+        self.0.iter().map(EvidencePart::ru).collect::<Vec<_>>().join("; ")
+    }
+}
+
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en())
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.en())
+    }
 }
 
 /// Matching statistics for the summary.
@@ -516,7 +687,7 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
                 a: a.min(b),
                 b: a.max(b),
                 score: 0.0,
-                evidence: "administrator's link override".into(),
+                evidence: Evidence::one(EvidencePart::Override),
                 signals: vec!["override"],
             });
         }
@@ -529,20 +700,20 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     Grouping { entity_of_card, firm_of_entity, n_entities, n_firms, links, stats, prepared: p, grey }
 }
 
-fn hard_evidence(first: &NormCard, c: &NormCard) -> (String, &'static str) {
+fn hard_evidence(first: &NormCard, c: &NormCard) -> (Evidence, &'static str) {
     match (&first.ids.inn, &c.ids.inn) {
         (Some(x), Some(y)) if x == y => {
-            let branch = match (&first.ids.kpp, &c.ids.kpp) {
-                (Some(k1), Some(k2)) if k1 != k2 => format!(" (another КПП: {k1} / {k2})"),
-                _ => String::new(),
+            let kpp = match (&first.ids.kpp, &c.ids.kpp) {
+                (Some(k1), Some(k2)) if k1 != k2 => Some((k1.clone(), k2.clone())),
+                _ => None,
             };
-            (format!("same INN {x}{branch}"), "inn")
+            (Evidence::one(EvidencePart::SameInn { inn: x.clone(), kpp }), "inn")
         }
         _ => match (&first.ids.ogrn, &c.ids.ogrn) {
-            (Some(x), Some(y)) if x == y => (format!("same OGRN {x}"), "ogrn"),
+            (Some(x), Some(y)) if x == y => (Evidence::one(EvidencePart::SameOgrn(x.clone())), "ogrn"),
             _ => {
                 let id = c.ids.inn.as_ref().or(c.ids.ogrn.as_ref()).cloned().unwrap_or_default();
-                (format!("same INN/OGRN group ({id})"), "inn")
+                (Evidence::one(EvidencePart::InnGroup(id)), "inn")
             }
         },
     }
@@ -612,28 +783,13 @@ fn explain(
     let mut parts = Vec::new();
     let mut cards: Option<(u32, u32)> = None;
     for (_, piece) in &s.evidence {
-        let (text, pair) = match piece {
+        let (part, pair) = match piece {
             Piece::Shared { hash, df, .. } => {
                 let ta = key_text(p, norm, a, *hash);
                 let tb = key_text(p, norm, b, *hash);
-                let what = match kind_of(*hash) {
-                    KeyKind::Phone => "shared phone",
-                    KeyKind::LocalPhone => "shared local number",
-                    KeyKind::TollFree => "shared 8-800 number",
-                    KeyKind::Email => "shared email",
-                    KeyKind::Domain => "shared domain",
-                    KeyKind::Brand => "shared brand",
-                    KeyKind::AddrOffice => "same office",
-                    KeyKind::AddrHouse => "same building",
-                    _ => "shared",
-                };
                 let value = ta.as_ref().map(|x| x.1.clone()).unwrap_or_default();
-                let on = if *df > cfg.generic.full_up_to {
-                    format!(" (on {df} legal entities, weight {:.2})", piece.weight())
-                } else {
-                    String::new()
-                };
-                (format!("{what} {value}{on}"), ta.zip(tb).map(|(x, y)| (x.0, y.0)))
+                let generic = (*df > cfg.generic.full_up_to).then(|| (*df, piece.weight()));
+                (EvidencePart::Shared { kind: kind_of(*hash), value, generic }, ta.zip(tb).map(|(x, y)| (x.0, y.0)))
             }
             Piece::Person { a: pa, b: pb, .. } => {
                 let (ca, cb) = (card_with_person(norm, a, pa), card_with_person(norm, b, pb));
@@ -642,14 +798,14 @@ fn explain(
                     cb.as_ref().map(|x| x.1.clone()).unwrap_or_default(),
                 );
                 let shown = if da == db { da } else { format!("{da} ~ {db}") };
-                (format!("shared decision-maker {shown}"), ca.zip(cb).map(|(x, y)| (x.0, y.0)))
+                (EvidencePart::Person(shown), ca.zip(cb).map(|(x, y)| (x.0, y.0)))
             }
             Piece::Name { a: ia, b: ib, sim, .. } => {
                 let ca = card_with_name(norm, a, &a.names[*ia as usize].compact);
                 let cb = card_with_name(norm, b, &b.names[*ib as usize].compact);
                 let na = ca.map(|c| norm[c as usize].name.core()).unwrap_or_default();
                 let nb = cb.map(|c| norm[c as usize].name.core()).unwrap_or_default();
-                (format!("name \"{na}\" ~ \"{nb}\" {sim:.2}"), ca.zip(cb))
+                (EvidencePart::Name { a: na, b: nb, sim: *sim }, ca.zip(cb))
             }
             Piece::Root { token, rarity, .. } => {
                 let key = &p.tokens[*token as usize];
@@ -660,7 +816,7 @@ fn explain(
                         norm[c as usize].name.tokens.iter().find(|t| *t.key == **key).map(|t| t.text.clone())
                     })
                     .unwrap_or_else(|| key.to_string());
-                (format!("shared name root \"{word}\" (rarity {rarity:.2})"), Some((a.cards[0], b.cards[0])))
+                (EvidencePart::Root { word, rarity: *rarity }, Some((a.cards[0], b.cards[0])))
             }
             Piece::BrandName { brand_on_a, brand, name, .. } => {
                 let (bn, nn) = if *brand_on_a { (a, b) } else { (b, a) };
@@ -671,13 +827,13 @@ fn explain(
                     .unwrap_or_default();
                 let nt = cn.map(|c| norm[c as usize].name.display()).unwrap_or_default();
                 let pair = if *brand_on_a { cb.zip(cn) } else { cn.zip(cb) };
-                (format!("brand «{bt}» ~ name {nt}"), pair)
+                (EvidencePart::BrandName { brand: bt, name: nt }, pair)
             }
         };
         if cards.is_none() {
             cards = pair;
         }
-        parts.push(text);
+        parts.push(part);
     }
     let (ca, cb) = cards.unwrap_or((a.cards[0], b.cards[0]));
     LinkRecord {
@@ -685,7 +841,7 @@ fn explain(
         a: ca.min(cb),
         b: ca.max(cb),
         score: s.score,
-        evidence: parts.join("; "),
+        evidence: Evidence(parts),
         signals: s.evidence.iter().map(|(sig, _)| sig.name()).collect(),
     }
 }
@@ -732,7 +888,8 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             sc.name_sim,
             if pass { "a link" } else { "no link" }
         );
-        let _ = writeln!(s, "  evidence: {}", if rec.evidence.is_empty() { "none" } else { &rec.evidence });
+        let _ =
+            writeln!(s, "  evidence: {}", if rec.evidence.is_empty() { "none".to_string() } else { rec.evidence.en() });
         let _ = (x, y);
     };
     if na == nb {
@@ -798,6 +955,71 @@ mod tests {
     use crate::card::Card;
     use crate::dict::Dictionaries;
     use crate::normalize::normalize_card;
+
+    #[test]
+    fn evidence_reads_the_same_in_english_and_russian() {
+        use EvidencePart as P;
+        let s = |x: &str| x.to_string();
+        let table: Vec<(EvidencePart, &str, &str)> = vec![
+            (P::SameInn { inn: s("7701123451"), kpp: None }, "same INN 7701123451", "тот же ИНН 7701123451"),
+            (
+                P::SameInn { inn: s("7701123451"), kpp: Some((s("770101001"), s("771401001"))) },
+                "same INN 7701123451 (another КПП: 770101001 / 771401001)",
+                "тот же ИНН 7701123451 (другой КПП: 770101001 / 771401001)",
+            ),
+            (P::SameOgrn(s("1027700132195")), "same OGRN 1027700132195", "тот же ОГРН 1027700132195"),
+            (P::InnGroup(s("7701123451")), "same INN/OGRN group (7701123451)", "та же группа ИНН/ОГРН (7701123451)"),
+            (
+                P::Shared { kind: KeyKind::Phone, value: s("+7 495 111-22-33"), generic: None },
+                "shared phone +7 495 111-22-33",
+                "общий телефон +7 495 111-22-33",
+            ),
+            (
+                P::Shared { kind: KeyKind::Email, value: s("a@romashka.ru"), generic: Some((7, 0.41)) },
+                "shared email a@romashka.ru (on 7 legal entities, weight 0.41)",
+                "общий e-mail a@romashka.ru (у 7 юрлиц, вес 0.41)",
+            ),
+            (
+                P::Shared {
+                    kind: KeyKind::AddrOffice, value: s("москва тверская 1 оф 5"), generic: None
+                },
+                "same office москва тверская 1 оф 5",
+                "тот же офис москва тверская 1 оф 5",
+            ),
+            (P::Person(s("Иванов И.И.")), "shared decision-maker Иванов И.И.", "общее ЛПР Иванов И.И."),
+            (
+                P::Name { a: s("ромашка"), b: s("ромашкa плюс"), sim: 0.875 },
+                "name \"ромашка\" ~ \"ромашкa плюс\" 0.88",
+                "название «ромашка» ~ «ромашкa плюс» (сходство 0.88)",
+            ),
+            (
+                P::Root { word: s("Ромашка"), rarity: 0.9 },
+                "shared name root \"Ромашка\" (rarity 0.90)",
+                "общий корень названия «Ромашка» (редкость 0.90)",
+            ),
+            (
+                P::BrandName { brand: s("Ромашка"), name: s("ООО Ромашка") },
+                "brand «Ромашка» ~ name ООО Ромашка",
+                "бренд «Ромашка» ~ название ООО Ромашка",
+            ),
+            (P::Override, "administrator's link override", "решение администратора: связать"),
+            (
+                P::NameUnlike { inn: s("7701123451"), a: s("лютик"), b: s("ромашка"), sim: 0.2 },
+                "same INN 7701123451, but name \"лютик\" is unlike \"ромашка\" (0.20)",
+                "тот же ИНН 7701123451, но название «лютик» не похоже на «ромашка» (сходство 0.20)",
+            ),
+        ];
+        for (part, en, ru) in &table {
+            assert_eq!(part.en(), *en);
+            assert_eq!(part.ru(), *ru);
+        }
+        // Pieces are joined by "; " in both languages, and the English text is what JSON and Display give.
+        let ev = Evidence(vec![table[4].0.clone(), table[7].0.clone()]);
+        assert_eq!(ev.en(), "shared phone +7 495 111-22-33; shared decision-maker Иванов И.И.");
+        assert_eq!(ev.ru(), "общий телефон +7 495 111-22-33; общее ЛПР Иванов И.И.");
+        assert_eq!(ev.to_string(), ev.en());
+        assert_eq!(serde_json::to_value(&ev).unwrap(), serde_json::json!(ev.en()));
+    }
 
     fn inn10(prefix: &str) -> String {
         let w = [2, 4, 10, 3, 5, 9, 4, 6, 8];

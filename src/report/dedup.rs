@@ -224,7 +224,7 @@ pub fn write_links(dir: &Path, d: &Dedup) -> std::io::Result<()> {
             d.cards[l.b as usize].id.clone(),
             format!("{:.2}", l.score),
             l.signals.join("+"),
-            l.evidence.clone(),
+            l.evidence.en(),
         ]);
     })?;
     w.finish()?;

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::config::{Config, ConflictPolicy};
 use crate::csvio::write_text;
+use crate::firm::EvidencePart;
 use crate::ownership::{FirmOwnership, ManagerRow};
 use crate::pipeline::Dedup;
 use crate::report::dedup::Ids;
@@ -67,7 +68,60 @@ fn array<T: Serialize>(rows: impl Iterator<Item = T>) -> String {
     String::from_utf8(buf).unwrap_or_default()
 }
 
-/// The page's data, as JSON text: arrays rather than objects per row, to keep a 100k-card page small.
+/// Conflicted firms embedded in the page (the most cards first); conflicts.csv has them all.
+pub const MAX_CONFLICT_ROWS: usize = 5000;
+
+/// Marks an index left out of the page.
+const OUT: u32 = u32::MAX;
+
+/// What the page carries: whole firms up to a budget of cards, and each kept card's, entity's and firm's index
+/// in the page (or [`OUT`]).
+struct Selection {
+    card: Vec<u32>,
+    entity: Vec<u32>,
+    firm: Vec<u32>,
+    cards: Vec<u32>,
+    entities: Vec<u32>,
+    firms: Vec<u32>,
+}
+
+/// Chooses the firms the page carries in full: those of the review rows it shows first, then those of the
+/// conflicts it shows, then the largest (ties: in firm order), each while its cards fit within `budget`.
+fn select(d: &Dedup, review_firms: &[u32], conflict_firms: &[u32], budget: usize) -> Selection {
+    let g = &d.grouping;
+    let mut by_size: Vec<u32> = (0..d.firms.len() as u32).collect();
+    by_size.sort_by_key(|&f| (std::cmp::Reverse(d.firms[f as usize].cards), f));
+    let mut keep = vec![false; d.firms.len()];
+    let mut used = 0usize;
+    for &f in review_firms.iter().chain(conflict_firms).chain(&by_size) {
+        let n = d.firms[f as usize].cards;
+        if !keep[f as usize] && used + n <= budget {
+            keep[f as usize] = true;
+            used += n;
+        }
+        if used == budget {
+            break;
+        }
+    }
+    let renumber = |n: usize, kept: &dyn Fn(usize) -> bool| -> (Vec<u32>, Vec<u32>) {
+        let mut map = vec![OUT; n];
+        let mut list = Vec::new();
+        for (i, m) in map.iter_mut().enumerate() {
+            if kept(i) {
+                *m = list.len() as u32;
+                list.push(i as u32);
+            }
+        }
+        (map, list)
+    };
+    let (firm, firms) = renumber(d.firms.len(), &|f| keep[f]);
+    let (entity, entities) = renumber(d.entities.len(), &|e| keep[g.firm_of_entity[e] as usize]);
+    let (card, cards) = renumber(d.cards.len(), &|c| keep[g.firm_of_entity[g.entity_of_card[c] as usize] as usize]);
+    Selection { card, entity, firm, cards, entities, firms }
+}
+
+/// The page's data, as JSON text: arrays rather than objects per row, to keep a 100k-card page small. The page
+/// carries whole firms up to `cfg.report.page_cards` cards (see [`select`]) and says how many it left out.
 pub fn data(
     d: &Dedup,
     ids: &Ids,
@@ -77,12 +131,22 @@ pub fn data(
     summary: &Value,
     rows: &[review::ReviewRow],
 ) -> String {
+    let g = &d.grouping;
+    let firm_of = |c: u32| g.firm_of_entity[g.entity_of_card[c as usize] as usize];
+    let review_firms: Vec<u32> = rows.iter().take(MAX_REVIEW_ROWS).flat_map(|r| [firm_of(r.a), firm_of(r.b)]).collect();
+    let mut conflicted: Vec<u32> = (0..own.len() as u32).filter(|&f| own[f as usize].conflict).collect();
+    conflicted.sort_by_key(|&f| (std::cmp::Reverse(d.firms[f as usize].cards), f));
+    let conflicts_total = conflicted.len();
+    conflicted.truncate(MAX_CONFLICT_ROWS);
+    let sel = select(d, &review_firms, &conflicted, cfg.report.page_cards as usize);
+
     // Managers by number: a name is written once, not on every card.
     let mut names: Vec<&str> = d.norm.iter().filter_map(|n| n.manager.as_deref()).collect();
     names.sort_unstable();
     names.dedup();
     let mgr = |m: Option<&str>| -> i64 { m.and_then(|m| names.binary_search(&m).ok()).map_or(-1, |i| i as i64) };
-    let cards = array((0..d.cards.len()).map(|i| {
+    let cards = array(sel.cards.iter().map(|&i| {
+        let i = i as usize;
         let (c, n) = (&d.cards[i], &d.norm[i]);
         (
             &c.id,
@@ -92,20 +156,19 @@ pub fn data(
             n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join(", "),
             mgr(n.manager.as_deref()),
             n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
-            d.grouping.entity_of_card[i],
+            sel.entity[g.entity_of_card[i] as usize],
         )
     }));
-    let entities = array(
-        d.entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (&ids.entity[i], &e.name, d.grouping.firm_of_entity[i], e.inns.join(", "))),
-    );
-    let firms = array(d.firms.iter().enumerate().map(|(i, f)| {
+    let entities = array(sel.entities.iter().map(|&i| {
+        let (i, e) = (i as usize, &d.entities[i as usize]);
+        (&ids.entity[i], &e.name, sel.firm[g.firm_of_entity[i] as usize], e.inns.join(", "))
+    }));
+    let firms = array(sel.firms.iter().map(|&i| {
+        let (i, f) = (i as usize, &d.firms[i as usize]);
         let o = own.get(i);
         // A firm is named after one of its legal entities: its number stands for the name.
         let name = match f.entities.iter().find(|&&e| d.entities[e as usize].name == f.name) {
-            Some(&e) => json!(e),
+            Some(&e) => json!(sel.entity[e as usize]),
             None => json!(f.name),
         };
         (
@@ -118,34 +181,35 @@ pub fn data(
             o.is_some_and(|o| o.conflict) as u8,
         )
     }));
-    let links = array(d.grouping.links.iter().map(|l| {
+    let kept = |c: u32| sel.card[c as usize] != OUT;
+    let links = array(g.links.iter().filter(|l| kept(l.a) && kept(l.b)).map(|l| {
         let score = if l.score > 0.0 { format!("{:.2}", l.score) } else { String::new() };
-        // The most common evidence, "same INN <the cards' ИНН>", goes as 0 and is written by the page.
-        let plain_inn = d.norm[l.a as usize]
-            .ids
-            .inn
-            .as_deref()
-            .is_some_and(|inn| l.evidence.strip_prefix("same INN ") == Some(inn));
-        let ev = if plain_inn { json!(0) } else { json!(l.evidence) };
-        ((l.level == "firm") as u8, l.a, l.b, score, ev)
+        // The most common evidence, "тот же ИНН <the cards' ИНН>", goes as 0 and is written by the page.
+        let plain_inn = match l.evidence.0.as_slice() {
+            [EvidencePart::SameInn { inn, kpp: None }] => d.norm[l.a as usize].ids.inn.as_deref() == Some(inn),
+            _ => false,
+        };
+        let ev = if plain_inn { json!(0) } else { json!(l.evidence.ru()) };
+        ((l.level == "firm") as u8, sel.card[l.a as usize], sel.card[l.b as usize], score, ev)
     }));
     let review_rows: Vec<Value> = rows
         .iter()
         .take(MAX_REVIEW_ROWS)
+        .filter(|r| kept(r.a) && kept(r.b))
         .map(|r| {
             json!([
                 r.kind.name(),
                 r.level,
-                r.a,
-                r.b,
+                sel.card[r.a as usize],
+                sel.card[r.b as usize],
                 format!("{:.2}", r.score),
                 format!("{:.2}", r.threshold),
                 r.together,
-                r.evidence
+                r.evidence.ru()
             ])
         })
         .collect();
-    let conflicts = conflicts(own);
+    let conflicts = conflicts(own, &conflicted, &sel.firm);
     let managers: Vec<Value> = managers
         .iter()
         .map(|m| {
@@ -168,6 +232,9 @@ pub fn data(
         "manager_names": names,
         "review": review_rows,
         "review_total": rows.len(),
+        "conflicts_total": conflicts_total,
+        "firms_total": d.firms.len(),
+        "cards_total": d.cards.len(),
         "margin": MARGIN,
         "conflicts": conflicts,
         "managers": managers,
@@ -184,12 +251,14 @@ pub fn data(
     out
 }
 
-/// Conflicted firms: `[firm index, owner, holdings]`; the page finds the evidence among the firm's links.
-fn conflicts(own: &[FirmOwnership]) -> Vec<Value> {
-    own.iter()
-        .enumerate()
-        .filter(|(_, o)| o.conflict)
-        .map(|(f, o)| {
+/// Conflicted firms: `[firm index in the page, owner, holdings]`, for the given firms that the page carries;
+/// the page finds the evidence among the firm's links.
+fn conflicts(own: &[FirmOwnership], firms: &[u32], in_page: &[u32]) -> Vec<Value> {
+    firms
+        .iter()
+        .filter(|&&f| in_page[f as usize] != OUT)
+        .map(|&f| {
+            let o = &own[f as usize];
             let holdings: Vec<String> = o
                 .holdings
                 .iter()
@@ -198,7 +267,7 @@ fn conflicts(own: &[FirmOwnership]) -> Vec<Value> {
                     format!("{} — карточек {}{last}", h.manager, h.cards)
                 })
                 .collect();
-            json!([f, o.owner.clone().unwrap_or_default(), holdings.join("; ")])
+            json!([in_page[f as usize], o.owner.clone().unwrap_or_default(), holdings.join("; ")])
         })
         .collect()
 }

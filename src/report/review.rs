@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::csvio::CsvOut;
-use crate::firm::LinkRecord;
+use crate::firm::{Evidence, EvidencePart, LinkRecord};
 use crate::pipeline::Dedup;
 use crate::score::{Scored, edit_similarity};
 
@@ -93,8 +93,8 @@ pub struct ReviewRow {
     pub together: bool,
     /// 0..1, 1 the most doubtful.
     pub doubt: f32,
-    /// The evidence in words.
-    pub evidence: String,
+    /// The evidence (typed: English in `evidence`, Russian in `evidence_ru` and on the page).
+    pub evidence: Evidence,
 }
 
 fn doubt(score: f32, threshold: f32) -> f32 {
@@ -207,11 +207,12 @@ fn inn_outliers(d: &Dedup) -> Vec<ReviewRow> {
                 threshold: OUTLIER_NAME_SIM,
                 together: true,
                 doubt: (1.0 - sim).clamp(0.0, 1.0),
-                evidence: format!(
-                    "same INN {inn}, but name \"{}\" is unlike \"{}\" ({sim:.2})",
-                    d.norm[c as usize].name.core(),
-                    d.norm[best.2 as usize].name.core()
-                ),
+                evidence: Evidence::one(EvidencePart::NameUnlike {
+                    inn,
+                    a: d.norm[c as usize].name.core(),
+                    b: d.norm[best.2 as usize].name.core(),
+                    sim,
+                }),
             });
         }
     }
@@ -240,8 +241,10 @@ fn name_likeness(a: &str, b: &str) -> f32 {
 }
 
 /// Columns of review.csv.
-pub const REVIEW_COLUMNS: [&str; 10] =
-    ["kind", "level", "card_a", "card_b", "score", "threshold", "together", "doubt", "evidence", "rank"];
+/// `evidence_ru` (the same evidence in Russian, as the page shows it) came last, after `rank`, so the columns
+/// before it kept their places.
+pub const REVIEW_COLUMNS: [&str; 11] =
+    ["kind", "level", "card_a", "card_b", "score", "threshold", "together", "doubt", "evidence", "rank", "evidence_ru"];
 
 /// Writes review.csv: every row, most doubtful first.
 pub fn write_review(dir: &Path, d: &Dedup, rows: &[ReviewRow]) -> std::io::Result<()> {
@@ -257,8 +260,9 @@ pub fn write_review(dir: &Path, d: &Dedup, rows: &[ReviewRow]) -> std::io::Resul
             format!("{:.2}", r.threshold),
             if r.together { "yes".into() } else { "no".into() },
             format!("{:.2}", r.doubt),
-            r.evidence.clone(),
+            r.evidence.en(),
             (i + 1).to_string(),
+            r.evidence.ru(),
         ]);
     })?;
     w.finish()?;

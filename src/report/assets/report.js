@@ -29,23 +29,8 @@
   function sec(id) { return document.getElementById(id); }
   function fmt(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0"); }
 
-  // Evidence is written by the matcher in English; shown in Russian.
-  var WORDS = [
-    ["shared phone", "общий телефон"], ["shared local number", "общий местный номер"],
-    ["shared 8-800 number", "общий номер 8-800"], ["shared email", "общий e-mail"],
-    ["shared domain", "общий домен"], ["shared brand", "общий бренд"], ["same office", "тот же офис"],
-    ["same building", "то же здание"], ["shared decision-maker", "общее ЛПР"], ["shared name root", "общий корень названия"],
-    ["same INN/OGRN group", "та же группа ИНН/ОГРН"], ["same INN", "тот же ИНН"], ["same OGRN", "тот же ОГРН"],
-    ["another КПП", "другой КПП"], ["administrator's link override", "решение администратора (связать)"],
-    ["legal entities, weight", "юрлицах, вес"], ["(on ", "(на "], ["rarity", "редкость"], ["brand «", "бренд «"],
-    ["name \"", "название \""], ["but name", "но название"], ["is unlike", "не похоже на"]
-  ];
-  function ru(ev, a) {
-    if (ev === 0) ev = "same INN " + C[a][2];
-    var s = String(ev);
-    for (var i = 0; i < WORDS.length; i++) s = s.split(WORDS[i][0]).join(WORDS[i][1]);
-    return s;
-  }
+  // Evidence comes in Russian from the matcher's typed evidence; the most common, a plain shared ИНН, as 0.
+  function ru(ev, a) { return ev === 0 ? "тот же ИНН " + C[a][2] : String(ev); }
   var KIND = {
     below_threshold: "не хватило до порога", above_threshold: "чуть выше порога",
     over_chain_guard: "связано в обход защиты от цепочек", inn_outlier: "ИНН общий, название другое"
@@ -202,6 +187,12 @@
     var info = el("span", { cls: "muted" });
     var list = el("div", { id: "firms-list" });
     var more = el("button", { type: "button", cls: "more", text: "Показать ещё" });
+    if (D.firms_total > F.length) {
+      s.appendChild(el("p", { cls: "note", id: "firms-omitted" }, "Страница несёт подробности только части базы: " + fmt(F.length) + " фирм из " +
+        fmt(D.firms_total) + " (" + fmt(C.length) + " карточек из " + fmt(D.cards_total) + ") — сначала фирмы из проверки и конфликтов, затем самые крупные. Не показано фирм: ",
+        el("b", { id: "firms-omitted-count", text: fmt(D.firms_total - F.length) }),
+        ". Все фирмы, карточки и связи — в firms.csv, cards.csv и links.csv рядом с этим файлом; поиск здесь ищет только среди показанных."));
+    }
     s.appendChild(el("p", null, q, " ", sort, " ", info));
     s.appendChild(list);
     s.appendChild(more);
@@ -299,7 +290,8 @@
   }
   (function () {
     var s = sec("conflicts"), K = D.conflicts;
-    s.appendChild(el("p", { cls: "muted", text: "Фирм, карточки которых ведут несколько менеджеров: " + K.length + ". Политика выбора владельца: " + D.policy + ". Все — в conflicts.csv." }));
+    s.appendChild(el("p", { cls: "muted", text: "Фирм, карточки которых ведут несколько менеджеров: " + fmt(D.conflicts_total) +
+      (D.conflicts_total > K.length ? " (здесь " + fmt(K.length) + ", с наибольшим числом карточек)" : "") + ". Политика выбора владельца: " + D.policy + ". Все — в conflicts.csv." }));
     var list = el("div");
     var shown = 0, more = el("button", { type: "button", cls: "more", text: "Показать ещё" });
     function page() {
