@@ -93,6 +93,11 @@ pub struct ManagerRow {
     pub vs_prev: Option<Figures>,
     /// The change since the last nightly run at least 30 days before this one.
     pub vs_30d: Option<Figures>,
+    /// This manager's figures in the last nightly runs before this one (at most
+    /// [`crate::state::history::TREND_RUNS`]), oldest first, with each run's date (`--today`): the trend on
+    /// report.html. Empty in a batch run or a first run.
+    #[serde(skip)]
+    pub trend: Vec<(String, Figures)>,
 }
 
 /// A manager's figures compared over time (`manager_history`).

@@ -4,7 +4,8 @@
 //! The click test uses the page's test hook (a URL fragment `#test-decide=ROW:ACTION:LEVEL:REASON`): the page's
 //! own script clicks the decision button of review row ROW through its real handler and writes the CSV that the
 //! download button would save into `<pre id="test-csv">`, which `--dump-dom` shows. The tests skip, loudly, only
-//! when `chromium` is not installed; CI installs it (.ci/run).
+//! when `chromium` is not installed; CI installs it and sets `FIRMDEDUP_REQUIRE_CHROMIUM=1` (.ci/run), which
+//! turns a missing chromium into a failure.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +22,10 @@ macro_rules! need_chromium {
         match chromium() {
             Some(c) => c,
             None => {
+                assert!(
+                    std::env::var_os("FIRMDEDUP_REQUIRE_CHROMIUM").is_none(),
+                    "FIRMDEDUP_REQUIRE_CHROMIUM is set but `chromium` is not installed"
+                );
                 eprintln!("\n!!! SKIPPED: `chromium` is not installed; apt-get install -y chromium (CI does) !!!\n");
                 return;
             }
@@ -65,6 +70,27 @@ fn unescape(s: &str) -> String {
 fn number(dom: &str, id: &str) -> u64 {
     let t: String = text_of(dom, id).chars().filter(char::is_ascii_digit).collect();
     t.parse().unwrap_or_else(|_| panic!("#{id} is not a number: {:?}", text_of(dom, id)))
+}
+
+/// The DOM without its script blocks (the data and the page's own code), i.e. what the page shows.
+fn shown(dom: &str) -> String {
+    let mut out = String::with_capacity(dom.len());
+    let mut rest = dom;
+    while let Some(i) = rest.find("<script") {
+        out.push_str(&rest[..i]);
+        rest = rest[i..].find("</script>").map_or("", |j| &rest[i + j + "</script>".len()..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text of the first element after `marker` (an attribute such as `data-review="0"`) that opens with `tag`.
+fn text_after(dom: &str, marker: &str, tag: &str) -> String {
+    let start = dom.find(marker).unwrap_or_else(|| panic!("no {marker} in the page"));
+    let at = start + dom[start..].find(tag).unwrap_or_else(|| panic!("no {tag} after {marker}"));
+    let from = at + dom[at..].find('>').unwrap() + 1;
+    let to = from + dom[from..].find('<').unwrap();
+    unescape(&dom[from..to])
 }
 
 fn percent_encode(s: &str) -> String {
@@ -183,4 +209,97 @@ fn a_bad_decisions_file_is_refused_whole_with_its_line_and_field() {
     assert!(err.contains("line 4, field reason"), "{err}");
     let list = wd.run(&["override", "list", "--state", "s.db"]).success();
     assert!(list.stdout().contains("no decisions recorded"), "a partial import: {}", list.stdout());
+}
+
+#[test]
+fn evidence_between_cards_is_shown_in_russian_as_review_csv_has_it() {
+    let chromium = need_chromium!();
+    let wd = Workdir::new();
+    // A small generated base (not committed): it has review rows and conflicts with every kind of evidence.
+    wd.run(&["synth", "--cards", "2000", "--seed", "3", "--out", "base", "-q"]).success();
+    wd.run(&["dedup", "base/crm.csv", "--out", "out", "-q"]).success();
+    let review = read_csv(&wd.path("out/review.csv"));
+    assert!(review.len() > 10, "the generated base has a grey zone");
+    let dom = dump_dom(&chromium, &wd, &wd.path("out/report.html"), "");
+    assert!(dom.contains("data-render-ms="), "the page's script did not run to its end");
+    // The first review rows show review.csv's Russian evidence, which says what its English evidence says.
+    for (i, r) in review.iter().take(20).enumerate() {
+        let ev = text_after(&dom, &format!("data-review=\"{i}\""), "class=\"ev\"");
+        assert_eq!(ev, r["evidence_ru"], "review row {i}");
+        assert!(!r["evidence"].is_empty() && r["evidence"] != r["evidence_ru"], "row {i}: {r:?}");
+    }
+    let page = shown(&dom);
+    for ru in ["общий телефон", "тот же ИНН"] {
+        assert!(page.contains(ru), "no {ru:?} on the page");
+    }
+    for en in ["shared phone", "shared decision-maker", "shared name root", "same INN", "rarity", "same office"] {
+        assert!(!page.contains(en), "English evidence {en:?} on the page");
+    }
+    // links.csv keeps its English evidence.
+    let links = wd.read("out/links.csv");
+    assert!(links.starts_with("level,card_a,card_b,score,signals,evidence\n") && links.contains("same INN "));
+}
+
+#[test]
+fn a_page_over_its_card_budget_says_how_many_firms_it_left_out() {
+    let chromium = need_chromium!();
+    let wd = Workdir::new();
+    let demo = fixture("demo/bitrix_1251.csv");
+    wd.write("small.toml", "[report]\npage_cards = 40\n");
+    wd.run(&["dedup", demo.to_str().unwrap(), "--config", "small.toml", "--out", "out", "-q"]).success();
+    let dom = dump_dom(&chromium, &wd, &wd.path("out/report.html"), "");
+    assert!(dom.contains("data-render-ms="), "the page's script did not run to its end");
+    let s: serde_json::Value = serde_json::from_str(&wd.read("out/summary.json")).unwrap();
+    // The summary still counts the whole base.
+    assert_eq!(number(&dom, "sum-cards-read"), s["cards"]["read"].as_u64().unwrap());
+    assert_eq!(number(&dom, "sum-firms"), s["firms"].as_u64().unwrap());
+    // At most 40 cards, so at most 40 firms, all on the first page of the list; the note counts the rest.
+    let firms = read_csv(&wd.path("out/firms.csv"));
+    let shown_firms = dom.matches("data-firm=").count();
+    assert!(shown_firms > 0 && shown_firms <= 40, "{shown_firms}");
+    assert_eq!(number(&dom, "firms-omitted-count") as usize, firms.len() - shown_firms);
+    let note = &dom[dom.find("id=\"firms-omitted\"").unwrap()..];
+    assert!(note[..note.find("</p>").unwrap()].contains("в firms.csv, cards.csv и links.csv"), "{note:.400}");
+    // The largest firm is among those carried.
+    let largest = firms
+        .iter()
+        .max_by_key(|f| (f["cards"].parse::<u32>().unwrap(), std::cmp::Reverse(f["firm_id"].clone())))
+        .unwrap();
+    assert!(dom.contains(&format!("data-firm=\"{}\"", largest["firm_id"])), "{largest:?}");
+    // Under the default budget the demo base is carried whole and says nothing of the kind.
+    wd.run(&["dedup", demo.to_str().unwrap(), "--out", "all", "-q"]).success();
+    let all = dump_dom(&chromium, &wd, &wd.path("all/report.html"), "");
+    assert!(!all.contains("id=\"firms-omitted\""));
+    assert_eq!(all.matches("data-firm=").count(), firms.len().min(100));
+}
+
+#[test]
+fn the_managers_trend_shows_after_two_nightly_runs() {
+    let chromium = need_chromium!();
+    let wd = Workdir::new();
+    let demo = std::fs::read(fixture("demo/bitrix_1251.csv")).unwrap();
+    // The second night the export has lost its last 15 cards (the file is one card a line), so firms change hands.
+    let lines: Vec<&[u8]> = demo.split_inclusive(|&b| b == b'\n').collect();
+    wd.write("night1.csv", &demo);
+    wd.write("night2.csv", lines[..lines.len() - 15].concat());
+    wd.run(&["dedup", "night1.csv", "--state", "s.db", "--out", "o1", "-q", "--today", "2026-11-01"]).success();
+    let first = dump_dom(&chromium, &wd, &wd.path("o1/report.html"), "");
+    assert!(first.contains("id=\"managers-trend-none\""), "a first run has no trend yet");
+    assert_eq!(first.matches("data-trend-row=").count(), 0);
+    wd.run(&["dedup", "night2.csv", "--state", "s.db", "--out", "o2", "-q", "--today", "2026-11-15"]).success();
+    let dom = dump_dom(&chromium, &wd, &wd.path("o2/report.html"), "");
+    assert!(!dom.contains("id=\"managers-trend-none\""));
+    let managers = read_csv(&wd.path("o2/managers.csv"));
+    assert_eq!(dom.matches("data-trend-row=").count(), managers.len());
+    let mut changed = 0;
+    for m in &managers {
+        let row = format!("data-trend-row=\"{}\"", m["manager"]);
+        // The change since the previous run is managers.csv's, and the line has both runs.
+        assert_eq!(text_after(&dom, &row, "data-delta=\"prev\""), m["firms_held_vs_prev_run"], "{}", m["manager"]);
+        assert!(text_after(&dom, &row, "data-points=").is_empty());
+        let at = dom.find(&row).unwrap();
+        assert!(dom[at..].contains(&format!("data-trend=\"{}\" data-points=\"2\"", m["manager"])), "{}", m["manager"]);
+        changed += (m["firms_held_vs_prev_run"] != "0") as usize;
+    }
+    assert!(changed > 0, "no manager's holdings changed between the nights");
 }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::config::{Config, ConflictPolicy};
 use crate::csvio::write_text;
 use crate::firm::EvidencePart;
-use crate::ownership::{FirmOwnership, ManagerRow};
+use crate::ownership::{Figures, FirmOwnership, ManagerRow};
 use crate::pipeline::Dedup;
 use crate::report::dedup::Ids;
 use crate::report::review::{self, MARGIN};
@@ -210,6 +210,8 @@ pub fn data(
         })
         .collect();
     let conflicts = conflicts(own, &conflicted, &sel.firm);
+    // A manager's figures as compared over time: firms held, active in 30 days, idle over 90, stale.
+    let fig = |f: &Figures| json!([f.firms_held, f.active_30d, f.idle_90d, f.stale]);
     let managers: Vec<Value> = managers
         .iter()
         .map(|m| {
@@ -222,7 +224,11 @@ pub fn data(
                 m.idle_30,
                 m.idle_60,
                 m.idle_90,
-                m.cards
+                m.cards,
+                fig(&m.figures()),
+                m.vs_prev.as_ref().map(fig),
+                m.vs_30d.as_ref().map(fig),
+                m.trend.iter().map(|(at, f)| json!([at, fig(f)])).collect::<Vec<_>>()
             ])
         })
         .collect();

@@ -64,6 +64,9 @@ fn figures_of(conn: &Connection, run_id: i64) -> rusqlite::Result<Vec<(String, F
     .collect()
 }
 
+/// Runs whose figures report.html draws as each manager's trend.
+pub const TREND_RUNS: usize = 12;
+
 /// Fills `vs_prev` and `vs_30d` of each row from the runs recorded before this one: the last run, and the last
 /// run dated at least 30 days before `today`. A manager missing from such a run held nothing then (zeros).
 pub fn fill_changes(conn: &Connection, rows: &mut [ManagerRow], today: NaiveDate) -> rusqlite::Result<()> {
@@ -84,9 +87,23 @@ pub fn fill_changes(conn: &Connection, rows: &mut [ManagerRow], today: NaiveDate
     let find = |v: &Option<Vec<(String, Figures)>>, m: &str| {
         v.as_ref().map(|v| v.iter().find(|(k, _)| k == m).map(|(_, f)| *f).unwrap_or_default())
     };
+    // The last runs, oldest first, for the trend.
+    let mut st = conn
+        .prepare_cached("SELECT run_id, max(at) FROM manager_history GROUP BY run_id ORDER BY run_id DESC LIMIT ?1")?;
+    let mut runs: Vec<(i64, String)> =
+        st.query_map([TREND_RUNS as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    runs.reverse();
+    let mut past: Vec<(String, Vec<(String, Figures)>)> = Vec::with_capacity(runs.len());
+    for (id, at) in runs {
+        past.push((at, figures_of(conn, id)?));
+    }
     for r in rows {
         r.vs_prev = find(&prev, &r.manager);
         r.vs_30d = find(&old, &r.manager);
+        r.trend = past
+            .iter()
+            .map(|(at, v)| (at.clone(), v.iter().find(|(k, _)| *k == r.manager).map(|(_, f)| *f).unwrap_or_default()))
+            .collect();
     }
     Ok(())
 }
@@ -170,5 +187,9 @@ mod tests {
         assert_eq!(now[0].vs_30d.unwrap().active_30d, 0);
         assert_eq!(now[1].vs_30d, Some(Figures::default()));
         assert_eq!(now[1].vs_prev.unwrap().firms_held, 7);
+        // The trend: both runs, oldest first, with their dates; petrov held nothing in the first.
+        let held = |r: &ManagerRow| r.trend.iter().map(|(at, f)| (at.clone(), f.firms_held)).collect::<Vec<_>>();
+        assert_eq!(held(&now[0]), [("2026-10-01".to_string(), 8), ("2026-10-20".to_string(), 9)]);
+        assert_eq!(held(&now[1]), [("2026-10-01".to_string(), 0), ("2026-10-20".to_string(), 7)]);
     }
 }

@@ -334,8 +334,51 @@
     var head = el("tr");
     ["менеджер", "фирм", "лимит", "сверх лимита", "устаревших", "без активности 30 дн.", "60 дн.", "90 дн.", "карточек"].forEach(function (x) { head.appendChild(el("th", { text: x })); });
     t.appendChild(head);
-    M.forEach(function (m) { var tr = el("tr"); m.forEach(function (v) { tr.appendChild(el("td", { text: String(v) })); }); t.appendChild(tr); });
+    M.forEach(function (m) { var tr = el("tr"); m.slice(0, 9).forEach(function (v) { tr.appendChild(el("td", { text: String(v) })); }); t.appendChild(tr); });
     s.appendChild(t);
+
+    // The trend since the last nightly runs (manager_history in the state): the change of each figure since the
+    // previous run and since 30 days ago, and a line of firms held (blue) and active (green) over the runs.
+    s.appendChild(el("h3", { text: "Динамика по прогонам" }));
+    var runs = M.reduce(function (n, m) { return Math.max(n, m[12].length); }, 0);
+    if (!runs) {
+      s.appendChild(el("p", { cls: "muted", id: "managers-trend-none", text: "Динамика появится после второго ночного прогона с --state: каждый прогон записывает цифры менеджеров в состояние (таблица manager_history)." }));
+      return;
+    }
+    s.appendChild(el("p", { cls: "muted", text: "По данным " + runs + " предыдущих прогонов (таблица manager_history) и этого. Изменение: сейчас минус тогда; «активных» — фирм с активностью за 30 дней, «без активности» — больше 90 дней. Линия: синяя — фирм у менеджера, зелёная — активных." }));
+    function delta(now, then, i) {
+      if (!then) return "—";
+      var d = now[i] - then[i];
+      return d > 0 ? "+" + d : String(d);
+    }
+    var tt = el("table", { id: "managers-trend" }), th = el("tr");
+    ["менеджер", "фирм", "Δ с прошлого", "Δ за 30 дн.", "активных", "Δ с прошлого", "Δ за 30 дн.", "без активности 90 дн.", "Δ с прошлого", "Δ за 30 дн.", "устаревших", "Δ с прошлого", "по прогонам"].forEach(function (x) { th.appendChild(el("th", { text: x })); });
+    tt.appendChild(th);
+    function spark(m) {
+      var pts = m[12].map(function (p) { return p[1]; }).concat([m[9]]);
+      var hi = 1;
+      pts.forEach(function (p) { hi = Math.max(hi, p[0], p[1]); });
+      var W = 120, H = 24, n = pts.length;
+      var svg = sv("svg", { width: W, height: H, role: "img", "data-trend": m[0], "data-points": String(n) });
+      svg.appendChild(sv("title", {}, "фирм: " + pts.map(function (p) { return p[0]; }).join(" → ") + "; активных: " + pts.map(function (p) { return p[1]; }).join(" → ")));
+      [[0, "#4a7bd0"], [1, "#2e9e4f"]].forEach(function (k) {
+        var xy = pts.map(function (p, i) { return (n > 1 ? Math.round(i * (W - 4) / (n - 1)) + 2 : W / 2) + "," + (H - 2 - Math.round((H - 4) * p[k[0]] / hi)); });
+        svg.appendChild(sv("polyline", { points: xy.join(" "), fill: "none", stroke: k[1], "stroke-width": 1.5 }));
+      });
+      return svg;
+    }
+    M.forEach(function (m) {
+      var now = m[9], prev = m[10], old = m[11];
+      var tr = el("tr", { "data-trend-row": m[0] }, el("td", { text: m[0] }));
+      for (var i = 0; i < 4; i++) {
+        tr.appendChild(el("td", { text: String(now[i]) }));
+        tr.appendChild(el("td", i === 0 ? { text: delta(now, prev, i), "data-delta": "prev" } : { text: delta(now, prev, i) }));
+        if (i < 3) tr.appendChild(el("td", { text: delta(now, old, i) }));
+      }
+      tr.appendChild(el("td", null, spark(m)));
+      tt.appendChild(tr);
+    });
+    s.appendChild(tt);
   })();
 
   // How long the page took to open (navigation start to here), for the record.
