@@ -93,6 +93,17 @@ fn text_after(dom: &str, marker: &str, tag: &str) -> String {
     unescape(&dom[from..to])
 }
 
+/// The sum of the numeric values of an attribute over the page.
+fn attr_sum(dom: &str, attr: &str) -> u64 {
+    let key = format!("{attr}=\"");
+    dom.match_indices(&key)
+        .map(|(i, _)| {
+            let v = &dom[i + key.len()..];
+            v[..v.find('"').unwrap()].parse::<u64>().unwrap()
+        })
+        .sum()
+}
+
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b == b':' { (b as char).to_string() } else { format!("%{b:02X}") })
@@ -124,6 +135,12 @@ fn sections_render_and_counts_equal_summary_json_on_the_demo_base() {
     let managers = read_csv(&wd.path("out/managers.csv")).len();
     assert!(managers > 0);
     assert_eq!(dom.matches("data-manager=").count(), managers);
+    // Inside the bars, the idle and stale firms of managers.csv.
+    let csv = read_csv(&wd.path("out/managers.csv"));
+    let total = |col: &str| csv.iter().map(|m| m[col].parse::<u64>().unwrap()).sum::<u64>();
+    assert!(total("no_activity_90d") > 0 && total("stale_firms") > 0, "the demo base has idle firms");
+    assert_eq!(attr_sum(&dom, "data-idle"), total("no_activity_90d"));
+    assert_eq!(attr_sum(&dom, "data-stale"), total("stale_firms"));
     let conflicts = read_csv(&wd.path("out/conflicts.csv")).len();
     assert_eq!(dom.matches("data-conflict=").count(), conflicts.min(100));
 }

@@ -400,3 +400,43 @@ fn a_name_carried_by_two_firms_is_never_called_free_on_the_page() {
     let verdict = element_text(&r.body, "verdict").unwrap();
     assert!(!verdict.contains("свободна"), "{verdict}");
 }
+
+#[test]
+fn the_page_gives_the_managers_nudge_when_a_release_rule_is_on() {
+    let wd = Workdir::new();
+    let input = fixture("demo/crm.csv");
+    let nightly = |config: &str, state: &str| {
+        wd.write("sales.toml", config);
+        wd.run(&[
+            "dedup",
+            input.to_str().unwrap(),
+            "--config",
+            "sales.toml",
+            "--state",
+            state,
+            "--out",
+            "out",
+            "--today",
+            TODAY,
+            "-q",
+        ])
+        .success();
+    };
+    nightly("[ownership]\nrelease_after_days = 180\n", "rule.db");
+    nightly("", "plain.db");
+    let q = [("q", "7701 123 451"), ("me", "kozlov")];
+    // The page says what `check --manager` says.
+    let check = wd
+        .run(&["check", "--state", "rule.db", "--inn", "7701123451", "--manager", "kozlov", "--json", "--today", TODAY])
+        .success();
+    let answer: serde_json::Value = serde_json::from_str(&check.stdout()).unwrap();
+    let want = answer["manager_note"].as_str().expect("check gives a note").to_string();
+    assert!(want.starts_with("у вас ") && want.contains("уйдут в копилку"), "{want}");
+    let server = Server::start(&wd, "rule.db");
+    let r = server.get("/", &q);
+    assert_eq!(r.status, 200);
+    assert_eq!(element_text(&r.body, "manager-note").as_deref(), Some(want.as_str()), "{}", r.body);
+    // Without a release rule: no nudge.
+    let plain = Server::start(&wd, "plain.db");
+    assert!(element_text(&plain.get("/", &q).body, "manager-note").is_none());
+}

@@ -319,16 +319,19 @@
     var max = 1;
     M.forEach(function (m) { max = Math.max(max, m[1], m[2]); });
     var rowH = 20, left = 160, width = 460, h = M.length * rowH + 24;
-    var svg = sv("svg", { width: left + width + 120, height: h, role: "img", id: "managers-chart" });
+    var svg = sv("svg", { width: left + width + 330, height: h, role: "img", id: "managers-chart" });
     svg.appendChild(sv("title", {}, "Фирм у менеджера против лимита"));
     M.forEach(function (m, i) {
       var y = i * rowH + 4, w = Math.max(1, Math.round(width * m[1] / max)), lx = left + Math.round(width * m[2] / max);
       svg.appendChild(sv("text", { x: 4, y: y + 13 }, m[0]));
       svg.appendChild(sv("rect", { x: left, y: y, width: w, height: rowH - 6, fill: m[3] > 0 ? "#c0392b" : "#4a7bd0", "data-manager": m[0] }));
+      // Inside the bar: held firms gone stale (dark strip on top) and idle over 90 days (orange strip below).
+      if (m[4] > 0) svg.appendChild(sv("rect", { x: left, y: y, width: Math.round(width * m[4] / max), height: 4, fill: "#333", "data-stale": m[4] }));
+      if (m[7] > 0) svg.appendChild(sv("rect", { x: left, y: y + rowH - 10, width: Math.round(width * m[7] / max), height: 4, fill: "#e67e22", "data-idle": m[7] }));
       if (m[2] > 0) svg.appendChild(sv("line", { x1: lx, x2: lx, y1: y - 2, y2: y + rowH - 4, stroke: "#222", "stroke-width": 2 }));
-      svg.appendChild(sv("text", { x: left + w + 6, y: y + 13 }, m[1] + (m[2] > 0 ? " / " + m[2] : "")));
+      svg.appendChild(sv("text", { x: Math.max(left + w, lx) + 6, y: y + 13 }, m[1] + (m[2] > 0 ? " / " + m[2] : "") + " · без активности 90 дн.: " + m[7] + " · устаревших: " + m[4]));
     });
-    s.appendChild(el("p", { cls: "muted", text: "Полоса — фирм у менеджера, черта — лимит; красная полоса — сверх лимита." }));
+    s.appendChild(el("p", { cls: "muted", text: "Полоса — фирм у менеджера, черта — лимит; красная полоса — сверх лимита. Внутри полосы: тёмная черта сверху — устаревшие фирмы, оранжевая снизу — без активности больше 90 дней." }));
     s.appendChild(svg);
     var t = el("table", { id: "managers-table" });
     var head = el("tr");
