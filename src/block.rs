@@ -316,7 +316,7 @@ pub const HUB_NAME_NODES: usize = 10;
 pub const MAX_VARIANTS: usize = 6;
 
 /// Everything the scorer needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Prepared {
     /// The nodes, in order of their first card.
     pub nodes: Vec<Node>,
