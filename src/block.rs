@@ -1038,6 +1038,11 @@ impl Prepared {
         self.weighted_postings = Vec::new();
     }
 
+    /// True when nodes `a` and `b` (either order) carry the same whole distinctive name, unique in the base.
+    pub fn is_unique_name_pair(&self, a: u32, b: u32) -> bool {
+        self.unique_name_pairs.binary_search(&(a.min(b), a.max(b))).is_ok()
+    }
+
     /// The key hashes of card `i`.
     pub fn keys_of_card(&self, i: usize) -> &[u64] {
         &self.card_keys[self.card_key_start[i] as usize..self.card_key_start[i + 1] as usize]

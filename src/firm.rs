@@ -358,12 +358,12 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         .par_iter()
         .map(|&(a, b)| {
             let (x, y) = (&p.nodes[a as usize], &p.nodes[b as usize]);
-            let unique = p.unique_name_pairs.binary_search(&(a, b)).is_ok();
+            let unique = p.is_unique_name_pair(a, b);
             if !unique && cfg.thresholds.entity_needs_contact && !score::shares_contact(x, y) {
                 return None;
             }
             let s = score::score(&p, cfg, x, y, Level::Entity);
-            let link = score::is_entity_link(cfg, &s) || (unique && score::is_unique_name_link(&s));
+            let link = score::joins_entities(cfg, &s, unique);
             (link || review::near_entity(cfg, &s)).then_some((s, link))
         })
         .collect();
@@ -723,9 +723,8 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
     };
     // `unique`: the pair's whole distinctive name is unique in the base, which joins it without a contact.
     let show = |s: &mut String, title: &str, level: Level, unique: bool, rec: &LinkRecord, sc: &Scored| {
-        let by_unique_name = unique && score::is_unique_name_link(sc);
         let pass = match level {
-            Level::Entity => score::is_entity_link(cfg, sc) || by_unique_name,
+            Level::Entity => score::joins_entities(cfg, sc, unique),
             Level::Firm => score::is_firm_link(cfg, sc),
         };
         let _ = writeln!(
@@ -749,7 +748,7 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             sc.name_sim,
             if pass { "a link" } else { "no link" }
         );
-        if by_unique_name && !score::is_entity_link(cfg, sc) {
+        if level == Level::Entity && pass && !score::is_entity_link(cfg, sc) {
             let _ =
                 writeln!(s, "  joined without a contact: the same distinctive name, carried by no other legal entity");
         }
@@ -772,10 +771,9 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             let (x, y) = (&pe.nodes[na as usize], &pe.nodes[nb as usize]);
             let sc = score::score(pe, cfg, x, y, Level::Entity);
             let rec = explain("entity", pe, norm, cfg, x, y, &sc);
-            let unique = pe.unique_name_pairs.binary_search(&(na.min(nb), na.max(nb))).is_ok();
+            let unique = pe.is_unique_name_pair(na, nb);
             show(&mut s, "legal entity level (the two cards' groups)", Level::Entity, unique, &rec, &sc);
-            let linked = score::is_entity_link(cfg, &sc) || (unique && score::is_unique_name_link(&sc));
-            if linked && ea != eb {
+            if score::joins_entities(cfg, &sc, unique) && ea != eb {
                 let inns = |e: u32| -> Vec<String> {
                     let mut v: Vec<String> =
                         entity_nodes(e).iter().filter_map(|n| n.inn.as_deref().map(str::to_string)).collect();
