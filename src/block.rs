@@ -316,7 +316,7 @@ pub const HUB_NAME_NODES: usize = 10;
 pub const MAX_VARIANTS: usize = 6;
 
 /// Everything the scorer needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Prepared {
     /// The nodes, in order of their first card.
     pub nodes: Vec<Node>,
@@ -1036,6 +1036,11 @@ impl Prepared {
         self.token_text = Vec::new();
         self.token_df = Vec::new();
         self.weighted_postings = Vec::new();
+    }
+
+    /// True when nodes `a` and `b` (either order) carry the same whole distinctive name, unique in the base.
+    pub fn is_unique_name_pair(&self, a: u32, b: u32) -> bool {
+        self.unique_name_pairs.binary_search(&(a.min(b), a.max(b))).is_ok()
     }
 
     /// The key hashes of card `i`.

@@ -171,11 +171,15 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// One card id.
-    #[arg(value_name = "CARD_A")]
-    pub a: String,
+    #[arg(value_name = "CARD_A", required_unless_present = "pairs", requires = "b")]
+    pub a: Option<String>,
     /// The other card id.
     #[arg(value_name = "CARD_B")]
-    pub b: String,
+    pub b: Option<String>,
+    /// Explain every pair of a CSV with `card_a` and `card_b` columns (dedup's links.csv or review.csv) in one
+    /// run, each answer after a `== CARD_A CARD_B` line.
+    #[arg(long, value_name = "FILE", conflicts_with = "a")]
+    pub pairs: Option<PathBuf>,
 }
 
 /// `firmdedup override`.

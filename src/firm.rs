@@ -287,6 +287,9 @@ pub struct Grouping {
     pub prepared: Prepared,
     /// Near-threshold pairs and links applied over the chaining guard, for the administrator's review.
     pub grey: Vec<GreyPair>,
+    /// Only from [`group_explained`]: the blocking data with the value counts the legal-entity level was decided
+    /// with (`prepared` holds the counts of the last firm round).
+    pub entity_stage: Option<Box<Prepared>>,
 }
 
 /// Split tags: which sides of which split decisions a group holds.
@@ -486,6 +489,17 @@ fn merge_nodes(nodes: &[&Node]) -> Node {
 /// Groups cards into legal entities and firms. `norm` must be in canonical card order; `constraints` are the
 /// administrator's decisions, with card indices.
 pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Grouping {
+    group_with(norm, cfg, constraints, false)
+}
+
+/// As [`group`], and keeps what [`explain_pair`] needs to score the legal-entity level as it was decided: the
+/// value counts are counted again in firms after that level, so scoring it from `prepared` would disagree with
+/// the links made.
+pub fn group_explained(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Grouping {
+    group_with(norm, cfg, constraints, true)
+}
+
+fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_entity_stage: bool) -> Grouping {
     let mut clock = std::time::Instant::now();
     let mut stage_ms: Vec<(&'static str, u64)> = Vec::new();
     let mut tr = block::Trace::new();
@@ -515,12 +529,12 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
         .par_iter()
         .map(|&(a, b)| {
             let (x, y) = (&p.nodes[a as usize], &p.nodes[b as usize]);
-            let unique = p.unique_name_pairs.binary_search(&(a, b)).is_ok();
+            let unique = p.is_unique_name_pair(a, b);
             if !unique && cfg.thresholds.entity_needs_contact && !score::shares_contact(x, y) {
                 return None;
             }
             let s = score::score(&p, cfg, x, y, Level::Entity);
-            let link = score::is_entity_link(cfg, &s) || (unique && score::is_unique_name_link(&s));
+            let link = score::joins_entities(cfg, &s, unique);
             (link || review::near_entity(cfg, &s)).then_some((s, link))
         })
         .collect();
@@ -578,6 +592,7 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
         ));
     }
     lap("cluster_entities", &mut stage_ms);
+    let entity_stage = keep_entity_stage.then(|| Box::new(p.clone()));
     p.recount(&entity_of_node, cfg, true);
     lap("recount", &mut stage_ms);
 
@@ -697,7 +712,7 @@ pub fn group(norm: &[NormCard], cfg: &Config, constraints: &[Constraint]) -> Gro
     lap("explain_links", &mut stage_ms);
     stats.stage_ms = stage_ms;
 
-    Grouping { entity_of_card, firm_of_entity, n_entities, n_firms, links, stats, prepared: p, grey }
+    Grouping { entity_of_card, firm_of_entity, n_entities, n_firms, links, stats, prepared: p, grey, entity_stage }
 }
 
 fn hard_evidence(first: &NormCard, c: &NormCard) -> (Evidence, &'static str) {
@@ -862,9 +877,10 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             .map(|n| &p.nodes[n])
             .collect()
     };
-    let show = |s: &mut String, title: &str, x: &Node, y: &Node, level: Level, rec: &LinkRecord, sc: &Scored| {
+    // `unique`: the pair's whole distinctive name is unique in the base, which joins it without a contact.
+    let show = |s: &mut String, title: &str, level: Level, unique: bool, rec: &LinkRecord, sc: &Scored| {
         let pass = match level {
-            Level::Entity => score::is_entity_link(cfg, sc),
+            Level::Entity => score::joins_entities(cfg, sc, unique),
             Level::Firm => score::is_firm_link(cfg, sc),
         };
         let _ = writeln!(
@@ -888,9 +904,12 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             sc.name_sim,
             if pass { "a link" } else { "no link" }
         );
+        if level == Level::Entity && pass && !score::is_entity_link(cfg, sc) {
+            let _ =
+                writeln!(s, "  joined without a contact: the same distinctive name, carried by no other legal entity");
+        }
         let _ =
             writeln!(s, "  evidence: {}", if rec.evidence.is_empty() { "none".to_string() } else { rec.evidence.en() });
-        let _ = (x, y);
     };
     if na == nb {
         let _ = writeln!(s, "the two cards share a valid ИНН or ОГРН: one legal entity by rule");
@@ -904,10 +923,14 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
                 y.inn.as_deref().unwrap_or("")
             );
         } else {
-            let sc = score::score(p, cfg, x, y, Level::Entity);
-            let rec = explain("entity", p, norm, cfg, x, y, &sc);
-            show(&mut s, "legal entity level (the two cards' groups)", x, y, Level::Entity, &rec, &sc);
-            if score::is_entity_link(cfg, &sc) && ea != eb {
+            // Scored with the counts the level was decided with, not the firm rounds' recounted ones.
+            let pe = g.entity_stage.as_deref().unwrap_or(p);
+            let (x, y) = (&pe.nodes[na as usize], &pe.nodes[nb as usize]);
+            let sc = score::score(pe, cfg, x, y, Level::Entity);
+            let rec = explain("entity", pe, norm, cfg, x, y, &sc);
+            let unique = pe.is_unique_name_pair(na, nb);
+            show(&mut s, "legal entity level (the two cards' groups)", Level::Entity, unique, &rec, &sc);
+            if score::joins_entities(cfg, &sc, unique) && ea != eb {
                 let inns = |e: u32| -> Vec<String> {
                     let mut v: Vec<String> =
                         entity_nodes(e).iter().filter_map(|n| n.inn.as_deref().map(str::to_string)).collect();
@@ -934,7 +957,7 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
         let (ma, mb) = (merge_nodes(&xa), merge_nodes(&xb));
         let sc = score::score(p, cfg, &ma, &mb, Level::Firm);
         let rec = explain("firm", p, norm, cfg, &ma, &mb, &sc);
-        show(&mut s, "firm level (the two legal entities)", &ma, &mb, Level::Firm, &rec, &sc);
+        show(&mut s, "firm level (the two legal entities)", Level::Firm, false, &rec, &sc);
         let in_block = p.pairs.iter().any(|&(u, v)| {
             let (eu, ev) = (
                 g.entity_of_card[p.nodes[u as usize].cards[0] as usize],

@@ -12,7 +12,8 @@ fn main() -> ExitCode {
             let args: Vec<String> = std::env::args().collect();
             if e.use_stderr() && args.iter().any(|a| a == "check") && args.iter().any(|a| a == "--json") {
                 let msg = e.to_string();
-                println!("{}", serde_json::json!({ "error": msg.trim(), "refused": false }));
+                // A closed stdout here is no worse than the usage error itself.
+                let _ = firmdedup::cmd::say(&serde_json::json!({ "error": msg.trim(), "refused": false }).to_string());
             }
             e.exit();
         }

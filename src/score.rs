@@ -637,6 +637,13 @@ pub fn is_unique_name_link(s: &Scored) -> bool {
     s.name_sim >= 0.999
 }
 
+/// True when a scored pair is a legal-entity link, by either rule: the score ([`is_entity_link`]) or, for a pair
+/// whose whole distinctive name is unique in the base (`unique_name`), the name alone ([`is_unique_name_link`]).
+/// Clustering and `explain` both decide with it.
+pub fn joins_entities(cfg: &Config, s: &Scored, unique_name: bool) -> bool {
+    is_entity_link(cfg, s) || (unique_name && is_unique_name_link(s))
+}
+
 /// True when a scored pair is a firm link.
 pub fn is_firm_link(cfg: &Config, s: &Scored) -> bool {
     s.score >= cfg.thresholds.firm

@@ -7,6 +7,7 @@ mod browser;
 mod check;
 mod classes;
 mod dedup;
+mod explain;
 mod ingest;
 mod inspect;
 mod ownership;

@@ -50,6 +50,16 @@ pub fn exit_code_of(err: &anyhow::Error) -> Exit {
     if err.chain().any(|c| c.downcast_ref::<Refused>().is_some()) { Exit::Refused } else { Exit::Error }
 }
 
+/// Writes one line to standard output; a closed pipe comes back as an error (see [`is_broken_pipe`]) instead
+/// of the panic of `println!`.
+pub fn say(line: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(line.as_bytes())?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
 /// True when the error is a closed stdout (`firmdedup check ... | head`): not an error.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))

@@ -54,7 +54,7 @@ fn record(state: &State, o: NewOverride) -> anyhow::Result<Exit> {
     }
     match overrides::add(&state.conn, &o) {
         Ok(Ok(id)) => {
-            println!(
+            crate::cmd::say(&format!(
                 "recorded decision #{id}: {} {} {} ({} level), by {}: {}",
                 o.action,
                 terminal(&o.a),
@@ -62,11 +62,16 @@ fn record(state: &State, o: NewOverride) -> anyhow::Result<Exit> {
                 o.level,
                 terminal(&o.by),
                 terminal(&o.reason)
-            );
+            ))?;
             Ok(Exit::Success)
         }
         Ok(Err(id)) => {
-            println!("already recorded as decision #{id}: {} {} {}", o.action, terminal(&o.a), terminal(&o.b));
+            crate::cmd::say(&format!(
+                "already recorded as decision #{id}: {} {} {}",
+                o.action,
+                terminal(&o.a),
+                terminal(&o.b)
+            ))?;
             Ok(Exit::Success)
         }
         Err(e) => match e.downcast::<OverrideError>() {
@@ -109,7 +114,7 @@ pub fn run(args: &OverrideArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
         OverrideAction::List { .. } => Ok(Exit::Success), // answered above, read-only
         OverrideAction::Remove { id, by } => {
             if overrides::remove(&state.conn, *id, &who(by))? {
-                println!("removed decision #{id}; it no longer applies from the next run");
+                crate::cmd::say(&format!("removed decision #{id}; it no longer applies from the next run"))?;
                 Ok(Exit::Success)
             } else {
                 anyhow::bail!("no active decision #{id} (see `firmdedup override list --all`)")
@@ -243,7 +248,7 @@ fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> 
         }
     }
     tx.commit()?;
-    println!("imported {added} decision(s) from {} ({known} already recorded)", file.display());
+    crate::cmd::say(&format!("imported {added} decision(s) from {} ({known} already recorded)", file.display()))?;
     Ok(Exit::Success)
 }
 

@@ -14,7 +14,7 @@ pub fn run(args: &SynthArgs, dict: &crate::dict::Dictionaries, quiet: bool) -> a
         anyhow::bail!("--profile {:?}: unknown; use one of {} or random", args.profile, synth::PROFILES.join(", "));
     };
     if args.print_rates {
-        println!("{}", serde_json::to_string_pretty(&rates)?);
+        crate::cmd::say(&serde_json::to_string_pretty(&rates)?)?;
         return Ok(Exit::Success);
     }
     let (Some(cards), Some(out)) = (args.cards, &args.out) else {
