@@ -428,3 +428,39 @@ fn dev_zero_and_a_file_without_line_breaks_are_refused() {
     let err = wd.run(&["inspect", "one_line.csv"]).fails_with(1).stderr();
     assert!(err.contains("line 3 is longer than 67108864 bytes without a line break"), "{err}");
 }
+
+#[test]
+fn amocrm_contacts_of_a_company_left_out_of_the_file_become_its_card() {
+    let wd = Workdir::new();
+    // An amoCRM export of contacts only (the companies were not exported): two contacts of one company, one of
+    // another, one with no company.
+    wd.write(
+        "amo_contacts.csv",
+        "ID,Тип,Наименование,Компания,Ответственный,Рабочий телефон,Рабочий email\n\
+         201,контакт,Кузнецов Андрей,ООО «Техносервис»,Иванов Иван,+7 (343) 704-36-92,kuznetsov@tehnoservis.ru\n\
+         202,контакт,Орлова Мария,,Петрова Ольга,+7 900 200-30-40,\n\
+         203,контакт,Белов Сергей,ООО «Уралпром»,Петрова Ольга,8 (342) 212-12-12,\n\
+         204,контакт,Смирнов Олег,ООО «Техносервис»,,+7 922 100-20-30,smirnov@tehnoservis.ru\n",
+    );
+    let r = inspect_json(&wd, "amo_contacts.csv", &[]);
+    // Each company becomes one card (the id and line of its first contact); its other contacts attach to it;
+    // the contact without a company is rejected with its line. The counts add up.
+    assert_eq!((r["rows_read"].as_u64(), r["accepted"].as_u64(), r["rejected"].as_u64()), (Some(3), Some(2), Some(1)));
+    assert_eq!(r["contact_rows"], 1);
+    assert_eq!(r["rejects"][0]["line"], 3);
+    let built = r["companies_from_contacts"].as_array().unwrap();
+    assert_eq!(built.len(), 2, "{built:?}");
+    assert_eq!((built[0][0].as_u64(), built[0][1].as_str()), (Some(2), Some("ООО «Техносервис»")));
+    assert_eq!((built[1][0].as_u64(), built[1][1].as_str()), (Some(4), Some("ООО «Уралпром»")));
+    wd.run(&["dedup", "amo_contacts.csv", "--out", "out", "-q"]).success();
+    let cards = read_csv(&wd.path("out/cards.csv"));
+    assert_eq!(cards.len(), 2);
+    let tehno = cards.iter().find(|c| c["id"] == "201").expect("card 201");
+    assert_eq!(tehno["name"], "ООО «Техносервис»");
+    assert_eq!(tehno["manager"], "Иванов Иван");
+    // Both contacts' phones and e-mails are on the company's card.
+    assert!(tehno["phones"].contains("+73437043692") && tehno["phones"].contains("+79221002030"), "{tehno:?}");
+    assert!(tehno["emails"].contains("smirnov@tehnoservis.ru"), "{tehno:?}");
+    let rejects = std::fs::read_to_string(wd.path("out/rejects.csv")).unwrap();
+    assert!(rejects.contains("with no company"), "{rejects}");
+}

@@ -22,6 +22,7 @@ struct Report<'a> {
     encoding_notes: Vec<String>,
     double_mapped: Vec<String>,
     contact_rows: usize,
+    companies_from_contacts: Vec<(u64, String)>,
     kind_column: Option<usize>,
     contact_company_column: Option<usize>,
     encoding: &'static str,
@@ -63,6 +64,7 @@ pub fn run(args: &InspectArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
         encoding_notes: data.encoding_notes.clone(),
         double_mapped: data.columns.warnings(),
         contact_rows: data.contact_rows.len(),
+        companies_from_contacts: data.companies_from_contacts.clone(),
         kind_column: data.columns.kind,
         contact_company_column: data.columns.contact_company,
         encoding: data.encoding.name(),
@@ -150,6 +152,16 @@ fn write_human(out: &mut impl Write, r: &Report, rejects_path: Option<&std::path
             "contacts:  {} contact rows (Тип: контакт) attached to their company's card (not counted as rows)",
             r.contact_rows
         )?;
+    }
+    if !r.companies_from_contacts.is_empty() {
+        writeln!(
+            out,
+            "companies: {} named only by contact rows (column Компания): each is a card with the id and line of its first contact",
+            r.companies_from_contacts.len()
+        )?;
+        for (line, company) in r.companies_from_contacts.iter().take(20) {
+            writeln!(out, "  line {line}: {company}")?;
+        }
     }
     writeln!(out, "rows:      read {} = accepted {} + rejected {}", r.rows_read, r.accepted, r.rejected)?;
     writeln!(out, "managers:  {}", r.managers)?;

@@ -189,6 +189,10 @@ pub struct Ingested {
     /// amoCRM contact rows (`Тип: контакт`) attached to their company's card: (line, person, company's card id).
     /// They are not cards and not counted in `rows_read`.
     pub contact_rows: Vec<(u64, String, String)>,
+    /// Companies named only by contact rows (amoCRM's contacts export, or a company left out of the file): one
+    /// card built from the first contact row of each, whose id and line it takes (that row counts as read; the
+    /// company's other contact rows go to `contact_rows`): (line, company).
+    pub companies_from_contacts: Vec<(u64, String)>,
     /// Decisions about the encoding a person should know (rows decoded apart from the rest of the file).
     pub encoding_notes: Vec<String>,
 }
@@ -202,6 +206,12 @@ impl Ingested {
             w.push(format!(
                 "{} contact rows (Тип: контакт) were attached to their companies' cards; they are not counted as rows read",
                 self.contact_rows.len()
+            ));
+        }
+        if !self.companies_from_contacts.is_empty() {
+            w.push(format!(
+                "{} companies are named only by contact rows (Тип: контакт, column Компания): each became a card with the id and line of its first contact",
+                self.companies_from_contacts.len()
             ));
         }
         w
@@ -782,6 +792,7 @@ pub fn read_bytes(
         header_line,
         title_rows,
         contact_rows: Vec::new(),
+        companies_from_contacts: Vec::new(),
         encoding_notes,
     };
     tr.lap("read: sniff+header");
@@ -948,6 +959,7 @@ fn read_table(
         header_line,
         title_rows,
         contact_rows: Vec::new(),
+        companies_from_contacts: Vec::new(),
         encoding_notes: Vec::new(),
     };
     out.ids_from_lines = !out.columns.has(Field::Id);
@@ -991,6 +1003,16 @@ fn read_table(
         return Err(IngestError::HeaderOnly(p()));
     }
     Ok(out)
+}
+
+/// Adds a contact row's person, phones and e-mails to its company's card.
+fn attach(card: &mut Card, person: Card) {
+    if !person.name.is_empty() {
+        card.contacts.push(person.name);
+    }
+    card.contacts.extend(person.contacts);
+    card.phones.extend(person.phones);
+    card.emails.extend(person.emails);
 }
 
 /// Pass 3, sequential: duplicate ids in file order (the first one wins), then amoCRM contact rows attached to
@@ -1052,28 +1074,103 @@ fn finish(out: &mut Ingested, built: Vec<Result<(Built, usize, usize), Reject>>,
         for (i, c) in out.cards.iter().enumerate() {
             by_name.entry(key(&c.name)).or_insert(i);
         }
+        // Contact rows of a company that is not in the file, by the company's key in order of first appearance.
+        let mut orphans: Vec<(String, Vec<(Card, String, usize, usize)>)> = Vec::new();
+        let mut orphan_index: FxHashMap<String, usize> = FxHashMap::default();
         for (person, company, start, end) in contacts {
             let target = if company.is_empty() { None } else { by_name.get(&key(&company)).copied() };
             match target {
                 Some(i) => {
                     let card = &mut out.cards[i];
-                    if !person.name.is_empty() {
-                        card.contacts.push(person.name.clone());
-                    }
-                    card.contacts.extend(person.contacts);
-                    card.phones.extend(person.phones);
-                    card.emails.extend(person.emails);
-                    out.contact_rows.push((person.line, person.name, card.id.clone()));
+                    out.contact_rows.push((person.line, person.name.clone(), card.id.clone()));
+                    attach(card, person);
                 }
+                None if company.is_empty() => out.rejects.push(Reject {
+                    line: person.line,
+                    field: None,
+                    reason: "a contact person (Тип: контакт) with no company: not a client card".to_string(),
+                    raw: raw(start, end),
+                }),
                 None => {
-                    let reason = if company.is_empty() {
-                        "a contact person (Тип: контакт) with no company: not a client card".to_string()
-                    } else {
-                        format!("a contact person (Тип: контакт) of «{company}», a company that is not in the file")
-                    };
-                    out.rejects.push(Reject { line: person.line, field: None, reason, raw: raw(start, end) });
+                    let k = key(&company);
+                    match orphan_index.get(&k) {
+                        Some(&j) => orphans[j].1.push((person, company, start, end)),
+                        None => {
+                            orphan_index.insert(k.clone(), orphans.len());
+                            orphans.push((k, vec![(person, company, start, end)]));
+                        }
+                    }
                 }
             }
+        }
+        // A company named only by its contacts: one card from the first contact row (its id, line, manager and
+        // date), the company's name from `Компания`, every contact's name, phones and e-mails.
+        let built_any = !orphans.is_empty();
+        for (_, rows) in orphans {
+            let mut rows = rows.into_iter();
+            let Some((first, company, start, end)) = rows.next() else { continue };
+            let h = id_hash(&first.id);
+            let taken = first.id.is_empty()
+                || seen
+                    .get(&h)
+                    .copied()
+                    .into_iter()
+                    .chain(more.get(&h).into_iter().flatten().copied())
+                    .any(|i| out.cards[i as usize].id == first.id);
+            if taken {
+                let reason = if first.id.is_empty() {
+                    format!("empty id in field «{id_header}»")
+                } else {
+                    format!("duplicate id {} (a contact row of «{company}», a company not in the file)", first.id)
+                };
+                out.rejects.push(Reject {
+                    line: first.line,
+                    field: Some(id_header.clone()),
+                    reason,
+                    raw: raw(start, end),
+                });
+                for (p, _, s, e) in rows {
+                    out.rejects.push(Reject {
+                        line: p.line,
+                        field: None,
+                        reason: format!(
+                            "a contact person (Тип: контакт) of «{company}», whose first contact row was rejected"
+                        ),
+                        raw: raw(s, e),
+                    });
+                }
+                continue;
+            }
+            let mut card = Card {
+                id: first.id.clone(),
+                line: first.line,
+                name: company.clone(),
+                inn: first.inn.clone(),
+                kpp: first.kpp.clone(),
+                ogrn: first.ogrn.clone(),
+                brand: first.brand.clone(),
+                website: first.website.clone(),
+                manager: first.manager.clone(),
+                last_activity: first.last_activity.clone(),
+                address: first.address.clone(),
+                ..Card::default()
+            };
+            let (line, id) = (card.line, card.id.clone());
+            attach(&mut card, first);
+            for (p, _, _, _) in rows {
+                out.contact_rows.push((p.line, p.name.clone(), id.clone()));
+                if card.manager.is_empty() {
+                    card.manager = p.manager.clone();
+                }
+                attach(&mut card, p);
+            }
+            out.companies_from_contacts.push((line, company));
+            let idx = out.cards.len() as u32;
+            seen.entry(h).or_insert(idx);
+            out.cards.push(card);
+        }
+        if built_any {
+            out.cards.sort_by_key(|c| c.line);
         }
         // Rejects in file order, whatever pass found them.
         out.rejects.sort_by_key(|r| r.line);
