@@ -21,6 +21,9 @@ echo "server $pid on $addr; RSS after start: $(grep VmRSS /proc/$pid/status | aw
 python3 benches/serve_load.py "$addr" "$queries" "$clients" "$(wc -l < "$queries")" >/dev/null
 python3 benches/serve_load.py "$addr" "$queries" "$clients" "$requests"
 echo "server peak RSS: $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MB"}')" >&2
+# The state is memory-mapped by each of the server's connections: a page of the file counts in RSS once per
+# connection that touched it, though it is one page of the OS page cache. The server's own memory is RssAnon.
+echo "server RSS now: $(grep -E 'RssAnon|RssFile' /proc/$pid/status | awk '{printf "%s %.0f MB  ", $1, $2/1024}')" >&2
 kill -TERM $pid
 wait $pid || true
 echo "access-log lines: $(grep -c ' GET /api/check ' "$log")" >&2

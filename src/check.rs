@@ -148,6 +148,10 @@ const MAX_NAME_CANDIDATES: usize = 60;
 /// Firms a key is looked up on, at most (a value on more is generic long before).
 const MAX_KEY_FIRMS: usize = 2000;
 
+/// A name word carried by more firms than this does not pull candidates for a name look-up (too common to
+/// narrow anything down).
+const MAX_WORD_FIRMS: usize = 300;
+
 /// One piece of evidence, in data; [`texts::evidence`] says it in words.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Evidence {
@@ -249,10 +253,20 @@ fn group(kind: KeyKind) -> &'static str {
     }
 }
 
-/// Firms carrying a key: (firm, first card).
+/// Firms carrying a key: (firm, first card), at most [`MAX_KEY_FIRMS`].
 fn lookup(conn: &Connection, kind: KeyKind, value: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    lookup_at_most(conn, kind, value, MAX_KEY_FIRMS)
+}
+
+/// Firms carrying a key, at most `limit` of them.
+fn lookup_at_most(
+    conn: &Connection,
+    kind: KeyKind,
+    value: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<(String, String)>> {
     let mut st = conn.prepare_cached("SELECT firm_id, card_id FROM keys WHERE kind = ?1 AND value = ?2 LIMIT ?3")?;
-    let rows = st.query_map(params![kind.name(), value, MAX_KEY_FIRMS as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = st.query_map(params![kind.name(), value, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
 
@@ -632,8 +646,13 @@ pub fn check_in(
             }
             let mut hit: Vec<String> = Vec::new();
             for w in &ws {
-                let hits = lookup(conn, KeyKind::NameToken, w)?;
-                if hits.len() <= 300 {
+                // A word on more than MAX_WORD_FIRMS firms pulls nothing: its count (one row of `name_words`, one
+                // `keys` row per firm) says so without reading its firms.
+                if words.df(w) as usize > MAX_WORD_FIRMS {
+                    continue;
+                }
+                let hits = lookup_at_most(conn, KeyKind::NameToken, w, MAX_WORD_FIRMS + 1)?;
+                if hits.len() <= MAX_WORD_FIRMS {
                     hit.extend(hits.into_iter().map(|(f, _)| f));
                 }
             }
