@@ -50,11 +50,11 @@ pub struct InputArgs {
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
     /// Encoding instead of detecting it: utf-8 or windows-1251.
-    #[arg(long, value_name = "NAME")]
-    pub encoding: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = parse_encoding)]
+    pub encoding: Option<crate::ingest::Encoding>,
     /// Delimiter instead of sniffing it: ',' ';' or 'tab' (no other is supported).
-    #[arg(long, value_name = "CHAR")]
-    pub delimiter: Option<String>,
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// Take a field from the named column(s): --map phones="Мобильный телефон" (repeatable; several columns may
     /// feed phones, emails, contacts and address).
     #[arg(long = "map", value_name = "FIELD=HEADER")]
@@ -129,8 +129,8 @@ pub struct SynthArgs {
     #[arg(long, value_name = "DATE", default_value = "2026-11-01")]
     pub today: String,
     /// Which exports to write: canonical (crm.csv), bitrix (crm_bitrix_1251.csv), or both.
-    #[arg(long, value_name = "LIST", default_value = "canonical,bitrix")]
-    pub formats: String,
+    #[arg(long, value_name = "LIST", value_enum, value_delimiter = ',', default_value = "canonical,bitrix")]
+    pub formats: Vec<SynthFormat>,
     /// Print the generator's rates as JSON and exit.
     #[arg(long)]
     pub print_rates: bool,
@@ -239,8 +239,8 @@ pub struct OverridePair {
     #[arg(value_name = "B")]
     pub b: String,
     /// The level the decision is about.
-    #[arg(long, value_name = "LEVEL", default_value = "firm", value_parser = ["entity", "firm"])]
-    pub level: String,
+    #[arg(long, value_name = "LEVEL", default_value = "firm", value_parser = parse_level)]
+    pub level: crate::score::Level,
     /// Why (required: the next administrator will want to know).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
@@ -309,4 +309,35 @@ pub struct ServeArgs {
     /// The date idle days are counted to (YYYY-MM-DD; default: today, every request).
     #[arg(long, value_name = "DATE")]
     pub today: Option<String>,
+}
+
+/// `--level entity|firm`.
+fn parse_level(s: &str) -> Result<crate::score::Level, String> {
+    s.parse()
+}
+
+/// `--encoding utf-8|windows-1251` (and the spellings people use: utf8, cp1251, 1251).
+fn parse_encoding(s: &str) -> Result<crate::ingest::Encoding, String> {
+    crate::ingest::Encoding::from_name(s).ok_or_else(|| format!("{s:?}: expected utf-8 or windows-1251"))
+}
+
+/// `--delimiter , | ; | tab`: the delimiters CRM exports use.
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        "," => Ok(b','),
+        ";" => Ok(b';'),
+        d => Err(format!(
+            "{d:?}: not supported; CRM exports are read with ',' ';' or tab (say --delimiter tab); convert the file to one of them first"
+        )),
+    }
+}
+
+/// The exports `synth` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SynthFormat {
+    /// crm.csv: UTF-8, the canonical column names.
+    Canonical,
+    /// crm_bitrix_1251.csv: a Bitrix24 export in windows-1251 with `;`.
+    Bitrix,
 }

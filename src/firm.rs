@@ -25,15 +25,17 @@ pub struct Constraint {
     /// Link (join) or split (keep apart).
     pub kind: ConstraintKind,
     /// Entity or firm level.
-    pub level: ConstraintLevel,
+    pub level: Level,
     /// Card indices on one side.
     pub a: Vec<u32>,
     /// Card indices on the other side.
     pub b: Vec<u32>,
 }
 
-/// Join or keep apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Join or keep apart: an administrator's decision (`override link|split`). Written `link` / `split` in the
+/// state, in `override list --json` and in the decisions CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ConstraintKind {
     /// Must be together.
     Link,
@@ -41,13 +43,32 @@ pub enum ConstraintKind {
     Split,
 }
 
-/// The level a decision applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConstraintLevel {
-    /// Legal entity (implies the firm for a link).
-    Entity,
-    /// Firm.
-    Firm,
+impl ConstraintKind {
+    /// The action's name in machine formats: `link` or `split`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConstraintKind::Link => "link",
+            ConstraintKind::Split => "split",
+        }
+    }
+}
+
+impl std::fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ConstraintKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_lowercase().as_str() {
+            "link" => Ok(ConstraintKind::Link),
+            "split" => Ok(ConstraintKind::Split),
+            _ => Err(format!("action must be link or split, not {s:?}")),
+        }
+    }
 }
 
 /// A link that was made, for `links.csv`.
@@ -554,8 +575,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     }
     stats.entity_candidates = e_links.len() as u64;
     lap("score_entities", &mut stage_ms);
-    let entity_constraints: Vec<&Constraint> =
-        constraints.iter().filter(|c| c.level == ConstraintLevel::Entity).collect();
+    let entity_constraints: Vec<&Constraint> = constraints.iter().filter(|c| c.level == Level::Entity).collect();
     // Two cards that may not share a firm may not share a legal entity either: every split applies here.
     let e_split: Vec<&Constraint> = constraints.iter().filter(|c| c.kind == ConstraintKind::Split).collect();
     let e_must: Vec<&Constraint> =
@@ -612,7 +632,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     firm_pairs.par_sort_unstable();
     firm_pairs.dedup();
     stats.firm_pairs_scored = firm_pairs.len() as u64;
-    let firm_constraints: Vec<&Constraint> = constraints.iter().filter(|c| c.level == ConstraintLevel::Firm).collect();
+    let firm_constraints: Vec<&Constraint> = constraints.iter().filter(|c| c.level == Level::Firm).collect();
     let f_split: Vec<&Constraint> =
         firm_constraints.iter().copied().filter(|c| c.kind == ConstraintKind::Split).collect();
     // An entity-level link also holds at the firm level.
@@ -695,7 +715,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     links.extend(f_records);
     for c in constraints.iter().filter(|c| c.kind == ConstraintKind::Link) {
         if let (Some(&a), Some(&b)) = (c.a.first(), c.b.first()) {
-            let level = if c.level == ConstraintLevel::Entity { "entity" } else { "firm" };
+            let level = if c.level == Level::Entity { "entity" } else { "firm" };
             *by_signal.entry(format!("{level}:override")).or_default() += 1;
             links.push(LinkRecord {
                 level,
@@ -1137,10 +1157,10 @@ mod tests {
         let norm: Vec<NormCard> = cards.iter().map(|c| normalize_card(c, d)).collect();
         let free = group(&norm, &Config::default(), &[]);
         assert_eq!(free.n_firms, 1);
-        let split = Constraint { kind: ConstraintKind::Split, level: ConstraintLevel::Firm, a: vec![0], b: vec![2] };
+        let split = Constraint { kind: ConstraintKind::Split, level: Level::Firm, a: vec![0], b: vec![2] };
         let g = group(&norm, &Config::default(), &[split]);
         assert_ne!(g.firm_of_entity[g.entity_of_card[0] as usize], g.firm_of_entity[g.entity_of_card[2] as usize]);
-        let link = Constraint { kind: ConstraintKind::Link, level: ConstraintLevel::Firm, a: vec![0], b: vec![2] };
+        let link = Constraint { kind: ConstraintKind::Link, level: Level::Firm, a: vec![0], b: vec![2] };
         let cards2 = [cards[0].clone(), card("9", "Совсем другая", "", &[], &[])];
         let norm2: Vec<NormCard> = cards2.iter().map(|c| normalize_card(c, d)).collect();
         let link = Constraint { a: vec![0], b: vec![1], ..link };

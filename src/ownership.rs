@@ -48,8 +48,8 @@ pub struct FirmOwnership {
     pub owner: Option<String>,
     /// The owner's latest activity on the firm.
     pub owner_last_activity: Option<NaiveDate>,
-    /// `held`, `stale` or `pool`.
-    pub status: &'static str,
+    /// Held, stale or in the pool.
+    pub status: Hold,
     /// Days since the owner's last activity (None when unknown or in the pool).
     pub idle_days: Option<i64>,
     /// True when several managers hold cards of the firm.
@@ -175,12 +175,12 @@ pub fn compute(
             let owner = holdings.first().map(|h| h.manager.clone());
             let owner_last_activity = holdings.first().and_then(|h| h.last_activity);
             let idle_days = owner_last_activity.map(|d| days_between(d, today));
-            let status = hold(owner.is_some(), idle_days, policy).as_str();
+            let status = hold(owner.is_some(), idle_days, policy);
             FirmOwnership {
                 owner,
                 owner_last_activity,
                 status,
-                idle_days: if status == "pool" { None } else { idle_days },
+                idle_days: if status == Hold::Pool { None } else { idle_days },
                 conflict: holdings.len() > 1,
                 holdings,
                 pool_cards,
@@ -202,7 +202,7 @@ pub fn managers(own: &[FirmOwnership], policy: &OwnershipConfig) -> Vec<ManagerR
             r.cards += h.cards;
             if i == 0 {
                 r.firms_held += 1;
-                if f.status == "stale" {
+                if f.status == Hold::Stale {
                     r.stale_firms += 1;
                 }
                 if f.conflict {
@@ -604,9 +604,9 @@ mod tests {
         // Most recent activity wins the conflict.
         assert_eq!(o[0].owner.as_deref(), Some("petrov"));
         assert!(o[0].conflict);
-        assert_eq!(o[0].status, "held");
-        assert_eq!(o[1].status, "pool");
-        assert_eq!(o[2].status, "stale");
+        assert_eq!(o[0].status, Hold::Held);
+        assert_eq!(o[1].status, Hold::Pool);
+        assert_eq!(o[2].status, Hold::Stale);
         assert_eq!(o[2].idle_days, Some(330));
 
         let most_cards = OwnershipConfig { conflict_policy: ConflictPolicy::MostCards, ..p.clone() };

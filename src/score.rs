@@ -137,13 +137,43 @@ pub struct Scored {
     pub has_contact: bool,
 }
 
-/// The level a pair is scored for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The two levels of the grouping: a pair is scored for one, a link is made at one, an administrator's decision
+/// is about one. Written `entity` / `firm` in every machine format (CSV, JSON, the state, `--level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Legal entity: name similarity counts.
     Entity,
     /// Firm: a shared name root counts instead.
     Firm,
+}
+
+impl Level {
+    /// The level's name in machine formats: `entity` or `firm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Entity => "entity",
+            Level::Firm => "firm",
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_lowercase().as_str() {
+            "entity" => Ok(Level::Entity),
+            "firm" => Ok(Level::Firm),
+            _ => Err(format!("level must be entity or firm, not {s:?}")),
+        }
+    }
 }
 
 fn group_of(kind: KeyKind) -> Option<Signal> {

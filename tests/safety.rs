@@ -456,7 +456,7 @@ fn case14_absurd_values_are_refused_with_a_message() {
         let err = wd.run(&["dedup", "v1.csv", "--out", "o", &arg]).fails_with(1).stderr();
         assert!(err.contains("between 0 and 100"), "{bad}: {err}");
     }
-    let err = wd.run(&["inspect", "v1.csv", "--delimiter", "|"]).fails_with(1).stderr();
+    let err = wd.run(&["inspect", "v1.csv", "--delimiter", "|"]).fails_with(2).stderr();
     assert!(err.contains("not supported") && err.contains("tab"), "{err}");
     assert!(!wd.path("o").exists(), "nothing written by a refused command line");
 }

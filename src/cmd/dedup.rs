@@ -13,7 +13,7 @@ use crate::cmd::{Exit, Refused, ingest_options, load_config, refuse_overwriting_
 use crate::config::Config;
 use crate::csvio::CsvOut;
 use crate::dict::Dictionaries;
-use crate::ownership::{FirmOwnership, ManagerRow, Plan};
+use crate::ownership::{FirmOwnership, Hold, ManagerRow, Plan};
 use crate::pipeline::{self, Dedup, Timing};
 use crate::progress::Progress;
 use crate::report::dedup::{self as out, Ids};
@@ -160,12 +160,12 @@ fn plan(d: &Dedup, own: &[FirmOwnership], managers: &mut [ManagerRow], cfg: &Con
 
 /// The ownership part of the summary.
 fn ownership_summary(own: &[FirmOwnership], managers: &[ManagerRow], today: chrono::NaiveDate) -> serde_json::Value {
-    let count = |s: &str| own.iter().filter(|o| o.status == s).count();
+    let count = |s: Hold| own.iter().filter(|o| o.status == s).count();
     serde_json::json!({
         "today": today.to_string(),
-        "firms_held": count("held"),
-        "firms_stale": count("stale"),
-        "firms_in_pool": count("pool"),
+        "firms_held": count(Hold::Held),
+        "firms_stale": count(Hold::Stale),
+        "firms_in_pool": count(Hold::Pool),
         "firms_in_conflict": own.iter().filter(|o| o.conflict).count(),
         "managers": managers.len(),
         "managers_over_limit": managers.iter().filter(|m| m.over_limit > 0).map(|m| m.manager.clone()).collect::<Vec<_>>(),
@@ -486,11 +486,12 @@ fn owner_firms(own: &[FirmOwnership]) -> std::collections::BTreeMap<String, u32>
 /// The split decisions the grouping could not follow: some card of one side ended in the same legal entity
 /// (entity level) or firm (firm level) as a card of the other — cards with one ИНН are one legal entity by rule.
 fn splits_not_honoured(d: &Dedup, constraints: &[crate::firm::Constraint], ids: &[i64]) -> Vec<i64> {
-    use crate::firm::{ConstraintKind, ConstraintLevel};
+    use crate::firm::ConstraintKind;
+    use crate::score::Level;
     let g = &d.grouping;
-    let group = |c: u32, level: ConstraintLevel| {
+    let group = |c: u32, level: Level| {
         let e = g.entity_of_card[c as usize];
-        if level == ConstraintLevel::Entity { e } else { g.firm_of_entity[e as usize] }
+        if level == Level::Entity { e } else { g.firm_of_entity[e as usize] }
     };
     constraints
         .iter()

@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use crate::cli::{Cli, Command, InputArgs};
 use crate::dict::Dictionaries;
-use crate::ingest::{Encoding, IngestOptions, parse_maps};
+use crate::ingest::{IngestOptions, parse_maps};
 
 /// How the program ended; the process exit code. Documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,26 +133,10 @@ pub fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 
 /// Builds ingestion options from the command line.
 pub fn ingest_options(args: &InputArgs) -> anyhow::Result<IngestOptions> {
-    let encoding = match &args.encoding {
-        None => None,
-        Some(e) => Some(
-            Encoding::from_name(e)
-                .ok_or_else(|| anyhow::anyhow!("--encoding {e:?}: expected utf-8 or windows-1251"))?,
-        ),
-    };
-    let delimiter = match args.delimiter.as_deref() {
-        None => None,
-        Some("tab" | "\\t" | "\t") => Some(b'\t'),
-        Some(",") => Some(b','),
-        Some(";") => Some(b';'),
-        Some(d) => anyhow::bail!(
-            "--delimiter {d:?}: not supported; CRM exports are read with ',' ';' or tab (say --delimiter tab); convert the file to one of them first"
-        ),
-    };
     let maps = parse_maps(&args.maps)?;
     Ok(IngestOptions {
-        encoding,
-        delimiter,
+        encoding: args.encoding,
+        delimiter: args.delimiter,
         maps,
         max_field_bytes: args.max_field_bytes,
         sheet: args.sheet.clone(),

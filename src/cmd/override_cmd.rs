@@ -8,8 +8,10 @@ use anyhow::Context;
 use crate::cli::{OverrideAction, OverrideArgs, OverridePair};
 use crate::cmd::{Exit, Refused};
 use crate::dict::Dictionaries;
+use crate::firm::ConstraintKind;
 use crate::ingest::{self, IngestOptions};
 use crate::sanitize::terminal;
+use crate::score::Level;
 use crate::state::overrides::{self, NewOverride, OverrideError};
 use crate::state::{State, StateError};
 
@@ -41,7 +43,7 @@ fn refusal(e: StateError) -> anyhow::Error {
 }
 
 fn record(state: &State, o: NewOverride) -> anyhow::Result<Exit> {
-    if o.action == "split"
+    if o.action == ConstraintKind::Split
         && let Some(inn) = overrides::shared_inn(&state.conn, o.a.trim(), o.b.trim())
             .with_context(|| format!("reading {}", state.path().display()))?
     {
@@ -84,10 +86,10 @@ fn record(state: &State, o: NewOverride) -> anyhow::Result<Exit> {
     }
 }
 
-fn pair(action: &str, p: &OverridePair) -> NewOverride {
+fn pair(action: ConstraintKind, p: &OverridePair) -> NewOverride {
     NewOverride {
-        action: action.into(),
-        level: p.level.clone(),
+        action,
+        level: p.level,
         a: p.a.trim().into(),
         b: p.b.trim().into(),
         reason: p.reason.clone(),
@@ -109,8 +111,8 @@ pub fn run(args: &OverrideArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
     }
     let state = State::open_existing(path, crate::state::OVERRIDE_LOCK_WAIT).map_err(refusal)?;
     match &args.action {
-        OverrideAction::Link(p) => record(&state, pair("link", p)),
-        OverrideAction::Split(p) => record(&state, pair("split", p)),
+        OverrideAction::Link(p) => record(&state, pair(ConstraintKind::Link, p)),
+        OverrideAction::Split(p) => record(&state, pair(ConstraintKind::Split, p)),
         OverrideAction::List { .. } => Ok(Exit::Success), // answered above, read-only
         OverrideAction::Remove { id, by } => {
             if overrides::remove(&state.conn, *id, &who(by))? {
@@ -181,16 +183,21 @@ fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> 
     for (line, row) in &data.rows {
         let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|s| s.trim().to_lowercase()).unwrap_or_default();
         let raw = |c: usize| row.get(c).map(|s| s.trim().to_string()).unwrap_or_default();
-        let level = match get(cl).as_str() {
-            "" => "firm".to_string(),
-            "фирма" | "firm" => "firm".into(),
-            "юрлицо" | "entity" => "entity".into(),
-            other => other.to_string(),
-        };
         let action = match get(Some(ca)).as_str() {
-            "link" | "связать" | "объединить" => "link".to_string(),
-            "split" | "разделить" | "разъединить" => "split".into(),
-            other => other.to_string(),
+            "link" | "связать" | "объединить" => ConstraintKind::Link,
+            "split" | "разделить" | "разъединить" => ConstraintKind::Split,
+            other => {
+                problems.push(format!("line {line}, field action: action must be link or split, not {other:?}"));
+                continue;
+            }
+        };
+        let level = match get(cl).as_str() {
+            "" | "фирма" | "firm" => Level::Firm,
+            "юрлицо" | "entity" => Level::Entity,
+            other => {
+                problems.push(format!("line {line}, field level: level must be entity or firm, not {other:?}"));
+                continue;
+            }
         };
         let o = NewOverride {
             action,
@@ -219,7 +226,7 @@ fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> 
                 .push(format!("line {line}: {} {} {} conflicts with decision #{id} ({action})", o.action, o.a, o.b));
             continue;
         }
-        if o.action == "split"
+        if o.action == ConstraintKind::Split
             && let Some(inn) = overrides::shared_inn(&state.conn, &o.a, &o.b)?
         {
             problems.push(format!(
@@ -254,11 +261,7 @@ fn import(state: &State, file: &Path, default_by: &str, dict: &Dictionaries) -> 
 
 /// The column a decision that fails [`overrides::validate`] is wrong in, checked in the same order.
 fn invalid_field(o: &NewOverride) -> &'static str {
-    if o.action != "link" && o.action != "split" {
-        "action"
-    } else if o.level != "entity" && o.level != "firm" {
-        "level"
-    } else if o.a.trim().is_empty() {
+    if o.a.trim().is_empty() {
         "a"
     } else if o.b.trim().is_empty() || o.a.trim() == o.b.trim() {
         "b"

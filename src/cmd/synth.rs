@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::cli::SynthArgs;
+use crate::cli::{SynthArgs, SynthFormat};
 use crate::cmd::Exit;
 use crate::synth::{self, Formats, Rates, SynthOptions};
 
@@ -25,14 +25,10 @@ pub fn run(args: &SynthArgs, dict: &crate::dict::Dictionaries, quiet: bool) -> a
     }
     let today = chrono::NaiveDate::parse_from_str(&args.today, "%Y-%m-%d")
         .with_context(|| format!("--today {:?}: expected YYYY-MM-DD", args.today))?;
-    let mut formats = Formats { canonical: false, bitrix: false };
-    for f in args.formats.split(',').map(str::trim) {
-        match f {
-            "canonical" => formats.canonical = true,
-            "bitrix" => formats.bitrix = true,
-            other => anyhow::bail!("--formats: unknown format {other:?}; use canonical, bitrix or both"),
-        }
-    }
+    let formats = Formats {
+        canonical: args.formats.contains(&SynthFormat::Canonical),
+        bitrix: args.formats.contains(&SynthFormat::Bitrix),
+    };
     let t = Instant::now();
     let opts = SynthOptions { cards, seed: args.seed, today, rates };
     let base = synth::generate(&opts);

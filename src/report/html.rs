@@ -177,7 +177,7 @@ pub fn data(
             f.entities.len(),
             f.cards,
             mgr(o.and_then(|o| o.owner.as_deref())),
-            o.map(|o| o.status).unwrap_or(""),
+            o.map(|o| o.status.as_str()).unwrap_or(""),
             o.is_some_and(|o| o.conflict) as u8,
         )
     }));

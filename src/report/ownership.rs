@@ -37,7 +37,7 @@ impl FirmColumns for OwnershipColumns<'_> {
         vec![
             o.owner.clone().unwrap_or_default(),
             o.owner_last_activity.map(|d| d.to_string()).unwrap_or_default(),
-            o.status.to_string(),
+            o.status.as_str().to_string(),
             o.idle_days.map(|d| d.to_string()).unwrap_or_default(),
             if o.conflict { "yes".into() } else { "no".into() },
             holdings_text(o),

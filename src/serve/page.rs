@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::CheckParams;
 use crate::check::Answer;
 use crate::config::OwnershipConfig;
+use crate::ownership::Access;
 
 /// What the one search field was recognised as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,31 +247,30 @@ fn has_cyrillic(s: &str) -> bool {
 
 /// A firm's status for the asking manager, in Russian: the check's own text when it is Russian, otherwise
 /// worded here from the status code.
-pub fn status_words(code: &str, text: &str, owner: Option<&str>, idle: Option<i64>, extra: &Extra) -> String {
+pub fn status_words(code: Access, text: &str, owner: Option<&str>, idle: Option<i64>, extra: &Extra) -> String {
     if has_cyrillic(text) {
         return text.to_string();
     }
     let owner = owner.unwrap_or("другим менеджером");
     let limit = format!("у вас уже {} из {}", extra.my_firms, extra.limit);
     match code {
-        "pool" => "В копилке — можно взять".into(),
-        "yours" => "Ваша фирма".into(),
-        "held" => match idle {
+        Access::Pool => "В копилке — можно взять".into(),
+        Access::Yours => "Ваша фирма".into(),
+        Access::Held => match idle {
             Some(d) => {
                 format!("Закреплена за {owner}, последняя активность {} назад — можно только смотреть историю", days(d))
             }
             None => format!("Закреплена за {owner}, активность не записана — можно только смотреть историю"),
         },
-        "stale_claimable" => match idle {
+        Access::StaleClaimable => match idle {
             Some(d) => format!("Закреплена за {owner}, но без активности {} — можно забрать", days(d)),
             None => format!("Закреплена за {owner}, но активность не записана — можно забрать"),
         },
-        "at_limit" if text.starts_with("stale") => match idle {
+        Access::AtLimit if text.starts_with("stale") => match idle {
             Some(d) => format!("Закреплена за {owner} без активности {} — забрать можно, но {limit}", days(d)),
             None => format!("Закреплена за {owner} без активности — забрать можно, но {limit}"),
         },
-        "at_limit" => format!("Свободна, но {limit}"),
-        _ => text.to_string(),
+        Access::AtLimit => format!("Свободна, но {limit}"),
     }
 }
 
@@ -294,12 +294,11 @@ fn input(out: &mut String, id: &str, label: &str, value: &str, extra: &str) {
     );
 }
 
-fn class_of(code: &str) -> &'static str {
+fn class_of(code: Access) -> &'static str {
     match code {
-        "pool" => "free",
-        "yours" => "mine",
-        "stale_claimable" => "free",
-        _ => "taken",
+        Access::Pool | Access::StaleClaimable => "free",
+        Access::Yours => "mine",
+        Access::Held | Access::AtLimit => "taken",
     }
 }
 
@@ -367,17 +366,11 @@ pub fn render(form: &Form, outcome: &Outcome, nonce: &str) -> String {
 fn render_answer(o: &mut String, a: &Answer, extra: &Extra) {
     let words = |i: usize| {
         let m = &a.matches[i];
-        status_words(
-            m.status.as_str(),
-            &m.status_text,
-            m.owner.as_deref(),
-            extra.idle_days.get(i).copied().flatten(),
-            extra,
-        )
+        status_words(m.status, &m.status_text, m.owner.as_deref(), extra.idle_days.get(i).copied().flatten(), extra)
     };
     match a.matches.first() {
         Some(m) if a.found => {
-            let _ = write!(o, "<p id=\"verdict\" class=\"{}\">{}</p>", class_of(m.status.as_str()), escape(&words(0)));
+            let _ = write!(o, "<p id=\"verdict\" class=\"{}\">{}</p>", class_of(m.status), escape(&words(0)));
             let _ = write!(o, "<p id=\"firm\">Это фирма {} ({}).</p>", escape(&m.name), escape(&m.firm_id));
         }
         // Not found, but the look-up cannot call it free (a name carried by several firms, only a mistyped ИНН or
@@ -411,7 +404,7 @@ fn render_answer(o: &mut String, a: &Answer, extra: &Extra) {
         if !m.same_firm {
             o.push_str(" <span class=\"similar\">— похожа, но не та же</span>");
         }
-        let _ = write!(o, "</h2><p class=\"{}\">{}</p><dl>", class_of(m.status.as_str()), escape(&words(i)));
+        let _ = write!(o, "</h2><p class=\"{}\">{}</p><dl>", class_of(m.status), escape(&words(i)));
         let list = |o: &mut String, dt: &str, items: &[String]| {
             if !items.is_empty() {
                 let joined: Vec<String> = items.iter().map(|s| escape(s)).collect();
@@ -507,22 +500,22 @@ mod tests {
     #[test]
     fn statuses_in_russian_from_the_code() {
         let e = Extra { idle_days: vec![], my_firms: 200, limit: 200 };
-        let w = |code: &str, text: &str, idle| status_words(code, text, Some("ivanova"), idle, &e);
-        assert_eq!(w("pool", "in the pool: anyone may take it", None), "В копилке — можно взять");
-        assert_eq!(w("yours", "you already hold it", Some(3)), "Ваша фирма");
+        let w = |code: Access, text: &str, idle| status_words(code, text, Some("ivanova"), idle, &e);
+        assert_eq!(w(Access::Pool, "in the pool: anyone may take it", None), "В копилке — можно взять");
+        assert_eq!(w(Access::Yours, "you already hold it", Some(3)), "Ваша фирма");
         assert_eq!(
-            w("held", "held by ivanova (last activity 12 days ago): …", Some(12)),
+            w(Access::Held, "held by ivanova (last activity 12 days ago): …", Some(12)),
             "Закреплена за ivanova, последняя активность 12 дней назад — можно только смотреть историю"
         );
         assert_eq!(
-            w("stale_claimable", "stale and claimable: …", Some(140)),
+            w(Access::StaleClaimable, "stale and claimable: …", Some(140)),
             "Закреплена за ivanova, но без активности 140 дней — можно забрать"
         );
         assert_eq!(
-            w("at_limit", "claimable but you are at your limit (200/200)", None),
+            w(Access::AtLimit, "claimable but you are at your limit (200/200)", None),
             "Свободна, но у вас уже 200 из 200"
         );
         // The check's own Russian text is shown as it is.
-        assert_eq!(w("held", "Закреплена за ivanova", Some(1)), "Закреплена за ivanova");
+        assert_eq!(w(Access::Held, "Закреплена за ivanova", Some(1)), "Закреплена за ivanova");
     }
 }

@@ -450,10 +450,10 @@ pub struct Previous {
 pub struct Override {
     /// Its number.
     pub id: i64,
-    /// `link` or `split`.
-    pub action: String,
-    /// `entity` or `firm`.
-    pub level: String,
+    /// Join or keep apart.
+    pub action: crate::firm::ConstraintKind,
+    /// The level the decision is about.
+    pub level: crate::score::Level,
     /// A card id, entity id or firm id.
     pub a: String,
     /// The other.
@@ -585,8 +585,8 @@ pub fn list_overrides(conn: &Connection, include_removed: bool) -> rusqlite::Res
     let rows = stmt.query_map([], |r| {
         Ok(Override {
             id: r.get(0)?,
-            action: r.get(1)?,
-            level: r.get(2)?,
+            action: overrides::parsed(r, 1)?,
+            level: overrides::parsed(r, 2)?,
             a: r.get(3)?,
             b: r.get(4)?,
             reason: r.get(5)?,

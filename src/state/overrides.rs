@@ -4,16 +4,17 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
 
-use crate::firm::{Constraint, ConstraintKind, ConstraintLevel};
+use crate::firm::{Constraint, ConstraintKind};
+use crate::score::Level;
 use crate::state::{Override, Previous, now, resolve_id};
 
 /// A decision to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOverride {
-    /// `link` or `split`.
-    pub action: String,
-    /// `entity` or `firm`.
-    pub level: String,
+    /// Join or keep apart.
+    pub action: ConstraintKind,
+    /// The level the decision is about.
+    pub level: Level,
     /// One side.
     pub a: String,
     /// The other side.
@@ -33,7 +34,7 @@ pub enum OverrideError {
     )]
     Conflict {
         /// This action.
-        action: String,
+        action: ConstraintKind,
         /// Side A.
         a: String,
         /// Side B.
@@ -41,7 +42,7 @@ pub enum OverrideError {
         /// The conflicting decision.
         existing: i64,
         /// Its action.
-        other: String,
+        other: ConstraintKind,
     },
     /// Bad values.
     #[error("{0}")]
@@ -50,12 +51,6 @@ pub enum OverrideError {
 
 /// Checks a decision's fields.
 pub fn validate(o: &NewOverride) -> Result<(), OverrideError> {
-    if o.action != "link" && o.action != "split" {
-        return Err(OverrideError::Invalid(format!("action must be link or split, not {:?}", o.action)));
-    }
-    if o.level != "entity" && o.level != "firm" {
-        return Err(OverrideError::Invalid(format!("level must be entity or firm, not {:?}", o.level)));
-    }
     if o.a.trim().is_empty() || o.b.trim().is_empty() {
         return Err(OverrideError::Invalid("both sides (A and B) are required".into()));
     }
@@ -69,11 +64,11 @@ pub fn validate(o: &NewOverride) -> Result<(), OverrideError> {
 }
 
 /// The active decision on the same unordered pair, if any: (id, action).
-pub fn existing(conn: &Connection, a: &str, b: &str) -> rusqlite::Result<Option<(i64, String)>> {
+pub fn existing(conn: &Connection, a: &str, b: &str) -> rusqlite::Result<Option<(i64, ConstraintKind)>> {
     conn.query_row(
         "SELECT override_id, action FROM overrides WHERE removed_at IS NULL AND ((a = ?1 AND b = ?2) OR (a = ?2 AND b = ?1)) ORDER BY override_id LIMIT 1",
         params![a, b],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, parsed(r, 1)?)),
     )
     .optional()
 }
@@ -87,7 +82,7 @@ pub fn add(conn: &Connection, o: &NewOverride) -> Result<Result<i64, i64>, Box<d
             return Ok(Err(id));
         }
         return Err(Box::new(OverrideError::Conflict {
-            action: o.action.clone(),
+            action: o.action,
             a: a.into(),
             b: b.into(),
             existing: id,
@@ -96,7 +91,7 @@ pub fn add(conn: &Connection, o: &NewOverride) -> Result<Result<i64, i64>, Box<d
     }
     conn.execute(
         "INSERT INTO overrides(action, level, a, b, reason, created_by, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-        params![o.action, o.level, a, b, o.reason.trim(), o.by, now()],
+        params![o.action.name(), o.level.name(), a, b, o.reason.trim(), o.by, now()],
     )?;
     Ok(Ok(conn.last_insert_rowid()))
 }
@@ -158,12 +153,20 @@ pub fn constraints(
             unused.push(o.id);
             continue;
         }
-        out.push(Constraint {
-            kind: if o.action == "link" { ConstraintKind::Link } else { ConstraintKind::Split },
-            level: if o.level == "entity" { ConstraintLevel::Entity } else { ConstraintLevel::Firm },
-            a,
-            b,
-        });
+        out.push(Constraint { kind: o.action, level: o.level, a, b });
     }
     Ok((out, unused))
+}
+
+/// A stored text column read as one of the enums it holds (`link`/`split`, `entity`/`firm`); anything else is a
+/// damaged state, reported as a conversion error of that column.
+pub(crate) fn parsed<T: std::str::FromStr<Err = String>>(r: &rusqlite::Row, i: usize) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    text.parse::<T>().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            Box::<dyn std::error::Error + Send + Sync>::from(e),
+        )
+    })
 }
