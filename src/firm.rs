@@ -74,8 +74,8 @@ impl std::str::FromStr for ConstraintKind {
 /// A link that was made, for `links.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LinkRecord {
-    /// `entity` or `firm`.
-    pub level: &'static str,
+    /// The level the link was made at.
+    pub level: Level,
     /// Card index on one side.
     pub a: u32,
     /// Card index on the other side.
@@ -565,8 +565,8 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     for (&(a, b), s) in entity_pairs.iter().zip(entity_scored) {
         if let Some((s, link)) = s {
             if !link {
-                let r = explain("entity", &p, norm, cfg, &p.nodes[a as usize], &p.nodes[b as usize], &s);
-                grey.push(review::near("entity", cfg.thresholds.entity, r));
+                let r = explain(Level::Entity, &p, norm, cfg, &p.nodes[a as usize], &p.nodes[b as usize], &s);
+                grey.push(review::near(cfg.thresholds.entity, r));
                 continue;
             }
             e_links.push(Link { a, b, score: s.score, signals: s.signals });
@@ -601,14 +601,13 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         e_scored.iter().zip(&ec.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
     let e_records: Vec<LinkRecord> = joined_e
         .par_iter()
-        .map(|(a, b, s)| explain("entity", &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
+        .map(|(a, b, s)| explain(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
         .collect();
     for &i in &ec.confirmed_links {
         let (a, b, s) = &e_scored[i];
         grey.push(review::over_guard(
-            "entity",
             cfg.thresholds.entity,
-            explain("entity", &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s),
+            explain(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s),
         ));
     }
     lap("cluster_entities", &mut stage_ms);
@@ -684,26 +683,33 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         for &c in &nd.cards[1..] {
             let (ev, sig) = hard_evidence(&norm[first as usize], &norm[c as usize]);
             *by_signal.entry(format!("entity:{sig}")).or_default() += 1;
-            links.push(LinkRecord { level: "entity", a: first, b: c, score: 0.0, evidence: ev, signals: vec![sig] });
+            links.push(LinkRecord {
+                level: Level::Entity,
+                a: first,
+                b: c,
+                score: 0.0,
+                evidence: ev,
+                signals: vec![sig],
+            });
         }
     }
     let joined_f: Vec<&(u32, u32, Scored)> =
         f_scored.iter().zip(&fc.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
-    let f_records: Vec<LinkRecord> =
-        joined_f.par_iter().map(|(a, b, s)| explain("firm", &p, norm, cfg, ent_node(*a), ent_node(*b), s)).collect();
+    let f_records: Vec<LinkRecord> = joined_f
+        .par_iter()
+        .map(|(a, b, s)| explain(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s))
+        .collect();
     for (a, b, s) in &near {
         grey.push(review::near(
-            "firm",
             cfg.thresholds.firm,
-            explain("firm", &p, norm, cfg, ent_node(*a), ent_node(*b), s),
+            explain(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s),
         ));
     }
     for &i in &fc.confirmed_links {
         let (a, b, s) = &f_scored[i];
         grey.push(review::over_guard(
-            "firm",
             cfg.thresholds.firm,
-            explain("firm", &p, norm, cfg, ent_node(*a), ent_node(*b), s),
+            explain(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s),
         ));
     }
     for r in e_records.iter().chain(&f_records) {
@@ -715,10 +721,9 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     links.extend(f_records);
     for c in constraints.iter().filter(|c| c.kind == ConstraintKind::Link) {
         if let (Some(&a), Some(&b)) = (c.a.first(), c.b.first()) {
-            let level = if c.level == Level::Entity { "entity" } else { "firm" };
-            *by_signal.entry(format!("{level}:override")).or_default() += 1;
+            *by_signal.entry(format!("{}:override", c.level)).or_default() += 1;
             links.push(LinkRecord {
-                level,
+                level: c.level,
                 a: a.min(b),
                 b: a.max(b),
                 score: 0.0,
@@ -727,7 +732,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
             });
         }
     }
-    links.sort_by(|x, y| (x.level, x.a.min(x.b), x.a.max(x.b)).cmp(&(y.level, y.a.min(y.b), y.a.max(y.b))));
+    links.sort_by_key(|x| (x.level, x.a.min(x.b), x.a.max(x.b)));
     stats.links_by_signal = by_signal.into_iter().collect();
     lap("explain_links", &mut stage_ms);
     stats.stage_ms = stage_ms;
@@ -806,15 +811,7 @@ fn card_with_person(norm: &[NormCard], node: &Node, who: &block::PersonLite) -> 
     })
 }
 
-fn explain(
-    level: &'static str,
-    p: &Prepared,
-    norm: &[NormCard],
-    cfg: &Config,
-    a: &Node,
-    b: &Node,
-    s: &Scored,
-) -> LinkRecord {
+fn explain(level: Level, p: &Prepared, norm: &[NormCard], cfg: &Config, a: &Node, b: &Node, s: &Scored) -> LinkRecord {
     let mut parts = Vec::new();
     let mut cards: Option<(u32, u32)> = None;
     for (_, piece) in &s.evidence {
@@ -947,7 +944,7 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             let pe = g.entity_stage.as_deref().unwrap_or(p);
             let (x, y) = (&pe.nodes[na as usize], &pe.nodes[nb as usize]);
             let sc = score::score(pe, cfg, x, y, Level::Entity);
-            let rec = explain("entity", pe, norm, cfg, x, y, &sc);
+            let rec = explain(Level::Entity, pe, norm, cfg, x, y, &sc);
             let unique = pe.is_unique_name_pair(na, nb);
             show(&mut s, "legal entity level (the two cards' groups)", Level::Entity, unique, &rec, &sc);
             if score::joins_entities(cfg, &sc, unique) && ea != eb {
@@ -976,7 +973,7 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
         let (xa, xb) = (entity_nodes(ea), entity_nodes(eb));
         let (ma, mb) = (merge_nodes(&xa), merge_nodes(&xb));
         let sc = score::score(p, cfg, &ma, &mb, Level::Firm);
-        let rec = explain("firm", p, norm, cfg, &ma, &mb, &sc);
+        let rec = explain(Level::Firm, p, norm, cfg, &ma, &mb, &sc);
         show(&mut s, "firm level (the two legal entities)", Level::Firm, false, &rec, &sc);
         let in_block = p.pairs.iter().any(|&(u, v)| {
             let (eu, ev) = (

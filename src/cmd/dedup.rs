@@ -527,7 +527,6 @@ fn merge_evidence(d: &Dedup, old_firm: &[Option<&str>], new_firm: &[&str], old: 
         .grouping
         .links
         .iter()
-        .filter(|l| l.level == "firm" || l.level == "entity")
         .filter(|l| {
             let (a, b) = (l.a as usize, l.b as usize);
             new_firm[a] == into && new_firm[b] == into && ((old_firm[a] == Some(old)) != (old_firm[b] == Some(old)))

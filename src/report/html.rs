@@ -19,6 +19,7 @@ use crate::ownership::{Figures, FirmOwnership, ManagerRow};
 use crate::pipeline::Dedup;
 use crate::report::dedup::Ids;
 use crate::report::review::{self, MARGIN};
+use crate::score::Level;
 
 const TEMPLATE: &str = include_str!("assets/report.html");
 const CSS: &str = include_str!("assets/report.css");
@@ -190,7 +191,7 @@ pub fn data(
             _ => false,
         };
         let ev = if plain_inn { json!(0) } else { json!(l.evidence.ru()) };
-        ((l.level == "firm") as u8, sel.card[l.a as usize], sel.card[l.b as usize], score, ev)
+        ((l.level == Level::Firm) as u8, sel.card[l.a as usize], sel.card[l.b as usize], score, ev)
     }));
     let review_rows: Vec<Value> = rows
         .iter()

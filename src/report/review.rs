@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::csvio::CsvOut;
 use crate::firm::{Evidence, EvidencePart, LinkRecord};
 use crate::pipeline::Dedup;
-use crate::score::{Scored, edit_similarity};
+use crate::score::{Level, Scored, edit_similarity};
 
 /// The margin around a threshold, as a share of it: a score within ±15 % of the threshold is doubtful.
 pub const MARGIN: f32 = 0.15;
@@ -65,12 +65,12 @@ pub fn near_firm(cfg: &Config, s: &Scored) -> bool {
 }
 
 /// A pair scored near the threshold and not linked.
-pub fn near(_level: &'static str, threshold: f32, link: LinkRecord) -> GreyPair {
+pub fn near(threshold: f32, link: LinkRecord) -> GreyPair {
     GreyPair { kind: GreyKind::Below, threshold, link }
 }
 
 /// A link applied over the chaining guard.
-pub fn over_guard(_level: &'static str, threshold: f32, link: LinkRecord) -> GreyPair {
+pub fn over_guard(threshold: f32, link: LinkRecord) -> GreyPair {
     GreyPair { kind: GreyKind::OverGuard, threshold, link }
 }
 
@@ -79,8 +79,8 @@ pub fn over_guard(_level: &'static str, threshold: f32, link: LinkRecord) -> Gre
 pub struct ReviewRow {
     /// Why it is doubtful.
     pub kind: GreyKind,
-    /// `entity` or `firm`.
-    pub level: &'static str,
+    /// The level of the pair.
+    pub level: Level,
     /// Card index on one side.
     pub a: u32,
     /// Card index on the other side.
@@ -106,15 +106,15 @@ fn doubt(score: f32, threshold: f32) -> f32 {
 pub fn rows(d: &Dedup, cfg: &Config) -> Vec<ReviewRow> {
     let g = &d.grouping;
     let firm_of = |c: u32| g.firm_of_entity[g.entity_of_card[c as usize] as usize];
-    let together = |level: &str, a: u32, b: u32| {
-        if level == "entity" {
+    let together = |level: Level, a: u32, b: u32| {
+        if level == Level::Entity {
             g.entity_of_card[a as usize] == g.entity_of_card[b as usize]
         } else {
             firm_of(a) == firm_of(b)
         }
     };
     let mut out: Vec<ReviewRow> = Vec::new();
-    let mut seen: rustc_hash::FxHashSet<(&str, u32, u32)> = rustc_hash::FxHashSet::default();
+    let mut seen: rustc_hash::FxHashSet<(Level, u32, u32)> = rustc_hash::FxHashSet::default();
     for p in &g.grey {
         let l = &p.link;
         seen.insert((l.level, l.a, l.b));
@@ -137,8 +137,8 @@ pub fn rows(d: &Dedup, cfg: &Config) -> Vec<ReviewRow> {
     }
     for l in &g.links {
         let thr = match l.level {
-            "entity" => cfg.thresholds.entity,
-            _ => cfg.thresholds.firm,
+            Level::Entity => cfg.thresholds.entity,
+            Level::Firm => cfg.thresholds.firm,
         };
         // Hard links (shared ИНН/ОГРН) and overrides have score 0.
         if l.score <= 0.0 || l.score >= thr * (1.0 + MARGIN) || seen.contains(&(l.level, l.a, l.b)) {
@@ -161,7 +161,7 @@ pub fn rows(d: &Dedup, cfg: &Config) -> Vec<ReviewRow> {
         y.doubt
             .total_cmp(&x.doubt)
             .then(x.kind.cmp(&y.kind))
-            .then(x.level.cmp(y.level))
+            .then(x.level.cmp(&y.level))
             .then((x.a, x.b).cmp(&(y.a, y.b)))
     });
     out
@@ -200,7 +200,7 @@ fn inn_outliers(d: &Dedup) -> Vec<ReviewRow> {
             let inn = d.norm[c as usize].ids.inn.clone().unwrap_or_else(|| e.inns.join(", "));
             out.push(ReviewRow {
                 kind: GreyKind::InnOutlier,
-                level: "entity",
+                level: Level::Entity,
                 a: best.2.min(c),
                 b: best.2.max(c),
                 score: sim,
