@@ -195,13 +195,6 @@ pub fn for_each_key(n: &NormCard, mut f: impl FnMut(KeyKind, &str)) {
     }
 }
 
-/// The keys of a card as (kind, text), sorted.
-pub fn card_key_texts(n: &NormCard, out: &mut Vec<(KeyKind, String)>) {
-    for_each_key(n, |k, t| out.push((k, t.to_string())));
-    out.sort();
-    out.dedup();
-}
-
 /// Name keys: the whole compact name and each distinctive word of three letters or more.
 fn name_keys(name: &NormName, f: &mut impl FnMut(KeyKind, &str)) {
     let compact = name.compact();

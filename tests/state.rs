@@ -9,10 +9,7 @@ use crate::workdir::{Workdir, bin, read_csv};
 const HEADER: &str = "id,name,inn,phones,emails,manager\n";
 
 fn inn10(prefix: &str) -> String {
-    let w = [2, 4, 10, 3, 5, 9, 4, 6, 8];
-    let d: Vec<u32> = prefix.chars().map(|c| c.to_digit(10).unwrap()).collect();
-    let c = d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
-    format!("{prefix}{c}")
+    firmdedup::normalize::ids::inn10_with_check(prefix).expect("nine digits")
 }
 
 /// Cards: (id, name, inn, phones, emails).

@@ -16,6 +16,23 @@ fn weighted(d: &[u32], w: &[u32]) -> u32 {
     d.iter().zip(w).map(|(a, b)| a * b).sum::<u32>() % 11 % 10
 }
 
+/// The ИНН of a legal entity whose first nine digits are `prefix`: the prefix and its check digit. `None` unless
+/// `prefix` is nine digits. (The generator and tests build valid ИНН with it; the one checksum of the project.)
+pub fn inn10_with_check(prefix: &str) -> Option<String> {
+    let d = digits_of(prefix).filter(|d| d.len() == 9)?;
+    Some(format!("{prefix}{}", weighted(&d, &INN10_W)))
+}
+
+/// The ИНН of a person / ИП whose first ten digits are `prefix`: the prefix and its two check digits. `None`
+/// unless `prefix` is ten digits.
+pub fn inn12_with_check(prefix: &str) -> Option<String> {
+    let mut d = digits_of(prefix).filter(|d| d.len() == 10)?;
+    let c1 = weighted(&d, &INN12_W1);
+    d.push(c1);
+    let c2 = weighted(&d, &INN12_W2);
+    Some(format!("{prefix}{c1}{c2}"))
+}
+
 /// True when `s` is a 10-digit ИНН of a legal entity with a valid check digit.
 pub fn inn10_valid(s: &str) -> bool {
     s.len() == 10 && digits_of(s).is_some_and(|d| weighted(&d[..9], &INN10_W) == d[9])
@@ -323,6 +340,12 @@ mod tests {
         for bad in ["7707083894", "1234567890", "500100732258", "77070838", "", "770708389X"] {
             assert!(!inn_valid(bad), "{bad}");
         }
+        // The builders give the published ИНН back from their prefixes, and nothing from a wrong length.
+        assert_eq!(inn10_with_check("770708389").as_deref(), Some("7707083893"));
+        assert_eq!(inn12_with_check("5001007322").as_deref(), Some("500100732259"));
+        assert_eq!(inn12_with_check("7730063662").as_deref(), Some("773006366201"));
+        assert_eq!(inn10_with_check("77070838"), None);
+        assert_eq!(inn12_with_check("77070838x9"), None);
     }
 
     #[test]

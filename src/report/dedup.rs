@@ -149,18 +149,6 @@ pub trait FirmColumns: Sync {
     fn values(&self, i: usize) -> Vec<String>;
 }
 
-/// No extra columns.
-pub struct NoColumns;
-
-impl FirmColumns for NoColumns {
-    fn header(&self) -> Vec<&'static str> {
-        Vec::new()
-    }
-    fn values(&self, _: usize) -> Vec<String> {
-        Vec::new()
-    }
-}
-
 /// Columns of firms.csv, before the extra (ownership) columns.
 pub const FIRM_COLUMNS: [&str; 13] = [
     "firm_id",

@@ -379,26 +379,14 @@ fn from_dist(rng: &mut ChaCha8Rng, ps: &[f64]) -> usize {
 
 // ---- Identifiers --------------------------------------------------------------------------------------------
 
-fn check10(p: &str) -> u32 {
-    let w = [2, 4, 10, 3, 5, 9, 4, 6, 8];
-    p.bytes().zip(w).map(|(b, w)| (b - b'0') as u32 * w).sum::<u32>() % 11 % 10
-}
-
 fn inn10(region: &str, n: u64) -> String {
     let p = format!("{region}{:02}{:05}", 1 + (n / 100_000) % 99, n % 100_000);
-    format!("{p}{}", check10(&p))
+    crate::normalize::ids::inn10_with_check(&p).expect("nine digits")
 }
 
 fn inn12(region: &str, n: u64) -> String {
     let p = format!("{region}{:02}{:06}", 1 + (n / 1_000_000) % 99, n % 1_000_000);
-    let w1 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
-    let w2 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8];
-    let d: Vec<u32> = p.bytes().map(|b| (b - b'0') as u32).collect();
-    let c1 = d.iter().zip(w1).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
-    let mut d2 = d.clone();
-    d2.push(c1);
-    let c2 = d2.iter().zip(w2).map(|(a, b)| a * b).sum::<u32>() % 11 % 10;
-    format!("{p}{c1}{c2}")
+    crate::normalize::ids::inn12_with_check(&p).expect("ten digits")
 }
 
 fn ogrn13(region: &str, n: u64, year: u32) -> String {
