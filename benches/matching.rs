@@ -4,11 +4,11 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use firmdedup::Dictionaries;
-use firmdedup::block::prepare;
 use firmdedup::config::Config;
-use firmdedup::firm::group;
+use firmdedup::matching::block::prepare;
+use firmdedup::matching::firm::group;
+use firmdedup::matching::score::{Level, score};
 use firmdedup::normalize::{NormCard, normalize_card};
-use firmdedup::score::{Level, score};
 use firmdedup::synth::{Rates, SynthOptions, generate};
 
 fn normalised(n: usize) -> Vec<NormCard> {

@@ -4,7 +4,7 @@
 //!
 //! Answers come from the state's key index, never by re-running the matcher, but they are scored as the matcher
 //! scores: the query is a card, each candidate firm a group, and the weights, rarity curve, thresholds and name
-//! similarity are the matcher's own ([`crate::score`]), with the configuration the state was built with
+//! similarity are the matcher's own ([`crate::matching::score`]), with the configuration the state was built with
 //! ([`crate::state::read_config`]). A value counts by the number of firms carrying it in the state. The query
 //! is the same client as a firm when it shares an ИНН or ОГРН with it (a hard key), when the firm-level score
 //! reaches the firm threshold, when the legal-entity rule holds (a near-identical name and a contact), or when
@@ -18,12 +18,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::block::{KeyKind, PersonLite};
 use crate::config::Config;
 use crate::dict::Dictionaries;
+use crate::matching::block::{KeyKind, PersonLite};
+use crate::matching::score::{self, Level, NameSides, edit_similarity};
 use crate::normalize::{self, NormName, PhoneKind};
 use crate::ownership::{self, Access};
-use crate::score::{self, Level, NameSides, edit_similarity};
 use crate::state::snapshot::word_variants;
 
 /// The language of what people read.
@@ -950,7 +950,7 @@ fn best_name(
 /// verdict, the evidence. The HTTP page and the command line both say it with these functions.
 pub mod texts {
     use super::{Evidence, Lang, Match};
-    use crate::block::KeyKind;
+    use crate::matching::block::KeyKind;
     use crate::ownership::Access;
 
     /// "1 день", "2 дня", "5 дней".

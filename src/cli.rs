@@ -240,7 +240,7 @@ pub struct OverridePair {
     pub b: String,
     /// The level the decision is about.
     #[arg(long, value_name = "LEVEL", default_value = "firm", value_parser = parse_level)]
-    pub level: crate::score::Level,
+    pub level: crate::matching::score::Level,
     /// Why (required: the next administrator will want to know).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
@@ -312,7 +312,7 @@ pub struct ServeArgs {
 }
 
 /// `--level entity|firm`.
-fn parse_level(s: &str) -> Result<crate::score::Level, String> {
+fn parse_level(s: &str) -> Result<crate::matching::score::Level, String> {
     s.parse()
 }
 

@@ -16,8 +16,8 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::cluster::UnionFind;
 use crate::csvio::output_reader;
+use crate::matching::cluster::UnionFind;
 
 /// Precision, recall, F1.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]

@@ -6,19 +6,17 @@
 //! (`state`), and answers a manager's "is this client already someone's?" from that state (`check`).
 //! See ARCHITECTURE.md for the data flow.
 
-pub mod block;
 pub mod card;
 pub mod check;
 pub mod cli;
-pub mod cluster;
 pub mod cmd;
 pub mod config;
 pub mod csvio;
 pub mod dict;
 pub mod eval;
-pub mod firm;
 pub mod groups;
 pub mod ingest;
+pub mod matching;
 pub mod normalize;
 pub mod ownership;
 pub mod pipeline;
@@ -26,7 +24,6 @@ pub mod progress;
 pub mod quality;
 pub mod report;
 pub mod sanitize;
-pub mod score;
 pub mod serve;
 pub mod state;
 pub mod synth;

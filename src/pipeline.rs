@@ -9,9 +9,9 @@ use rayon::prelude::*;
 use crate::card::{Card, CardText};
 use crate::config::Config;
 use crate::dict::Dictionaries;
-use crate::firm::{self, Constraint, Grouping};
 use crate::groups::{self, EntitySummary, FirmSummary};
 use crate::ingest::{self, IngestError, IngestOptions, Ingested};
+use crate::matching::firm::{self, Constraint, Grouping};
 use crate::normalize::{NormCard, normalize_card};
 use crate::progress::Progress;
 
@@ -71,7 +71,7 @@ pub fn read_ordered(
     opts: &IngestOptions,
     dict: &Dictionaries,
 ) -> Result<(Ingested, Vec<Card>), IngestError> {
-    let mut tr = crate::block::Trace::new();
+    let mut tr = crate::matching::block::Trace::new();
     let mut data = ingest::read_cards(input, opts, dict)?;
     for w in data.warnings() {
         eprintln!("warning: {}: {w}", input.display());
@@ -109,7 +109,7 @@ pub fn match_cards(
     timing: &mut Timing,
 ) -> (Vec<CardText>, Vec<NormCard>, Grouping) {
     let t = Instant::now();
-    let mut tr = crate::block::Trace::new();
+    let mut tr = crate::matching::block::Trace::new();
     tr.lap("before normalize");
     let (texts, norm) = normalize_all(cards, dict, progress);
     timing.normalize_ms = t.elapsed().as_millis() as u64;

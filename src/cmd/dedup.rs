@@ -485,9 +485,9 @@ fn owner_firms(own: &[FirmOwnership]) -> std::collections::BTreeMap<String, u32>
 
 /// The split decisions the grouping could not follow: some card of one side ended in the same legal entity
 /// (entity level) or firm (firm level) as a card of the other — cards with one ИНН are one legal entity by rule.
-fn splits_not_honoured(d: &Dedup, constraints: &[crate::firm::Constraint], ids: &[i64]) -> Vec<i64> {
-    use crate::firm::ConstraintKind;
-    use crate::score::Level;
+fn splits_not_honoured(d: &Dedup, constraints: &[crate::matching::firm::Constraint], ids: &[i64]) -> Vec<i64> {
+    use crate::matching::firm::ConstraintKind;
+    use crate::matching::score::Level;
     let g = &d.grouping;
     let group = |c: u32, level: Level| {
         let e = g.entity_of_card[c as usize];

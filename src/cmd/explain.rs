@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::cli::ExplainArgs;
 use crate::cmd::{Exit, ingest_options, load_config};
 use crate::dict::Dictionaries;
-use crate::firm;
+use crate::matching::firm;
 use crate::pipeline;
 use crate::progress::Progress;
 

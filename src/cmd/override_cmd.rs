@@ -8,10 +8,10 @@ use anyhow::Context;
 use crate::cli::{OverrideAction, OverrideArgs, OverridePair};
 use crate::cmd::{Exit, Refused};
 use crate::dict::Dictionaries;
-use crate::firm::ConstraintKind;
 use crate::ingest::{self, IngestOptions};
+use crate::matching::firm::ConstraintKind;
+use crate::matching::score::Level;
 use crate::sanitize::terminal;
-use crate::score::Level;
 use crate::state::overrides::{self, NewOverride, OverrideError};
 use crate::state::{State, StateError};
 

@@ -14,12 +14,12 @@ use serde_json::{Value, json};
 
 use crate::config::{Config, ConflictPolicy};
 use crate::csvio::write_text;
-use crate::firm::EvidencePart;
+use crate::matching::firm::EvidencePart;
+use crate::matching::score::Level;
 use crate::ownership::{Figures, FirmOwnership, ManagerRow};
 use crate::pipeline::Dedup;
 use crate::report::dedup::Ids;
 use crate::report::review::{self, MARGIN};
-use crate::score::Level;
 
 const TEMPLATE: &str = include_str!("assets/report.html");
 const CSS: &str = include_str!("assets/report.css");

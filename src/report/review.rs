@@ -1,15 +1,15 @@
 //! The grey zone for the administrator's review: pairs of groups whose score came within a margin of a
 //! threshold (joined or not), links applied over the chaining guard, and ИНН groups with an outlier card. The
-//! matcher records the first two into [`crate::firm::Grouping::grey`]; the rest is derived here from the result.
+//! matcher records the first two into [`crate::matching::firm::Grouping::grey`]; the rest is derived here from the result.
 //! Written to `review.csv` and shown in `report.html`, most doubtful first.
 
 use std::path::Path;
 
 use crate::config::Config;
 use crate::csvio::CsvOut;
-use crate::firm::{Evidence, EvidencePart, LinkRecord};
+use crate::matching::firm::{Evidence, EvidencePart, LinkRecord};
+use crate::matching::score::{Level, Scored, edit_similarity};
 use crate::pipeline::Dedup;
-use crate::score::{Level, Scored, edit_similarity};
 
 /// The margin around a threshold, as a share of it: a score within ±15 % of the threshold is doubtful.
 pub const MARGIN: f32 = 0.15;

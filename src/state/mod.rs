@@ -451,9 +451,9 @@ pub struct Override {
     /// Its number.
     pub id: i64,
     /// Join or keep apart.
-    pub action: crate::firm::ConstraintKind,
+    pub action: crate::matching::firm::ConstraintKind,
     /// The level the decision is about.
-    pub level: crate::score::Level,
+    pub level: crate::matching::score::Level,
     /// A card id, entity id or firm id.
     pub a: String,
     /// The other.

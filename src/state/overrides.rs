@@ -4,8 +4,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
 
-use crate::firm::{Constraint, ConstraintKind};
-use crate::score::Level;
+use crate::matching::firm::{Constraint, ConstraintKind};
+use crate::matching::score::Level;
 use crate::state::{Override, Previous, now, resolve_id};
 
 /// A decision to record.

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use rusqlite::{Transaction, params};
 use rustc_hash::FxHashMap;
 
-use crate::block::{KeyKind, for_each_key};
+use crate::matching::block::{KeyKind, for_each_key};
 use crate::pipeline::Dedup;
 use crate::report::dedup::{FirmColumns, Ids, card_row, entity_row, firm_row};
 use crate::state::ids::Fate;

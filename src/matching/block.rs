@@ -9,8 +9,8 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 use smallvec::SmallVec;
 
-use crate::cluster::UnionFind;
 use crate::config::Config;
+use crate::matching::cluster::UnionFind;
 use crate::normalize::{NormCard, NormName, Person, PhoneKind};
 
 /// The kinds of keys.
@@ -849,11 +849,12 @@ fn inn_outliers(norm: &[NormCard], run: &[(u64, u32)]) -> Vec<u32> {
     // spelling with its letters swapped still agrees with the Cyrillic one.
     let compacts: Vec<String> = words.iter().map(|w| w.concat()).collect();
     let agree_words = |a: &[&str], b: &[&str]| {
-        a.iter().any(|x| b.iter().any(|y| x == y || crate::score::edit_similarity(x, y) >= 0.8))
+        a.iter().any(|x| b.iter().any(|y| x == y || crate::matching::score::edit_similarity(x, y) >= 0.8))
     };
     let agree = |i: usize, j: usize| {
         agree_words(&words[i], &words[j])
-            || (compacts[i].chars().count() >= 5 && crate::score::edit_similarity(&compacts[i], &compacts[j]) >= 0.75)
+            || (compacts[i].chars().count() >= 5
+                && crate::matching::score::edit_similarity(&compacts[i], &compacts[j]) >= 0.75)
     };
     let k = run.len();
     let support: Vec<usize> = (0..k).map(|i| (0..k).filter(|&j| j != i && agree(i, j)).count()).collect();
@@ -934,8 +935,8 @@ fn pair_outlier(norm: &[NormCard], run: &[(u64, u32)], elsewhere: &impl Fn(u32, 
     if wa.is_empty() || wb.is_empty() {
         return Vec::new();
     }
-    let agree = wa.iter().any(|x| wb.iter().any(|y| x == y || crate::score::edit_similarity(x, y) >= 0.8))
-        || crate::score::edit_similarity(&na.compact(), &nb.compact()) >= 0.75;
+    let agree = wa.iter().any(|x| wb.iter().any(|y| x == y || crate::matching::score::edit_similarity(x, y) >= 0.8))
+        || crate::matching::score::edit_similarity(&na.compact(), &nb.compact()) >= 0.75;
     if agree {
         return Vec::new();
     }

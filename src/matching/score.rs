@@ -14,8 +14,8 @@
 use serde::Serialize;
 use strsim::osa_distance;
 
-use crate::block::{KeyKind, NameVar, Node, PersonLite, Prepared, key_hash, kind_of};
 use crate::config::Config;
+use crate::matching::block::{KeyKind, NameVar, Node, PersonLite, Prepared, key_hash, kind_of};
 
 /// Signal groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -6,259 +6,24 @@
 //! 3. Legal entities are joined into firms on firm-level evidence (brand, corporate domain or website,
 //!    decision-maker, phone, a shared name root backed by a second signal).
 //!
-//! Both levels cluster with the rules of [`crate::cluster`] (strongest first, vetoes, chaining guard).
+//! Both levels cluster with the rules of [`crate::matching::cluster`] (strongest first, vetoes, chaining guard).
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::block::{self, KeyKind, Node, Prepared, key_hash, kind_of};
-use crate::cluster::{self, Link, Outcome, Veto};
 use crate::config::Config;
+use crate::matching::block::{self, Node, Prepared};
+use crate::matching::cluster::{self, Link, Outcome};
+use crate::matching::score::{self, Level, Scored};
 use crate::normalize::NormCard;
 use crate::report::review::{self, GreyPair};
-use crate::score::{self, Level, Piece, Scored};
 
-/// An administrator's decision that the matcher must follow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Constraint {
-    /// Link (join) or split (keep apart).
-    pub kind: ConstraintKind,
-    /// Entity or firm level.
-    pub level: Level,
-    /// Card indices on one side.
-    pub a: Vec<u32>,
-    /// Card indices on the other side.
-    pub b: Vec<u32>,
-}
-
-/// Join or keep apart: an administrator's decision (`override link|split`). Written `link` / `split` in the
-/// state, in `override list --json` and in the decisions CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConstraintKind {
-    /// Must be together.
-    Link,
-    /// Must be apart, whatever the chain of links.
-    Split,
-}
-
-impl ConstraintKind {
-    /// The action's name in machine formats: `link` or `split`.
-    pub fn name(self) -> &'static str {
-        match self {
-            ConstraintKind::Link => "link",
-            ConstraintKind::Split => "split",
-        }
-    }
-}
-
-impl std::fmt::Display for ConstraintKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for ConstraintKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_lowercase().as_str() {
-            "link" => Ok(ConstraintKind::Link),
-            "split" => Ok(ConstraintKind::Split),
-            _ => Err(format!("action must be link or split, not {s:?}")),
-        }
-    }
-}
-
-/// A link that was made, for `links.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LinkRecord {
-    /// The level the link was made at.
-    pub level: Level,
-    /// Card index on one side.
-    pub a: u32,
-    /// Card index on the other side.
-    pub b: u32,
-    /// Score (hard links: 0).
-    pub score: f32,
-    /// The evidence, typed: written in English in the CSV files ([`Evidence::en`]) and in Russian on the
-    /// administrator's page ([`Evidence::ru`]).
-    pub evidence: Evidence,
-    /// The signal groups behind it.
-    pub signals: Vec<&'static str>,
-}
-
-/// One piece of evidence between two cards or groups, with the values it rests on. Both texts are rendered
-/// from it: [`EvidencePart::en`] for links.csv and review.csv (stable), [`EvidencePart::ru`] for people.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EvidencePart {
-    /// The same ИНН, with the two КПП when they differ (branches).
-    SameInn {
-        /// The ИНН.
-        inn: String,
-        /// The two КПП, when they differ.
-        kpp: Option<(String, String)>,
-    },
-    /// The same ОГРН.
-    SameOgrn(String),
-    /// In one ИНН/ОГРН group through other cards.
-    InnGroup(String),
-    /// A shared contact or address value.
-    Shared {
-        /// What kind of value.
-        kind: KeyKind,
-        /// The value as shown.
-        value: String,
-        /// For a value carried by many legal entities: how many, and the weight it got.
-        generic: Option<(u32, f32)>,
-    },
-    /// A shared decision-maker (as written on each side, once when alike).
-    Person(String),
-    /// Similar names, with their similarity.
-    Name {
-        /// One side's name.
-        a: String,
-        /// The other's.
-        b: String,
-        /// Similarity 0..1.
-        sim: f32,
-    },
-    /// A rare word shared by the names.
-    Root {
-        /// The word.
-        word: String,
-        /// Its rarity 0..1.
-        rarity: f32,
-    },
-    /// One side's brand is the other's name.
-    BrandName {
-        /// The brand.
-        brand: String,
-        /// The name.
-        name: String,
-    },
-    /// The administrator linked them (`override`).
-    Override,
-    /// Cards of one ИНН whose names are unlike (the review's ИНН outliers).
-    NameUnlike {
-        /// The ИНН.
-        inn: String,
-        /// The outlier's name.
-        a: String,
-        /// The legal entity's usual name.
-        b: String,
-        /// Their likeness 0..1.
-        sim: f32,
-    },
-}
-
-impl EvidencePart {
-    /// In English, as links.csv and review.csv have always written it.
-    pub fn en(&self) -> String {
-        match self {
-            EvidencePart::SameInn { inn, kpp: None } => format!("same INN {inn}"),
-            EvidencePart::SameInn { inn, kpp: Some((k1, k2)) } => format!("same INN {inn} (another КПП: {k1} / {k2})"),
-            EvidencePart::SameOgrn(x) => format!("same OGRN {x}"),
-            EvidencePart::InnGroup(x) => format!("same INN/OGRN group ({x})"),
-            EvidencePart::Shared { kind, value, generic } => {
-                let what = match kind {
-                    KeyKind::Phone => "shared phone",
-                    KeyKind::LocalPhone => "shared local number",
-                    KeyKind::TollFree => "shared 8-800 number",
-                    KeyKind::Email => "shared email",
-                    KeyKind::Domain => "shared domain",
-                    KeyKind::Brand => "shared brand",
-                    KeyKind::AddrOffice => "same office",
-                    KeyKind::AddrHouse => "same building",
-                    _ => "shared",
-                };
-                let on = generic.map(|(df, w)| format!(" (on {df} legal entities, weight {w:.2})")).unwrap_or_default();
-                format!("{what} {value}{on}")
-            }
-            EvidencePart::Person(p) => format!("shared decision-maker {p}"),
-            EvidencePart::Name { a, b, sim } => format!("name \"{a}\" ~ \"{b}\" {sim:.2}"),
-            EvidencePart::Root { word, rarity } => format!("shared name root \"{word}\" (rarity {rarity:.2})"),
-            EvidencePart::BrandName { brand, name } => format!("brand «{brand}» ~ name {name}"),
-            EvidencePart::Override => "administrator's link override".into(),
-            EvidencePart::NameUnlike { inn, a, b, sim } => {
-                format!("same INN {inn}, but name \"{a}\" is unlike \"{b}\" ({sim:.2})")
-            }
-        }
-    }
-
-    /// In Russian, for the administrator's page and review.csv's `evidence_ru`.
-    pub fn ru(&self) -> String {
-        match self {
-            EvidencePart::SameInn { inn, kpp: None } => format!("тот же ИНН {inn}"),
-            EvidencePart::SameInn { inn, kpp: Some((k1, k2)) } => format!("тот же ИНН {inn} (другой КПП: {k1} / {k2})"),
-            EvidencePart::SameOgrn(x) => format!("тот же ОГРН {x}"),
-            EvidencePart::InnGroup(x) => format!("та же группа ИНН/ОГРН ({x})"),
-            EvidencePart::Shared { kind, value, generic } => {
-                let what = match kind {
-                    KeyKind::Phone => "общий телефон",
-                    KeyKind::LocalPhone => "общий местный номер",
-                    KeyKind::TollFree => "общий номер 8-800",
-                    KeyKind::Email => "общий e-mail",
-                    KeyKind::Domain => "общий домен",
-                    KeyKind::Brand => "общий бренд",
-                    KeyKind::AddrOffice => "тот же офис",
-                    KeyKind::AddrHouse => "то же здание",
-                    _ => "общее значение",
-                };
-                let on = generic.map(|(df, w)| format!(" (у {df} юрлиц, вес {w:.2})")).unwrap_or_default();
-                format!("{what} {value}{on}")
-            }
-            EvidencePart::Person(p) => format!("общее ЛПР {p}"),
-            EvidencePart::Name { a, b, sim } => format!("название «{a}» ~ «{b}» (сходство {sim:.2})"),
-            EvidencePart::Root { word, rarity } => format!("общий корень названия «{word}» (редкость {rarity:.2})"),
-            EvidencePart::BrandName { brand, name } => format!("бренд «{brand}» ~ название {name}"),
-            EvidencePart::Override => "решение администратора: связать".into(),
-            EvidencePart::NameUnlike { inn, a, b, sim } => {
-                format!("тот же ИНН {inn}, но название «{a}» не похоже на «{b}» (сходство {sim:.2})")
-            }
-        }
-    }
-}
-
-/// The evidence of a link: its pieces, strongest first.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Evidence(pub Vec<EvidencePart>);
-
-impl Evidence {
-    /// One piece.
-    pub fn one(part: EvidencePart) -> Evidence {
-        Evidence(vec![part])
-    }
-
-    /// No piece at all.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// In English, pieces joined by "; " (links.csv, review.csv, `explain`).
-    pub fn en(&self) -> String {
-        self.0.iter().map(EvidencePart::en).collect::<Vec<_>>().join("; ")
-    }
-
-    /// In Russian, pieces joined by "; " (report.html, review.csv's `evidence_ru`).
-    pub fn ru(&self) -> String {
-        self.0.iter().map(EvidencePart::ru).collect::<Vec<_>>().join("; ")
-    }
-}
-
-impl std::fmt::Display for Evidence {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.en())
-    }
-}
-
-impl Serialize for Evidence {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.en())
-    }
-}
-
+pub use crate::matching::constraints::{Constraint, ConstraintKind};
+use crate::matching::constraints::{SplitVeto, must_pairs, split_tags};
+pub use crate::matching::evidence::{Evidence, EvidencePart, LinkRecord};
+use crate::matching::evidence::{hard_evidence, link_record};
+pub use crate::matching::explain::explain_pair;
 /// Matching statistics for the summary.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MatchStats {
@@ -311,72 +76,6 @@ pub struct Grouping {
     /// Only from [`group_explained`]: the blocking data with the value counts the legal-entity level was decided
     /// with (`prepared` holds the counts of the last firm round).
     pub entity_stage: Option<Box<Prepared>>,
-}
-
-/// Split tags: which sides of which split decisions a group holds.
-struct SplitVeto<'a> {
-    tags: Vec<Vec<(u32, bool)>>,
-    inn: Option<Vec<Option<&'a str>>>,
-    vetoed_inn: u64,
-    vetoed_split: u64,
-}
-
-impl Veto for SplitVeto<'_> {
-    fn forbids(&mut self, ra: u32, rb: u32) -> bool {
-        if let Some(inn) = &self.inn
-            && let (Some(x), Some(y)) = (inn[ra as usize], inn[rb as usize])
-            && x != y
-        {
-            self.vetoed_inn += 1;
-            return true;
-        }
-        let (ta, tb) = (&self.tags[ra as usize], &self.tags[rb as usize]);
-        if ta.iter().any(|(k, side)| tb.iter().any(|(k2, s2)| k == k2 && side != s2)) {
-            self.vetoed_split += 1;
-            return true;
-        }
-        false
-    }
-
-    fn joined(&mut self, into: u32, from: u32) {
-        let moved = std::mem::take(&mut self.tags[from as usize]);
-        for t in moved {
-            if !self.tags[into as usize].contains(&t) {
-                self.tags[into as usize].push(t);
-            }
-        }
-        if let Some(inn) = &mut self.inn
-            && inn[into as usize].is_none()
-        {
-            inn[into as usize] = inn[from as usize];
-        }
-    }
-}
-
-fn split_tags(n: usize, member_of_card: &[u32], constraints: &[&Constraint]) -> Vec<Vec<(u32, bool)>> {
-    let mut tags: Vec<Vec<(u32, bool)>> = vec![Vec::new(); n];
-    for (k, c) in constraints.iter().enumerate() {
-        for (cards, side) in [(&c.a, false), (&c.b, true)] {
-            for &card in cards {
-                let m = member_of_card[card as usize] as usize;
-                if !tags[m].contains(&(k as u32, side)) {
-                    tags[m].push((k as u32, side));
-                }
-            }
-        }
-    }
-    tags
-}
-
-fn must_pairs(member_of_card: &[u32], constraints: &[&Constraint]) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    for c in constraints {
-        let all: Vec<u32> = c.a.iter().chain(&c.b).map(|&card| member_of_card[card as usize]).collect();
-        for w in all.windows(2) {
-            out.push((w[0], w[1]));
-        }
-    }
-    out
 }
 
 /// The distinctive root of a node's main name when it is rare in the base (few legal entities carry it).
@@ -474,7 +173,7 @@ fn firm_round(
 }
 
 /// Merges several nodes into one (for a legal entity of several proto-entities).
-fn merge_nodes(nodes: &[&Node]) -> Node {
+pub(super) fn merge_nodes(nodes: &[&Node]) -> Node {
     let mut keys: Vec<(u64, u32)> = nodes.iter().flat_map(|n| n.keys.iter().copied()).collect();
     keys.sort_unstable();
     keys.dedup_by_key(|k| k.0);
@@ -565,7 +264,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     for (&(a, b), s) in entity_pairs.iter().zip(entity_scored) {
         if let Some((s, link)) = s {
             if !link {
-                let r = explain(Level::Entity, &p, norm, cfg, &p.nodes[a as usize], &p.nodes[b as usize], &s);
+                let r = link_record(Level::Entity, &p, norm, cfg, &p.nodes[a as usize], &p.nodes[b as usize], &s);
                 grey.push(review::near(cfg.thresholds.entity, r));
                 continue;
             }
@@ -601,13 +300,13 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         e_scored.iter().zip(&ec.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
     let e_records: Vec<LinkRecord> = joined_e
         .par_iter()
-        .map(|(a, b, s)| explain(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
+        .map(|(a, b, s)| link_record(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
         .collect();
     for &i in &ec.confirmed_links {
         let (a, b, s) = &e_scored[i];
         grey.push(review::over_guard(
             cfg.thresholds.entity,
-            explain(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s),
+            link_record(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s),
         ));
     }
     lap("cluster_entities", &mut stage_ms);
@@ -697,19 +396,19 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         f_scored.iter().zip(&fc.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
     let f_records: Vec<LinkRecord> = joined_f
         .par_iter()
-        .map(|(a, b, s)| explain(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s))
+        .map(|(a, b, s)| link_record(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s))
         .collect();
     for (a, b, s) in &near {
         grey.push(review::near(
             cfg.thresholds.firm,
-            explain(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s),
+            link_record(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s),
         ));
     }
     for &i in &fc.confirmed_links {
         let (a, b, s) = &f_scored[i];
         grey.push(review::over_guard(
             cfg.thresholds.firm,
-            explain(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s),
+            link_record(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s),
         ));
     }
     for r in e_records.iter().chain(&f_records) {
@@ -740,260 +439,12 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     Grouping { entity_of_card, firm_of_entity, n_entities, n_firms, links, stats, prepared: p, grey, entity_stage }
 }
 
-fn hard_evidence(first: &NormCard, c: &NormCard) -> (Evidence, &'static str) {
-    match (&first.ids.inn, &c.ids.inn) {
-        (Some(x), Some(y)) if x == y => {
-            let kpp = match (&first.ids.kpp, &c.ids.kpp) {
-                (Some(k1), Some(k2)) if k1 != k2 => Some((k1.clone(), k2.clone())),
-                _ => None,
-            };
-            (Evidence::one(EvidencePart::SameInn { inn: x.clone(), kpp }), "inn")
-        }
-        _ => match (&first.ids.ogrn, &c.ids.ogrn) {
-            (Some(x), Some(y)) if x == y => (Evidence::one(EvidencePart::SameOgrn(x.clone())), "ogrn"),
-            _ => {
-                let id = c.ids.inn.as_ref().or(c.ids.ogrn.as_ref()).cloned().unwrap_or_default();
-                (Evidence::one(EvidencePart::InnGroup(id)), "inn")
-            }
-        },
-    }
-}
-
-/// The text of key `hash` as carried by some card of `node`, and that card.
-fn key_text(p: &Prepared, norm: &[NormCard], node: &Node, hash: u64) -> Option<(u32, String)> {
-    let kind = kind_of(hash);
-    for &c in &node.cards {
-        if p.keys_of_card(c as usize).binary_search(&hash).is_err() {
-            continue;
-        }
-        let n = &norm[c as usize];
-        let mut found: Option<String> = None;
-        block::for_each_key(n, |k, t| {
-            if found.is_none() && k == kind && key_hash(k, t) == hash {
-                found = Some(t.to_string());
-            }
-        });
-        if let Some(t) = found {
-            let shown = match kind {
-                KeyKind::Brand => n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or(t),
-                KeyKind::AddrOffice | KeyKind::AddrHouse => n
-                    .addresses
-                    .iter()
-                    .find(|a| a.office_key().as_ref() == Some(&t) || a.house_key().as_ref() == Some(&t))
-                    .map(|a| a.normalized())
-                    .unwrap_or(t),
-                _ => t,
-            };
-            return Some((c, shown));
-        }
-    }
-    None
-}
-
-fn card_with_name(norm: &[NormCard], node: &Node, compact: &str) -> Option<u32> {
-    node.cards.iter().copied().find(|&c| norm[c as usize].name.compact() == compact)
-}
-
-fn card_with_brand(norm: &[NormCard], node: &Node, compact: &str) -> Option<u32> {
-    node.cards.iter().copied().find(|&c| norm[c as usize].brand.as_ref().is_some_and(|b| b.compact() == compact))
-}
-
-fn card_with_person(norm: &[NormCard], node: &Node, who: &block::PersonLite) -> Option<(u32, String)> {
-    node.cards.iter().find_map(|&c| {
-        let n = &norm[c as usize];
-        n.decision_makers()
-            .chain(n.name.person.as_deref())
-            .find(|p| {
-                let x = block::PersonLite::of(p);
-                x.key == who.key && x.full_key == who.full_key && x.first == who.first
-            })
-            .map(|p| (c, p.display()))
-    })
-}
-
-fn explain(level: Level, p: &Prepared, norm: &[NormCard], cfg: &Config, a: &Node, b: &Node, s: &Scored) -> LinkRecord {
-    let mut parts = Vec::new();
-    let mut cards: Option<(u32, u32)> = None;
-    for (_, piece) in &s.evidence {
-        let (part, pair) = match piece {
-            Piece::Shared { hash, df, .. } => {
-                let ta = key_text(p, norm, a, *hash);
-                let tb = key_text(p, norm, b, *hash);
-                let value = ta.as_ref().map(|x| x.1.clone()).unwrap_or_default();
-                let generic = (*df > cfg.generic.full_up_to).then(|| (*df, piece.weight()));
-                (EvidencePart::Shared { kind: kind_of(*hash), value, generic }, ta.zip(tb).map(|(x, y)| (x.0, y.0)))
-            }
-            Piece::Person { a: pa, b: pb, .. } => {
-                let (ca, cb) = (card_with_person(norm, a, pa), card_with_person(norm, b, pb));
-                let (da, db) = (
-                    ca.as_ref().map(|x| x.1.clone()).unwrap_or_default(),
-                    cb.as_ref().map(|x| x.1.clone()).unwrap_or_default(),
-                );
-                let shown = if da == db { da } else { format!("{da} ~ {db}") };
-                (EvidencePart::Person(shown), ca.zip(cb).map(|(x, y)| (x.0, y.0)))
-            }
-            Piece::Name { a: ia, b: ib, sim, .. } => {
-                let ca = card_with_name(norm, a, &a.names[*ia as usize].compact);
-                let cb = card_with_name(norm, b, &b.names[*ib as usize].compact);
-                let na = ca.map(|c| norm[c as usize].name.core()).unwrap_or_default();
-                let nb = cb.map(|c| norm[c as usize].name.core()).unwrap_or_default();
-                (EvidencePart::Name { a: na, b: nb, sim: *sim }, ca.zip(cb))
-            }
-            Piece::Root { token, rarity, .. } => {
-                let key = &p.tokens[*token as usize];
-                let word = a
-                    .cards
-                    .iter()
-                    .find_map(|&c| {
-                        norm[c as usize].name.tokens.iter().find(|t| *t.key == **key).map(|t| t.text.clone())
-                    })
-                    .unwrap_or_else(|| key.to_string());
-                (EvidencePart::Root { word, rarity: *rarity }, Some((a.cards[0], b.cards[0])))
-            }
-            Piece::BrandName { brand_on_a, brand, name, .. } => {
-                let (bn, nn) = if *brand_on_a { (a, b) } else { (b, a) };
-                let cb = card_with_brand(norm, bn, &bn.brands[*brand as usize].compact);
-                let cn = card_with_name(norm, nn, &nn.names[*name as usize].compact);
-                let bt = cb
-                    .and_then(|c| norm[c as usize].brand.as_ref().map(|x| x.display_core.clone()))
-                    .unwrap_or_default();
-                let nt = cn.map(|c| norm[c as usize].name.display()).unwrap_or_default();
-                let pair = if *brand_on_a { cb.zip(cn) } else { cn.zip(cb) };
-                (EvidencePart::BrandName { brand: bt, name: nt }, pair)
-            }
-        };
-        if cards.is_none() {
-            cards = pair;
-        }
-        parts.push(part);
-    }
-    let (ca, cb) = cards.unwrap_or((a.cards[0], b.cards[0]));
-    LinkRecord {
-        level,
-        a: ca.min(cb),
-        b: ca.max(cb),
-        score: s.score,
-        evidence: Evidence(parts),
-        signals: s.evidence.iter().map(|(sig, _)| sig.name()).collect(),
-    }
-}
-
-/// Why two cards are or are not together: their groups, and the two levels' scores and evidence between the
-/// groups they are in, with the thresholds. For administrators reviewing a decision (`firmdedup explain`).
-pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u32) -> String {
-    use std::fmt::Write;
-    let p = &g.prepared;
-    let mut s = String::new();
-    let (na, nb) = (p.node_of_card[a as usize], p.node_of_card[b as usize]);
-    let (ea, eb) = (g.entity_of_card[a as usize], g.entity_of_card[b as usize]);
-    let (fa, fb) = (g.firm_of_entity[ea as usize], g.firm_of_entity[eb as usize]);
-    let _ = writeln!(s, "same legal entity: {}; same firm: {}", ea == eb, fa == fb);
-    let entity_nodes = |e: u32| -> Vec<&Node> {
-        (0..p.nodes.len())
-            .filter(|&n| g.entity_of_card[p.nodes[n].cards[0] as usize] == e)
-            .map(|n| &p.nodes[n])
-            .collect()
-    };
-    // `unique`: the pair's whole distinctive name is unique in the base, which joins it without a contact.
-    let show = |s: &mut String, title: &str, level: Level, unique: bool, rec: &LinkRecord, sc: &Scored| {
-        let pass = match level {
-            Level::Entity => score::joins_entities(cfg, sc, unique),
-            Level::Firm => score::is_firm_link(cfg, sc),
-        };
-        let _ = writeln!(
-            s,
-            "{title}: score {:.2} (threshold {:.2}{}), {} signal(s), name similarity {:.2} -> {}",
-            sc.score,
-            match level {
-                Level::Entity => cfg.thresholds.entity,
-                Level::Firm => cfg.thresholds.firm,
-            },
-            if level == Level::Entity {
-                format!(
-                    ", names at least {:.2}, a shared contact {}",
-                    cfg.thresholds.entity_name_min,
-                    if sc.has_contact { "present" } else { "missing" }
-                )
-            } else {
-                String::new()
-            },
-            sc.signals,
-            sc.name_sim,
-            if pass { "a link" } else { "no link" }
-        );
-        if level == Level::Entity && pass && !score::is_entity_link(cfg, sc) {
-            let _ =
-                writeln!(s, "  joined without a contact: the same distinctive name, carried by no other legal entity");
-        }
-        let _ =
-            writeln!(s, "  evidence: {}", if rec.evidence.is_empty() { "none".to_string() } else { rec.evidence.en() });
-    };
-    if na == nb {
-        let _ = writeln!(s, "the two cards share a valid ИНН or ОГРН: one legal entity by rule");
-    } else {
-        let (x, y) = (&p.nodes[na as usize], &p.nodes[nb as usize]);
-        if x.inn.is_some() && y.inn.is_some() && x.inn != y.inn {
-            let _ = writeln!(
-                s,
-                "legal entity level: different valid ИНН ({} / {}): never one legal entity",
-                x.inn.as_deref().unwrap_or(""),
-                y.inn.as_deref().unwrap_or("")
-            );
-        } else {
-            // Scored with the counts the level was decided with, not the firm rounds' recounted ones.
-            let pe = g.entity_stage.as_deref().unwrap_or(p);
-            let (x, y) = (&pe.nodes[na as usize], &pe.nodes[nb as usize]);
-            let sc = score::score(pe, cfg, x, y, Level::Entity);
-            let rec = explain(Level::Entity, pe, norm, cfg, x, y, &sc);
-            let unique = pe.is_unique_name_pair(na, nb);
-            show(&mut s, "legal entity level (the two cards' groups)", Level::Entity, unique, &rec, &sc);
-            if score::joins_entities(cfg, &sc, unique) && ea != eb {
-                let inns = |e: u32| -> Vec<String> {
-                    let mut v: Vec<String> =
-                        entity_nodes(e).iter().filter_map(|n| n.inn.as_deref().map(str::to_string)).collect();
-                    v.sort();
-                    v.dedup();
-                    v
-                };
-                let (ia, ib) = (inns(ea), inns(eb));
-                if !ia.is_empty() && !ib.is_empty() && ia != ib {
-                    let _ = writeln!(
-                        s,
-                        "  not applied: it would put two different valid ИНН ({} / {}) in one legal entity",
-                        ia.join(", "),
-                        ib.join(", ")
-                    );
-                } else {
-                    let _ = writeln!(s, "  not applied: held back by the chaining guard or an override");
-                }
-            }
-        }
-    }
-    if ea != eb {
-        let (xa, xb) = (entity_nodes(ea), entity_nodes(eb));
-        let (ma, mb) = (merge_nodes(&xa), merge_nodes(&xb));
-        let sc = score::score(p, cfg, &ma, &mb, Level::Firm);
-        let rec = explain(Level::Firm, p, norm, cfg, &ma, &mb, &sc);
-        show(&mut s, "firm level (the two legal entities)", Level::Firm, false, &rec, &sc);
-        let in_block = p.pairs.iter().any(|&(u, v)| {
-            let (eu, ev) = (
-                g.entity_of_card[p.nodes[u as usize].cards[0] as usize],
-                g.entity_of_card[p.nodes[v as usize].cards[0] as usize],
-            );
-            (eu == ea && ev == eb) || (eu == eb && ev == ea)
-        });
-        if !in_block {
-            let _ = writeln!(s, "  (the two legal entities share no blocking key: they were never compared)");
-        }
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::card::Card;
     use crate::dict::Dictionaries;
+    use crate::matching::block::KeyKind;
     use crate::normalize::normalize_card;
 
     #[test]
