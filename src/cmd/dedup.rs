@@ -19,8 +19,7 @@ use crate::progress::Progress;
 use crate::report::dedup::{self as out, Ids};
 use crate::report::ownership::{self as ownrep, OwnershipColumns};
 use crate::state::changes::{self, Change, ChangeCounts};
-use crate::state::ids as idmap;
-use crate::state::{self, RunLog, State, overrides, snapshot};
+use crate::state::{self, RunLog, State, nightly, overrides};
 
 /// Runs `dedup`.
 pub fn run(args: &DedupArgs, dict: &Dictionaries, quiet: bool) -> anyhow::Result<Exit> {
@@ -280,34 +279,13 @@ fn stateful(
             ),
         ));
     }
-    if let Some((last_run, last_n)) = prev.last_run {
-        let floor = last_n as f64 * (1.0 - args.max_shrink / 100.0);
-        // An export cut mid-row (a copy or a download stopped early) ends without a line break; with fewer cards
-        // than the last run it is taken for a truncated file whatever the percentage.
-        if (cards.len() as u64) < last_n && !args.allow_shrink && ends_mid_row(&args.input.input) {
-            return Err(refuse(
-                &st,
-                &mut run,
-                format!(
-                    "{}: the file ends in the middle of a row (no line break after the last one) and has {} cards accepted, fewer than the {last_n} of run {last_run}: it looks truncated, and a truncated export would retire the firms of the missing cards. Check the export, or rerun with --allow-shrink if it is complete",
-                    args.input.input.display(),
-                    cards.len(),
-                ),
-            ));
-        }
-        if (cards.len() as f64) < floor && !args.allow_shrink {
-            return Err(refuse(
-                &st,
-                &mut run,
-                format!(
-                    "{}: {} cards accepted, {:.1}% fewer than the {} of run {last_run}; a truncated or partial export would retire the firms of the missing cards. Check the export, or rerun with --allow-shrink if the base really shrank",
-                    args.input.input.display(),
-                    cards.len(),
-                    100.0 * (1.0 - cards.len() as f64 / last_n.max(1) as f64),
-                    last_n
-                ),
-            ));
-        }
+    if let Err(message) = nightly::shrink_guard(
+        &prev,
+        cards.len() as u64,
+        &args.input.input,
+        nightly::Shrink { max_percent: args.max_shrink, allowed: args.allow_shrink },
+    ) {
+        return Err(refuse(&st, &mut run, message));
     }
     // The administrator's decisions, as constraints on this export's cards.
     let card_index: FxHashMap<&str, u32> = cards.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect();
@@ -329,26 +307,7 @@ fn stateful(
 
     // Stable ids. A card back in the export after an absence takes the ids it had (the `departed` table).
     let t = Instant::now();
-    let old_of = |id: &str| prev.cards.get(id).or_else(|| prev.departed.get(id));
-    let old_entity: Vec<Option<&str>> = d.cards.iter().map(|c| old_of(&c.id).map(|(e, _)| e.as_str())).collect();
-    let old_firm: Vec<Option<&str>> = d.cards.iter().map(|c| old_of(&c.id).map(|(_, f)| f.as_str())).collect();
-    let mut entity_sizes: FxHashMap<String, u64> = FxHashMap::default();
-    let mut firm_sizes: FxHashMap<String, u64> = FxHashMap::default();
-    for (e, f) in prev.cards.values() {
-        *entity_sizes.entry(e.clone()).or_default() += 1;
-        *firm_sizes.entry(f.clone()).or_default() += 1;
-    }
-    let firm_of_card: Vec<u32> =
-        d.grouping.entity_of_card.iter().map(|&e| d.grouping.firm_of_entity[e as usize]).collect();
-    let ents = idmap::assign(
-        'E',
-        d.grouping.n_entities,
-        &d.grouping.entity_of_card,
-        &old_entity,
-        &entity_sizes,
-        prev.next_entity,
-    );
-    let frms = idmap::assign('F', d.grouping.n_firms, &firm_of_card, &old_firm, &firm_sizes, prev.next_firm);
+    let nightly::StableIds { entities: ents, firms: frms, old_firm, firm_of_card } = nightly::stable_ids(&d, &prev);
     let ids = Ids { entity: &ents.ids, firm: &frms.ids };
     let today = crate::cmd::today(args.today.as_deref())?;
     let own = ownership(&d, cfg, today);
@@ -378,49 +337,22 @@ fn stateful(
     run.finished_at = state::now();
     let t = Instant::now();
     // The state, in one transaction; on any failure the transaction rolls back and nothing is published.
-    let path_buf = st.path().to_path_buf();
-    let run_id = (|| -> anyhow::Result<i64> {
-        let tx = state::begin(&mut st.conn, &path_buf)?;
-        let run_id =
-            snapshot::write(&tx, &d, &ids, &OwnershipColumns(&own), &ents.fates, &frms.fates, ents.next, frms.next, &run)
-                .map_err(state::map_err(&path_buf))?;
-        state::history::record(&tx, run_id, today, &managers).map_err(state::map_err(&path_buf))?;
-        // The policy the check applies, and the date the statuses were computed for.
-        tx.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('ownership', ?1), ('ownership_today', ?2), ('generic_max_entities', ?3)",
-            rusqlite::params![serde_json::to_string(&cfg.ownership)?, today.to_string(), cfg.generic.max_entities.to_string()],
-        )
-        .map_err(state::map_err(&path_buf))?;
-        tx.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('owner_firms', ?1)",
-            [serde_json::to_string(&owner_firms(&own))?],
-        )
-        .map_err(state::map_err(&path_buf))?;
-        // Cards that left remember their ids; cards present now are no longer departed; an id in use again is no
-        // longer retired in the lineage.
-        {
-            let present: rustc_hash::FxHashSet<&str> = d.cards.iter().map(|c| c.id.as_str()).collect();
-            let mut ins = tx
-                .prepare("INSERT OR REPLACE INTO departed(card_id, entity_id, firm_id, run_id) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(state::map_err(&path_buf))?;
-            let mut gone: Vec<(&String, &(String, String))> =
-                prev.cards.iter().filter(|(c, _)| !present.contains(c.as_str())).collect();
-            gone.sort();
-            for (c, (e, f)) in gone {
-                ins.execute(rusqlite::params![c, e, f, run_id]).map_err(state::map_err(&path_buf))?;
-            }
-        }
-        tx.execute_batch(
-            "DELETE FROM departed WHERE EXISTS (SELECT 1 FROM cards WHERE cards.card_id = departed.card_id);
-             DELETE FROM lineage WHERE EXISTS (SELECT 1 FROM firms WHERE firm_id = old_id)
-                 OR EXISTS (SELECT 1 FROM entities WHERE entity_id = old_id);",
-        )
-        .map_err(state::map_err(&path_buf))?;
-        state::write_config(&tx, cfg).map_err(state::map_err(&path_buf))?;
-        state::test_pause_before_commit();
-        tx.commit().map_err(state::map_err(&path_buf))?;
-        Ok(run_id)
-    })()
+    let run_id = nightly::commit(
+        &mut st,
+        &nightly::RunState {
+            d: &d,
+            ids: &ids,
+            own: &own,
+            entities: &ents,
+            firms: &frms,
+            run: &run,
+            today,
+            managers: &managers,
+            prev: &prev,
+        },
+        cfg,
+        &owner_firms(&own),
+    )
     .with_context(|| unpublished(&args.out))?;
     let state_ms = t.elapsed().as_millis() as u64;
 
@@ -458,18 +390,6 @@ fn stateful(
         eprintln!("{}", one_line(run_id, &d, &counts, path));
     }
     Ok(Exit::Success)
-}
-
-/// True when a regular file does not end with a line break (its last row may have been cut).
-fn ends_mid_row(path: &Path) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut f) = std::fs::File::open(path) else { return false };
-    let Ok(meta) = f.metadata() else { return false };
-    if !meta.is_file() || meta.len() == 0 || f.seek(SeekFrom::End(-1)).is_err() {
-        return false;
-    }
-    let mut last = [0u8; 1];
-    f.read_exact(&mut last).is_ok() && last[0] != b'\n'
 }
 
 /// Firms held per manager login (compared through [`crate::ownership::login_key`]), for the check's limit.

@@ -10,6 +10,7 @@
 pub mod changes;
 pub mod history;
 pub mod ids;
+pub mod nightly;
 pub mod overrides;
 pub mod snapshot;
 
