@@ -111,3 +111,21 @@ fn a_closed_pipe_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// `explain`'s text as an administrator reads it, on the demo base: a link by rule, a scored legal-entity link, a
+/// firm link, and two cards of different firms. A change in wording or in a score shows up in review.
+#[test]
+fn explain_text_on_the_demo_base() {
+    let wd = Workdir::new();
+    let base = crate::workdir::fixture("demo/crm.csv");
+    let base = base.to_str().unwrap();
+    for (name, a, b) in [
+        ("explain_same_inn", "1001", "1002"),
+        ("explain_entity_link", "1001", "1003"),
+        ("explain_firm_link", "1001", "1006"),
+        ("explain_apart", "1001", "1050"),
+    ] {
+        let out = wd.run(&["explain", base, a, b]).success().stdout();
+        insta::assert_snapshot!(name, out);
+    }
+}
