@@ -462,7 +462,13 @@ fn write_changes(dir: &Path, changes: &[Change]) -> std::io::Result<()> {
     let mut w = CsvOut::create(&dir.join("changes.csv"), &["change", "firm_id", "other_id", "card_id", "detail"])?;
     w.par_rows(changes.len(), |i, row| {
         let c = &changes[i];
-        row.extend([c.change.to_string(), c.firm_id.clone(), c.other_id.clone(), c.card_id.clone(), c.detail.clone()]);
+        row.extend([
+            c.change.name().to_string(),
+            c.firm_id.clone(),
+            c.other_id.clone(),
+            c.card_id.clone(),
+            c.detail.clone(),
+        ]);
     })?;
     w.finish()?;
     Ok(())

@@ -1102,3 +1102,120 @@ impl Prepared {
         self.labels = es.len() as u32;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::Card;
+    use crate::dict::Dictionaries;
+    use crate::normalize::normalize_card;
+
+    fn card(id: &str, name: &str, inn: &str, phones: &[&str], emails: &[&str]) -> Card {
+        Card {
+            id: id.into(),
+            name: name.into(),
+            inn: inn.into(),
+            phones: phones.iter().map(|s| s.to_string()).collect(),
+            emails: emails.iter().map(|s| s.to_string()).collect(),
+            ..Card::default()
+        }
+    }
+
+    fn norm(cards: &[Card]) -> Vec<NormCard> {
+        let d = Dictionaries::embedded();
+        cards.iter().map(|c| normalize_card(c, d)).collect()
+    }
+
+    fn inn10(prefix: &str) -> String {
+        crate::normalize::ids::inn10_with_check(prefix).expect("nine digits")
+    }
+
+    #[test]
+    fn a_card_emits_its_keys_and_each_hash_says_its_kind() {
+        let n = norm(&[card(
+            "1",
+            "ООО «Ромашка Медиа»",
+            &inn10("770100001"),
+            &["+7 (495) 111-22-33"],
+            &["Info@Romashka.ru", "someone@mail.ru"],
+        )]);
+        let mut keys: Vec<(KeyKind, String)> = Vec::new();
+        for_each_key(&n[0], |k, t| keys.push((k, t.to_string())));
+        let has = |k: KeyKind, t: &str| keys.iter().any(|(kk, tt)| *kk == k && tt == t);
+        assert!(has(KeyKind::Inn, &inn10("770100001")), "{keys:?}");
+        assert!(has(KeyKind::Phone, "+74951112233"), "{keys:?}");
+        assert!(has(KeyKind::Email, "info@romashka.ru"), "{keys:?}");
+        // A corporate domain is a key; a public mail service is not.
+        assert!(has(KeyKind::Domain, "romashka.ru"), "{keys:?}");
+        assert!(!keys.iter().any(|(k, t)| *k == KeyKind::Domain && t == "mail.ru"), "{keys:?}");
+        // The whole name and its distinctive words; the legal form is not a word of the name.
+        assert!(keys.iter().any(|(k, _)| *k == KeyKind::NameFull), "{keys:?}");
+        assert!(keys.iter().filter(|(k, _)| *k == KeyKind::NameToken).count() >= 1, "{keys:?}");
+        assert!(!keys.iter().any(|(k, t)| *k == KeyKind::NameToken && t.contains("ooo")), "{keys:?}");
+        // The hash of a key says its kind back.
+        for (k, t) in &keys {
+            assert_eq!(kind_of(key_hash(*k, t)), *k, "{k:?} {t}");
+        }
+    }
+
+    #[test]
+    fn a_placeholder_inn_is_not_an_identifier() {
+        let n = norm(&[
+            card("1", "ООО Ромашка", "0000000000", &[], &[]),
+            card("2", "ООО Ромашка", &inn10("770100001"), &[], &[]),
+        ]);
+        assert_eq!(usable_inn(&n[0]), None);
+        assert_eq!(usable_inn(&n[1]), Some(inn10("770100001").as_str()));
+        assert!(is_placeholder_id("000000000000"));
+    }
+
+    #[test]
+    fn cards_of_one_inn_are_one_node_and_only_cards_sharing_a_key_are_paired() {
+        let inn = inn10("770100001");
+        let cards = [
+            card("1", "ООО Ромашка", &inn, &["+7 495 111-22-33"], &[]),
+            card("2", "Ромашка ООО", &inn, &[], &["info@romashka.ru"]),
+            // No ИНН; shares the phone with card 1.
+            card("3", "Ромашка", "", &["+7 495 111-22-33"], &[]),
+            // Shares nothing with anyone.
+            card("4", "ООО Василёк", "", &["+7 812 999-88-77"], &["office@vasilek.ru"]),
+        ];
+        let p = prepare(&norm(&cards), &Config::default());
+        assert_eq!(p.nodes.len(), 3, "cards 1 and 2 are one node");
+        assert_eq!(p.node_of_card[0], p.node_of_card[1]);
+        let (n1, n3, n4) = (p.node_of_card[0], p.node_of_card[2], p.node_of_card[3]);
+        assert_eq!(p.nodes[n1 as usize].cards.as_slice(), &[0, 1]);
+        assert_eq!(p.nodes[n1 as usize].inn.as_deref(), Some(inn.as_str()));
+        assert!(p.pairs.contains(&(n1.min(n3), n1.max(n3))), "{:?}", p.pairs);
+        assert!(p.pairs.iter().all(|&(a, b)| a != n4 && b != n4), "{:?}", p.pairs);
+        // Pairs are sorted, each once, smaller node first.
+        assert!(p.pairs.windows(2).all(|w| w[0] < w[1]) && p.pairs.iter().all(|(a, b)| a < b));
+    }
+
+    #[test]
+    fn blocking_does_not_depend_on_card_order_beyond_node_numbering() {
+        let cards = vec![
+            card("1", "ООО Ромашка", "", &["+7 495 111-22-33"], &[]),
+            card("2", "Ромашка", "", &["+7 495 111-22-33"], &["a@romashka.ru"]),
+            card("3", "Ромашка Трейд", "", &[], &["b@romashka.ru"]),
+        ];
+        let pairs_by_id = |cards: &[Card]| -> Vec<(String, String)> {
+            let p = prepare(&norm(cards), &Config::default());
+            let id = |n: u32| cards[p.nodes[n as usize].cards[0] as usize].id.clone();
+            let mut v: Vec<(String, String)> = p
+                .pairs
+                .iter()
+                .map(|&(a, b)| {
+                    let (x, y) = (id(a), id(b));
+                    if x < y { (x, y) } else { (y, x) }
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let mut reversed = cards.clone();
+        reversed.reverse();
+        assert_eq!(pairs_by_id(&cards), pairs_by_id(&reversed));
+        assert!(!pairs_by_id(&cards).is_empty());
+    }
+}

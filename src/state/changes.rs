@@ -9,8 +9,8 @@ use crate::state::ids::{Assignment, Fate};
 /// One change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// `firm_created`, `firm_returned`, `firms_merged`, `firm_split`, `firm_retired`, `card_added`, `card_removed`, `card_moved`.
-    pub change: &'static str,
+    /// What happened (`change` in changes.csv).
+    pub change: ChangeKind,
     /// The firm concerned (for a merge, the survivor; for a move, where the card went).
     pub firm_id: String,
     /// The other firm(s): merged id, split-off ids, where a card came from.
@@ -19,6 +19,44 @@ pub struct Change {
     pub card_id: String,
     /// Details and evidence.
     pub detail: String,
+}
+
+/// The kinds of change, in the order changes.csv lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// A firm id given for the first time.
+    FirmCreated,
+    /// A firm id not in the last run, taken again by cards back in the export.
+    FirmReturned,
+    /// An old firm merged into another (`firm_id` the survivor, `other_id` the merged one).
+    FirmsMerged,
+    /// A firm whose cards partly went to other firms.
+    FirmSplit,
+    /// A firm all of whose cards left the export.
+    FirmRetired,
+    /// A card new to the state.
+    CardAdded,
+    /// A card of the last run missing from the export.
+    CardRemoved,
+    /// A card now in another firm.
+    CardMoved,
+}
+
+impl ChangeKind {
+    /// The code written in changes.csv.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeKind::FirmCreated => "firm_created",
+            ChangeKind::FirmReturned => "firm_returned",
+            ChangeKind::FirmsMerged => "firms_merged",
+            ChangeKind::FirmSplit => "firm_split",
+            ChangeKind::FirmRetired => "firm_retired",
+            ChangeKind::CardAdded => "card_added",
+            ChangeKind::CardRemoved => "card_removed",
+            ChangeKind::CardMoved => "card_moved",
+        }
+    }
 }
 
 /// Counts of changes, for the summary.
@@ -71,7 +109,7 @@ pub fn compute(
             None => {
                 counts.cards_added += 1;
                 out.push(Change {
-                    change: "card_added",
+                    change: ChangeKind::CardAdded,
                     firm_id: f.into(),
                     other_id: String::new(),
                     card_id: c.into(),
@@ -87,7 +125,7 @@ pub fn compute(
                         _ => String::new(),
                     };
                     out.push(Change {
-                        change: "card_moved",
+                        change: ChangeKind::CardMoved,
                         firm_id: f.into(),
                         other_id: old.clone(),
                         card_id: c.into(),
@@ -107,7 +145,7 @@ pub fn compute(
     for (c, f) in removed {
         counts.cards_removed += 1;
         out.push(Change {
-            change: "card_removed",
+            change: ChangeKind::CardRemoved,
             firm_id: f.into(),
             other_id: String::new(),
             card_id: c.into(),
@@ -130,7 +168,7 @@ pub fn compute(
             format!("{} card(s), split from {}", cards.len(), from.join(", "))
         };
         out.push(Change {
-            change: "firm_created",
+            change: ChangeKind::FirmCreated,
             firm_id: id.into(),
             other_id: from.join(" "),
             card_id: String::new(),
@@ -151,7 +189,7 @@ pub fn compute(
         counts.firms_returned += 1;
         let n = cards_of_new.get(id).map_or(0, Vec::len);
         out.push(Change {
-            change: "firm_returned",
+            change: ChangeKind::FirmReturned,
             firm_id: id.into(),
             other_id: String::new(),
             card_id: String::new(),
@@ -175,14 +213,20 @@ pub fn compute(
         counts.firms_split += 1;
         let detail = others.iter().map(|(f, n)| format!("{n} card(s) to {f}")).collect::<Vec<_>>().join(", ");
         let ids = others.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(" ");
-        out.push(Change { change: "firm_split", firm_id: old.into(), other_id: ids, card_id: String::new(), detail });
+        out.push(Change {
+            change: ChangeKind::FirmSplit,
+            firm_id: old.into(),
+            other_id: ids,
+            card_id: String::new(),
+            detail,
+        });
     }
     for (old, f) in &firms.fates {
         match f {
             Fate::MergedInto(into) => {
                 counts.firms_merged += 1;
                 out.push(Change {
-                    change: "firms_merged",
+                    change: ChangeKind::FirmsMerged,
                     firm_id: into.clone(),
                     other_id: old.clone(),
                     card_id: String::new(),
@@ -192,7 +236,7 @@ pub fn compute(
             Fate::Retired => {
                 counts.firms_retired += 1;
                 out.push(Change {
-                    change: "firm_retired",
+                    change: ChangeKind::FirmRetired,
                     firm_id: old.clone(),
                     other_id: String::new(),
                     card_id: String::new(),
@@ -201,27 +245,85 @@ pub fn compute(
             }
         }
     }
-    let rank = |c: &str| {
-        [
-            "firm_created",
-            "firm_returned",
-            "firms_merged",
-            "firm_split",
-            "firm_retired",
-            "card_added",
-            "card_removed",
-            "card_moved",
-        ]
-        .iter()
-        .position(|x| *x == c)
-        .unwrap_or(9)
-    };
     out.sort_by(|a, b| {
-        rank(a.change)
-            .cmp(&rank(b.change))
+        a.change
+            .cmp(&b.change)
             .then_with(|| crate::pipeline::id_order(&a.firm_id, &b.firm_id))
             .then_with(|| crate::pipeline::id_order(&a.card_id, &b.card_id))
             .then_with(|| a.other_id.cmp(&b.other_id))
     });
     (out, counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prev(cards: &[(&str, &str)]) -> Previous {
+        Previous {
+            cards: cards.iter().map(|(c, f)| (c.to_string(), (format!("E{}", &f[1..]), f.to_string()))).collect(),
+            ..Previous::default()
+        }
+    }
+
+    #[test]
+    fn merges_splits_additions_and_removals_are_reported_in_order() {
+        // Before: F000001 {c1, c2}, F000002 {c3}, F000003 {c4, c5}, F000004 {c6}.
+        let before = prev(&[
+            ("c1", "F000001"),
+            ("c2", "F000001"),
+            ("c3", "F000002"),
+            ("c4", "F000003"),
+            ("c5", "F000003"),
+            ("c6", "F000004"),
+        ]);
+        // Now: F000002 merged into F000001; c5 split off into a new F000005; c6 gone (F000004 retired); c7 new.
+        let cards = ["c1", "c2", "c3", "c4", "c5", "c7"];
+        let firm = ["F000001", "F000001", "F000001", "F000003", "F000005", "F000006"];
+        let firms = Assignment {
+            ids: vec!["F000001".into(), "F000003".into(), "F000005".into(), "F000006".into()],
+            is_new: vec![false, false, true, true],
+            fates: vec![("F000002".into(), Fate::MergedInto("F000001".into())), ("F000004".into(), Fate::Retired)],
+            next: 7,
+        };
+        let (changes, counts) = compute(&cards, &firm, &before, &firms, |old, into| format!("{old}->{into}"));
+        let got: Vec<(&str, &str, &str, &str)> = changes
+            .iter()
+            .map(|c| (c.change.name(), c.firm_id.as_str(), c.other_id.as_str(), c.card_id.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("firm_created", "F000005", "F000003", ""),
+                ("firm_created", "F000006", "", ""),
+                ("firms_merged", "F000001", "F000002", ""),
+                ("firm_split", "F000003", "F000005", ""),
+                ("firm_retired", "F000004", "", ""),
+                ("card_added", "F000006", "", "c7"),
+                ("card_removed", "F000004", "", "c6"),
+                ("card_moved", "F000001", "F000002", "c3"),
+                ("card_moved", "F000005", "F000003", "c5"),
+            ]
+        );
+        let merged = changes.iter().find(|c| c.change == ChangeKind::FirmsMerged).unwrap();
+        assert_eq!(merged.detail, "F000002->F000001");
+        let moved = changes.iter().find(|c| c.card_id == "c3").unwrap();
+        assert_eq!(moved.detail, "firm F000002 merged into F000001");
+        assert_eq!((counts.firms_created, counts.firms_merged, counts.firms_split, counts.firms_retired), (2, 1, 1, 1));
+        assert_eq!((counts.cards_added, counts.cards_removed, counts.cards_moved), (1, 1, 2));
+    }
+
+    #[test]
+    fn an_unchanged_run_reports_nothing() {
+        let before = prev(&[("c1", "F000001"), ("c2", "F000002")]);
+        let firms = Assignment {
+            ids: vec!["F000001".into(), "F000002".into()],
+            is_new: vec![false, false],
+            fates: vec![],
+            next: 3,
+        };
+        let (changes, counts) = compute(&["c1", "c2"], &["F000001", "F000002"], &before, &firms, |_, _| String::new());
+        assert!(changes.is_empty(), "{changes:?}");
+        assert_eq!(counts, ChangeCounts::default());
+    }
 }

@@ -170,3 +170,69 @@ pub(crate) fn parsed<T: std::str::FromStr<Err = String>>(r: &rusqlite::Row, i: u
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(crate::state::SCHEMA).unwrap();
+        c
+    }
+
+    fn decision(action: ConstraintKind, a: &str, b: &str) -> NewOverride {
+        NewOverride {
+            action,
+            level: Level::Firm,
+            a: a.into(),
+            b: b.into(),
+            reason: "checked by phone".into(),
+            by: "admin".into(),
+        }
+    }
+
+    #[test]
+    fn a_decision_needs_two_different_sides_and_a_reason() {
+        assert!(validate(&decision(ConstraintKind::Link, "1001", "1002")).is_ok());
+        for bad in [
+            decision(ConstraintKind::Link, "1001", "1001"),
+            decision(ConstraintKind::Link, " ", "1002"),
+            NewOverride { reason: "  ".into(), ..decision(ConstraintKind::Split, "1001", "1002") },
+        ] {
+            assert!(matches!(validate(&bad), Err(OverrideError::Invalid(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_same_decision_is_recorded_once_and_the_opposite_one_is_refused() {
+        let c = db();
+        let first = add(&c, &decision(ConstraintKind::Link, "1001", "1002")).unwrap();
+        let id = first.expect("recorded");
+        // The same pair either way round: already recorded.
+        assert_eq!(add(&c, &decision(ConstraintKind::Link, "1002", "1001")).unwrap(), Err(id));
+        // The opposite decision conflicts with it, naming it.
+        let e = add(&c, &decision(ConstraintKind::Split, "1002", "1001")).unwrap_err();
+        let e = e.downcast::<OverrideError>().unwrap();
+        assert!(matches!(*e, OverrideError::Conflict { existing, other: ConstraintKind::Link, .. } if existing == id));
+        assert!(e.to_string().contains(&format!("override remove {id}")), "{e}");
+        // Removed, it no longer blocks the opposite one.
+        assert!(remove(&c, id, "admin").unwrap());
+        assert!(!remove(&c, id, "admin").unwrap(), "removed once");
+        assert!(add(&c, &decision(ConstraintKind::Split, "1002", "1001")).unwrap().is_ok());
+        assert_eq!(existing(&c, "1001", "1002").unwrap().map(|(_, a)| a), Some(ConstraintKind::Split));
+    }
+
+    #[test]
+    fn a_damaged_action_in_the_state_is_an_error_not_a_guess() {
+        let c = db();
+        // Past the CHECK constraint, as a damaged or hand-edited file could be.
+        c.execute_batch("PRAGMA ignore_check_constraints = ON;").unwrap();
+        c.execute(
+            "INSERT INTO overrides(action, level, a, b, reason, created_by, created_at) VALUES ('merge','firm','1','2','r','x','t')",
+            [],
+        )
+        .unwrap();
+        assert!(existing(&c, "1", "2").is_err());
+    }
+}
