@@ -27,6 +27,7 @@ pub mod sanitize;
 pub mod serve;
 pub mod state;
 pub mod synth;
+pub mod timing;
 
 pub use card::{Card, Field};
 pub use dict::Dictionaries;

@@ -2,7 +2,6 @@
 //! benchmarks and by tests.
 
 use std::path::Path;
-use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -14,6 +13,7 @@ use crate::ingest::{self, IngestError, IngestOptions, Ingested};
 use crate::matching::firm::{self, Constraint, Grouping};
 use crate::normalize::{NormCard, normalize_card};
 use crate::progress::Progress;
+use crate::timing::Laps;
 
 /// Orders card ids: numeric ids by value (shorter first), then the others alphabetically. Every output is in
 /// this order, so the input's row order does not matter.
@@ -71,15 +71,12 @@ pub fn read_ordered(
     opts: &IngestOptions,
     dict: &Dictionaries,
 ) -> Result<(Ingested, Vec<Card>), IngestError> {
-    let mut tr = crate::matching::block::Trace::new();
     let mut data = ingest::read_cards(input, opts, dict)?;
     for w in data.warnings() {
         eprintln!("warning: {}: {w}", input.display());
     }
     let mut cards = std::mem::take(&mut data.cards);
-    tr.lap("read");
     cards.par_sort_by(|a, b| id_order(&a.id, &b.id));
-    tr.lap("sort by id");
     Ok((data, cards))
 }
 
@@ -108,19 +105,14 @@ pub fn match_cards(
     progress: Progress,
     timing: &mut Timing,
 ) -> (Vec<CardText>, Vec<NormCard>, Grouping) {
-    let t = Instant::now();
-    let mut tr = crate::matching::block::Trace::new();
-    tr.lap("before normalize");
+    let mut laps = Laps::new();
     let (texts, norm) = normalize_all(cards, dict, progress);
-    timing.normalize_ms = t.elapsed().as_millis() as u64;
-    tr.lap("normalize");
-    let t = Instant::now();
+    timing.normalize_ms = laps.lap("normalize");
     let pb = progress.stage("match", 0);
     let grouping = firm::group(&norm, cfg, constraints);
     pb.finish_and_clear();
-    timing.match_ms = t.elapsed().as_millis() as u64;
+    timing.match_ms = laps.lap("match");
     timing.match_stages_ms = grouping.stats.stage_ms.clone();
-    tr.lap("match");
     (texts, norm, grouping)
 }
 
@@ -133,11 +125,11 @@ pub fn dedup(
     progress: Progress,
 ) -> Result<Dedup, IngestError> {
     let mut timing = Timing::default();
-    let t = Instant::now();
+    let mut laps = Laps::new();
     let pb = progress.stage("read", 0);
     let (ingest, cards) = read_ordered(input, opts, dict)?;
     pb.finish_and_clear();
-    timing.read_ms = t.elapsed().as_millis() as u64;
+    timing.read_ms = laps.lap("read");
     Ok(group_ordered(ingest, cards, cfg, dict, &[], progress, timing))
 }
 
@@ -154,7 +146,7 @@ pub fn group_ordered(
 ) -> Dedup {
     let (cards, norm, mut grouping) = match_cards(cards, cfg, dict, constraints, progress, &mut timing);
     grouping.prepared.release_matching_data();
-    let t = Instant::now();
+    let mut laps = Laps::new();
     let (entities, firms) = groups::summarize(
         &norm,
         &grouping.entity_of_card,
@@ -162,7 +154,7 @@ pub fn group_ordered(
         &grouping.firm_of_entity,
         grouping.n_firms,
     );
-    timing.summarize_ms = t.elapsed().as_millis() as u64;
+    timing.summarize_ms = laps.lap("summarize");
     Dedup { ingest, cards, norm, grouping, entities, firms, timing }
 }
 

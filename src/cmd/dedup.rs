@@ -2,7 +2,6 @@
 //! stable, applies the administrator's decisions and reports what changed.
 
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::Context;
 use rustc_hash::FxHashMap;
@@ -20,6 +19,7 @@ use crate::report::dedup::{self as out, Ids};
 use crate::report::ownership::{self as ownrep, OwnershipColumns};
 use crate::state::changes::{self, Change, ChangeCounts};
 use crate::state::{self, RunLog, State, nightly, overrides};
+use crate::timing::Laps;
 
 /// Runs `dedup`.
 pub fn run(args: &DedupArgs, dict: &Dictionaries, quiet: bool) -> anyhow::Result<Exit> {
@@ -196,7 +196,7 @@ fn write_outputs(
 }
 
 fn batch(args: &DedupArgs, mut d: Dedup, cfg: &Config, threads: usize, quiet: bool) -> anyhow::Result<Exit> {
-    let t = Instant::now();
+    let mut laps = Laps::new();
     let today = crate::cmd::today(args.today.as_deref())?;
     let own = ownership(&d, cfg, today);
     let mut managers = crate::ownership::managers(&own, &cfg.ownership);
@@ -208,7 +208,7 @@ fn batch(args: &DedupArgs, mut d: Dedup, cfg: &Config, threads: usize, quiet: bo
     let stage = &staging.dir;
     let reassigned =
         write_outputs(stage, &d, &ids, &own, &managers, &plan, cfg).with_context(|| unpublished(&args.out))?;
-    d.timing.write_ms = t.elapsed().as_millis() as u64;
+    d.timing.write_ms = laps.lap("write");
     let summary = out::summary_json(
         &d,
         cfg,
@@ -263,9 +263,9 @@ fn stateful(
     let mut st = open_state(path)?;
     let prev = st.previous()?;
     let mut timing = Timing::default();
-    let t = Instant::now();
+    let mut laps = Laps::new();
     let (ingest, cards) = pipeline::read_ordered(&args.input.input, opts, dict)?;
-    timing.read_ms = t.elapsed().as_millis() as u64;
+    timing.read_ms = laps.lap("read");
     run.cards_read = ingest.rows_read;
     run.cards_accepted = cards.len() as u64;
     run.cards_rejected = ingest.rejects.len() as u64;
@@ -306,7 +306,7 @@ fn stateful(
     }
 
     // Stable ids. A card back in the export after an absence takes the ids it had (the `departed` table).
-    let t = Instant::now();
+    let mut laps = Laps::new();
     let nightly::StableIds { entities: ents, firms: frms, old_firm, firm_of_card } = nightly::stable_ids(&d, &prev);
     let ids = Ids { entity: &ents.ids, firm: &frms.ids };
     let today = crate::cmd::today(args.today.as_deref())?;
@@ -328,14 +328,14 @@ fn stateful(
     write_changes(stage, &changes)
         .with_context(|| ctx(&args.out, "changes.csv"))
         .with_context(|| unpublished(&args.out))?;
-    d.timing.write_ms = t.elapsed().as_millis() as u64;
+    d.timing.write_ms = laps.lap("write");
 
     run.legal_entities = d.grouping.n_entities as u64;
     run.firms = d.grouping.n_firms as u64;
     run.outcome = "ok".into();
     run.changes = serde_json::to_string(&counts)?;
     run.finished_at = state::now();
-    let t = Instant::now();
+    let mut laps = Laps::new();
     // The state, in one transaction; on any failure the transaction rolls back and nothing is published.
     let run_id = nightly::commit(
         &mut st,
@@ -354,7 +354,7 @@ fn stateful(
         &owner_firms(&own),
     )
     .with_context(|| unpublished(&args.out))?;
-    let state_ms = t.elapsed().as_millis() as u64;
+    let state_ms = laps.lap("state");
 
     let extra = serde_json::json!({
         "run": {

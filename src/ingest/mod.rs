@@ -715,7 +715,7 @@ pub fn read_bytes(
         SourceKind::HtmlTable => return read_table(path, table::read_html(bytes), SourceKind::HtmlTable, opts, dict),
         SourceKind::Csv => {}
     }
-    let mut tr = crate::matching::block::Trace::new();
+    let mut tr = crate::timing::Laps::new();
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(IngestError::Empty(p()));
     }

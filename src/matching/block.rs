@@ -374,7 +374,7 @@ const MAX_SPLIT_BLOCK: usize = 50_000;
 /// split by name (whole name and distinctive words), since only a near-identical rare name can make such a value
 /// count. Two groups that share nothing but a name are never compared: a name alone never links.
 pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
-    let mut tr = Trace::new();
+    let mut tr = crate::timing::Laps::new();
     let n = norm.len();
 
     // Keys of every card: weighted and hard keys (CSR), and name keys (CSR).
@@ -959,36 +959,6 @@ fn count_variant(vars: &mut [NameVar], v: NameVar) -> Option<NameVar> {
             None
         }
         None => Some(v),
-    }
-}
-
-/// Timing of sub-stages, printed to stderr when FIRMDEDUP_TRACE is set (for profiling).
-pub struct Trace {
-    on: bool,
-    t: std::time::Instant,
-}
-
-impl Trace {
-    /// A trace that prints only when FIRMDEDUP_TRACE is set.
-    pub fn new() -> Trace {
-        Trace { on: std::env::var_os("FIRMDEDUP_TRACE").is_some(), t: std::time::Instant::now() }
-    }
-    /// Prints the time since the last lap.
-    pub fn lap(&mut self, name: &str) {
-        if self.on {
-            let rss_mb = std::fs::read_to_string("/proc/self/statm")
-                .ok()
-                .and_then(|s| s.split_whitespace().nth(1).and_then(|x| x.parse::<u64>().ok()))
-                .map_or(0, |pages| pages * 4096 / (1 << 20));
-            eprintln!("trace {name}: {} ms, rss {rss_mb} MB", self.t.elapsed().as_millis());
-        }
-        self.t = std::time::Instant::now();
-    }
-}
-
-impl Default for Trace {
-    fn default() -> Self {
-        Trace::new()
     }
 }
 

@@ -220,16 +220,9 @@ pub fn group_explained(norm: &[NormCard], cfg: &Config, constraints: &[Constrain
 }
 
 fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_entity_stage: bool) -> Grouping {
-    let mut clock = std::time::Instant::now();
-    let mut stage_ms: Vec<(&'static str, u64)> = Vec::new();
-    let mut tr = block::Trace::new();
-    let mut lap = |name: &'static str, stage_ms: &mut Vec<(&'static str, u64)>| {
-        stage_ms.push((name, clock.elapsed().as_millis() as u64));
-        clock = std::time::Instant::now();
-        tr.lap(name);
-    };
+    let mut laps = crate::timing::Laps::new();
     let mut p = block::prepare(norm, cfg);
-    lap("block", &mut stage_ms);
+    laps.lap("block");
     let mut stats = MatchStats { ogrn_conflicts: p.ogrn_conflicts as u64, ..MatchStats::default() };
 
     // --- Legal entities: nodes joined on strong combined evidence. Pairs of two ИНН nodes are never one.
@@ -273,7 +266,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         }
     }
     stats.entity_candidates = e_links.len() as u64;
-    lap("score_entities", &mut stage_ms);
+    laps.lap("score_entities");
     let entity_constraints: Vec<&Constraint> = constraints.iter().filter(|c| c.level == Level::Entity).collect();
     // Two cards that may not share a firm may not share a legal entity either: every split applies here.
     let e_split: Vec<&Constraint> = constraints.iter().filter(|c| c.kind == ConstraintKind::Split).collect();
@@ -309,10 +302,10 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
             link_record(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s),
         ));
     }
-    lap("cluster_entities", &mut stage_ms);
+    laps.lap("cluster_entities");
     let entity_stage = keep_entity_stage.then(|| Box::new(p.clone()));
     p.recount(&entity_of_node, cfg, true);
-    lap("recount", &mut stage_ms);
+    laps.lap("recount");
 
     let mut nodes_of_entity: Vec<Vec<u32>> = vec![Vec::new(); n_entities];
     for (nd, &e) in entity_of_node.iter().enumerate() {
@@ -354,7 +347,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         p.recount(&units, cfg, false);
         let r = firm_round(&p, cfg, &nodes_of_entity, &firm_pairs, n_entities, &f_must, split_tags_f.clone());
         stats.firm_rounds += 1;
-        lap(if round == 0 { "firm_round_1" } else { "firm_round_2+" }, &mut stage_ms);
+        laps.lap(if round == 0 { "firm_round_1" } else { "firm_round_2+" });
         let stable = prev.is_some_and(|prev| prev == r.firm_of_entity);
         last = Some(r);
         if stable || round + 1 == rounds {
@@ -433,8 +426,8 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     }
     links.sort_by_key(|x| (x.level, x.a.min(x.b), x.a.max(x.b)));
     stats.links_by_signal = by_signal.into_iter().collect();
-    lap("explain_links", &mut stage_ms);
-    stats.stage_ms = stage_ms;
+    laps.lap("explain_links");
+    stats.stage_ms = laps.into_laps();
 
     Grouping { entity_of_card, firm_of_entity, n_entities, n_firms, links, stats, prepared: p, grey, entity_stage }
 }
