@@ -51,8 +51,51 @@ pub const CARD_COLUMNS: [&str; 19] = [
     "last_activity",
 ];
 
-/// The cells of card `i`, in [`CARD_COLUMNS`] order.
-pub fn card_row(d: &Dedup, ids: &Ids, i: usize, row: &mut Vec<String>) {
+/// One card as firmdedup writes it: the cells of cards.csv and the row of the state's `cards` table, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardRecord {
+    /// The CRM's card id.
+    pub id: String,
+    /// Its legal entity's id.
+    pub entity_id: String,
+    /// Its firm's id.
+    pub firm_id: String,
+    /// The name as typed.
+    pub name: String,
+    /// The legal form read from the name.
+    pub legal_form: String,
+    /// The name without its legal form, normalised.
+    pub name_norm: String,
+    /// The compact transliteration key of the name.
+    pub name_key: String,
+    /// The valid ИНН, if any.
+    pub inn: String,
+    /// An ИНН as typed that failed its checks.
+    pub inn_invalid: String,
+    /// The КПП.
+    pub kpp: String,
+    /// The ОГРН / ОГРНИП.
+    pub ogrn: String,
+    /// Phones, `; `-separated.
+    pub phones: String,
+    /// E-mail addresses, `; `-separated.
+    pub emails: String,
+    /// Corporate domains and the website, `; `-separated.
+    pub domains: String,
+    /// Decision-makers, `; `-separated.
+    pub contacts: String,
+    /// The brand.
+    pub brand: String,
+    /// Addresses, ` | `-separated.
+    pub address: String,
+    /// The manager holding the card.
+    pub manager: String,
+    /// The last activity date, `YYYY-MM-DD`.
+    pub last_activity: String,
+}
+
+/// Card `i` as written.
+pub fn card_record(d: &Dedup, ids: &Ids, i: usize) -> CardRecord {
     let (c, n) = (&d.cards[i], &d.norm[i]);
     let e = d.grouping.entity_of_card[i] as usize;
     let f = d.grouping.firm_of_entity[e] as usize;
@@ -62,26 +105,52 @@ pub fn card_row(d: &Dedup, ids: &Ids, i: usize, row: &mut Vec<String>) {
     {
         domains.push(w);
     }
+    CardRecord {
+        id: c.id.clone(),
+        entity_id: ids.entity[e].clone(),
+        firm_id: ids.firm[f].clone(),
+        name: c.name.clone(),
+        legal_form: n.name.legal_form.clone().unwrap_or_default(),
+        name_norm: n.name.core(),
+        name_key: n.name.compact(),
+        inn: n.ids.inn.clone().unwrap_or_default(),
+        inn_invalid: n.ids.inn_invalid.clone().unwrap_or_default(),
+        kpp: n.ids.kpp.clone().unwrap_or_default(),
+        ogrn: n.ids.ogrn.clone().unwrap_or_default(),
+        phones: n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
+        emails: n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join("; "),
+        domains: domains.join("; "),
+        contacts: n.contacts.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
+        brand: n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or_default(),
+        address: n.addresses.iter().map(|a| a.normalized()).collect::<Vec<_>>().join(" | "),
+        manager: n.manager.clone().unwrap_or_default(),
+        last_activity: n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+    }
+}
+
+/// The cells of card `i`, in [`CARD_COLUMNS`] order.
+pub fn card_row(d: &Dedup, ids: &Ids, i: usize, row: &mut Vec<String>) {
+    let r = card_record(d, ids, i);
     row.extend([
-        c.id.clone(),
-        ids.entity[e].clone(),
-        ids.firm[f].clone(),
-        c.name.clone(),
-        n.name.legal_form.clone().unwrap_or_default(),
-        n.name.core(),
-        n.name.compact(),
-        n.ids.inn.clone().unwrap_or_default(),
-        n.ids.inn_invalid.clone().unwrap_or_default(),
-        n.ids.kpp.clone().unwrap_or_default(),
-        n.ids.ogrn.clone().unwrap_or_default(),
-        n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
-        n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join("; "),
-        domains.join("; "),
-        n.contacts.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
-        n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or_default(),
-        n.addresses.iter().map(|a| a.normalized()).collect::<Vec<_>>().join(" | "),
-        n.manager.clone().unwrap_or_default(),
-        n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
+        r.id,
+        r.entity_id,
+        r.firm_id,
+        r.name,
+        r.legal_form,
+        r.name_norm,
+        r.name_key,
+        r.inn,
+        r.inn_invalid,
+        r.kpp,
+        r.ogrn,
+        r.phones,
+        r.emails,
+        r.domains,
+        r.contacts,
+        r.brand,
+        r.address,
+        r.manager,
+        r.last_activity,
     ]);
 }
 

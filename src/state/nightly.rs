@@ -15,7 +15,6 @@ use crate::config::Config;
 use crate::ownership::{FirmOwnership, ManagerRow};
 use crate::pipeline::Dedup;
 use crate::report::dedup::Ids;
-use crate::report::ownership::OwnershipColumns;
 
 /// How much smaller than the last run an export may be before the run is refused.
 #[derive(Debug, Clone, Copy)]
@@ -134,18 +133,8 @@ pub fn commit(st: &mut State, r: &RunState, cfg: &Config, owner_firms: &BTreeMap
     let err = map_err(&path_buf);
     let tx = super::begin(&mut st.conn, &path_buf)?;
     let (ents, frms) = (r.entities, r.firms);
-    let run_id = snapshot::write(
-        &tx,
-        r.d,
-        r.ids,
-        &OwnershipColumns(r.own),
-        &ents.fates,
-        &frms.fates,
-        ents.next,
-        frms.next,
-        r.run,
-    )
-    .map_err(&err)?;
+    let run_id =
+        snapshot::write(&tx, r.d, r.ids, r.own, &ents.fates, &frms.fates, ents.next, frms.next, r.run).map_err(&err)?;
     history::record(&tx, run_id, r.today, r.managers).map_err(&err)?;
     // The policy the check applies, and the date the statuses were computed for.
     tx.execute(

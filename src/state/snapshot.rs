@@ -6,8 +6,9 @@ use rusqlite::{Transaction, params};
 use rustc_hash::FxHashMap;
 
 use crate::matching::block::{KeyKind, for_each_key};
+use crate::ownership::FirmOwnership;
 use crate::pipeline::Dedup;
-use crate::report::dedup::{FirmColumns, Ids, card_row, entity_row, firm_row};
+use crate::report::dedup::{Ids, card_record};
 use crate::state::ids::Fate;
 use crate::state::{RunLog, SNAPSHOT_INDEXES, SNAPSHOT_SCHEMA};
 
@@ -22,7 +23,7 @@ pub fn write(
     tx: &Transaction,
     d: &Dedup,
     ids: &Ids,
-    extra: &dyn FirmColumns,
+    own: &[FirmOwnership],
     entity_fates: &[(String, Fate)],
     firm_fates: &[(String, Fate)],
     next_entity: u64,
@@ -34,54 +35,73 @@ pub fn write(
         let mut st = tx.prepare(
             "INSERT INTO cards(card_id, entity_id, firm_id, name, legal_form, name_norm, inn, kpp, ogrn, phones, emails, domains, contacts, brand, address, manager, last_activity) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
         )?;
-        let mut row = Vec::with_capacity(19);
         for i in 0..d.cards.len() {
-            row.clear();
-            card_row(d, ids, i, &mut row);
-            // Columns as in CARD_COLUMNS, without name_key (6) and inn_invalid (8).
+            let r = card_record(d, ids, i);
             st.execute(params![
-                row[0], row[1], row[2], row[3], row[4], row[5], row[7], row[9], row[10], row[11], row[12], row[13],
-                row[14], row[15], row[16], row[17], row[18]
+                r.id,
+                r.entity_id,
+                r.firm_id,
+                r.name,
+                r.legal_form,
+                r.name_norm,
+                r.inn,
+                r.kpp,
+                r.ogrn,
+                r.phones,
+                r.emails,
+                r.domains,
+                r.contacts,
+                r.brand,
+                r.address,
+                r.manager,
+                r.last_activity
             ])?;
         }
+        // Legal entities and firms with every value (the CSV files cut long lists for people; the state does not).
+        let list = |v: &[String]| v.join("; ");
+        let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
         let mut st = tx.prepare(
             "INSERT INTO entities(entity_id, firm_id, name, legal_form, inns, kpps, ogrns, brands, cards, managers, last_activity) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
         )?;
-        for i in 0..d.entities.len() {
-            row.clear();
-            entity_row(d, ids, i, &mut row);
+        for (i, e) in d.entities.iter().enumerate() {
             st.execute(params![
-                row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[11], row[12], row[13]
+                ids.entity[i],
+                ids.firm[d.grouping.firm_of_entity[i] as usize],
+                e.name,
+                e.legal_form,
+                list(&e.inns),
+                list(&e.kpps),
+                list(&e.ogrns),
+                list(&e.brands),
+                e.cards.len() as i64,
+                list(&e.managers),
+                date(e.last_activity)
             ])?;
         }
-        let header = extra.header();
-        let col = |name: &str| header.iter().position(|h| *h == name);
         let mut st = tx.prepare(
             "INSERT INTO firms(firm_id, name, legal_entities, entity_names, inns, kpps, brands, phones, domains, decision_makers, cards, managers, last_activity, owner, owner_last_activity, status, conflict) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
         )?;
-        for i in 0..d.firms.len() {
-            row.clear();
-            firm_row(d, ids, i, &mut row);
-            let ev = extra.values(i);
-            let get = |name: &str| col(name).and_then(|k| ev.get(k)).cloned().unwrap_or_default();
+        for (i, f) in d.firms.iter().enumerate() {
+            let o = &own[i];
+            let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
             st.execute(params![
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                row[5],
-                row[6],
-                row[7],
-                row[8],
-                row[9],
-                row[10],
-                row[11],
-                row[12],
-                get("owner"),
-                get("owner_last_activity"),
-                get("status"),
-                get("conflict") == "yes"
+                ids.firm[i],
+                f.name,
+                f.entities.len() as i64,
+                list(&names),
+                list(&f.inns),
+                list(&f.kpps),
+                list(&f.brands),
+                list(&f.phones),
+                list(&f.domains),
+                list(&f.decision_makers),
+                f.cards as i64,
+                list(&f.managers),
+                date(f.last_activity),
+                o.owner.as_deref().unwrap_or(""),
+                date(o.owner_last_activity),
+                o.status.as_str(),
+                o.conflict
             ])?;
         }
     }
