@@ -946,6 +946,8 @@ fn best_name(
     Ok(best)
 }
 
+pub mod queries;
+
 /// What people read, in one place, Russian and English: the status of a firm for the asking manager, the
 /// verdict, the evidence. The HTTP page and the command line both say it with these functions.
 pub mod texts {
