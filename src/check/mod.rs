@@ -13,6 +13,8 @@
 //! What the manager may do is the ownership rule of [`crate::ownership`]; the words are in [`texts`], Russian by
 //! default, so the HTTP page and the command line say the same.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashMap;
@@ -21,7 +23,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::dict::Dictionaries;
 use crate::matching::block::{KeyKind, PersonLite};
-use crate::matching::score::{self, Level, NameSides, edit_similarity};
+use crate::matching::score::{self, Level, NameSides, Signal, edit_similarity};
 use crate::normalize::{self, NormName, PhoneKind};
 use crate::ownership::{self, Access};
 use crate::state::snapshot::word_variants;
@@ -209,9 +211,9 @@ pub enum Evidence {
 #[derive(Default)]
 struct Cand {
     /// Firm level: strongest weight per signal group.
-    firm: FxHashMap<&'static str, f32>,
+    firm: BTreeMap<Group, f32>,
     /// Legal-entity level: strongest weight per signal group.
-    entity: FxHashMap<&'static str, f32>,
+    entity: BTreeMap<Group, f32>,
     evidence: Vec<(f32, Evidence)>,
     hard: bool,
     /// An ИНН, phone, email or site of the question is on the firm.
@@ -225,7 +227,7 @@ struct Cand {
     same_form: bool,
 }
 
-fn put(m: &mut FxHashMap<&'static str, f32>, signal: &'static str, w: f32) {
+fn put(m: &mut BTreeMap<Group, f32>, signal: Group, w: f32) {
     let e = m.entry(signal).or_insert(0.0);
     if w > *e {
         *e = w;
@@ -241,16 +243,33 @@ impl Cand {
     }
 }
 
-/// The signal group of a key kind, as the matcher groups them.
-fn group(kind: KeyKind) -> &'static str {
+/// What a query value counts as: one of the matcher's signal groups ([`Signal`]; a group counts once, its
+/// strongest value), or what the look-up adds to them: an identifier the matcher joins by rule (ИНН, ОГРН), a
+/// КПП (ranks branches), a generic contact confirming a rare name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Group {
+    /// ИНН or ОГРН.
+    Id,
+    /// One of the matcher's signal groups.
+    Signal(Signal),
+    /// A КПП (ranks only).
+    Kpp,
+    /// A generic contact (reception, accountant) shared with a rare near-identical name.
+    Generic,
+}
+
+/// The group of a key kind, as the matcher groups them.
+fn group(kind: KeyKind) -> Group {
     match kind {
-        KeyKind::Phone | KeyKind::LocalPhone | KeyKind::TollFree => "phone",
-        KeyKind::Email | KeyKind::Domain => "email",
-        KeyKind::Person | KeyKind::PersonFull => "person",
-        KeyKind::Brand => "brand",
-        KeyKind::Inn | KeyKind::Ogrn => "inn",
-        _ => "name",
+        KeyKind::Inn | KeyKind::Ogrn => Group::Id,
+        KeyKind::Person | KeyKind::PersonFull => Group::Signal(Signal::Person),
+        k => Group::Signal(score::signal_of(k).unwrap_or(Signal::Name)),
     }
+}
+
+/// An identifier, phone or e-mail/site: a value that points at a client, unlike a name or a person.
+fn identifies(g: Group) -> bool {
+    matches!(g, Group::Id | Group::Signal(Signal::Phone | Signal::Email))
 }
 
 /// Firms carrying a key: (firm, first card), at most [`MAX_KEY_FIRMS`].
@@ -542,10 +561,10 @@ pub fn check_in(
             }
             _ => (score::key_weight(&cfg, *kind, n, Level::Firm), score::key_weight(&cfg, *kind, n, Level::Entity)),
         };
-        let is_contact = matches!(group(*kind), "phone" | "email");
+        let is_contact = matches!(g, Group::Signal(Signal::Phone | Signal::Email));
         for (firm, card) in hits {
             let c = cands.entry(firm).or_default();
-            c.identified |= matches!(g, "inn" | "phone" | "email");
+            c.identified |= identifies(g);
             put(&mut c.firm, g, firm_w);
             put(&mut c.entity, g, entity_w);
             if matches!(kind, KeyKind::Inn | KeyKind::Ogrn) {
@@ -580,7 +599,7 @@ pub fn check_in(
         let w = score::decay(&cfg, cfg.weights.phone / 100.0, n);
         for (firm, card) in hits {
             let c = cands.entry(firm).or_default();
-            put(&mut c.firm, "kpp", w);
+            put(&mut c.firm, Group::Kpp, w);
             c.evidence.push((w, Evidence::Kpp { value: kpp.to_string(), card, firms: n }));
         }
     }
@@ -685,7 +704,7 @@ pub fn check_in(
             // Legal-entity level: the name's similarity; firm level: a shared name root, by its rarity.
             if !is_brand {
                 if best.sim >= cfg.thresholds.entity_name_min {
-                    put(&mut c.entity, "name", cfg.weights.name * best.sim);
+                    put(&mut c.entity, Group::Signal(Signal::Name), cfg.weights.name * best.sim);
                 }
                 if best.near {
                     near.push(f.clone());
@@ -704,7 +723,7 @@ pub fn check_in(
             };
             // A name never identifies at the firm level on its own, but it ranks the firms that carry it.
             let rank_w = cfg.weights.name * best.sim * rarity.max(0.05);
-            put(&mut c.firm, "name", root_w.max(rank_w));
+            put(&mut c.firm, Group::Signal(Signal::Name), root_w.max(rank_w));
             let w = root_w.max(cfg.weights.name * best.sim);
             c.evidence.push((w, Evidence::Name { brand: *is_brand, name: best.name, card: best.card, sim: best.sim }));
         }
@@ -715,13 +734,13 @@ pub fn check_in(
     // A generic contact (reception, accountant) confirms a rare near-identical name at the legal-entity level.
     for c in cands.values_mut() {
         if c.generic_contact && c.name_sim >= cfg.thresholds.entity_name_min {
-            put(&mut c.entity, "generic", cfg.weights.generic_with_rare_name * c.name_rarity);
+            put(&mut c.entity, Group::Generic, cfg.weights.generic_with_rare_name * c.name_rarity);
         }
     }
 
     // A name is weaker when the question also gave identifiers (ИНН, phone, email, site) and this firm has none
     // of them: the manager may describe another company of the same name. Another ИНН on the firm contradicts it.
-    let gave_ids = keys.iter().any(|(k, _)| matches!(group(*k), "inn" | "phone" | "email"));
+    let gave_ids = keys.iter().any(|(k, _)| identifies(group(*k)));
     let asked_inn: Option<&str> = keys.iter().find(|(k, _)| *k == KeyKind::Inn).map(|(_, v)| v.as_str());
     let mut contradicted: Vec<String> = Vec::new();
     if gave_ids {
@@ -741,7 +760,7 @@ pub fn check_in(
                 contradicted.push(firm.clone());
             }
             for m in [&mut c.firm, &mut c.entity] {
-                if let Some(w) = m.get_mut("name") {
+                if let Some(w) = m.get_mut(&Group::Signal(Signal::Name)) {
                     *w *= factor;
                 }
             }

@@ -176,7 +176,9 @@ impl std::str::FromStr for Level {
     }
 }
 
-fn group_of(kind: KeyKind) -> Option<Signal> {
+/// The signal group a shared value of `kind` counts in (phones, e-mails and sites, brands, addresses); `None`
+/// for the kinds scored apart (names, people, identifiers).
+pub fn signal_of(kind: KeyKind) -> Option<Signal> {
     Some(match kind {
         KeyKind::Phone | KeyKind::LocalPhone | KeyKind::TollFree => Signal::Phone,
         KeyKind::Email | KeyKind::Domain => Signal::Email,
@@ -556,7 +558,7 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
             j += 1;
         } else {
             let kind = kind_of(ha);
-            if let Some(g) = group_of(kind) {
+            if let Some(g) = signal_of(kind) {
                 let mut w = kind_weight(cfg, kind, df, level);
                 let mut g = g;
                 // A brand that is both sides' own name says nothing more than the name: it counts as a name
@@ -602,7 +604,7 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
                 if let Some((hash, df)) = generic_shared {
                     let rarity =
                         name_rarity(p, cfg, &a.names[x as usize]).min(name_rarity(p, cfg, &b.names[y as usize]));
-                    let g = group_of(kind_of(hash)).unwrap_or(Signal::Phone);
+                    let g = signal_of(kind_of(hash)).unwrap_or(Signal::Phone);
                     put(&mut best, g, Piece::Shared { hash, df, weight: cfg.weights.generic_with_rare_name * rarity });
                 }
             }
@@ -642,7 +644,7 @@ pub fn shares_contact(a: &Node, b: &Node) -> bool {
         } else if hb < ha {
             j += 1;
         } else {
-            if matches!(group_of(kind_of(ha)), Some(Signal::Phone | Signal::Email | Signal::Address))
+            if matches!(signal_of(kind_of(ha)), Some(Signal::Phone | Signal::Email | Signal::Address))
                 || kind_of(ha) == KeyKind::PersonFull
             {
                 return true;
