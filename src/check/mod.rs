@@ -22,7 +22,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::dict::Dictionaries;
-use crate::matching::block::{KeyKind, PersonLite};
+use crate::matching::block::PersonLite;
+use crate::matching::keys::KeyKind;
 use crate::matching::score::{self, Level, NameSides, Signal, edit_similarity};
 use crate::normalize::{self, NormName, PhoneKind};
 use crate::ownership::{self, Access};
@@ -971,7 +972,7 @@ pub mod queries;
 /// verdict, the evidence. The HTTP page and the command line both say it with these functions.
 pub mod texts {
     use super::{Evidence, Lang, Match};
-    use crate::matching::block::KeyKind;
+    use crate::matching::keys::KeyKind;
     use crate::ownership::Access;
 
     /// "1 день", "2 дня", "5 дней".

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::matching::block::{self, KeyKind, Node, Prepared, key_hash, kind_of};
+use crate::matching::block::{self, Node, Prepared};
+use crate::matching::keys::{KeyKind, for_each_key, key_hash, kind_of};
 use crate::matching::score::{Level, Piece, Scored};
 use crate::normalize::NormCard;
 
@@ -224,7 +225,7 @@ pub(super) fn key_text(p: &Prepared, norm: &[NormCard], node: &Node, hash: u64) 
         }
         let n = &norm[c as usize];
         let mut found: Option<String> = None;
-        block::for_each_key(n, |k, t| {
+        for_each_key(n, |k, t| {
             if found.is_none() && k == kind && key_hash(k, t) == hash {
                 found = Some(t.to_string());
             }

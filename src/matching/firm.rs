@@ -437,7 +437,7 @@ mod tests {
     use super::*;
     use crate::card::Card;
     use crate::dict::Dictionaries;
-    use crate::matching::block::KeyKind;
+    use crate::matching::keys::KeyKind;
     use crate::normalize::normalize_card;
 
     #[test]

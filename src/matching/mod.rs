@@ -1,7 +1,7 @@
 //! Matching: normalised cards → legal entities → firms, in data-flow order.
 //!
-//! 1. [`block`]: the key vocabulary of a card (ИНН, phones, e-mails, domains, people, brands, addresses, name
-//!    words), proto-entities (cards of one valid ИНН or ОГРН), the node model, the rarity counts and the
+//! 1. [`keys`]: the key vocabulary of a card (ИНН, phones, e-mails, domains, people, brands, addresses, name
+//!    words); [`block`]: proto-entities (cards of one valid ИНН or ОГРН), the node model, the rarity counts and the
 //!    candidate pairs;
 //! 2. [`score`]: what two nodes share and what it is worth (the one scorer, also used by the look-up);
 //! 3. [`cluster`]: union-find over the accepted links, strongest first, with vetoes and the chaining guard;
@@ -14,4 +14,5 @@ pub mod constraints;
 pub mod evidence;
 pub mod explain;
 pub mod firm;
+pub mod keys;
 pub mod score;

@@ -15,7 +15,8 @@ use serde::Serialize;
 use strsim::osa_distance;
 
 use crate::config::Config;
-use crate::matching::block::{KeyKind, NameVar, Node, PersonLite, Prepared, key_hash, kind_of};
+use crate::matching::block::{NameVar, Node, PersonLite, Prepared};
+use crate::matching::keys::{KeyKind, key_hash, kind_of};
 
 /// Signal groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::csvio::{CsvOut, write_text};
 use crate::groups::join_capped;
 use crate::ingest::delimiter_name;
-use crate::matching::block::{KeyKind, for_each_key, key_hash};
+use crate::matching::keys::{KeyKind, for_each_key, key_hash};
 use crate::pipeline::Dedup;
 
 /// Values listed per cell of entities.csv and firms.csv before "… (+N more)"; cards.csv is never cut.

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use rusqlite::{Transaction, params};
 use rustc_hash::FxHashMap;
 
-use crate::matching::block::{KeyKind, for_each_key};
+use crate::matching::keys::{KeyKind, for_each_key};
 use crate::ownership::FirmOwnership;
 use crate::pipeline::Dedup;
 use crate::report::dedup::{Ids, card_record};
