@@ -133,14 +133,15 @@ fn has_legal_form(words: &[String], dict: &Dictionaries) -> bool {
 /// branch word before a place), so a name that merely contains a city word keeps it.
 pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String>, Option<String>) {
     const QUOTES: &str = "«»„“”\"'`‘’‹›";
-    let t = raw.trim();
-    // A name wrapped whole in quotes reads as the name inside.
-    let t = match (t.chars().next(), t.chars().last()) {
-        (Some(a), Some(b)) if t.chars().count() >= 2 && QUOTES.contains(a) && QUOTES.contains(b) => {
-            t.trim_matches(|c| QUOTES.contains(c)).trim()
+    let mut t = raw.trim();
+    // A name wrapped whole in quotes reads as the name inside: one pair of quotes at a time, so that `«X»` reads
+    // exactly as `X` does whatever quotes `X` itself starts or ends with.
+    while let (Some(a), Some(b)) = (t.chars().next(), t.chars().last()) {
+        if t.chars().count() < 2 || !QUOTES.contains(a) || !QUOTES.contains(b) {
+            break;
         }
-        _ => t,
-    };
+        t = t[a.len_utf8()..t.len() - b.len_utf8()].trim();
+    }
     let mut core = t.to_string();
     let mut branch: Option<String> = None;
     let mut bracket_brand: Option<String> = None;
