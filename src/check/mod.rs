@@ -1357,6 +1357,70 @@ mod tests {
     }
 
     #[test]
+    fn a_query_gives_the_matchers_keys() {
+        let d = Dictionaries::embedded();
+        let ask = Query {
+            inn: Some(" 7701 123 451 ".into()),
+            phone: Some("8 (495) 123-45-67 доб. 12".into()),
+            email: Some("Info@Romashka.ru".into()),
+            contact: Some("Иванов Иван Иванович".into()),
+            ..Query::default()
+        };
+        let (keys, notes) = query_keys(&ask, d).unwrap();
+        let kinds: Vec<KeyKind> = keys.iter().map(|(k, _)| *k).collect();
+        assert!(keys.contains(&(KeyKind::Inn, "7701123451".into())), "{keys:?}");
+        assert!(keys.contains(&(KeyKind::Phone, "+74951234567".into())), "{keys:?}");
+        assert!(keys.contains(&(KeyKind::Email, "info@romashka.ru".into())), "{keys:?}");
+        assert!(keys.contains(&(KeyKind::Domain, "romashka.ru".into())), "{keys:?}");
+        // A full name is asked both as the full person and by surname and initial, as the matcher keys people.
+        assert!(kinds.contains(&KeyKind::PersonFull) && kinds.contains(&KeyKind::Person), "{keys:?}");
+        assert!(notes.is_empty(), "{notes:?}");
+        // The keys are the matcher's kinds: their hashes say their kind back, as the blocking keys do.
+        for (k, _) in &keys {
+            assert_eq!(crate::matching::keys::kind_of(crate::matching::keys::key_hash(*k, "x")), *k);
+        }
+        // A public mail service is not a firm's domain.
+        let (keys, _) = query_keys(&Query { email: Some("ivanov@mail.ru".into()), ..Query::default() }, d).unwrap();
+        assert_eq!(keys, vec![(KeyKind::Email, "ivanov@mail.ru".to_string())]);
+        // A bad value is refused, saying what it is not.
+        let e = query_keys(&Query { email: Some("not an address".into()), ..Query::default() }, d).unwrap_err();
+        assert!(e.to_string().contains("not an email address"), "{e}");
+    }
+
+    #[test]
+    fn query_values_count_in_the_matchers_signal_groups() {
+        assert_eq!(group(KeyKind::LocalPhone), Group::Signal(Signal::Phone));
+        assert_eq!(group(KeyKind::TollFree), Group::Signal(Signal::Phone));
+        assert_eq!(group(KeyKind::Domain), Group::Signal(Signal::Email));
+        assert_eq!(group(KeyKind::PersonFull), Group::Signal(Signal::Person));
+        assert_eq!(group(KeyKind::Ogrn), Group::Id);
+        // What points at one client: identifiers, phones, e-mails and sites; not a person or a brand.
+        assert!(
+            identifies(group(KeyKind::Inn)) && identifies(group(KeyKind::Phone)) && identifies(group(KeyKind::Domain))
+        );
+        assert!(!identifies(group(KeyKind::Person)) && !identifies(group(KeyKind::Brand)));
+        // A group counts once, with its strongest value, as in the matcher.
+        let mut c = Cand::default();
+        put(&mut c.firm, group(KeyKind::Phone), 0.5);
+        put(&mut c.firm, group(KeyKind::LocalPhone), 0.3);
+        put(&mut c.firm, group(KeyKind::Email), 0.4);
+        assert!((c.firm_score() - 0.9).abs() < 1e-6, "{}", c.firm_score());
+    }
+
+    #[test]
+    fn near_identical_names_for_a_name_asked_alone() {
+        let d = Dictionaries::embedded();
+        let n = |s: &str| normalize::normalize_name(s, d);
+        // Legal form, quotes, case, look-alike Latin letters and one typo do not matter.
+        assert!(near_identical(&n("ООО «Ромашка»"), &n("ромашка")));
+        assert!(near_identical(&n("Ромашка"), &n("Pомашка")));
+        assert!(near_identical(&n("Технопарк Сибирь"), &n("Технопарк Сибрь")));
+        // Another word is another company (a sister firm, or another one); another number too.
+        assert!(!near_identical(&n("Ромашка Трейд"), &n("Ромашка")));
+        assert!(!near_identical(&n("Аптека №1"), &n("Аптека №2")));
+    }
+
+    #[test]
     fn a_typo_in_a_short_word_is_forgiven_but_not_in_a_number() {
         let d = Dictionaries::embedded();
         let n = |s: &str| normalize::normalize_name(s, d);
