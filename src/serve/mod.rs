@@ -149,16 +149,10 @@ impl App {
     }
 }
 
-/// The state's bytes the service maps into memory (a 1M-card state is under 1 GB).
-const MMAP_BYTES: i64 = 2 << 30;
-
 /// Opens the state read-only; `query_only` makes any write an error even if the file were opened otherwise.
 fn open(path: &Path) -> Result<Connection, StateError> {
     let conn = state::open_read_only(path)?;
     conn.pragma_update(None, "query_only", true).map_err(state::map_err(path))?;
-    // Pages read through a memory map, shared by every connection, instead of copied out of the OS page cache
-    // into each connection's own cache (the copy was the service's largest cost, BENCHMARKS.md).
-    conn.pragma_update(None, "mmap_size", MMAP_BYTES).map_err(state::map_err(path))?;
     Ok(conn)
 }
 
