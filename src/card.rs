@@ -139,3 +139,18 @@ pub struct CardText {
     /// The name as typed.
     pub name: String,
 }
+
+#[cfg(test)]
+impl Card {
+    /// A card for unit tests: id, name, ИНН, phones and e-mails as typed, nothing else.
+    pub(crate) fn sample(id: &str, name: &str, inn: &str, phones: &[&str], emails: &[&str]) -> Card {
+        Card {
+            id: id.into(),
+            name: name.into(),
+            inn: inn.into(),
+            phones: phones.iter().map(|s| s.to_string()).collect(),
+            emails: emails.iter().map(|s| s.to_string()).collect(),
+            ..Card::default()
+        }
+    }
+}

@@ -887,17 +887,6 @@ mod tests {
     use crate::matching::keys::is_placeholder_id;
     use crate::normalize::normalize_card;
 
-    fn card(id: &str, name: &str, inn: &str, phones: &[&str], emails: &[&str]) -> Card {
-        Card {
-            id: id.into(),
-            name: name.into(),
-            inn: inn.into(),
-            phones: phones.iter().map(|s| s.to_string()).collect(),
-            emails: emails.iter().map(|s| s.to_string()).collect(),
-            ..Card::default()
-        }
-    }
-
     fn norm(cards: &[Card]) -> Vec<NormCard> {
         let d = Dictionaries::embedded();
         cards.iter().map(|c| normalize_card(c, d)).collect()
@@ -909,7 +898,7 @@ mod tests {
 
     #[test]
     fn a_card_emits_its_keys_and_each_hash_says_its_kind() {
-        let n = norm(&[card(
+        let n = norm(&[Card::sample(
             "1",
             "ООО «Ромашка Медиа»",
             &inn10("770100001"),
@@ -938,8 +927,8 @@ mod tests {
     #[test]
     fn a_placeholder_inn_is_not_an_identifier() {
         let n = norm(&[
-            card("1", "ООО Ромашка", "0000000000", &[], &[]),
-            card("2", "ООО Ромашка", &inn10("770100001"), &[], &[]),
+            Card::sample("1", "ООО Ромашка", "0000000000", &[], &[]),
+            Card::sample("2", "ООО Ромашка", &inn10("770100001"), &[], &[]),
         ]);
         assert_eq!(usable_inn(&n[0]), None);
         assert_eq!(usable_inn(&n[1]), Some(inn10("770100001").as_str()));
@@ -950,12 +939,12 @@ mod tests {
     fn cards_of_one_inn_are_one_node_and_only_cards_sharing_a_key_are_paired() {
         let inn = inn10("770100001");
         let cards = [
-            card("1", "ООО Ромашка", &inn, &["+7 495 111-22-33"], &[]),
-            card("2", "Ромашка ООО", &inn, &[], &["info@romashka.ru"]),
+            Card::sample("1", "ООО Ромашка", &inn, &["+7 495 111-22-33"], &[]),
+            Card::sample("2", "Ромашка ООО", &inn, &[], &["info@romashka.ru"]),
             // No ИНН; shares the phone with card 1.
-            card("3", "Ромашка", "", &["+7 495 111-22-33"], &[]),
+            Card::sample("3", "Ромашка", "", &["+7 495 111-22-33"], &[]),
             // Shares nothing with anyone.
-            card("4", "ООО Василёк", "", &["+7 812 999-88-77"], &["office@vasilek.ru"]),
+            Card::sample("4", "ООО Василёк", "", &["+7 812 999-88-77"], &["office@vasilek.ru"]),
         ];
         let p = prepare(&norm(&cards), &Config::default());
         assert_eq!(p.nodes.len(), 3, "cards 1 and 2 are one node");
@@ -972,9 +961,9 @@ mod tests {
     #[test]
     fn blocking_does_not_depend_on_card_order_beyond_node_numbering() {
         let cards = vec![
-            card("1", "ООО Ромашка", "", &["+7 495 111-22-33"], &[]),
-            card("2", "Ромашка", "", &["+7 495 111-22-33"], &["a@romashka.ru"]),
-            card("3", "Ромашка Трейд", "", &[], &["b@romashka.ru"]),
+            Card::sample("1", "ООО Ромашка", "", &["+7 495 111-22-33"], &[]),
+            Card::sample("2", "Ромашка", "", &["+7 495 111-22-33"], &["a@romashka.ru"]),
+            Card::sample("3", "Ромашка Трейд", "", &[], &["b@romashka.ru"]),
         ];
         let pairs_by_id = |cards: &[Card]| -> Vec<(String, String)> {
             let p = prepare(&norm(cards), &Config::default());

@@ -509,17 +509,6 @@ mod tests {
         crate::normalize::ids::inn10_with_check(prefix).expect("nine digits")
     }
 
-    fn card(id: &str, name: &str, inn: &str, phones: &[&str], emails: &[&str]) -> Card {
-        Card {
-            id: id.into(),
-            name: name.into(),
-            inn: inn.into(),
-            phones: phones.iter().map(|s| s.to_string()).collect(),
-            emails: emails.iter().map(|s| s.to_string()).collect(),
-            ..Card::default()
-        }
-    }
-
     fn run(cards: &[Card]) -> Grouping {
         let d = Dictionaries::embedded();
         let norm: Vec<NormCard> = cards.iter().map(|c| normalize_card(c, d)).collect();
@@ -529,10 +518,10 @@ mod tests {
     #[test]
     fn different_valid_inns_are_never_one_entity() {
         let g = run(&[
-            card("1", "ООО Ромашка", &inn10("770100001"), &["+7 495 111-11-11"], &["info@romashka.ru"]),
-            card("2", "ООО Ромашка", &inn10("770100002"), &["+7 495 111-11-11"], &["info@romashka.ru"]),
+            Card::sample("1", "ООО Ромашка", &inn10("770100001"), &["+7 495 111-11-11"], &["info@romashka.ru"]),
+            Card::sample("2", "ООО Ромашка", &inn10("770100002"), &["+7 495 111-11-11"], &["info@romashka.ru"]),
             // No ИНН: matches both; joins one of them, never bridges the two.
-            card("3", "Ромашка", "", &["+7 495 111-11-11"], &["info@romashka.ru"]),
+            Card::sample("3", "Ромашка", "", &["+7 495 111-11-11"], &["info@romashka.ru"]),
         ]);
         assert_ne!(g.entity_of_card[0], g.entity_of_card[1]);
         assert!(g.entity_of_card[2] == g.entity_of_card[0] || g.entity_of_card[2] == g.entity_of_card[1]);
@@ -546,7 +535,7 @@ mod tests {
         let cards: Vec<Card> = names
             .iter()
             .enumerate()
-            .map(|(i, n)| card(&i.to_string(), n, &inn10(&format!("63160000{i}")), &["+7 846 300-00-00"], &[]))
+            .map(|(i, n)| Card::sample(&i.to_string(), n, &inn10(&format!("63160000{i}")), &["+7 846 300-00-00"], &[]))
             .collect();
         let g = run(&cards);
         assert_eq!(g.n_firms, names.len());
@@ -556,8 +545,8 @@ mod tests {
     #[test]
     fn a_shared_phone_on_two_entities_makes_one_firm_on_six_none() {
         let two = run(&[
-            card("1", "ООО Лютик", &inn10("631600001"), &["+7 846 300-00-01"], &[]),
-            card("2", "ИП Петров Петр Петрович", "", &["+7 846 300-00-01"], &[]),
+            Card::sample("1", "ООО Лютик", &inn10("631600001"), &["+7 846 300-00-01"], &[]),
+            Card::sample("2", "ИП Петров Петр Петрович", "", &["+7 846 300-00-01"], &[]),
         ]);
         assert_eq!(two.n_firms, 1);
         assert_eq!(two.n_entities, 2);
@@ -566,8 +555,8 @@ mod tests {
     #[test]
     fn a_name_alone_never_links() {
         let g = run(&[
-            card("1", "ООО Ромашка Медиа Групп", "", &["+7 495 111-11-11"], &[]),
-            card("2", "Ромашка Медиа Групп", "", &["+7 495 222-22-22"], &[]),
+            Card::sample("1", "ООО Ромашка Медиа Групп", "", &["+7 495 111-11-11"], &[]),
+            Card::sample("2", "Ромашка Медиа Групп", "", &["+7 495 222-22-22"], &[]),
         ]);
         assert_eq!(g.n_entities, 2);
         assert_eq!(g.n_firms, 2);
@@ -576,8 +565,8 @@ mod tests {
     #[test]
     fn a_common_name_with_a_shared_local_number_does_not_link() {
         // Two "Вектор" in different cities; their 7-digit numbers without area code coincide.
-        let mut a = card("1", "Вектор", "", &["200-10-01"], &[]);
-        let mut b = card("2", "Вектор", "", &["200-10-01"], &[]);
+        let mut a = Card::sample("1", "Вектор", "", &["200-10-01"], &[]);
+        let mut b = Card::sample("2", "Вектор", "", &["200-10-01"], &[]);
         a.address = vec!["г. Тюмень, ул. Ленина, д. 1".into()];
         b.address = vec!["г. Курган, ул. Мира, д. 2".into()];
         let g = run(&[a, b]);
@@ -587,9 +576,9 @@ mod tests {
     #[test]
     fn split_override_keeps_cards_apart_through_any_chain() {
         let cards = [
-            card("1", "ООО Ромашка", &inn10("770100001"), &["+7 495 111-11-11"], &[]),
-            card("2", "Ромашка", "", &["+7 495 111-11-11"], &["a@romashka.ru"]),
-            card("3", "Ромашка", "", &[], &["a@romashka.ru"]),
+            Card::sample("1", "ООО Ромашка", &inn10("770100001"), &["+7 495 111-11-11"], &[]),
+            Card::sample("2", "Ромашка", "", &["+7 495 111-11-11"], &["a@romashka.ru"]),
+            Card::sample("3", "Ромашка", "", &[], &["a@romashka.ru"]),
         ];
         let d = Dictionaries::embedded();
         let norm: Vec<NormCard> = cards.iter().map(|c| normalize_card(c, d)).collect();
@@ -599,7 +588,7 @@ mod tests {
         let g = group(&norm, &Config::default(), &[split]);
         assert_ne!(g.firm_of_entity[g.entity_of_card[0] as usize], g.firm_of_entity[g.entity_of_card[2] as usize]);
         let link = Constraint { kind: ConstraintKind::Link, level: Level::Firm, a: vec![0], b: vec![2] };
-        let cards2 = [cards[0].clone(), card("9", "Совсем другая", "", &[], &[])];
+        let cards2 = [cards[0].clone(), Card::sample("9", "Совсем другая", "", &[], &[])];
         let norm2: Vec<NormCard> = cards2.iter().map(|c| normalize_card(c, d)).collect();
         let link = Constraint { a: vec![0], b: vec![1], ..link };
         let g = group(&norm2, &Config::default(), &[link]);
