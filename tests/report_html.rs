@@ -319,4 +319,16 @@ fn the_managers_trend_shows_after_two_nightly_runs() {
         changed += (m["firms_held_vs_prev_run"] != "0") as usize;
     }
     assert!(changed > 0, "no manager's holdings changed between the nights");
+    // The summary says what the run changed, as summary.json does.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wd.path("o2/summary.json")).unwrap()).unwrap();
+    let changes = &summary["run"]["changes"];
+    assert!(changes["cards_removed"].as_u64().unwrap() >= 15, "{changes}");
+    for kind in
+        ["firms_created", "firms_merged", "firms_split", "firms_retired", "cards_added", "cards_removed", "cards_moved"]
+    {
+        let shown = text_after(&dom, &format!("data-change=\"{kind}\""), "class=\"v\"");
+        let shown: String = shown.chars().filter(char::is_ascii_digit).collect();
+        assert_eq!(shown, changes[kind].to_string(), "{kind}");
+    }
 }

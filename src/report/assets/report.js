@@ -129,7 +129,7 @@
       var ch = el("div", { cls: "cards", id: "sum-changes" });
       [["firms_created", "фирм создано"], ["firms_merged", "слито"], ["firms_split", "разделено"], ["firms_retired", "упразднено"],
        ["cards_added", "карточек добавлено"], ["cards_removed", "удалено"], ["cards_moved", "перешло в другую фирму"]].forEach(function (p) {
-        ch.appendChild(el("div", { cls: "card" }, el("div", { cls: "v", text: fmt(c[p[0]] || 0) }), el("div", { cls: "k", text: p[1] })));
+        ch.appendChild(el("div", { cls: "card", "data-change": p[0] }, el("div", { cls: "v", text: fmt(c[p[0]] || 0) }), el("div", { cls: "k", text: p[1] })));
       });
       s.appendChild(ch);
       s.appendChild(el("p", { cls: "muted", text: "Решений администратора применено: " + S.run.overrides_applied + "; подробности в changes.csv." }));
