@@ -28,11 +28,6 @@ impl Laps {
         ms
     }
 
-    /// The stages so far: (name, milliseconds).
-    pub fn laps(&self) -> &[(&'static str, u64)] {
-        &self.laps
-    }
-
     /// The stages, consuming the clock.
     pub fn into_laps(self) -> Vec<(&'static str, u64)> {
         self.laps
@@ -65,7 +60,8 @@ mod tests {
         let second = l.lap("second");
         assert!(first >= 20, "{first}");
         assert!(second < first, "the second lap starts at the first's end ({second} vs {first})");
-        assert_eq!(l.laps().iter().map(|(n, _)| *n).collect::<Vec<_>>(), ["first", "second"]);
-        assert_eq!(l.into_laps()[0], ("first", first));
+        let laps = l.into_laps();
+        assert_eq!(laps.iter().map(|(n, _)| *n).collect::<Vec<_>>(), ["first", "second"]);
+        assert_eq!(laps[0], ("first", first));
     }
 }

@@ -150,8 +150,7 @@ fn ownership(d: &Dedup, cfg: &Config, today: chrono::NaiveDate) -> Vec<FirmOwner
 
 /// The reassignment plan, with each manager's released and gained firms counted into `managers`.
 fn plan(d: &Dedup, own: &[FirmOwnership], managers: &mut [ManagerRow], cfg: &Config, today: chrono::NaiveDate) -> Plan {
-    let firm_of_card: Vec<u32> =
-        d.grouping.entity_of_card.iter().map(|&e| d.grouping.firm_of_entity[e as usize]).collect();
+    let firm_of_card: Vec<u32> = d.grouping.firms_of_cards();
     let plan = crate::ownership::plan(&d.norm, &firm_of_card, own, &cfg.ownership, today);
     plan.count_into(own, managers);
     plan

@@ -78,6 +78,18 @@ pub struct Grouping {
     pub entity_stage: Option<Box<Prepared>>,
 }
 
+impl Grouping {
+    /// The firm of card `c`.
+    pub fn firm_of_card(&self, c: usize) -> u32 {
+        self.firm_of_entity[self.entity_of_card[c] as usize]
+    }
+
+    /// The firm of every card, in card order.
+    pub fn firms_of_cards(&self) -> Vec<u32> {
+        self.entity_of_card.iter().map(|&e| self.firm_of_entity[e as usize]).collect()
+    }
+}
+
 /// The distinctive root of a node's main name when it is rare in the base (few legal entities carry it).
 fn node_root(p: &Prepared, nd: &Node, cfg: &Config) -> Option<u32> {
     let v = nd.names.first()?;

@@ -117,7 +117,7 @@ fn select(d: &Dedup, review_firms: &[u32], conflict_firms: &[u32], budget: usize
     };
     let (firm, firms) = renumber(d.firms.len(), &|f| keep[f]);
     let (entity, entities) = renumber(d.entities.len(), &|e| keep[g.firm_of_entity[e] as usize]);
-    let (card, cards) = renumber(d.cards.len(), &|c| keep[g.firm_of_entity[g.entity_of_card[c] as usize] as usize]);
+    let (card, cards) = renumber(d.cards.len(), &|c| keep[g.firm_of_card(c) as usize]);
     Selection { card, entity, firm, cards, entities, firms }
 }
 
@@ -133,7 +133,7 @@ pub fn data(
     rows: &[review::ReviewRow],
 ) -> String {
     let g = &d.grouping;
-    let firm_of = |c: u32| g.firm_of_entity[g.entity_of_card[c as usize] as usize];
+    let firm_of = |c: u32| g.firm_of_card(c as usize);
     let review_firms: Vec<u32> = rows.iter().take(MAX_REVIEW_ROWS).flat_map(|r| [firm_of(r.a), firm_of(r.b)]).collect();
     let mut conflicted: Vec<u32> = (0..own.len() as u32).filter(|&f| own[f as usize].conflict).collect();
     conflicted.sort_by_key(|&f| (std::cmp::Reverse(d.firms[f as usize].cards), f));

@@ -55,8 +55,7 @@ pub fn write_conflicts(
     own: &[FirmOwnership],
     policy: &OwnershipConfig,
 ) -> std::io::Result<usize> {
-    let firm_of_card: Vec<u32> =
-        d.grouping.entity_of_card.iter().map(|&e| d.grouping.firm_of_entity[e as usize]).collect();
+    let firm_of_card: Vec<u32> = d.grouping.firms_of_cards();
     let conflicted: Vec<usize> = (0..own.len()).filter(|&f| own[f].conflict).collect();
     // Links joining cards of different managers, per firm.
     let mut evidence: rustc_hash::FxHashMap<u32, Vec<String>> = rustc_hash::FxHashMap::default();

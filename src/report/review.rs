@@ -105,7 +105,7 @@ fn doubt(score: f32, threshold: f32) -> f32 {
 /// The review rows, most doubtful first (ties by level, then card ids in card order).
 pub fn rows(d: &Dedup, cfg: &Config) -> Vec<ReviewRow> {
     let g = &d.grouping;
-    let firm_of = |c: u32| g.firm_of_entity[g.entity_of_card[c as usize] as usize];
+    let firm_of = |c: u32| g.firm_of_card(c as usize);
     let together = |level: Level, a: u32, b: u32| {
         if level == Level::Entity {
             g.entity_of_card[a as usize] == g.entity_of_card[b as usize]

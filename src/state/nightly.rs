@@ -88,8 +88,7 @@ pub fn stable_ids<'p>(d: &Dedup, prev: &'p Previous) -> StableIds<'p> {
         *entity_sizes.entry(e.clone()).or_default() += 1;
         *firm_sizes.entry(f.clone()).or_default() += 1;
     }
-    let firm_of_card: Vec<u32> =
-        d.grouping.entity_of_card.iter().map(|&e| d.grouping.firm_of_entity[e as usize]).collect();
+    let firm_of_card: Vec<u32> = d.grouping.firms_of_cards();
     let entities = idmap::assign(
         'E',
         d.grouping.n_entities,
