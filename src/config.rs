@@ -84,6 +84,9 @@ pub struct Thresholds {
     pub entity_name_min: f32,
     /// ...and some contact (phone, email, domain, address) is shared.
     pub entity_needs_contact: bool,
+    /// How cards without ИНН join on a distinctive whole name alone: `learn` (the base's cards with ИНН decide,
+    /// see `matching::learn`), `strict` or `open`.
+    pub name_alone: crate::matching::learn::NameAlone,
     /// Two legal entities are one firm when the firm-level score reaches this.
     pub firm: f32,
     /// Rounds of firm clustering: after each, shared values are counted again in the firms found so far.
@@ -99,6 +102,7 @@ impl Default for Thresholds {
             entity: 1.2,
             entity_name_min: 0.9,
             entity_needs_contact: true,
+            name_alone: crate::matching::learn::NameAlone::Learn,
             firm: 1.0,
             firm_rounds: 2,
             chain_guard_size: 2,

@@ -160,3 +160,72 @@ fn class_i_placeholder_inn_never_identifies() {
     assert_ne!(g["3"].0, g["4"].0);
     assert_ne!(g["5"].0, g["6"].0);
 }
+
+/// A base of `names` made-up company names, each written on two cards with ИНН: under one ИНН (`shared` false)
+/// or under two ИНН of one legal form (`shared` true); plus card 9001, the first name without ИНН and with a
+/// phone of its own, and cards 9002/9003, a name no card with ИНН writes, with two different phones.
+fn labelled_names_base(names: usize, shared: bool) -> String {
+    let syl = ["ба", "ве", "гро", "ду", "жи", "зо", "ки", "лу", "мя", "но", "пре", "ры", "сё", "ту", "фа", "хо"];
+    let word = |i: usize| {
+        let w = format!("{}{}{}", syl[i % 16], syl[(i / 16) % 16], syl[(i * 7 + 3) % 16]);
+        let mut c = w.chars();
+        c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+    };
+    let inn = |k: usize| firmdedup::normalize::ids::inn10_with_check(&format!("77{:07}", 1000 + k)).unwrap();
+    let mut rows = String::new();
+    for i in 0..names {
+        let name = format!("Кор{}", word(i));
+        let (a, b) = if shared { (inn(2 * i), inn(2 * i + 1)) } else { (inn(2 * i), inn(2 * i)) };
+        rows += &format!("{},ООО «{name}»,{a},,,,,,,,,ivanov,\n", 2 * i + 1);
+        rows += &format!("{},ООО «{name}»,{b},,,,,,,,,petrov,\n", 2 * i + 2);
+    }
+    rows += &format!("9001,Кор{},,,,,,+7 846 555-01-01,,,,sidorov,\n", word(0));
+    rows += "9002,ООО «Вельмирстан»,,,,,,+7 846 555-02-02,,,,ivanov,\n";
+    rows += "9003,Вельмирстан,,,,,,+7 846 555-03-03,,,,petrov,\n";
+    rows
+}
+
+fn learned_name_alone(wd: &Workdir) -> serde_json::Value {
+    let s: serde_json::Value = serde_json::from_str(&wd.read("out/summary.json")).unwrap();
+    s["matching"]["learned_name_alone"].clone()
+}
+
+#[test]
+fn class_c_a_name_alone_joins_where_the_base_shows_names_are_unique() {
+    let (wd, g) = dedup(&labelled_names_base(40, false));
+    let learned = learned_name_alone(&wd);
+    assert_eq!(learned["names"], 40, "{learned}");
+    assert_eq!(learned["names_under_two_inn"], 0, "{learned}");
+    assert_eq!(learned["rule"], "open", "{learned}");
+    assert_eq!(learned["decided_by"], "learned", "{learned}");
+    assert_eq!(g["9001"].0, g["1"].0, "the name is one ИНН's in this base: the card joins it despite its own phone");
+    assert_eq!(g["9002"].0, g["9003"].0, "two cards of a name no other company writes are one legal entity");
+    // explain says what taught it.
+    let text = wd.run(&["explain", "crm.csv", "9001", "1"]).success().stdout();
+    assert!(text.contains("name alone: open") && text.contains("0 of 40"), "{text}");
+}
+
+#[test]
+fn class_c_a_name_alone_stays_strict_where_names_are_shared() {
+    let (wd, g) = dedup(&labelled_names_base(40, true));
+    let learned = learned_name_alone(&wd);
+    assert_eq!(learned["names_under_two_inn"], 40, "{learned}");
+    assert_eq!(learned["rule"], "strict", "{learned}");
+    assert_ne!(g["9001"].0, g["1"].0, "names are shared by companies here: a card with its own phone stays apart");
+    assert_ne!(g["9002"].0, g["9003"].0);
+}
+
+#[test]
+fn class_c_too_few_labelled_names_or_a_pinned_rule_keeps_the_default() {
+    let (wd, g) = dedup(&labelled_names_base(10, false));
+    let learned = learned_name_alone(&wd);
+    assert_eq!((learned["rule"].as_str(), learned["decided_by"].as_str()), (Some("strict"), Some("too_few_names")));
+    assert_ne!(g["9001"].0, g["1"].0);
+    // The configuration pins the rule whatever the base says.
+    let wd = Workdir::new();
+    wd.write("crm.csv", format!("{HEADER}{}", labelled_names_base(40, false)));
+    wd.write("c.toml", "[thresholds]\nname_alone = \"strict\"\n");
+    wd.run(&["dedup", "crm.csv", "--out", "out", "--config", "c.toml", "-q"]).success();
+    let learned = learned_name_alone(&wd);
+    assert_eq!((learned["rule"].as_str(), learned["decided_by"].as_str()), (Some("strict"), Some("config")));
+}

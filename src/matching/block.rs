@@ -12,6 +12,7 @@ use smallvec::SmallVec;
 use crate::config::Config;
 use crate::matching::cluster::UnionFind;
 use crate::matching::keys::{KeyKind, for_each_key, key_hash, kind_of, usable_inn};
+use crate::matching::learn::{NameAlone, NameAloneRule, NameAloneStats};
 use crate::normalize::{NormCard, NormName, Person};
 
 /// A person as the matcher compares them: hashes only, no text (evidence reads the cards).
@@ -144,6 +145,8 @@ pub struct Prepared {
     /// Pairs (node with ИНН, node without) whose whole distinctive name is the same and unique in the base:
     /// scored for the legal-entity level even without a shared contact. Sorted.
     pub unique_name_pairs: Vec<(u32, u32)>,
+    /// What the base's cards with ИНН taught about names alone, and the rule it chose.
+    pub name_alone: NameAloneStats,
     /// Postings of the weighted keys: (hash, node), sorted; kept to count legal entities again once they are
     /// known ([`Prepared::recount`]).
     pub weighted_postings: Vec<(u64, u32)>,
@@ -488,8 +491,9 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
 
     // A card without ИНН whose distinctive name is exactly the name of one legal entity with ИНН, while no other
     // company in the base carries any of its words: the name alone identifies it (a manager's card of a client
-    // typed with the name only).
-    let unique_name_pairs = unique_name_pairs(&nodes, &tokens, &token_df);
+    // typed with the name only). How far that holds is learned from the base's cards with ИНН.
+    let (unique_name_pairs, name_alone) =
+        unique_name_pairs(norm, &nodes, &tokens, &token_df, cfg.thresholds.name_alone);
     tr.lap("unique names");
 
     // Postings of weighted keys: (hash, node).
@@ -627,6 +631,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         generic,
         ogrn_conflicts,
         unique_name_pairs,
+        name_alone,
         weighted_postings: postings,
     }
 }
@@ -686,47 +691,108 @@ fn inn_outliers(norm: &[NormCard], run: &[(u64, u32)]) -> Vec<u32> {
         .collect()
 }
 
-/// Node pairs `(a, b)`, `a < b`: a node with ИНН and one without that write the same whole name, when that name
-/// is distinctive and unique: every word of it is carried by at most two labels (the entity and the name
-/// written without ИНН), it has a word of four letters or more, it is not a person's name, the nodes without
-/// ИНН carry no contact at all, and no other node with ИНН writes it.
-fn unique_name_pairs(nodes: &[Node], tokens: &[Box<str>], token_df: &[u32]) -> Vec<(u32, u32)> {
-    let distinctive = |v: &NameVar| {
-        v.person.is_none()
-            && v.tokens.iter().enumerate().any(|(i, &t)| !v.is_generic(i) && tokens[t as usize].chars().count() >= 4)
-            && v.tokens.iter().enumerate().all(|(i, &t)| {
-                let w = &tokens[t as usize];
-                (v.is_generic(i) || token_df[t as usize] <= 2) && !w.bytes().all(|b| b.is_ascii_digit())
-            })
+/// Node pairs `(a, b)`, `a < b`, that a distinctive whole name alone may join, and what the base taught about
+/// such names. A name is distinctive when every word of it is carried by at most two labels (the entity and the
+/// name written without ИНН), it has a word of four letters or more, and it is not a person's name.
+///
+/// What the base teaches ([`NameAloneStats`]): of the distinctive names written on two cards or more with a
+/// valid ИНН, how many are written under two ИНН or more. Where that is rare, the open rule: every node without
+/// ИНН writing the name joins the one node with ИНН writing it, or, when none does, the first node writing it
+/// (at most [`HUB_NAME_NODES`] nodes without ИНН). Otherwise the strict rule: a node without ИНН that carries
+/// no contact at all joins the one node with ИНН of that name, and at most four nodes write it.
+fn unique_name_pairs(
+    norm: &[NormCard],
+    nodes: &[Node],
+    tokens: &[Box<str>],
+    token_df: &[u32],
+    mode: NameAlone,
+) -> (Vec<(u32, u32)>, NameAloneStats) {
+    // A company's name (not a person's) with a word of four letters or more and no number for a word; and the
+    // most labels any of its distinctive words is carried by.
+    let widest_word = |v: &NameVar| -> Option<u32> {
+        let words = || v.tokens.iter().enumerate().filter(|(i, _)| !v.is_generic(*i)).map(|(_, &t)| t as usize);
+        let ok = v.person.is_none()
+            && words().any(|t| tokens[t].chars().count() >= 4)
+            && v.tokens.iter().all(|&t| !tokens[t as usize].bytes().all(|b| b.is_ascii_digit()));
+        ok.then(|| words().map(|t| token_df[t]).max().unwrap_or(0))
     };
-    let mut post: Vec<(u64, u32)> = nodes
+    // (name, node, cards writing it so on that node, its widest word)
+    let mut post: Vec<(u64, u32, u32, u32)> = nodes
         .par_iter()
         .enumerate()
         .flat_map_iter(|(i, nd)| {
-            nd.names.iter().filter(|v| distinctive(v)).map(move |v| (key_hash(KeyKind::NameFull, &v.compact), i as u32))
+            nd.names.iter().filter_map(move |v| {
+                widest_word(v).map(|df| (key_hash(KeyKind::NameFull, &v.compact), i as u32, v.count, df))
+            })
         })
         .collect();
     post.par_sort_unstable();
-    post.dedup();
+    post.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    let has_inn = |nd: u32| nodes[nd as usize].inn.is_some();
+    // The legal forms a node's cards write: two nodes of different known forms are two companies.
+    let forms = |nd: u32| -> SmallVec<[&str; 2]> {
+        let mut f: SmallVec<[&str; 2]> =
+            nodes[nd as usize].cards.iter().filter_map(|&c| norm[c as usize].name.legal_form.as_deref()).collect();
+        f.sort_unstable();
+        f.dedup();
+        f
+    };
+    let forms_agree = |a: u32, b: u32| {
+        let (fa, fb) = (forms(a), forms(b));
+        fa.is_empty() || fb.is_empty() || fa.iter().any(|x| fb.contains(x))
+    };
+    // Learn: of the names written on two cards or more with ИНН whose words are written nowhere else (carried by
+    // no label but the name's own ИНН and its cards without ИНН), those written under two ИНН or more of one legal
+    // form (an АО and an ООО of one name are two companies the rule would not join anyway).
+    let (mut names, mut under_two) = (0u64, 0u64);
+    for run in post.chunk_by(|a, b| a.0 == b.0) {
+        let inn_nodes = run.iter().filter(|x| has_inn(x.1)).count() as u32;
+        let inn_cards: u32 = run.iter().filter(|x| has_inn(x.1)).map(|x| x.2).sum();
+        if inn_cards >= 2 && run[0].3 <= inn_nodes + 1 {
+            names += 1;
+            let inn: SmallVec<[u32; 4]> = run.iter().map(|x| x.1).filter(|&nd| has_inn(nd)).collect();
+            if inn.iter().enumerate().any(|(i, &a)| inn[i + 1..].iter().any(|&b| forms_agree(a, b))) {
+                under_two += 1;
+            }
+        }
+    }
+    // The rule itself: names whose every word is carried by at most two labels (the entity and the name written
+    // without ИНН).
+    post.retain(|x| x.3 <= 2);
+    let stats = NameAloneStats::decide(mode, names, under_two);
     let mut out = Vec::new();
     for run in post.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() < 2 || run.len() > 4 {
+        if run.len() < 2 {
             continue;
         }
-        let with_inn: Vec<u32> = run.iter().map(|x| x.1).filter(|&nd| nodes[nd as usize].inn.is_some()).collect();
-        // Only cards that carry nothing but the name: one with its own phone or email is a company of its own
-        // that happens to have the same name, and must prove it is this one by a contact.
-        let bare = |nd: u32| !nodes[nd as usize].keys.iter().any(|&(h, _)| kind_of(h).is_contact());
-        if with_inn.len() != 1 || !run.iter().filter(|x| nodes[x.1 as usize].inn.is_none()).all(|x| bare(x.1)) {
-            continue;
-        }
-        for &(_, nd) in run.iter().filter(|x| nodes[x.1 as usize].inn.is_none()) {
-            out.push((nd.min(with_inn[0]), nd.max(with_inn[0])));
+        let with_inn: Vec<u32> = run.iter().map(|x| x.1).filter(|&nd| has_inn(nd)).collect();
+        let without: Vec<u32> = run.iter().map(|x| x.1).filter(|&nd| !has_inn(nd)).collect();
+        match stats.rule {
+            NameAloneRule::Open => {
+                if with_inn.len() > 1 || without.len() > HUB_NAME_NODES {
+                    continue;
+                }
+                let anchor = with_inn.first().copied().unwrap_or(without[0]);
+                for &nd in without.iter().filter(|&&nd| nd != anchor && forms_agree(nd, anchor)) {
+                    out.push((nd.min(anchor), nd.max(anchor)));
+                }
+            }
+            NameAloneRule::Strict => {
+                // Only cards that carry nothing but the name: one with its own phone or email is a company of its
+                // own that happens to have the same name, and must prove it is this one by a contact.
+                let bare = |nd: u32| !nodes[nd as usize].keys.iter().any(|&(h, _)| kind_of(h).is_contact());
+                if run.len() > 4 || with_inn.len() != 1 || !without.iter().all(|&nd| bare(nd)) {
+                    continue;
+                }
+                for &nd in &without {
+                    out.push((nd.min(with_inn[0]), nd.max(with_inn[0])));
+                }
+            }
         }
     }
     out.sort_unstable();
     out.dedup();
-    out
+    (out, stats)
 }
 
 /// Of two cards sharing an ИНН whose names have nothing in common, the one whose name is also written on cards

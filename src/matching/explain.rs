@@ -78,6 +78,9 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             let rec = link_record(Level::Entity, pe, norm, cfg, x, y, &sc);
             let unique = pe.is_unique_name_pair(na, nb);
             show(&mut s, "legal entity level (the two cards' groups)", Level::Entity, unique, &rec, &sc);
+            if unique {
+                let _ = writeln!(s, "  {}", pe.name_alone.describe());
+            }
             if score::joins_entities(cfg, &sc, unique) && ea != eb {
                 let inns = |e: u32| -> Vec<String> {
                     let mut v: Vec<String> =

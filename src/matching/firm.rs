@@ -49,6 +49,8 @@ pub struct MatchStats {
     pub ogrn_conflicts: u64,
     /// Rounds of firm clustering run.
     pub firm_rounds: u32,
+    /// What the base's own cards with ИНН taught: whether a distinctive name alone joins cards without ИНН.
+    pub learned_name_alone: crate::matching::learn::NameAloneStats,
     /// Time per matching stage, milliseconds (reported under `timing_ms` in the summary).
     #[serde(skip)]
     pub stage_ms: Vec<(&'static str, u64)>,
@@ -235,7 +237,11 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     let mut laps = crate::timing::Laps::new();
     let mut p = block::prepare(norm, cfg);
     laps.lap("block");
-    let mut stats = MatchStats { ogrn_conflicts: p.ogrn_conflicts as u64, ..MatchStats::default() };
+    let mut stats = MatchStats {
+        ogrn_conflicts: p.ogrn_conflicts as u64,
+        learned_name_alone: p.name_alone.clone(),
+        ..MatchStats::default()
+    };
 
     // --- Legal entities: nodes joined on strong combined evidence. Pairs of two ИНН nodes are never one.
     let mut entity_pairs: Vec<(u32, u32)> = p
