@@ -269,6 +269,18 @@ mod alias_tests {
             ("Дата последнего контакта", Some(Field::LastActivity)),
             ("Ответственные", Some(Field::Manager)),
             ("ID клиента", Some(Field::Id)),
+            // RetailCRM's field labels (customer, legal entity) and Мегаплан's payer fields.
+            ("Внешний ID клиента", Some(Field::Id)),
+            ("Адрес регистрации", Some(Field::Address)),
+            ("Менеджер клиента", Some(Field::Manager)),
+            ("ИНН плательщика", Some(Field::Inn)),
+            ("КПП плательщика", Some(Field::Kpp)),
+            ("ОГРН плательщика", Some(Field::Ogrn)),
+            ("Юр адрес плательщика", Some(Field::Address)),
+            ("Дата последней коммуникации", Some(Field::LastActivity)),
+            ("Корр. счёт", None),
+            ("Расчётный счёт", None),
+            ("БИК", None),
         ];
         for (h, want) in cases {
             assert_eq!(field_of(&map(&["x", h]), h), *want, "{h}");
