@@ -282,3 +282,92 @@ fn foreign_or_corrupt_state_is_refused_and_left_untouched() {
     assert!(err.contains("not a firmdedup state"), "{err}");
     assert_eq!(std::fs::read(&other).unwrap(), before);
 }
+
+/// Every row of the snapshot tables and the lineage (without its timestamp), sorted, table by table.
+fn snapshot_rows(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let tables = [
+        ("cards", "*"),
+        ("entities", "*"),
+        ("firms", "*"),
+        ("keys", "*"),
+        ("name_words", "*"),
+        ("word_variants", "*"),
+        ("departed", "*"),
+        ("lineage", "old_id, fate, into_id, run_id"),
+        ("counters", "*"),
+    ];
+    tables
+        .iter()
+        .map(|(t, cols)| {
+            let mut st = conn.prepare(&format!("SELECT {cols} FROM {t}")).unwrap();
+            let n = st.column_count();
+            let mut rows: Vec<String> = st
+                .query_map([], |r| {
+                    let vals: Vec<String> = (0..n)
+                        .map(|i| match r.get_ref(i).unwrap() {
+                            rusqlite::types::ValueRef::Integer(x) => format!("i{x}"),
+                            rusqlite::types::ValueRef::Text(x) => format!("t{}", String::from_utf8_lossy(x)),
+                            rusqlite::types::ValueRef::Null => "null".into(),
+                            other => format!("{other:?}"),
+                        })
+                        .collect();
+                    Ok(vals.join("\u{1f}"))
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            rows.sort();
+            (t.to_string(), rows)
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_that_writes_only_what_changed_leaves_the_state_a_full_rewrite_would() {
+    let wd = Workdir::new();
+    wd.run(&["synth", "--cards", "3000", "--seed", "11", "--out", "b", "--formats", "canonical"]).success();
+    dedup(&wd, "b/crm.csv", "o1").success();
+    // The next export: some cards gone, some renamed, some moved to another manager, some new.
+    let text = wd.read("b/crm.csv");
+    let mut lines = text.lines();
+    let mut next = format!("{}\n", lines.next().unwrap());
+    let body: Vec<&str> = lines.collect();
+    for (i, l) in body.iter().enumerate() {
+        match i % 37 {
+            0 => continue,
+            1 => next += &l.replacen(',', ",Новый ", 1),
+            2 => next += &l.replace("manager0", "manager9"),
+            _ => next += l,
+        }
+        next.push('\n');
+    }
+    for (i, l) in body.iter().take(60).enumerate() {
+        let rest = l.split_once(',').unwrap().1;
+        next += &format!("NEW{i},{rest}\n");
+    }
+    wd.write("next.csv", next);
+    std::fs::copy(wd.path("state.db"), wd.path("rewrite.db")).unwrap();
+    let diffed = dedup(&wd, "next.csv", "o2").success();
+    wd.run_env(
+        &["dedup", "next.csv", "--state", "rewrite.db", "--out", "o3", "-q"],
+        &[("FIRMDEDUP_STATE_REWRITE", "1")],
+    )
+    .success();
+    drop(diffed);
+    let (a, b) = (snapshot_rows(&wd.path("state.db")), snapshot_rows(&wd.path("rewrite.db")));
+    for ((t, ra), (_, rb)) in a.iter().zip(&b) {
+        assert!(!ra.is_empty() || *t == "lineage" || *t == "departed", "{t} has rows");
+        assert_eq!(ra.len(), rb.len(), "{t}: rows");
+        assert!(ra == rb, "{t}: the diffed state differs from the rewritten one");
+    }
+    assert!(a.iter().any(|(t, r)| t == "departed" && !r.is_empty()), "the run removed cards");
+    // And a second, unchanged run changes nothing.
+    dedup(&wd, "next.csv", "o4").success();
+    let c = snapshot_rows(&wd.path("state.db"));
+    for ((t, ra), (_, rc)) in a.iter().zip(&c) {
+        if *t != "lineage" {
+            assert!(ra == rc, "{t}: an unchanged run changed the snapshot");
+        }
+    }
+}

@@ -134,6 +134,7 @@ pub fn commit(st: &mut State, r: &RunState, cfg: &Config, owner_firms: &BTreeMap
     let (ents, frms) = (r.entities, r.firms);
     let run_id =
         snapshot::write(&tx, r.d, r.ids, r.own, &ents.fates, &frms.fates, ents.next, frms.next, r.run).map_err(&err)?;
+    let mut tr = crate::timing::Laps::new();
     history::record(&tx, run_id, r.today, r.managers).map_err(&err)?;
     // The policy the check applies, and the date the statuses were computed for.
     tx.execute(
@@ -167,7 +168,9 @@ pub fn commit(st: &mut State, r: &RunState, cfg: &Config, owner_firms: &BTreeMap
     )
     .map_err(&err)?;
     super::write_config(&tx, cfg).map_err(&err)?;
+    tr.lap("state: history, departed, lineage");
     super::test_pause_before_commit();
     tx.commit().map_err(&err)?;
+    tr.lap("state: commit");
     Ok(run_id)
 }

@@ -2,8 +2,11 @@
 //! managers' check) and the appended ones (lineage, counters, run log), in the caller's transaction.
 
 use rayon::prelude::*;
-use rusqlite::{Transaction, params};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::matching::keys::{KeyKind, for_each_key};
 use crate::ownership::FirmOwnership;
@@ -30,85 +33,111 @@ pub fn write(
     next_firm: u64,
     run: &RunLog,
 ) -> rusqlite::Result<i64> {
-    tx.execute_batch(SNAPSHOT_SCHEMA)?;
+    // A state that holds no cards yet (the first run) is written whole, its indexes built after the rows; a state
+    // with a snapshot gets only what changed.
+    let mut tr = crate::timing::Laps::new();
+    let had_cards: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM cards)", [], |r| r.get(0))?;
+    let diff = had_cards && std::env::var_os("FIRMDEDUP_STATE_REWRITE").is_none();
+    if !diff {
+        tx.execute_batch(SNAPSHOT_SCHEMA)?;
+    }
+    let mut digests = Digests::read(tx, diff)?;
     {
-        let mut st = tx.prepare(
-            "INSERT INTO cards(card_id, entity_id, firm_id, name, legal_form, name_norm, inn, kpp, ogrn, phones, emails, domains, contacts, brand, address, manager, last_activity) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
-        )?;
-        for i in 0..d.cards.len() {
-            let r = card_record(d, ids, i);
-            st.execute(params![
-                r.id,
-                r.entity_id,
-                r.firm_id,
-                r.name,
-                r.legal_form,
-                r.name_norm,
-                r.inn,
-                r.kpp,
-                r.ogrn,
-                r.phones,
-                r.emails,
-                r.domains,
-                r.contacts,
-                r.brand,
-                r.address,
-                r.manager,
-                r.last_activity
-            ])?;
-        }
+        digests.sync(tx, "cards", CARD_COLUMNS, true, &mut |put| {
+            for i in 0..d.cards.len() {
+                let r = card_record(d, ids, i);
+                put(&[
+                    text(&r.id),
+                    text(&r.entity_id),
+                    text(&r.firm_id),
+                    text(&r.name),
+                    text(&r.legal_form),
+                    text(&r.name_norm),
+                    text(&r.inn),
+                    text(&r.kpp),
+                    text(&r.ogrn),
+                    text(&r.phones),
+                    text(&r.emails),
+                    text(&r.domains),
+                    text(&r.contacts),
+                    text(&r.brand),
+                    text(&r.address),
+                    text(&r.manager),
+                    text(&r.last_activity),
+                ])?;
+            }
+            Ok(())
+        })?;
+        tr.lap("state: cards");
         // Legal entities and firms with every value (the CSV files cut long lists for people; the state does not).
         let list = |v: &[String]| v.join("; ");
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-        let mut st = tx.prepare(
-            "INSERT INTO entities(entity_id, firm_id, name, legal_form, inns, kpps, ogrns, brands, cards, managers, last_activity) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-        )?;
-        for (i, e) in d.entities.iter().enumerate() {
-            st.execute(params![
-                ids.entity[i],
-                ids.firm[d.grouping.firm_of_entity[i] as usize],
-                e.name,
-                e.legal_form,
-                list(&e.inns),
-                list(&e.kpps),
-                list(&e.ogrns),
-                list(&e.brands),
-                e.cards.len() as i64,
-                list(&e.managers),
-                date(e.last_activity)
-            ])?;
-        }
-        let mut st = tx.prepare(
-            "INSERT INTO firms(firm_id, name, legal_entities, entity_names, inns, kpps, brands, phones, domains, decision_makers, cards, managers, last_activity, owner, owner_last_activity, status, conflict) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
-        )?;
-        for (i, f) in d.firms.iter().enumerate() {
-            let o = &own[i];
-            let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
-            st.execute(params![
-                ids.firm[i],
-                f.name,
-                f.entities.len() as i64,
-                list(&names),
-                list(&f.inns),
-                list(&f.kpps),
-                list(&f.brands),
-                list(&f.phones),
-                list(&f.domains),
-                list(&f.decision_makers),
-                f.cards as i64,
-                list(&f.managers),
-                date(f.last_activity),
-                o.owner.as_deref().unwrap_or(""),
-                date(o.owner_last_activity),
-                o.status.as_str(),
-                o.conflict
-            ])?;
-        }
+        digests.sync(tx, "entities", ENTITY_COLUMNS, true, &mut |put| {
+            for (i, e) in d.entities.iter().enumerate() {
+                let (inns, kpps, ogrns, brands, managers, last) = (
+                    list(&e.inns),
+                    list(&e.kpps),
+                    list(&e.ogrns),
+                    list(&e.brands),
+                    list(&e.managers),
+                    date(e.last_activity),
+                );
+                put(&[
+                    text(&ids.entity[i]),
+                    text(&ids.firm[d.grouping.firm_of_entity[i] as usize]),
+                    text(&e.name),
+                    text(&e.legal_form),
+                    text(&inns),
+                    text(&kpps),
+                    text(&ogrns),
+                    text(&brands),
+                    ValueRef::Integer(e.cards.len() as i64),
+                    text(&managers),
+                    text(&last),
+                ])?;
+            }
+            Ok(())
+        })?;
+        digests.sync(tx, "firms", FIRM_COLUMNS, true, &mut |put| {
+            for (i, f) in d.firms.iter().enumerate() {
+                let o = &own[i];
+                let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
+                let lists =
+                    [&names, &f.inns, &f.kpps, &f.brands, &f.phones, &f.domains, &f.decision_makers, &f.managers]
+                        .map(|v| list(v));
+                let (last, owner_last) = (date(f.last_activity), date(o.owner_last_activity));
+                put(&[
+                    text(&ids.firm[i]),
+                    text(&f.name),
+                    ValueRef::Integer(f.entities.len() as i64),
+                    text(&lists[0]),
+                    text(&lists[1]),
+                    text(&lists[2]),
+                    text(&lists[3]),
+                    text(&lists[4]),
+                    text(&lists[5]),
+                    text(&lists[6]),
+                    ValueRef::Integer(f.cards as i64),
+                    text(&lists[7]),
+                    text(&last),
+                    text(o.owner.as_deref().unwrap_or("")),
+                    text(&owner_last),
+                    text(o.status.as_str()),
+                    ValueRef::Integer(o.conflict as i64),
+                ])?;
+            }
+            Ok(())
+        })?;
+        tr.lap("state: entities, firms");
     }
-    write_keys(tx, d, ids)?;
-    tx.execute_batch(SNAPSHOT_INDEXES)?;
+    write_keys(tx, d, ids, &mut digests)?;
+    tr.lap("state: keys, words");
+    if !diff {
+        tx.execute_batch(SNAPSHOT_INDEXES)?;
+    }
 
     let run_id = run.insert(tx)?;
+    digests.write(tx, run_id)?;
     let mut st =
         tx.prepare("INSERT OR REPLACE INTO lineage(old_id, fate, into_id, run_id, at) VALUES (?1,?2,?3,?4,?5)")?;
     for (old, fate) in entity_fates.iter().chain(firm_fates) {
@@ -125,54 +154,311 @@ pub fn write(
 
 /// The key index: every (kind, value) of a firm once, with the first card that carries it; and the words of
 /// names with the number of firms using each.
-fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids) -> rusqlite::Result<()> {
+fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids, digests: &mut Digests) -> rusqlite::Result<()> {
     let mut cards_of_firm: Vec<Vec<u32>> = vec![Vec::new(); d.firms.len()];
     for (i, &e) in d.grouping.entity_of_card.iter().enumerate() {
         cards_of_firm[d.grouping.firm_of_entity[e as usize] as usize].push(i as u32);
     }
-    let mut st = tx.prepare("INSERT INTO keys(kind, value, firm_id, card_id) VALUES (?1,?2,?3,?4)")?;
     let mut words: FxHashMap<String, u32> = FxHashMap::default();
-    for chunk in cards_of_firm.chunks(16_384).enumerate().collect::<Vec<_>>() {
-        let (k, firms) = chunk;
-        let rows: Vec<Vec<(KeyKind, String, u32)>> = firms
-            .par_iter()
-            .map(|cards| {
-                let mut v: Vec<(KeyKind, String, u32)> = Vec::new();
-                for &c in cards {
-                    for_each_key(&d.norm[c as usize], |kind, t| {
-                        if indexed_kind(kind) {
-                            v.push((kind, t.to_string(), c));
-                        }
-                    });
+    digests.sync(tx, "keys", &["kind", "value", "firm_id", "card_id"], false, &mut |put| {
+        words.clear();
+        for (k, firms) in cards_of_firm.chunks(16_384).enumerate() {
+            let rows: Vec<Vec<(KeyKind, String, u32)>> = firms
+                .par_iter()
+                .map(|cards| {
+                    let mut v: Vec<(KeyKind, String, u32)> = Vec::new();
+                    for &c in cards {
+                        for_each_key(&d.norm[c as usize], |kind, t| {
+                            if indexed_kind(kind) {
+                                v.push((kind, t.to_string(), c));
+                            }
+                        });
+                    }
+                    // Once per firm, with the first card (cards are in canonical order).
+                    v.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+                    v.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+                    v
+                })
+                .collect();
+            for (j, keys) in rows.into_iter().enumerate() {
+                let f = k * 16_384 + j;
+                for (kind, value, card) in keys {
+                    put(&[text(kind.name()), text(&value), text(&ids.firm[f]), text(&d.cards[card as usize].id)])?;
+                    if kind == KeyKind::NameToken {
+                        *words.entry(value).or_default() += 1;
+                    }
                 }
-                // Once per firm, with the first card (cards are in canonical order).
-                v.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
-                v.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-                v
-            })
-            .collect();
-        for (j, keys) in rows.into_iter().enumerate() {
-            let f = k * 16_384 + j;
-            for (kind, value, card) in keys {
-                if kind == KeyKind::NameToken {
-                    *words.entry(value.clone()).or_default() += 1;
-                }
-                st.execute(params![kind.name(), value, ids.firm[f], d.cards[card as usize].id])?;
+            }
+        }
+        Ok(())
+    })?;
+    let mut words: Vec<(String, u32)> = words.into_iter().collect();
+    words.sort();
+    digests.sync(tx, "name_words", &["word", "firms"], true, &mut |put| {
+        for (w, n) in &words {
+            put(&[text(w), ValueRef::Integer(*n as i64)])?;
+        }
+        Ok(())
+    })?;
+    // Typo-tolerant lookup: each word under itself and under each one-letter deletion (SymSpell, distance 1).
+    digests.sync(tx, "word_variants", &["variant", "word"], false, &mut |put| {
+        for (w, _) in &words {
+            for v in word_variants(w) {
+                put(&[text(&v), text(w)])?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A function that hands every row of a table, in a fixed order, to `put`.
+type Rows<'a> = dyn FnMut(&mut dyn FnMut(&[ValueRef]) -> rusqlite::Result<()>) -> rusqlite::Result<()> + 'a;
+
+/// The digest of each snapshot table's whole content as the last run wrote it (`meta.snapshot_digests`, with
+/// that run's id). A table whose rows digest as they did is left alone without reading it; the digests count
+/// only when no other run wrote the state since (an older version of firmdedup keeps none).
+struct Digests {
+    diff: bool,
+    stored: FxHashMap<String, String>,
+    new: Vec<(String, String)>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredDigests {
+    run: i64,
+    tables: std::collections::BTreeMap<String, String>,
+}
+
+impl Digests {
+    fn read(tx: &Transaction, diff: bool) -> rusqlite::Result<Digests> {
+        let mut stored = FxHashMap::default();
+        if diff {
+            let last: Option<i64> = tx.query_row("SELECT max(run_id) FROM runs", [], |r| r.get(0))?;
+            let v: Option<String> =
+                tx.query_row("SELECT value FROM meta WHERE key = 'snapshot_digests'", [], |r| r.get(0)).optional()?;
+            if let Some(sd) = v.and_then(|v| serde_json::from_str::<StoredDigests>(&v).ok())
+                && Some(sd.run) == last
+            {
+                stored = sd.tables.into_iter().collect();
+            }
+        }
+        Ok(Digests { diff, stored, new: Vec::new() })
+    }
+
+    /// Brings `table` to the rows `rows` gives: skipped when they digest as the stored ones, else diffed (or,
+    /// rewriting, inserted).
+    fn sync(
+        &mut self,
+        tx: &Transaction,
+        table: &str,
+        cols: &[&str],
+        keyed: bool,
+        rows: &mut Rows,
+    ) -> rusqlite::Result<()> {
+        if let Some(old) = self.stored.get(table) {
+            let mut h = Xxh3::new();
+            rows(&mut |row| {
+                h.update(&digest(row).to_le_bytes());
+                Ok(())
+            })?;
+            let now = format!("{:032x}", h.digest128());
+            if *old == now {
+                self.new.push((table.to_string(), now));
+                return Ok(());
+            }
+        }
+        let mut sync = TableSync::open(tx, table, cols, keyed, self.diff)?;
+        let mut h = Xxh3::new();
+        rows(&mut |row| {
+            h.update(&digest(row).to_le_bytes());
+            sync.put(row)
+        })?;
+        sync.finish()?;
+        self.new.push((table.to_string(), format!("{:032x}", h.digest128())));
+        Ok(())
+    }
+
+    fn write(&self, tx: &Transaction, run: i64) -> rusqlite::Result<()> {
+        let sd = StoredDigests { run, tables: self.new.iter().cloned().collect() };
+        tx.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('snapshot_digests', ?1)",
+            [serde_json::to_string(&sd).unwrap_or_default()],
+        )?;
+        Ok(())
+    }
+}
+
+const CARD_COLUMNS: &[&str] = &[
+    "card_id",
+    "entity_id",
+    "firm_id",
+    "name",
+    "legal_form",
+    "name_norm",
+    "inn",
+    "kpp",
+    "ogrn",
+    "phones",
+    "emails",
+    "domains",
+    "contacts",
+    "brand",
+    "address",
+    "manager",
+    "last_activity",
+];
+const ENTITY_COLUMNS: &[&str] = &[
+    "entity_id",
+    "firm_id",
+    "name",
+    "legal_form",
+    "inns",
+    "kpps",
+    "ogrns",
+    "brands",
+    "cards",
+    "managers",
+    "last_activity",
+];
+const FIRM_COLUMNS: &[&str] = &[
+    "firm_id",
+    "name",
+    "legal_entities",
+    "entity_names",
+    "inns",
+    "kpps",
+    "brands",
+    "phones",
+    "domains",
+    "decision_makers",
+    "cards",
+    "managers",
+    "last_activity",
+    "owner",
+    "owner_last_activity",
+    "status",
+    "conflict",
+];
+
+fn text(s: &str) -> ValueRef<'_> {
+    ValueRef::Text(s.as_bytes())
+}
+
+/// A row's digest: every value with its type and length, so two rows digest alike only when they are equal (up
+/// to a 128-bit hash collision).
+fn digest(row: &[ValueRef]) -> u128 {
+    let mut h = Xxh3::new();
+    for v in row {
+        match *v {
+            ValueRef::Null => h.update(&[0]),
+            ValueRef::Integer(i) => {
+                h.update(&[1]);
+                h.update(&i.to_le_bytes());
+            }
+            ValueRef::Real(f) => {
+                h.update(&[2]);
+                h.update(&f.to_bits().to_le_bytes());
+            }
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                h.update(&[if matches!(v, ValueRef::Text(_)) { 3 } else { 4 }]);
+                h.update(&(t.len() as u64).to_le_bytes());
+                h.update(t);
             }
         }
     }
-    let mut st = tx.prepare("INSERT INTO name_words(word, firms) VALUES (?1, ?2)")?;
-    let mut vt = tx.prepare("INSERT INTO word_variants(variant, word) VALUES (?1, ?2)")?;
-    let mut words: Vec<(String, u32)> = words.into_iter().collect();
-    words.sort();
-    for (w, n) in &words {
-        st.execute(params![w, n])?;
-        // Typo-tolerant lookup: the word under itself and under each one-letter deletion (SymSpell, distance 1).
-        for v in word_variants(w) {
-            vt.execute(params![v, w])?;
+    h.digest128()
+}
+
+/// Brings one snapshot table to the run's rows. Rewriting (`diff` false): every row inserted into the freshly
+/// created table. Diffing: the table's rows are read once as digests (by primary key, or by rowid for the tables
+/// without one); a row of the run that is already there is left alone, a changed one replaced, a new one
+/// inserted, and the rows the run no longer has are deleted — an unchanged nightly run writes almost nothing.
+struct TableSync<'t> {
+    insert: rusqlite::Statement<'t>,
+    delete: rusqlite::Statement<'t>,
+    /// The first column is the primary key (else the table is keyed by rowid and a row is its whole content).
+    keyed: bool,
+    diff: bool,
+    old_by_key: FxHashMap<Box<str>, u128>,
+    old_rows: Vec<(u128, i64)>,
+    seen: Vec<bool>,
+}
+
+impl<'t> TableSync<'t> {
+    fn open(tx: &'t Transaction, table: &str, cols: &[&str], keyed: bool, diff: bool) -> rusqlite::Result<Self> {
+        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        let verb = if keyed { "INSERT OR REPLACE" } else { "INSERT" };
+        let insert = tx.prepare(&format!("{verb} INTO {table}({}) VALUES ({})", cols.join(", "), marks.join(",")))?;
+        let delete = if keyed {
+            tx.prepare(&format!("DELETE FROM {table} WHERE {} = ?1", cols[0]))?
+        } else {
+            tx.prepare(&format!("DELETE FROM {table} WHERE rowid = ?1"))?
+        };
+        let (mut old_by_key, mut old_rows) = (FxHashMap::default(), Vec::new());
+        if diff {
+            // Tables with a primary key are WITHOUT ROWID: the first column selected is then a placeholder.
+            let rowid = if keyed { "0" } else { "rowid" };
+            let mut st = tx.prepare(&format!("SELECT {rowid}, {} FROM {table}", cols.join(", ")))?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let mut vals: SmallVec<[ValueRef; 17]> = SmallVec::new();
+                for i in 0..cols.len() {
+                    vals.push(r.get_ref(i + 1)?);
+                }
+                let dg = digest(&vals);
+                if keyed {
+                    let key = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+                    old_by_key.insert(key.into(), dg);
+                } else {
+                    old_rows.push((dg, r.get::<_, i64>(0)?));
+                }
+            }
+            old_rows.sort_unstable();
         }
+        let seen = vec![false; old_rows.len()];
+        Ok(TableSync { insert, delete, keyed, diff, old_by_key, old_rows, seen })
     }
-    Ok(())
+
+    /// One row of the run, its columns in the table's order.
+    fn put(&mut self, row: &[ValueRef]) -> rusqlite::Result<()> {
+        if self.diff {
+            let dg = digest(row);
+            if self.keyed {
+                let key = row[0].as_str().map_err(rusqlite::Error::from)?;
+                if self.old_by_key.remove(key) == Some(dg) {
+                    return Ok(());
+                }
+            } else {
+                let at = self.old_rows.partition_point(|x| x.0 < dg);
+                if let Some(i) =
+                    (at..self.old_rows.len()).take_while(|&i| self.old_rows[i].0 == dg).find(|&i| !self.seen[i])
+                {
+                    self.seen[i] = true;
+                    return Ok(());
+                }
+            }
+        }
+        self.insert.execute(params_from_iter(row.iter().map(|v| ToSqlOutput::Borrowed(*v))))?;
+        Ok(())
+    }
+
+    /// Deletes the rows the run no longer has.
+    fn finish(mut self) -> rusqlite::Result<()> {
+        if self.keyed {
+            let mut gone: Vec<Box<str>> = self.old_by_key.drain().map(|(k, _)| k).collect();
+            gone.sort_unstable();
+            for k in gone {
+                self.delete.execute([&*k])?;
+            }
+        } else {
+            for (i, &(_, rowid)) in self.old_rows.iter().enumerate() {
+                if !self.seen[i] {
+                    self.delete.execute([rowid])?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A word and its one-letter deletions (for words of four letters or more: one typo in a short word is found
