@@ -98,7 +98,9 @@ pub fn write(
             }
             Ok(())
         })?;
-        digests.sync(tx, "firms", FIRM_COLUMNS, true, &mut |put| {
+        let firm_columns: Vec<&str> =
+            crate::report::dedup::FIRM_COLUMNS.iter().chain(FIRM_OWNERSHIP_COLUMNS).copied().collect();
+        digests.sync(tx, "firms", &firm_columns, true, &mut |put| {
             for (i, f) in d.firms.iter().enumerate() {
                 let o = &own[i];
                 let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
@@ -320,25 +322,8 @@ const ENTITY_COLUMNS: &[&str] = &[
     "managers",
     "last_activity",
 ];
-const FIRM_COLUMNS: &[&str] = &[
-    "firm_id",
-    "name",
-    "legal_entities",
-    "entity_names",
-    "inns",
-    "kpps",
-    "brands",
-    "phones",
-    "domains",
-    "decision_makers",
-    "cards",
-    "managers",
-    "last_activity",
-    "owner",
-    "owner_last_activity",
-    "status",
-    "conflict",
-];
+/// The state's firm columns: those of firms.csv, then the holding.
+const FIRM_OWNERSHIP_COLUMNS: &[&str] = &["owner", "owner_last_activity", "status", "conflict"];
 
 fn text(s: &str) -> ValueRef<'_> {
     ValueRef::Text(s.as_bytes())
