@@ -96,3 +96,71 @@ fn check_text_and_json_snapshots() {
     let json = check_json(&wd, "state.db", &["--phone", "8 (846) 200-10-01", "--manager", "kozlov"]);
     insta::assert_snapshot!("check_stale_json", serde_json::to_string_pretty(&json).unwrap());
 }
+
+/// The server's names in memory ([`firmdedup::check::NameIndex`]) answer every question exactly as the state
+/// read at each question does: the same JSON, byte for byte, for the generated questions (names alone, names
+/// with values the base lacks, new firms), plus typos, brands and a manager at his limit.
+#[test]
+fn names_held_in_memory_answer_as_the_state_does() {
+    use firmdedup::check::{self, Lang, NameIndex, Query};
+    let wd = Workdir::new();
+    wd.run(&[
+        "synth",
+        "--cards",
+        "4000",
+        "--seed",
+        "5",
+        "--out",
+        "base",
+        "--formats",
+        "canonical",
+        "--queries",
+        "300",
+        "-q",
+    ])
+    .success();
+    wd.run(&["dedup", "base/crm.csv", "--out", "out", "--state", "state.db", "--today", TODAY, "-q"]).success();
+    let conn = firmdedup::state::open_read_only(&wd.path("state.db")).unwrap();
+    let index = NameIndex::read(&conn).unwrap();
+    assert!(index.firms() > 1000, "{} firms", index.firms());
+    let dict = firmdedup::dict::Dictionaries::embedded();
+    let today = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
+    let opt = |r: &BTreeMap<String, String>, k: &str| r.get(k).filter(|v| !v.is_empty()).cloned();
+    let mut questions: Vec<Query> = read_csv(&wd.path("base/queries.csv"))
+        .iter()
+        .map(|r| Query {
+            name: opt(r, "name"),
+            inn: opt(r, "inn"),
+            phone: opt(r, "phone"),
+            email: opt(r, "email"),
+            website: opt(r, "website"),
+            brand: opt(r, "brand"),
+            contact: opt(r, "contact"),
+            manager: None,
+        })
+        .collect();
+    // The cards' own names with a letter dropped, and asked as brands, by a manager.
+    let cards = read_csv(&wd.path("out/cards.csv"));
+    for r in cards.iter().step_by(97) {
+        let name = r["name"].clone();
+        let typo: String =
+            name.chars().enumerate().filter(|(i, _)| *i != name.chars().count() / 2).map(|(_, c)| c).collect();
+        questions.push(Query { name: Some(typo), manager: Some(r["manager"].clone()), ..Query::default() });
+        questions.push(Query { brand: Some(name), ..Query::default() });
+    }
+    let (mut found, mut same) = (0, 0);
+    for q in &questions {
+        let a = check::check_in(&conn, dict, q, today, 5, Lang::Ru);
+        let b = check::check_with(&conn, &index, dict, q, today, 5, Lang::Ru);
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(check::answer_json(&a), check::answer_json(&b), "{q:?}");
+                found += usize::from(a.found);
+                same += 1;
+            }
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{q:?}"),
+            (a, b) => panic!("{q:?}: {:?} / {:?}", a.map(|x| x.found), b.map(|x| x.found)),
+        }
+    }
+    assert!(same > 300 && found > 100, "{same} answered, {found} found");
+}

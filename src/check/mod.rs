@@ -392,8 +392,8 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
 }
 
 /// The state's word counts, read once per question.
-struct Words<'c> {
-    conn: &'c Connection,
+struct Words<'s> {
+    source: &'s dyn NameSource,
     df: FxHashMap<String, u32>,
     /// Firms in the state (the documents of the idf).
     labels: u32,
@@ -404,13 +404,7 @@ impl Words<'_> {
         if let Some(&n) = self.df.get(word) {
             return n;
         }
-        let n = self
-            .conn
-            .query_row("SELECT firms FROM name_words WHERE word = ?1", [word], |r| r.get::<_, i64>(0))
-            .optional()
-            .ok()
-            .flatten()
-            .unwrap_or(1) as u32;
+        let n = self.source.word_firms(word).unwrap_or(1);
         self.df.insert(word.to_string(), n);
         n
     }
@@ -529,9 +523,23 @@ pub fn check(
     check_in(conn, dict, q, today, limit, Lang::Ru)
 }
 
-/// Answers a question in the given language.
+/// Answers a question in the given language, reading everything from the state.
 pub fn check_in(
     conn: &Connection,
+    dict: &Dictionaries,
+    q: &Query,
+    today: NaiveDate,
+    limit: usize,
+    lang: Lang,
+) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
+    check_with(conn, &names::Sqlite(conn), dict, q, today, limit, lang)
+}
+
+/// Answers a question in the given language, the names read from `source` (the state itself, or a
+/// [`NameIndex`] of its last run) and the rest from the state in `conn`.
+pub fn check_with(
+    conn: &Connection,
+    source: &dyn NameSource,
     dict: &Dictionaries,
     q: &Query,
     today: NaiveDate,
@@ -542,7 +550,8 @@ pub fn check_in(
     if given.iter().all(|v| v.as_deref().is_none_or(|s| s.trim().is_empty())) {
         return Err(Box::new(QueryError::Empty));
     }
-    let cfg: Config = crate::state::read_config(conn)?;
+    let cfg = source.config()?;
+    let cfg: &Config = &cfg;
     let (keys, notes) = query_keys(q, dict)?;
     let contact_person = q.contact.as_deref().and_then(|v| normalize::parse_person(v, dict));
 
@@ -558,9 +567,9 @@ pub fn check_in(
                 let base = if *kind == KeyKind::PersonFull { cfg.weights.person_full } else { cfg.weights.person };
                 // As the matcher: one of the most common surnames counts as carried by at least three.
                 let floor = if contact_person.as_ref().is_some_and(|p| p.common_surname) { 3 } else { 1 };
-                (score::decay(&cfg, base, n.max(floor)), score::level_weight(&cfg, base, n, Level::Entity))
+                (score::decay(cfg, base, n.max(floor)), score::level_weight(cfg, base, n, Level::Entity))
             }
-            _ => (score::key_weight(&cfg, *kind, n, Level::Firm), score::key_weight(&cfg, *kind, n, Level::Entity)),
+            _ => (score::key_weight(cfg, *kind, n, Level::Firm), score::key_weight(cfg, *kind, n, Level::Entity)),
         };
         let is_contact = matches!(g, Group::Signal(Signal::Phone | Signal::Email));
         for (firm, card) in hits {
@@ -597,7 +606,7 @@ pub fn check_in(
         hits.dedup_by(|a, b| a.0 == b.0);
         let n = hits.len() as u32;
         // Ranks only: a hundredth of a phone's weight, by the same rarity curve.
-        let w = score::decay(&cfg, cfg.weights.phone / 100.0, n);
+        let w = score::decay(cfg, cfg.weights.phone / 100.0, n);
         for (firm, card) in hits {
             let c = cands.entry(firm).or_default();
             put(&mut c.firm, Group::Kpp, w);
@@ -607,17 +616,13 @@ pub fn check_in(
 
     // Names: candidate firms by whole name, by word, and by words one typo away; the firms matching the most (and
     // rarest) words are compared, at most MAX_NAME_CANDIDATES of them.
-    let labels = conn
-        .query_row("SELECT firms FROM runs WHERE outcome = 'ok' ORDER BY run_id DESC LIMIT 1", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .optional()?
+    let labels = source
+        .labels()?
         // A state no run has completed holds no firm: "free" would be a lie.
         .ok_or_else(|| {
             QueryError::Bad("the state holds no completed run yet: run `firmdedup dedup --state` first".into())
-        })?
-        .max(1) as u32;
-    let mut words = Words { conn, df: FxHashMap::default(), labels };
+        })?;
+    let mut words = Words { source, df: FxHashMap::default(), labels };
     let mut query_names: Vec<(bool, NormName)> = Vec::new();
     if let Some(v) = q.name.as_deref().filter(|s| !s.trim().is_empty()) {
         let mut n = normalize::normalize_name(v, dict);
@@ -642,21 +647,19 @@ pub fn check_in(
     let mut near: Vec<String> = Vec::new();
     for (is_brand, qn) in &query_names {
         let mut pull: FxHashMap<String, f32> = FxHashMap::default();
-        let exact = lookup(conn, KeyKind::NameFull, &qn.compact())?;
-        for (f, _) in &exact {
+        let exact = source.firms_named(&qn.compact(), MAX_KEY_FIRMS)?;
+        for f in &exact {
             pull.insert(f.clone(), f32::MAX);
         }
         if !is_brand {
-            same_name = exact.into_iter().map(|(f, _)| f).collect();
+            same_name = exact;
             same_name.sort();
             same_name.dedup();
         }
         for t in qn.tokens.iter().filter(|t| !t.generic && t.key.chars().count() >= 3) {
             let mut ws: Vec<String> = vec![t.key.clone()];
-            let mut st = conn.prepare_cached("SELECT word FROM word_variants WHERE variant = ?1")?;
             for v in word_variants(&t.key) {
-                for w in st.query_map([&v], |r| r.get::<_, String>(0))? {
-                    let w = w?;
+                for w in source.words_with_variant(&v)? {
                     let close = edit_similarity(&w, &t.key) >= 0.8
                         || (t.key.chars().count() == 4 && strsim::osa_distance(&w, &t.key) == 1);
                     if !ws.contains(&w) && close {
@@ -671,9 +674,9 @@ pub fn check_in(
                 if words.df(w) as usize > MAX_WORD_FIRMS {
                     continue;
                 }
-                let hits = lookup_at_most(conn, KeyKind::NameToken, w, MAX_WORD_FIRMS + 1)?;
+                let hits = source.firms_with_word(w, MAX_WORD_FIRMS + 1)?;
                 if hits.len() <= MAX_WORD_FIRMS {
-                    hit.extend(hits.into_iter().map(|(f, _)| f));
+                    hit.extend(hits);
                 }
             }
             hit.sort();
@@ -693,11 +696,11 @@ pub fn check_in(
             .tokens
             .iter()
             .filter(|t| !t.generic && t.key.chars().count() >= 3)
-            .map(|t| score::word_rarity(&cfg, words.df(&t.key)))
+            .map(|t| score::word_rarity(cfg, words.df(&t.key)))
             .fold(0.0f32, f32::max);
         let q_root = root(qn).map(|t| (t.clone(), words.df(&t.key)));
         for (f, _) in firms {
-            let best = best_name(conn, dict, &mut words, &f, qn)?;
+            let best = best_name(source, dict, &mut words, &f, qn)?;
             if best.sim < 0.6 {
                 continue;
             }
@@ -718,7 +721,7 @@ pub fn check_in(
             }
             let root_w = match (&q_root, &best.root) {
                 (Some((a, df)), Some(b)) if a.key == b.key || (a.key.len() >= 5 && lookup_word_sim(a, b) >= 0.85) => {
-                    cfg.weights.name_root * score::root_rarity(&cfg, (*df).max(words.df(&b.key)))
+                    cfg.weights.name_root * score::root_rarity(cfg, (*df).max(words.df(&b.key)))
                 }
                 _ => 0.0,
             };
@@ -751,10 +754,8 @@ pub fn check_in(
             }
             let mut other_inn = false;
             if let Some(inn) = asked_inn {
-                let mut st =
-                    conn.prepare_cached("SELECT DISTINCT inn FROM cards WHERE firm_id = ?1 AND inn != '' LIMIT 200")?;
-                let inns: Vec<String> = st.query_map([firm], |r| r.get(0))?.collect::<Result<_, _>>()?;
-                other_inn = !inns.is_empty() && !inns.iter().any(|x| x == inn);
+                let (has_inn, has_this) = source.firm_has_inn(firm, inn)?;
+                other_inn = has_inn && !has_this;
             }
             let factor = if other_inn { 0.2 } else { 0.6 };
             if other_inn {
@@ -937,19 +938,17 @@ struct BestName {
 
 /// The best similarity between the query name and the names on the firm's cards.
 fn best_name(
-    conn: &Connection,
+    source: &dyn NameSource,
     dict: &Dictionaries,
     words: &mut Words,
     firm: &str,
     q: &NormName,
 ) -> rusqlite::Result<BestName> {
-    let mut st = conn.prepare_cached("SELECT card_id, name, legal_form FROM cards WHERE firm_id = ?1 LIMIT 50")?;
-    let rows: Vec<(String, String, String)> =
-        st.query_map([firm], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    let rows = source.firm_names(firm)?;
     let mut best =
         BestName { sim: 0.0, name: String::new(), card: String::new(), root: None, near: false, same_form: false };
     let mut seen: Vec<String> = Vec::new();
-    for (card, name, form) in rows {
+    for names::CardName { card, name, legal_form: form } in rows {
         let same_form = q.legal_form.as_deref().is_some_and(|f| f == form);
         if seen.contains(&name) && (!same_form || best.same_form) {
             continue;
@@ -966,7 +965,10 @@ fn best_name(
     Ok(best)
 }
 
+pub mod names;
 pub mod queries;
+
+pub use names::{NameIndex, NameSource};
 
 /// What people read, in one place, Russian and English: the status of a firm for the asking manager, the
 /// verdict, the evidence. The HTTP page and the command line both say it with these functions.

@@ -13,7 +13,7 @@ pub mod page;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -27,7 +27,7 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::check::{self, Answer, Query, QueryError};
+use crate::check::{self, Answer, NameIndex, Query, QueryError};
 use crate::dict::Dictionaries;
 use crate::state::{self, StateError};
 
@@ -81,6 +81,75 @@ struct App {
     /// Idle read-only connections, reused so their prepared statements and page cache stay warm.
     idle: Mutex<Vec<Connection>>,
     permits: Arc<tokio::sync::Semaphore>,
+    /// The names of the state's last run, in memory.
+    names: Arc<Names>,
+}
+
+/// The name index of the state's last run ([`NameIndex`]), read on a thread of its own when the server starts
+/// and again when a nightly run has landed. Until it is read, questions read their names from the state, with
+/// the same answers, only slower; an index of an earlier run is never used (its firm ids may be gone).
+struct Names {
+    path: PathBuf,
+    current: RwLock<Option<Arc<NameIndex>>>,
+    /// The run being read, or the last run whose reading failed (not tried again); 0: none.
+    reading: Mutex<i64>,
+}
+
+impl Names {
+    /// The index for the state's run `run` (the last run seen by the question's transaction), or None while it
+    /// is being read; starts reading it when it is not.
+    fn for_run(self: &Arc<Self>, run: i64) -> Option<Arc<NameIndex>> {
+        if let Ok(cur) = self.current.read()
+            && let Some(ix) = cur.as_ref()
+            && ix.run() == run
+        {
+            return Some(Arc::clone(ix));
+        }
+        let Ok(mut reading) = self.reading.lock() else { return None };
+        if *reading == run {
+            return None;
+        }
+        *reading = run;
+        // The old index is of no more use: free it before reading the new one (one index in memory at a time).
+        if let Ok(mut cur) = self.current.write() {
+            *cur = None;
+        }
+        let names = Arc::clone(self);
+        let spawned = std::thread::Builder::new().name("name-index".into()).spawn(move || names.read());
+        if spawned.is_err() {
+            *reading = 0;
+        }
+        None
+    }
+
+    fn read(&self) {
+        let started = Instant::now();
+        let read = open(&self.path).map_err(|e| e.to_string()).and_then(|conn| {
+            conn.execute_batch("BEGIN DEFERRED").map_err(|e| e.to_string())?;
+            let ix = NameIndex::read(&conn).map_err(|e| e.to_string());
+            let _ = conn.execute_batch("COMMIT");
+            ix
+        });
+        match read {
+            Ok(ix) => {
+                eprintln!(
+                    "firmdedup serve: names of run {} in memory ({} firms, {} MB, read in {:.1} s)",
+                    ix.run(),
+                    ix.firms(),
+                    ix.heap_bytes() / (1 << 20),
+                    started.elapsed().as_secs_f64()
+                );
+                if let Ok(mut cur) = self.current.write() {
+                    *cur = Some(Arc::new(ix));
+                }
+            }
+            // Questions go on reading names from the state; the next run tries again.
+            Err(e) => eprintln!(
+                "firmdedup serve: warning: could not hold the names of {} in memory ({e}); answering from the file",
+                self.path.display()
+            ),
+        }
+    }
 }
 
 /// What a request failed on: a status code and a message for `{"error": …}`.
@@ -216,7 +285,13 @@ impl CheckParams {
 
 /// Asks `check::check`, telling a bad question (400) from a failure to read the state (500).
 fn ask(app: &App, conn: &Connection, q: &Query, limit: usize) -> Result<Answer, Failure> {
-    check::check(conn, &app.dict, q, app.today(), limit).map_err(|e| match e.downcast::<QueryError>() {
+    let run =
+        check::names::last_run(conn).map_err(|e| Failure::internal(format!("reading {}: {e}", app.path.display())))?;
+    let answer = match app.names.for_run(run) {
+        Some(ix) => check::check_with(conn, ix.as_ref(), &app.dict, q, app.today(), limit, check::Lang::Ru),
+        None => check::check(conn, &app.dict, q, app.today(), limit),
+    };
+    answer.map_err(|e| match e.downcast::<QueryError>() {
         Ok(qe) => Failure::bad(qe.to_string()),
         Err(other) => Failure::internal(format!("reading {}: {other}", app.path.display())),
     })
@@ -456,7 +531,14 @@ pub fn serve(opts: Options, dict: Dictionaries) -> Result<(), ServeError> {
         today: opts.today,
         idle: Mutex::new(vec![first]),
         permits: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)),
+        names: Arc::new(Names { path: opts.state.clone(), current: RwLock::new(None), reading: Mutex::new(0) }),
     });
+    // Start reading the names now, not at the first question.
+    if let Ok(conn) = open(&opts.state)
+        && let Ok(run) = check::names::last_run(&conn)
+    {
+        app.names.for_run(run);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(opts.listen)

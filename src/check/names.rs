@@ -1,0 +1,462 @@
+//! Where the look-up reads what it compares a question with: the state's configuration, its name words and
+//! their counts, the firms carrying a name or a word, and each firm's card names and ИНН.
+//!
+//! Two sources answer the same questions the same way. [`Sqlite`] reads them from the state at each question
+//! (`firmdedup check`: one question from process start). [`NameIndex`] holds them in memory, read once from one
+//! snapshot of the state (`firmdedup serve`: thousands of questions, each of which would otherwise read a few
+//! hundred random pages of the file); it knows the run it was read at, and the server uses it only while that
+//! run is the state's last, so an answer never mixes two runs. Everything else of an answer (the keys of
+//! identifiers, the listed firms' owners and details) is read from the state in the question's transaction.
+
+use std::borrow::Cow;
+
+use rusqlite::{Connection, OptionalExtension};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::config::Config;
+use crate::matching::keys::KeyKind;
+use crate::state::snapshot::word_variants;
+
+/// Cards of a firm whose names the look-up compares with the asked one, at most (the first by card id).
+pub const MAX_FIRM_CARDS: usize = 50;
+
+/// A name on a card of a firm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardName {
+    /// The card.
+    pub card: String,
+    /// The name as the card carries it.
+    pub name: String,
+    /// Its legal form as normalised (`ооо`, `ип` …), or empty.
+    pub legal_form: String,
+}
+
+/// What the look-up reads of the state besides the keys of identifiers. Firm ids are the state's.
+pub trait NameSource {
+    /// The configuration the state was built with.
+    fn config(&self) -> Result<Cow<'_, Config>, Box<dyn std::error::Error + Send + Sync>>;
+    /// Firms of the last completed run (the documents of the words' rarity), or None when no run completed.
+    fn labels(&self) -> rusqlite::Result<Option<u32>>;
+    /// Firms whose names carry the word; 1 for a word the state does not know.
+    fn word_firms(&self, word: &str) -> rusqlite::Result<u32>;
+    /// The state's name words that have `variant` among their variants ([`word_variants`]), in word order.
+    fn words_with_variant(&self, variant: &str) -> rusqlite::Result<Vec<String>>;
+    /// The firms whose names carry the word, at most `limit`.
+    fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<String>>;
+    /// The firms with a card of this whole name (compact key), at most `limit`.
+    fn firms_named(&self, compact: &str, limit: usize) -> rusqlite::Result<Vec<String>>;
+    /// The names on the firm's first [`MAX_FIRM_CARDS`] cards by card id, a name and legal form once (its
+    /// first card).
+    fn firm_names(&self, firm: &str) -> rusqlite::Result<Vec<CardName>>;
+    /// Whether the firm's cards carry an ИНН, and whether one of them is `inn`.
+    fn firm_has_inn(&self, firm: &str, inn: &str) -> rusqlite::Result<(bool, bool)>;
+}
+
+/// The state read at each question.
+pub struct Sqlite<'c>(pub &'c Connection);
+
+fn keyed_firms(conn: &Connection, kind: KeyKind, value: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare_cached("SELECT firm_id FROM keys WHERE kind = ?1 AND value = ?2 LIMIT ?3")?;
+    let rows = st.query_map(rusqlite::params![kind.name(), value, limit as i64], |r| r.get(0))?;
+    rows.collect()
+}
+
+impl NameSource for Sqlite<'_> {
+    fn config(&self) -> Result<Cow<'_, Config>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Cow::Owned(crate::state::read_config(self.0)?))
+    }
+
+    fn labels(&self) -> rusqlite::Result<Option<u32>> {
+        let n = self
+            .0
+            .query_row("SELECT firms FROM runs WHERE outcome = 'ok' ORDER BY run_id DESC LIMIT 1", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()?;
+        Ok(n.map(|n| n.max(1) as u32))
+    }
+
+    fn word_firms(&self, word: &str) -> rusqlite::Result<u32> {
+        let mut st = self.0.prepare_cached("SELECT firms FROM name_words WHERE word = ?1")?;
+        Ok(st.query_row([word], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(1) as u32)
+    }
+
+    fn words_with_variant(&self, variant: &str) -> rusqlite::Result<Vec<String>> {
+        let mut st = self.0.prepare_cached("SELECT word FROM word_variants WHERE variant = ?1")?;
+        st.query_map([variant], |r| r.get(0))?.collect()
+    }
+
+    fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
+        keyed_firms(self.0, KeyKind::NameToken, word, limit)
+    }
+
+    fn firms_named(&self, compact: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
+        keyed_firms(self.0, KeyKind::NameFull, compact, limit)
+    }
+
+    fn firm_names(&self, firm: &str) -> rusqlite::Result<Vec<CardName>> {
+        let mut st = self.0.prepare_cached(
+            "SELECT card_id, name, legal_form FROM cards WHERE firm_id = ?1 ORDER BY card_id LIMIT ?2",
+        )?;
+        let rows = st.query_map(rusqlite::params![firm, MAX_FIRM_CARDS as i64], |r| {
+            Ok(CardName { card: r.get(0)?, name: r.get(1)?, legal_form: r.get(2)? })
+        })?;
+        let mut out: Vec<CardName> = Vec::new();
+        for row in rows {
+            let c = row?;
+            if !out.iter().any(|o| o.name == c.name && o.legal_form == c.legal_form) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    fn firm_has_inn(&self, firm: &str, inn: &str) -> rusqlite::Result<(bool, bool)> {
+        let mut st = self.0.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM cards WHERE firm_id = ?1 AND inn != ''), \
+                    EXISTS (SELECT 1 FROM cards WHERE firm_id = ?1 AND inn = ?2)",
+        )?;
+        st.query_row([firm, inn], |r| Ok((r.get(0)?, r.get(1)?)))
+    }
+}
+
+/// A span of one of the index's texts.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+/// Many short strings in one allocation.
+#[derive(Debug, Default)]
+struct Arena {
+    text: String,
+}
+
+impl Arena {
+    fn push(&mut self, s: &str) -> Span {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        Span { start, len: s.len() as u32 }
+    }
+    fn get(&self, s: Span) -> &str {
+        &self.text[s.start as usize..(s.start + s.len) as usize]
+    }
+}
+
+/// Offsets into a flat list, per owner: owner `i` has `items[offsets[i]..offsets[i + 1]]`.
+#[derive(Debug, Default)]
+struct Ranges {
+    offsets: Vec<u32>,
+}
+
+impl Ranges {
+    /// From owners sorted ascending (one entry per item), for `n` owners.
+    fn of_sorted(owners: impl Iterator<Item = u32>, n: usize) -> Ranges {
+        let mut offsets = vec![0u32; n + 1];
+        for o in owners {
+            offsets[o as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        Ranges { offsets }
+    }
+    fn of(&self, i: usize) -> std::ops::Range<usize> {
+        self.offsets[i] as usize..self.offsets[i + 1] as usize
+    }
+}
+
+/// One card name of a firm in the index.
+#[derive(Debug, Clone, Copy)]
+struct NameEntry {
+    card: Span,
+    name: Span,
+    form: Span,
+}
+
+/// The look-up's names held in memory, read from one snapshot of the state: its firms, the names on their first
+/// cards, their ИНН, the name words with their counts, variants and firms, and the whole names with their firms.
+/// About 150 bytes per card.
+#[derive(Debug)]
+pub struct NameIndex {
+    /// The run the index was read at (the state's last run then).
+    run: i64,
+    config: Config,
+    labels: Option<u32>,
+    /// Firm ids in byte order, and the texts.
+    firms: Vec<Span>,
+    /// Firm ids, card ids, names, legal forms, words, whole names, ИНН.
+    text: Arena,
+    names: Vec<NameEntry>,
+    names_of: Ranges,
+    inns: Vec<Span>,
+    inns_of: Ranges,
+    /// Name words in byte order, their firm counts, and their firms (index into `firms`).
+    words: Vec<Span>,
+    word_df: Vec<u32>,
+    word_firms: Vec<u32>,
+    word_firms_of: Ranges,
+    /// Variant hashes ascending, each with its word; a word's own hash is among them.
+    variant_hash: Vec<u64>,
+    variant_word: Vec<u32>,
+    /// Whole names (compact keys) in byte order, and their firms in the state's key order.
+    full: Vec<Span>,
+    full_firms: Vec<u32>,
+    full_firms_of: Ranges,
+}
+
+/// The state's last run, which marks its generation: every nightly run writes its snapshot and its run row in
+/// one transaction.
+pub fn last_run(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(run_id), 0) FROM runs", [], |r| r.get(0))
+}
+
+impl NameIndex {
+    /// Reads the index from the state, inside the caller's read transaction (one snapshot).
+    pub fn read(conn: &Connection) -> Result<NameIndex, Box<dyn std::error::Error + Send + Sync>> {
+        let run = last_run(conn)?;
+        let config = crate::state::read_config(conn)?;
+        let labels = Sqlite(conn).labels()?;
+        let mut text = Arena::default();
+
+        let mut firms: Vec<Span> = Vec::new();
+        {
+            let mut st = conn.prepare("SELECT firm_id FROM firms ORDER BY firm_id")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                firms.push(text.push(r.get_ref(0)?.as_str()?));
+            }
+        }
+        let find_firm = |text: &Arena, firms: &[Span], id: &str| -> Option<u32> {
+            firms.binary_search_by(|s| text.get(*s).cmp(id)).ok().map(|i| i as u32)
+        };
+
+        // Cards in card-id order: the first MAX_FIRM_CARDS of each firm, a name and form once.
+        let mut per_firm = vec![0u8; firms.len()];
+        let mut names: Vec<(u32, NameEntry)> = Vec::new();
+        let mut inns: Vec<(u32, Span)> = Vec::new();
+        {
+            let mut st = conn.prepare("SELECT firm_id, card_id, name, legal_form, inn FROM cards ORDER BY card_id")?;
+            let mut rows = st.query([])?;
+            let mut forms: Vec<(String, Span)> = Vec::new();
+            while let Some(r) = rows.next()? {
+                let Some(f) = find_firm(&text, &firms, r.get_ref(0)?.as_str()?) else { continue };
+                let inn = r.get_ref(4)?.as_str()?;
+                if !inn.is_empty() {
+                    inns.push((f, text.push(inn)));
+                }
+                if per_firm[f as usize] as usize >= MAX_FIRM_CARDS {
+                    continue;
+                }
+                per_firm[f as usize] += 1;
+                let form = r.get_ref(3)?.as_str()?;
+                let form = match forms.iter().find(|(s, _)| s == form) {
+                    Some((_, span)) => *span,
+                    None => {
+                        let span = text.push(form);
+                        forms.push((form.to_string(), span));
+                        span
+                    }
+                };
+                let card = text.push(r.get_ref(1)?.as_str()?);
+                let name = text.push(r.get_ref(2)?.as_str()?);
+                names.push((f, NameEntry { card, name, form }));
+            }
+        }
+        names.sort_by_key(|(f, _)| *f); // stable: card order within a firm
+        let mut kept: Vec<(u32, NameEntry)> = Vec::with_capacity(names.len());
+        let mut start = 0;
+        for i in 0..names.len() {
+            if i > 0 && names[i].0 != names[i - 1].0 {
+                start = kept.len();
+            }
+            let (f, e) = names[i];
+            let dup = kept[start..]
+                .iter()
+                .any(|(_, k)| text.get(k.name) == text.get(e.name) && text.get(k.form) == text.get(e.form));
+            if !dup {
+                kept.push((f, e));
+            }
+        }
+        drop(names);
+        let names_of = Ranges::of_sorted(kept.iter().map(|(f, _)| *f), firms.len());
+        let names: Vec<NameEntry> = kept.into_iter().map(|(_, e)| e).collect();
+        inns.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| text.get(a.1).cmp(text.get(b.1))));
+        inns.dedup_by(|a, b| a.0 == b.0 && text.get(a.1) == text.get(b.1));
+        let inns_of = Ranges::of_sorted(inns.iter().map(|(f, _)| *f), firms.len());
+        let inns: Vec<Span> = inns.into_iter().map(|(_, s)| s).collect();
+
+        let mut words: Vec<Span> = Vec::new();
+        let mut word_df: Vec<u32> = Vec::new();
+        {
+            let mut st = conn.prepare("SELECT word, firms FROM name_words ORDER BY word")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                words.push(text.push(r.get_ref(0)?.as_str()?));
+                word_df.push(r.get::<_, i64>(1)? as u32);
+            }
+        }
+        let mut variants: Vec<(u64, u32)> = Vec::with_capacity(words.len() * 9);
+        for (i, w) in words.iter().enumerate() {
+            for v in word_variants(text.get(*w)) {
+                variants.push((xxh3_64(v.as_bytes()), i as u32));
+            }
+        }
+        variants.sort_unstable();
+        let (variant_hash, variant_word) = variants.into_iter().unzip();
+
+        // The name keys in the state's order (rowid), read in one pass over the table.
+        let mut word_rows: Vec<(u32, u32)> = Vec::new();
+        let mut full_rows: Vec<(String, u32)> = Vec::new();
+        {
+            let mut st = conn
+                .prepare("SELECT kind, value, firm_id FROM keys NOT INDEXED WHERE kind IN (?1, ?2) ORDER BY rowid")?;
+            let mut rows = st.query([KeyKind::NameToken.name(), KeyKind::NameFull.name()])?;
+            while let Some(r) = rows.next()? {
+                let Some(f) = find_firm(&text, &firms, r.get_ref(2)?.as_str()?) else { continue };
+                let value = r.get_ref(1)?.as_str()?;
+                if r.get_ref(0)?.as_str()? == KeyKind::NameToken.name() {
+                    if let Ok(w) = words.binary_search_by(|s| text.get(*s).cmp(value)) {
+                        word_rows.push((w as u32, f));
+                    }
+                } else {
+                    full_rows.push((value.to_string(), f));
+                }
+            }
+        }
+        word_rows.sort_by_key(|(w, _)| *w);
+        let word_firms_of = Ranges::of_sorted(word_rows.iter().map(|(w, _)| *w), words.len());
+        let word_firms: Vec<u32> = word_rows.into_iter().map(|(_, f)| f).collect();
+        full_rows.sort_by(|a, b| a.0.cmp(&b.0)); // stable: key order within a name
+        let mut full: Vec<Span> = Vec::new();
+        let mut owners: Vec<u32> = Vec::with_capacity(full_rows.len());
+        let mut full_firms: Vec<u32> = Vec::with_capacity(full_rows.len());
+        for (i, (value, f)) in full_rows.iter().enumerate() {
+            if i == 0 || full_rows[i - 1].0 != *value {
+                full.push(text.push(value));
+            }
+            owners.push(full.len() as u32 - 1);
+            full_firms.push(*f);
+        }
+        drop(full_rows);
+        let full_firms_of = Ranges::of_sorted(owners.into_iter(), full.len());
+        text.text.shrink_to_fit();
+        Ok(NameIndex {
+            run,
+            config,
+            labels,
+            firms,
+            text,
+            names,
+            names_of,
+            inns,
+            inns_of,
+            words,
+            word_df,
+            word_firms,
+            word_firms_of,
+            variant_hash,
+            variant_word,
+            full,
+            full_firms,
+            full_firms_of,
+        })
+    }
+
+    /// The run the index was read at.
+    pub fn run(&self) -> i64 {
+        self.run
+    }
+
+    /// Firms in the index.
+    pub fn firms(&self) -> usize {
+        self.firms.len()
+    }
+
+    /// Bytes the index holds (its vectors and texts), roughly.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.text.text.capacity()
+            + (self.firms.len() + self.inns.len() + self.words.len() + self.full.len()) * size_of::<Span>()
+            + self.names.len() * size_of::<NameEntry>()
+            + (self.names_of.offsets.len()
+                + self.inns_of.offsets.len()
+                + self.word_firms_of.offsets.len()
+                + self.full_firms_of.offsets.len()
+                + self.word_df.len()
+                + self.word_firms.len()
+                + self.variant_word.len()
+                + self.full_firms.len())
+                * 4
+            + self.variant_hash.len() * 8
+    }
+
+    fn firm(&self, id: &str) -> Option<usize> {
+        self.firms.binary_search_by(|s| self.text.get(*s).cmp(id)).ok()
+    }
+
+    fn word(&self, w: &str) -> Option<usize> {
+        self.words.binary_search_by(|s| self.text.get(*s).cmp(w)).ok()
+    }
+
+    fn firm_ids(&self, idx: &[u32], limit: usize) -> Vec<String> {
+        idx.iter().take(limit).map(|&f| self.text.get(self.firms[f as usize]).to_string()).collect()
+    }
+}
+
+impl NameSource for NameIndex {
+    fn config(&self) -> Result<Cow<'_, Config>, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Cow::Borrowed(&self.config))
+    }
+
+    fn labels(&self) -> rusqlite::Result<Option<u32>> {
+        Ok(self.labels)
+    }
+
+    fn word_firms(&self, word: &str) -> rusqlite::Result<u32> {
+        Ok(self.word(word).map_or(1, |i| self.word_df[i]))
+    }
+
+    fn words_with_variant(&self, variant: &str) -> rusqlite::Result<Vec<String>> {
+        let h = xxh3_64(variant.as_bytes());
+        let from = self.variant_hash.partition_point(|&x| x < h);
+        let to = self.variant_hash.partition_point(|&x| x <= h);
+        let mut out: Vec<String> = Vec::new();
+        for &w in &self.variant_word[from..to] {
+            let word = self.text.get(self.words[w as usize]);
+            // A hash shared by another variant: keep only the words that truly have this one.
+            if word_variants(word).iter().any(|v| v == variant) {
+                out.push(word.to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
+        Ok(self.word(word).map_or_else(Vec::new, |i| self.firm_ids(&self.word_firms[self.word_firms_of.of(i)], limit)))
+    }
+
+    fn firms_named(&self, compact: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
+        let found = self.full.binary_search_by(|s| self.text.get(*s).cmp(compact)).ok();
+        Ok(found.map_or_else(Vec::new, |i| self.firm_ids(&self.full_firms[self.full_firms_of.of(i)], limit)))
+    }
+
+    fn firm_names(&self, firm: &str) -> rusqlite::Result<Vec<CardName>> {
+        let Some(f) = self.firm(firm) else { return Ok(Vec::new()) };
+        Ok(self.names[self.names_of.of(f)]
+            .iter()
+            .map(|e| CardName {
+                card: self.text.get(e.card).to_string(),
+                name: self.text.get(e.name).to_string(),
+                legal_form: self.text.get(e.form).to_string(),
+            })
+            .collect())
+    }
+
+    fn firm_has_inn(&self, firm: &str, inn: &str) -> rusqlite::Result<(bool, bool)> {
+        let Some(f) = self.firm(firm) else { return Ok((false, false)) };
+        let inns = &self.inns[self.inns_of.of(f)];
+        Ok((!inns.is_empty(), inns.iter().any(|s| self.text.get(*s) == inn)))
+    }
+}
