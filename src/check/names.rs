@@ -265,23 +265,24 @@ impl NameIndex {
             }
         }
         names.sort_by_key(|(f, _)| *f); // stable: card order within a firm
-        let mut kept: Vec<(u32, NameEntry)> = Vec::with_capacity(names.len());
-        let mut start = 0;
+        // A name and form once per firm (its first card), in place.
+        let (mut kept, mut start) = (0, 0);
         for i in 0..names.len() {
             if i > 0 && names[i].0 != names[i - 1].0 {
-                start = kept.len();
+                start = kept;
             }
             let (f, e) = names[i];
-            let dup = kept[start..]
+            let dup = names[start..kept]
                 .iter()
                 .any(|(_, k)| text.get(k.name) == text.get(e.name) && text.get(k.form) == text.get(e.form));
             if !dup {
-                kept.push((f, e));
+                names[kept] = (f, e);
+                kept += 1;
             }
         }
-        drop(names);
-        let names_of = Ranges::of_sorted(kept.iter().map(|(f, _)| *f), firms.len());
-        let names: Vec<NameEntry> = kept.into_iter().map(|(_, e)| e).collect();
+        names.truncate(kept);
+        let names_of = Ranges::of_sorted(names.iter().map(|(f, _)| *f), firms.len());
+        let names: Vec<NameEntry> = names.into_iter().map(|(_, e)| e).collect();
         inns.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| text.get(a.1).cmp(text.get(b.1))));
         inns.dedup_by(|a, b| a.0 == b.0 && text.get(a.1) == text.get(b.1));
         let inns_of = Ranges::of_sorted(inns.iter().map(|(f, _)| *f), firms.len());
@@ -308,7 +309,8 @@ impl NameIndex {
 
         // The name keys in the state's order (rowid), read in one pass over the table.
         let mut word_rows: Vec<(u32, u32)> = Vec::new();
-        let mut full_rows: Vec<(String, u32)> = Vec::new();
+        let mut scratch = Arena::default();
+        let mut full_rows: Vec<(Span, u32)> = Vec::new();
         {
             let mut st = conn
                 .prepare("SELECT kind, value, firm_id FROM keys NOT INDEXED WHERE kind IN (?1, ?2) ORDER BY rowid")?;
@@ -321,25 +323,26 @@ impl NameIndex {
                         word_rows.push((w as u32, f));
                     }
                 } else {
-                    full_rows.push((value.to_string(), f));
+                    full_rows.push((scratch.push(value), f));
                 }
             }
         }
         word_rows.sort_by_key(|(w, _)| *w);
         let word_firms_of = Ranges::of_sorted(word_rows.iter().map(|(w, _)| *w), words.len());
         let word_firms: Vec<u32> = word_rows.into_iter().map(|(_, f)| f).collect();
-        full_rows.sort_by(|a, b| a.0.cmp(&b.0)); // stable: key order within a name
+        full_rows.sort_by(|a, b| scratch.get(a.0).cmp(scratch.get(b.0))); // stable: key order within a name
         let mut full: Vec<Span> = Vec::new();
         let mut owners: Vec<u32> = Vec::with_capacity(full_rows.len());
         let mut full_firms: Vec<u32> = Vec::with_capacity(full_rows.len());
         for (i, (value, f)) in full_rows.iter().enumerate() {
-            if i == 0 || full_rows[i - 1].0 != *value {
+            let value = scratch.get(*value);
+            if i == 0 || scratch.get(full_rows[i - 1].0) != value {
                 full.push(text.push(value));
             }
             owners.push(full.len() as u32 - 1);
             full_firms.push(*f);
         }
-        drop(full_rows);
+        drop((full_rows, scratch));
         let full_firms_of = Ranges::of_sorted(owners.into_iter(), full.len());
         text.text.shrink_to_fit();
         Ok(NameIndex {
