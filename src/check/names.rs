@@ -56,9 +56,7 @@ pub trait NameSource {
 pub struct Sqlite<'c>(pub &'c Connection);
 
 fn keyed_firms(conn: &Connection, kind: KeyKind, value: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
-    let mut st = conn.prepare_cached("SELECT firm_id FROM keys WHERE kind = ?1 AND value = ?2 LIMIT ?3")?;
-    let rows = st.query_map(rusqlite::params![kind.name(), value, limit as i64], |r| r.get(0))?;
-    rows.collect()
+    Ok(super::lookup_at_most(conn, kind, value, limit)?.into_iter().map(|(firm, _)| firm).collect())
 }
 
 impl NameSource for Sqlite<'_> {

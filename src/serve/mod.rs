@@ -106,7 +106,10 @@ impl Names {
             return Some(Arc::clone(ix));
         }
         let Ok(mut reading) = self.reading.lock() else { return None };
-        if *reading == run {
+        // Runs only grow: a question whose transaction began before the last run landed answers from the file,
+        // and neither frees a newer index nor reads again.
+        let newer = self.current.read().ok().and_then(|c| c.as_ref().map(|ix| ix.run())).unwrap_or(0);
+        if *reading >= run || newer > run {
             return None;
         }
         *reading = run;
