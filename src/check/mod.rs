@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::dict::Dictionaries;
 use crate::matching::block::PersonLite;
 use crate::matching::keys::KeyKind;
-use crate::matching::score::{self, Level, NameSides, Signal, edit_similarity};
+use crate::matching::score::{self, Level, NameSides, Signal};
 use crate::normalize::{self, NormName, PhoneKind};
 use crate::ownership::{self, Access};
 use crate::state::snapshot::word_variants;
@@ -285,19 +285,19 @@ fn lookup_at_most(
     value: &str,
     limit: usize,
 ) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut st = conn.prepare_cached("SELECT firm_id, card_id FROM keys WHERE kind = ?1 AND value = ?2 LIMIT ?3")?;
-    let rows = st.query_map(params![kind.name(), value, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // The limit is written into the statement: SQLite re-prepares a statement whose LIMIT is a bound value at
+    // every new binding, and the look-up asks with a few fixed limits.
+    let mut st = conn
+        .prepare_cached(&format!("SELECT firm_id, card_id FROM keys WHERE kind = ?1 AND value = ?2 LIMIT {limit}"))?;
+    let rows = st.query_map(params![kind.name(), value], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }
 
 fn entity_name_of_card(conn: &Connection, card: &str) -> rusqlite::Result<String> {
-    conn.query_row(
-        "SELECT e.name FROM cards c JOIN entities e ON e.entity_id = c.entity_id WHERE c.card_id = ?1",
-        [card],
-        |r| r.get(0),
-    )
-    .optional()
-    .map(|x| x.unwrap_or_default())
+    conn.prepare_cached("SELECT e.name FROM cards c JOIN entities e ON e.entity_id = c.entity_id WHERE c.card_id = ?1")?
+        .query_row([card], |r| r.get(0))
+        .optional()
+        .map(|x| x.unwrap_or_default())
 }
 
 /// A query phone: the normaliser's parser, and when it refuses, the number without an extension it does not
@@ -422,7 +422,12 @@ fn lookup_word_sim(a: &normalize::name::NameToken, b: &normalize::name::NameToke
     }
     let (la, lb) = (a.text.chars().count(), b.text.chars().count());
     let digits = |t: &str| t.chars().any(|c| c.is_ascii_digit());
-    if la == 4 && lb == 4 && !digits(&a.text) && !digits(&b.text) && strsim::osa_distance(&a.text, &b.text) == 1 {
+    if la == 4
+        && lb == 4
+        && !digits(&a.text)
+        && !digits(&b.text)
+        && crate::matching::edit::osa_distance_within(&a.text, &b.text, 1) == Some(1)
+    {
         return 0.8;
     }
     0.0
@@ -598,10 +603,10 @@ pub fn check_with(
     // A КПП asked: the firms of the state whose cards carry it, ranked by how few do; never the same client by
     // itself (a head office's КПП `NNNN01001` is shared by every company of its tax office).
     for kpp in notes.iter().filter_map(|n| n.strip_prefix("kpp:")) {
-        let mut st = conn.prepare_cached("SELECT firm_id, card_id FROM cards WHERE kpp = ?1 LIMIT ?2")?;
-        let mut hits: Vec<(String, String)> = st
-            .query_map(params![kpp, MAX_KEY_FIRMS as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+        let mut st =
+            conn.prepare_cached(&format!("SELECT firm_id, card_id FROM cards WHERE kpp = ?1 LIMIT {MAX_KEY_FIRMS}"))?;
+        let mut hits: Vec<(String, String)> =
+            st.query_map([kpp], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         hits.sort();
         hits.dedup_by(|a, b| a.0 == b.0);
         let n = hits.len() as u32;
@@ -660,8 +665,9 @@ pub fn check_with(
             let mut ws: Vec<String> = vec![t.key.clone()];
             for v in word_variants(&t.key) {
                 for w in source.words_with_variant(&v)? {
-                    let close = edit_similarity(&w, &t.key) >= 0.8
-                        || (t.key.chars().count() == 4 && strsim::osa_distance(&w, &t.key) == 1);
+                    let close = score::edit_similarity_reaching(&w, &t.key, 0.8) >= 0.8
+                        || (t.key.chars().count() == 4
+                            && crate::matching::edit::osa_distance_within(&w, &t.key, 1) == Some(1));
                     if !ws.contains(&w) && close {
                         ws.push(w);
                     }
@@ -821,26 +827,25 @@ pub fn check_with(
     // turn a held firm into "free"); the list is cut to `limit` at the end.
     ranked.truncate(limit.max(1));
     let my_firms: u32 = match &q.manager {
-        Some(m) => firms_held_by(conn, m)?,
+        Some(m) => source.firms_held_by(m)?,
         None => 0,
     };
     let mut matches = Vec::new();
     for (firm, score, found_by, _) in ranked {
         let firm_key = firm.clone();
         let row = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT name, owner, owner_last_activity, last_activity, cards FROM firms WHERE firm_id = ?1",
-                [&firm],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                },
-            )
+            )?
+            .query_row([&firm], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
             .optional()?;
         let Some((name, owner, owner_last, last, cards)) = row else { continue };
         let owner = Some(owner).filter(|s| !s.is_empty());
@@ -853,13 +858,7 @@ pub fn check_with(
             .prepare_cached("SELECT name FROM entities WHERE firm_id = ?1 ORDER BY cards DESC, entity_id LIMIT 20")?;
         let legal_entities: Vec<String> = st.query_map([&firm], |r| r.get(0))?.collect::<Result<_, _>>()?;
         // Brands and managers from the cards, as typed values (never the capped display lists).
-        let distinct = |col: &str| -> rusqlite::Result<Vec<String>> {
-            let mut st = conn.prepare_cached(&format!(
-                "SELECT DISTINCT {col} FROM cards WHERE firm_id = ?1 AND {col} != '' ORDER BY {col} LIMIT 20"
-            ))?;
-            st.query_map([&firm], |r| r.get(0))?.collect()
-        };
-        let (brands, managers) = (distinct("brand")?, distinct("manager")?);
+        let (brands, managers) = source.firm_brands_managers(&firm)?;
         let mut ev = cands.get_mut(&firm).map(|c| std::mem::take(&mut c.evidence)).unwrap_or_default();
         let mut ev: Vec<(f32, String)> = ev.drain(..).map(|(w, e)| (w, texts::evidence(lang, &e))).collect();
         ev.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
@@ -903,25 +902,29 @@ pub fn check_with(
     matches.truncate(limit);
     Ok(Answer { found, verdict, matches, more_with_same_name, notes, manager_note })
 }
-/// Firms held by a manager, logins compared through [`ownership::login_key`]: from the per-login counts the run
-/// stored (`meta.owner_firms`), else by counting the owners of the state.
-fn firms_held_by(conn: &Connection, manager: &str) -> rusqlite::Result<u32> {
-    let key = ownership::login_key(manager);
-    let stored: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'owner_firms'", [], |r| r.get(0)).optional()?;
+/// Firms held by each login ([`ownership::login_key`]): the per-login counts the run stored
+/// (`meta.owner_firms`), else the owners of the state counted.
+pub(crate) fn owner_counts(conn: &Connection) -> rusqlite::Result<FxHashMap<String, u32>> {
+    let stored: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = 'owner_firms'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
     if let Some(map) = stored.and_then(|s| serde_json::from_str::<FxHashMap<String, u32>>(&s).ok()) {
-        return Ok(map.get(&key).copied().unwrap_or(0));
+        return Ok(map);
     }
     let mut st = conn.prepare_cached("SELECT owner, count(*) FROM firms WHERE owner != '' GROUP BY owner")?;
     let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    let mut n = 0i64;
+    let mut counts: FxHashMap<String, u32> = FxHashMap::default();
     for row in rows {
         let (owner, c) = row?;
-        if ownership::login_key(&owner) == key {
-            n += c;
-        }
+        *counts.entry(ownership::login_key(&owner)).or_default() += c as u32;
     }
-    Ok(n as u32)
+    Ok(counts)
+}
+
+/// Firms held by a manager, logins compared through [`ownership::login_key`].
+pub(crate) fn firms_held_by(counts: &FxHashMap<String, u32>, manager: &str) -> u32 {
+    counts.get(&ownership::login_key(manager)).copied().unwrap_or(0)
 }
 
 /// The card of a firm whose name is closest to the asked one.
@@ -944,22 +947,22 @@ fn best_name(
     firm: &str,
     q: &NormName,
 ) -> rusqlite::Result<BestName> {
-    let rows = source.firm_names(firm)?;
+    let rows = source.firm_prepared_names(firm, dict)?;
     let mut best =
         BestName { sim: 0.0, name: String::new(), card: String::new(), root: None, near: false, same_form: false };
-    let mut seen: Vec<String> = Vec::new();
-    for names::CardName { card, name, legal_form: form } in rows {
+    let mut seen: Vec<&str> = Vec::new();
+    for names::PreparedName { card_name: names::CardName { card, name, legal_form: form }, norm: other } in rows.iter()
+    {
         let same_form = q.legal_form.as_deref().is_some_and(|f| f == form);
-        if seen.contains(&name) && (!same_form || best.same_form) {
+        if seen.contains(&name.as_str()) && (!same_form || best.same_form) {
             continue;
         }
-        seen.push(name.clone());
-        let other = normalize::normalize_name(&name, dict);
-        let s = name_sim(words, q, &other);
-        best.near |= near_identical(q, &other);
+        seen.push(name);
+        let s = name_sim(words, q, other);
+        best.near |= near_identical(q, other);
         if s > best.sim || (s == best.sim && same_form && !best.same_form) {
-            let root = root(&other).cloned();
-            best = BestName { sim: s, name, card, root, near: best.near, same_form };
+            let root = root(other).cloned();
+            best = BestName { sim: s, name: name.clone(), card: card.clone(), root, near: best.near, same_form };
         }
     }
     Ok(best)

@@ -9,16 +9,23 @@
 //! identifiers, the listed firms' owners and details) is read from the state in the question's transaction.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use rusqlite::{Connection, OptionalExtension};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::Config;
+use crate::dict::Dictionaries;
 use crate::matching::keys::KeyKind;
+use crate::normalize::name::NormName;
 use crate::state::snapshot::word_variants;
 
 /// Cards of a firm whose names the look-up compares with the asked one, at most (the first by card id).
 pub const MAX_FIRM_CARDS: usize = 50;
+
+/// Brands, and managers, of a listed firm that an answer names, at most.
+pub const MAX_LISTED: usize = 20;
 
 /// A name on a card of a firm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +36,49 @@ pub struct CardName {
     pub name: String,
     /// Its legal form as normalised (`ооо`, `ип` …), or empty.
     pub legal_form: String,
+}
+
+/// A name on a card of a firm with its normalised form, as the look-up compares it with the asked name.
+#[derive(Debug, Clone)]
+pub struct PreparedName {
+    /// The card, the name as it carries it and its legal form.
+    pub card_name: CardName,
+    /// The name normalised ([`crate::normalize::normalize_name`]).
+    pub norm: NormName,
+}
+
+impl PreparedName {
+    /// Normalises each of a firm's card names.
+    pub fn all(names: Vec<CardName>, dict: &Dictionaries) -> Arc<[PreparedName]> {
+        names
+            .into_iter()
+            .map(|c| {
+                let norm = crate::normalize::normalize_name(&c.name, dict);
+                PreparedName { card_name: c, norm }
+            })
+            .collect()
+    }
+
+    /// Bytes it holds on the heap and inline, roughly (for the memo's budget).
+    fn bytes(&self) -> usize {
+        let s = |x: &String| x.capacity();
+        let o = |x: &Option<String>| x.as_ref().map_or(0, String::capacity);
+        let c = &self.card_name;
+        let n = &self.norm;
+        std::mem::size_of::<PreparedName>()
+            + s(&c.card)
+            + s(&c.name)
+            + s(&c.legal_form)
+            + o(&n.legal_form)
+            + s(&n.display_core)
+            + o(&n.branch)
+            + o(&n.bracket_brand)
+            + n.tokens.capacity() * std::mem::size_of::<crate::normalize::name::NameToken>()
+            + n.tokens.iter().map(|t| s(&t.text) + s(&t.key)).sum::<usize>()
+            + n.person.as_ref().map_or(0, |p| {
+                std::mem::size_of::<crate::normalize::person::Person>() + s(&p.surname) + o(&p.first) + o(&p.position)
+            })
+    }
 }
 
 /// What the look-up reads of the state besides the keys of identifiers. Firm ids are the state's.
@@ -48,8 +98,17 @@ pub trait NameSource {
     /// The names on the firm's first [`MAX_FIRM_CARDS`] cards by card id, a name and legal form once (its
     /// first card).
     fn firm_names(&self, firm: &str) -> rusqlite::Result<Vec<CardName>>;
+    /// The firm's card names ([`NameSource::firm_names`]), each normalised with `dict`.
+    fn firm_prepared_names(&self, firm: &str, dict: &Dictionaries) -> rusqlite::Result<Arc<[PreparedName]>> {
+        Ok(PreparedName::all(self.firm_names(firm)?, dict))
+    }
     /// Whether the firm's cards carry an ИНН, and whether one of them is `inn`.
     fn firm_has_inn(&self, firm: &str, inn: &str) -> rusqlite::Result<(bool, bool)>;
+    /// The brands and the managers written on the firm's cards, each list distinct, non-empty, in byte order,
+    /// at most [`MAX_LISTED`].
+    fn firm_brands_managers(&self, firm: &str) -> rusqlite::Result<(Vec<String>, Vec<String>)>;
+    /// Firms the manager holds (logins compared through [`crate::ownership::login_key`]).
+    fn firms_held_by(&self, manager: &str) -> rusqlite::Result<u32>;
 }
 
 /// The state read at each question.
@@ -93,12 +152,11 @@ impl NameSource for Sqlite<'_> {
     }
 
     fn firm_names(&self, firm: &str) -> rusqlite::Result<Vec<CardName>> {
-        let mut st = self.0.prepare_cached(
-            "SELECT card_id, name, legal_form FROM cards WHERE firm_id = ?1 ORDER BY card_id LIMIT ?2",
-        )?;
-        let rows = st.query_map(rusqlite::params![firm, MAX_FIRM_CARDS as i64], |r| {
-            Ok(CardName { card: r.get(0)?, name: r.get(1)?, legal_form: r.get(2)? })
-        })?;
+        let mut st = self.0.prepare_cached(&format!(
+            "SELECT card_id, name, legal_form FROM cards WHERE firm_id = ?1 ORDER BY card_id LIMIT {MAX_FIRM_CARDS}"
+        ))?;
+        let rows =
+            st.query_map([firm], |r| Ok(CardName { card: r.get(0)?, name: r.get(1)?, legal_form: r.get(2)? }))?;
         let mut out: Vec<CardName> = Vec::new();
         for row in rows {
             let c = row?;
@@ -115,6 +173,20 @@ impl NameSource for Sqlite<'_> {
                     EXISTS (SELECT 1 FROM cards WHERE firm_id = ?1 AND inn = ?2)",
         )?;
         st.query_row([firm, inn], |r| Ok((r.get(0)?, r.get(1)?)))
+    }
+
+    fn firm_brands_managers(&self, firm: &str) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+        let distinct = |col: &str| -> rusqlite::Result<Vec<String>> {
+            let mut st = self.0.prepare_cached(&format!(
+                "SELECT DISTINCT {col} FROM cards WHERE firm_id = ?1 AND {col} != '' ORDER BY {col} LIMIT {MAX_LISTED}"
+            ))?;
+            st.query_map([firm], |r| r.get(0))?.collect()
+        };
+        Ok((distinct("brand")?, distinct("manager")?))
+    }
+
+    fn firms_held_by(&self, manager: &str) -> rusqlite::Result<u32> {
+        Ok(super::firms_held_by(&super::owner_counts(self.0)?, manager))
     }
 }
 
@@ -165,6 +237,48 @@ impl Ranges {
     }
 }
 
+/// Positions of a sorted list of strings, found by hash: 4 bytes and a control byte a string, where the binary
+/// search of a few hundred thousand strings took twenty cache misses a look-up.
+#[derive(Debug, Default)]
+struct Positions {
+    table: hashbrown::HashTable<u32>,
+}
+
+impl Positions {
+    fn hash(s: &str) -> u64 {
+        xxh3_64(s.as_bytes())
+    }
+
+    fn of(spans: &[Span], text: &Arena) -> Positions {
+        let mut table = hashbrown::HashTable::with_capacity(spans.len());
+        for (i, s) in spans.iter().enumerate() {
+            table.insert_unique(Self::hash(text.get(*s)), i as u32, |&j| Self::hash(text.get(spans[j as usize])));
+        }
+        Positions { table }
+    }
+
+    /// The position of `s` in `spans`, if it is there.
+    fn find(&self, spans: &[Span], text: &Arena, s: &str) -> Option<usize> {
+        self.table.find(Self::hash(s), |&j| text.get(spans[j as usize]) == s).map(|&j| j as usize)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+    }
+}
+
+/// The firms' card names normalised, kept as the questions need them, up to a budget of bytes; past it a name is
+/// normalised at each question as before. Valid for one [`Dictionaries`] (the server has one).
+#[derive(Debug)]
+struct NameMemo {
+    of_firm: Vec<OnceLock<Arc<[PreparedName]>>>,
+    bytes: AtomicUsize,
+    budget: usize,
+}
+
+/// Bytes the normalised names kept by a [`NameIndex`] may take (besides one slot per firm).
+pub const MEMO_BUDGET: usize = 48 << 20;
+
 /// One card name of a firm in the index.
 #[derive(Debug, Clone, Copy)]
 struct NameEntry {
@@ -202,20 +316,34 @@ pub struct NameIndex {
     full: Vec<Span>,
     full_firms: Vec<u32>,
     full_firms_of: Ranges,
+    /// The distinct brands and managers of each firm's cards, in byte order, at most [`MAX_LISTED`] each.
+    brands: Vec<Span>,
+    brands_of: Ranges,
+    managers: Vec<Span>,
+    managers_of: Ranges,
+    /// Firms held by each login.
+    owners: rustc_hash::FxHashMap<String, u32>,
+    /// Positions of firm ids and of words.
+    firm_pos: Positions,
+    word_pos: Positions,
+    memo: NameMemo,
 }
 
 /// The state's last run, which marks its generation: every nightly run writes its snapshot and its run row in
 /// one transaction.
 pub fn last_run(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT coalesce(max(run_id), 0) FROM runs", [], |r| r.get(0))
+    conn.prepare_cached("SELECT coalesce(max(run_id), 0) FROM runs")?.query_row([], |r| r.get(0))
 }
 
 impl NameIndex {
     /// Reads the index from the state, inside the caller's read transaction (one snapshot).
     pub fn read(conn: &Connection) -> Result<NameIndex, Box<dyn std::error::Error + Send + Sync>> {
+        // Stages with the process's memory under FIRMDEDUP_TRACE.
+        let mut laps = crate::timing::Laps::new();
         let run = last_run(conn)?;
         let config = crate::state::read_config(conn)?;
         let labels = Sqlite(conn).labels()?;
+        let owner_firms = super::owner_counts(conn)?;
         let mut text = Arena::default();
 
         let mut firms: Vec<Span> = Vec::new();
@@ -230,12 +358,18 @@ impl NameIndex {
             firms.binary_search_by(|s| text.get(*s).cmp(id)).ok().map(|i| i as u32)
         };
 
+        laps.lap("names: firms");
         // Cards in card-id order: the first MAX_FIRM_CARDS of each firm, a name and form once.
         let mut per_firm = vec![0u8; firms.len()];
         let mut names: Vec<(u32, NameEntry)> = Vec::new();
         let mut inns: Vec<(u32, Span)> = Vec::new();
+        // Brands and managers, each text once.
+        let (mut brands, mut managers): (Vec<(u32, Span)>, Vec<(u32, Span)>) = (Vec::new(), Vec::new());
+        let mut interned: rustc_hash::FxHashMap<String, Span> = rustc_hash::FxHashMap::default();
         {
-            let mut st = conn.prepare("SELECT firm_id, card_id, name, legal_form, inn FROM cards ORDER BY card_id")?;
+            let mut st = conn.prepare(
+                "SELECT firm_id, card_id, name, legal_form, inn, brand, manager FROM cards ORDER BY card_id",
+            )?;
             let mut rows = st.query([])?;
             let mut forms: Vec<(String, Span)> = Vec::new();
             while let Some(r) = rows.next()? {
@@ -243,6 +377,21 @@ impl NameIndex {
                 let inn = r.get_ref(4)?.as_str()?;
                 if !inn.is_empty() {
                     inns.push((f, text.push(inn)));
+                }
+                for (col, out) in [(5, &mut brands), (6, &mut managers)] {
+                    let v = r.get_ref(col)?.as_str()?;
+                    if v.is_empty() {
+                        continue;
+                    }
+                    let span = match interned.get(v) {
+                        Some(span) => *span,
+                        None => {
+                            let span = text.push(v);
+                            interned.insert(v.to_string(), span);
+                            span
+                        }
+                    };
+                    out.push((f, span));
                 }
                 if per_firm[f as usize] as usize >= MAX_FIRM_CARDS {
                     continue;
@@ -285,7 +434,28 @@ impl NameIndex {
         inns.dedup_by(|a, b| a.0 == b.0 && text.get(a.1) == text.get(b.1));
         let inns_of = Ranges::of_sorted(inns.iter().map(|(f, _)| *f), firms.len());
         let inns: Vec<Span> = inns.into_iter().map(|(_, s)| s).collect();
+        drop(interned);
+        let listed = |mut v: Vec<(u32, Span)>, text: &Arena| -> (Vec<Span>, Ranges) {
+            v.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| text.get(a.1).cmp(text.get(b.1))));
+            v.dedup_by(|a, b| a.0 == b.0 && a.1.start == b.1.start);
+            // At most MAX_LISTED of each firm, in place.
+            let (mut kept, mut run) = (0, 0);
+            for i in 0..v.len() {
+                run = if i > 0 && v[i].0 == v[i - 1].0 { run + 1 } else { 0 };
+                if run < MAX_LISTED {
+                    v[kept] = v[i];
+                    kept += 1;
+                }
+            }
+            v.truncate(kept);
+            v.shrink_to_fit();
+            let of = Ranges::of_sorted(v.iter().map(|(f, _)| *f), firms.len());
+            (v.into_iter().map(|(_, s)| s).collect(), of)
+        };
+        let (brands, brands_of) = listed(brands, &text);
+        let (managers, managers_of) = listed(managers, &text);
 
+        laps.lap("names: cards");
         let mut words: Vec<Span> = Vec::new();
         let mut word_df: Vec<u32> = Vec::new();
         {
@@ -305,6 +475,7 @@ impl NameIndex {
         variants.sort_unstable();
         let (variant_hash, variant_word) = variants.into_iter().unzip();
 
+        laps.lap("names: words and variants");
         // The name keys in the state's order (rowid), read in one pass over the table.
         let mut word_rows: Vec<(u32, u32)> = Vec::new();
         let mut scratch = Arena::default();
@@ -342,7 +513,15 @@ impl NameIndex {
         }
         drop((full_rows, scratch));
         let full_firms_of = Ranges::of_sorted(owners.into_iter(), full.len());
+        laps.lap("names: keys");
         text.text.shrink_to_fit();
+        laps.lap("names: text shrunk");
+        let (firm_pos, word_pos) = (Positions::of(&firms, &text), Positions::of(&words, &text));
+        let memo = NameMemo {
+            of_firm: (0..firms.len()).map(|_| OnceLock::new()).collect(),
+            bytes: AtomicUsize::new(0),
+            budget: MEMO_BUDGET,
+        };
         Ok(NameIndex {
             run,
             config,
@@ -362,6 +541,14 @@ impl NameIndex {
             full,
             full_firms,
             full_firms_of,
+            brands,
+            brands_of,
+            managers,
+            managers_of,
+            owners: owner_firms,
+            firm_pos,
+            word_pos,
+            memo,
         })
     }
 
@@ -391,14 +578,24 @@ impl NameIndex {
                 + self.full_firms.len())
                 * 4
             + self.variant_hash.len() * 8
+            + (self.brands.len() + self.managers.len()) * size_of::<Span>()
+            + (self.brands_of.offsets.len() + self.managers_of.offsets.len()) * 4
+            + self.firm_pos.heap_bytes()
+            + self.word_pos.heap_bytes()
+            + self.memo.of_firm.len() * std::mem::size_of::<OnceLock<Arc<[PreparedName]>>>()
+    }
+
+    /// Bytes of normalised names kept so far.
+    pub fn memo_bytes(&self) -> usize {
+        self.memo.bytes.load(Ordering::Relaxed)
     }
 
     fn firm(&self, id: &str) -> Option<usize> {
-        self.firms.binary_search_by(|s| self.text.get(*s).cmp(id)).ok()
+        self.firm_pos.find(&self.firms, &self.text, id)
     }
 
     fn word(&self, w: &str) -> Option<usize> {
-        self.words.binary_search_by(|s| self.text.get(*s).cmp(w)).ok()
+        self.word_pos.find(&self.words, &self.text, w)
     }
 
     fn firm_ids(&self, idx: &[u32], limit: usize) -> Vec<String> {
@@ -455,9 +652,34 @@ impl NameSource for NameIndex {
             .collect())
     }
 
+    fn firm_prepared_names(&self, firm: &str, dict: &Dictionaries) -> rusqlite::Result<Arc<[PreparedName]>> {
+        let Some(f) = self.firm(firm) else { return Ok(Arc::from(Vec::new())) };
+        let slot = &self.memo.of_firm[f];
+        if let Some(kept) = slot.get() {
+            return Ok(kept.clone());
+        }
+        let prepared = PreparedName::all(self.firm_names(firm)?, dict);
+        let bytes: usize = prepared.iter().map(PreparedName::bytes).sum();
+        // Over the budget the names are not kept; two questions racing for one slot keep one copy.
+        if self.memo.bytes.load(Ordering::Relaxed) + bytes <= self.memo.budget && slot.set(prepared.clone()).is_ok() {
+            self.memo.bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+        Ok(prepared)
+    }
+
     fn firm_has_inn(&self, firm: &str, inn: &str) -> rusqlite::Result<(bool, bool)> {
         let Some(f) = self.firm(firm) else { return Ok((false, false)) };
         let inns = &self.inns[self.inns_of.of(f)];
         Ok((!inns.is_empty(), inns.iter().any(|s| self.text.get(*s) == inn)))
+    }
+
+    fn firm_brands_managers(&self, firm: &str) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+        let Some(f) = self.firm(firm) else { return Ok((Vec::new(), Vec::new())) };
+        let texts = |spans: &[Span]| spans.iter().map(|s| self.text.get(*s).to_string()).collect();
+        Ok((texts(&self.brands[self.brands_of.of(f)]), texts(&self.managers[self.managers_of.of(f)])))
+    }
+
+    fn firms_held_by(&self, manager: &str) -> rusqlite::Result<u32> {
+        Ok(super::firms_held_by(&self.owners, manager))
     }
 }

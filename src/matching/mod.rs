@@ -11,6 +11,7 @@
 pub mod block;
 pub mod cluster;
 pub mod constraints;
+pub mod edit;
 pub mod evidence;
 pub mod explain;
 pub mod firm;

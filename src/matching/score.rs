@@ -12,10 +12,10 @@
 //! "Ромашка Медиа". Numbers in names must agree ("Аптека №1" is not "Аптека №2").
 
 use serde::Serialize;
-use strsim::osa_distance;
 
 use crate::config::Config;
 use crate::matching::block::{NameVar, Node, PersonLite, Prepared};
+use crate::matching::edit::{osa_distance, osa_distance_within};
 use crate::matching::keys::{KeyKind, key_hash, kind_of};
 
 /// Signal groups.
@@ -271,16 +271,20 @@ fn base_weight(cfg: &Config, kind: KeyKind) -> f32 {
 /// neighbouring letters costs one edit.
 /// One edit in a word of five letters or more (a typo) counts as 0.9 whatever the length.
 pub fn edit_similarity(a: &str, b: &str) -> f32 {
-    let (na, nb) = (a.chars().count(), b.chars().count());
-    let n = na.max(nb);
+    let n = a.chars().count().max(b.chars().count());
     if n == 0 {
         return 1.0;
     }
-    let d = osa_distance(a, b);
+    similarity_of_distance(osa_distance(a, b), n)
+}
+
+/// The edit similarity of two strings `d` edits apart, the longer of `n` characters.
+fn similarity_of_distance(d: usize, n: usize) -> f32 {
     if d == 1 && n >= 5 { 0.9f32.max(1.0 - 1.0 / n as f32) } else { 1.0 - d as f32 / n as f32 }
 }
 
-/// Edit similarity when it can reach `min`, else 0 (the length difference alone rules it out cheaply).
+/// Edit similarity when it can reach `min`, else 0: the length difference alone often rules a pair out, and the
+/// distance is computed only as far as the largest number of edits that still reaches `min`.
 fn edit_similarity_at_least(a: &str, b: &str, min: f32) -> f32 {
     let (na, nb) = (a.len(), b.len());
     let (lo, hi) = (na.min(nb) as f32, na.max(nb) as f32);
@@ -288,8 +292,28 @@ fn edit_similarity_at_least(a: &str, b: &str, min: f32) -> f32 {
     if hi > 0.0 && (hi - lo) / hi > (1.0 - min) * 2.0 + 0.05 {
         return 0.0;
     }
-    let s = edit_similarity(a, b);
-    if s >= min { s } else { 0.0 }
+    edit_similarity_reaching(a, b, min)
+}
+
+/// [`edit_similarity`] when it reaches `min`, else 0; the distance is computed only as far as the largest number
+/// of edits that still reaches `min`.
+pub fn edit_similarity_reaching(a: &str, b: &str, min: f32) -> f32 {
+    let n = a.chars().count().max(b.chars().count());
+    if n == 0 {
+        return if 1.0 >= min { 1.0 } else { 0.0 };
+    }
+    // The similarity falls as the distance grows: the largest distance that reaches `min`, by the formula itself.
+    let mut max_d = 0;
+    while max_d < n && similarity_of_distance(max_d + 1, n) >= min {
+        max_d += 1;
+    }
+    if similarity_of_distance(0, n) < min {
+        return 0.0;
+    }
+    match osa_distance_within(a, b, max_d) {
+        Some(d) => similarity_of_distance(d, n),
+        None => 0.0,
+    }
 }
 
 fn is_number(s: &str) -> bool {
@@ -386,13 +410,15 @@ pub fn name_similarity_by(
         return 1.0;
     }
     let (na, nb) = sides.words;
+    // Each pair of words compared once (both directions read the same similarities).
+    let sims: smallvec::SmallVec<[f32; 64]> = (0..na * nb).map(|k| word_sim(k / nb, k % nb)).collect();
     let directed = |on_a: bool| -> f32 {
         let (n, m) = if on_a { (na, nb) } else { (nb, na) };
         let (mut num, mut den) = (0.0f32, 0.0f32);
         for i in 0..n {
             let w = weight(on_a, i);
             den += w;
-            let best = (0..m).map(|j| if on_a { word_sim(i, j) } else { word_sim(j, i) }).fold(0.0f32, f32::max);
+            let best = (0..m).map(|j| if on_a { sims[i * nb + j] } else { sims[j * nb + i] }).fold(0.0f32, f32::max);
             num += w * best;
         }
         if den == 0.0 { 0.0 } else { num / den }
