@@ -433,25 +433,55 @@ fn lookup_word_sim(a: &normalize::name::NameToken, b: &normalize::name::NameToke
     0.0
 }
 
+/// The words of a name that are numbers, in order.
+fn numbers(n: &NormName) -> impl Iterator<Item = &str> {
+    n.tokens.iter().filter(|t| t.key.bytes().all(|c| c.is_ascii_digit())).map(|t| t.key.as_str())
+}
+
+/// A normalised name with what comparing it needs, computed once.
+#[derive(Clone, Copy)]
+struct Compared<'a> {
+    name: &'a NormName,
+    /// [`NormName::compact`].
+    compact: &'a str,
+    /// Firms carrying each word, or empty to ask [`Words`].
+    token_firms: &'a [u32],
+}
+
+impl<'a> Compared<'a> {
+    fn of(name: &'a NormName, compact: &'a str) -> Compared<'a> {
+        Compared { name, compact, token_firms: &[] }
+    }
+
+    fn prepared(p: &'a names::PreparedName) -> Compared<'a> {
+        Compared { name: &p.norm, compact: &p.compact, token_firms: &p.token_firms }
+    }
+}
+
 /// The matcher's name similarity between two normalised names, words weighted by their counts in the state.
-fn name_sim(words: &mut Words, a: &NormName, b: &NormName) -> f32 {
-    let weights = |n: &NormName, words: &mut Words| -> Vec<f32> {
-        n.tokens.iter().map(|t| score::word_weight(words.df(&t.key), words.labels, t.generic)).collect()
+fn name_sim(words: &mut Words, a: Compared, b: Compared) -> f32 {
+    let weights = |n: Compared, words: &mut Words| -> smallvec::SmallVec<[f32; 8]> {
+        n.name
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let df = n.token_firms.get(i).copied().unwrap_or_else(|| words.df(&t.key));
+                score::word_weight(df, words.labels, t.generic)
+            })
+            .collect()
     };
     let (wa, wb) = (weights(a, words), weights(b, words));
+    let (a, ca, b, cb) = (a.name, a.compact, b.name, b.compact);
     let persons = match (&a.person, &b.person) {
         (Some(pa), Some(pb)) => PersonLite::of(pa).compatible(&PersonLite::of(pb)),
         _ => false,
     };
-    let (ca, cb) = (a.compact(), b.compact());
-    fn nums(n: &NormName) -> Vec<&str> {
-        n.tokens.iter().filter(|t| t.key.bytes().all(|c| c.is_ascii_digit())).map(|t| t.key.as_str()).collect()
-    }
     score::name_similarity_by(
-        NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (&ca, &cb), persons },
+        NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (ca, cb), persons },
         |on_a, i| if on_a { wa[i] } else { wb[i] },
         |i, j| lookup_word_sim(&a.tokens[i], &b.tokens[j]),
-        || nums(a) == nums(b),
+        || numbers(a).eq(numbers(b)),
     )
 }
 
@@ -459,21 +489,20 @@ fn name_sim(words: &mut Words, a: &NormName, b: &NormName) -> f32 {
 /// typo allowed in each, and the same numbers; or the compact keys one typo apart. "Ромашка Трейд" is not
 /// near-identical to "Ромашка" (a sister company, or another one), though the matcher's weighted similarity
 /// finds them close.
-fn near_identical(a: &NormName, b: &NormName) -> bool {
-    if a.compact() == b.compact() {
+fn near_identical(a: Compared, b: Compared) -> bool {
+    if a.compact == b.compact {
         return true;
     }
+    let (ca, cb) = (a.compact, b.compact);
+    let (a, b) = (a.name, b.name);
     if a.tokens.is_empty() || b.tokens.is_empty() {
         return false;
     }
     let covered =
         |x: &NormName, y: &NormName| x.tokens.iter().all(|t| y.tokens.iter().any(|u| lookup_word_sim(t, u) > 0.0));
-    let nums = |n: &NormName| -> Vec<String> {
-        n.tokens.iter().filter(|t| t.key.bytes().all(|c| c.is_ascii_digit())).map(|t| t.key.clone()).collect()
-    };
-    nums(a) == nums(b)
+    numbers(a).eq(numbers(b))
         && ((a.tokens.len() == b.tokens.len() && covered(a, b) && covered(b, a))
-            || score::edit_similarity(&a.compact(), &b.compact()) >= 0.9)
+            || score::edit_similarity_reaching(ca, cb, 0.9) >= 0.9)
 }
 
 /// The name with one typo in a word of a spelled-out legal form mended ("Общество с ограниченной
@@ -951,17 +980,20 @@ fn best_name(
     let mut best =
         BestName { sim: 0.0, name: String::new(), card: String::new(), root: None, near: false, same_form: false };
     let mut seen: Vec<&str> = Vec::new();
-    for names::PreparedName { card_name: names::CardName { card, name, legal_form: form }, norm: other } in rows.iter()
-    {
-        let same_form = q.legal_form.as_deref().is_some_and(|f| f == form);
+    let q_compact = q.compact();
+    let q = Compared::of(q, &q_compact);
+    for p in rows.iter() {
+        let names::CardName { card, name, legal_form: form } = &p.card_name;
+        let same_form = q.name.legal_form.as_deref().is_some_and(|f| f == form);
         if seen.contains(&name.as_str()) && (!same_form || best.same_form) {
             continue;
         }
         seen.push(name);
+        let other = Compared::prepared(p);
         let s = name_sim(words, q, other);
         best.near |= near_identical(q, other);
         if s > best.sim || (s == best.sim && same_form && !best.same_form) {
-            let root = root(other).cloned();
+            let root = root(&p.norm).cloned();
             best = BestName { sim: s, name: name.clone(), card: card.clone(), root, near: best.near, same_form };
         }
     }
@@ -1415,14 +1447,18 @@ mod tests {
     #[test]
     fn near_identical_names_for_a_name_asked_alone() {
         let d = Dictionaries::embedded();
-        let n = |s: &str| normalize::normalize_name(s, d);
+        let near = |a: &str, b: &str| {
+            let (a, b) = (normalize::normalize_name(a, d), normalize::normalize_name(b, d));
+            let (ca, cb) = (a.compact(), b.compact());
+            near_identical(Compared::of(&a, &ca), Compared::of(&b, &cb))
+        };
         // Legal form, quotes, case, look-alike Latin letters and one typo do not matter.
-        assert!(near_identical(&n("ООО «Ромашка»"), &n("ромашка")));
-        assert!(near_identical(&n("Ромашка"), &n("Pомашка")));
-        assert!(near_identical(&n("Технопарк Сибирь"), &n("Технопарк Сибрь")));
+        assert!(near("ООО «Ромашка»", "ромашка"));
+        assert!(near("Ромашка", "Pомашка"));
+        assert!(near("Технопарк Сибирь", "Технопарк Сибрь"));
         // Another word is another company (a sister firm, or another one); another number too.
-        assert!(!near_identical(&n("Ромашка Трейд"), &n("Ромашка")));
-        assert!(!near_identical(&n("Аптека №1"), &n("Аптека №2")));
+        assert!(!near("Ромашка Трейд", "Ромашка"));
+        assert!(!near("Аптека №1", "Аптека №2"));
     }
 
     #[test]

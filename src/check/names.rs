@@ -45,6 +45,11 @@ pub struct PreparedName {
     pub card_name: CardName,
     /// The name normalised ([`crate::normalize::normalize_name`]).
     pub norm: NormName,
+    /// Its compact key ([`NormName::compact`]).
+    pub compact: String,
+    /// Firms carrying each of its words ([`NameSource::word_firms`]), when the source knows them at once; empty
+    /// when the look-up should ask.
+    pub token_firms: Vec<u32>,
 }
 
 impl PreparedName {
@@ -54,7 +59,8 @@ impl PreparedName {
             .into_iter()
             .map(|c| {
                 let norm = crate::normalize::normalize_name(&c.name, dict);
-                PreparedName { card_name: c, norm }
+                let compact = norm.compact();
+                PreparedName { card_name: c, norm, compact, token_firms: Vec::new() }
             })
             .collect()
     }
@@ -66,6 +72,8 @@ impl PreparedName {
         let c = &self.card_name;
         let n = &self.norm;
         std::mem::size_of::<PreparedName>()
+            + s(&self.compact)
+            + self.token_firms.capacity() * 4
             + s(&c.card)
             + s(&c.name)
             + s(&c.legal_form)
@@ -624,7 +632,7 @@ impl NameSource for NameIndex {
         for &w in &self.variant_word[from..to] {
             let word = self.text.get(self.words[w as usize]);
             // A hash shared by another variant: keep only the words that truly have this one.
-            if word_variants(word).iter().any(|v| v == variant) {
+            if crate::state::snapshot::is_variant_of(variant, word) {
                 out.push(word.to_string());
             }
         }
@@ -658,7 +666,13 @@ impl NameSource for NameIndex {
         if let Some(kept) = slot.get() {
             return Ok(kept.clone());
         }
-        let prepared = PreparedName::all(self.firm_names(firm)?, dict);
+        let mut prepared = PreparedName::all(self.firm_names(firm)?, dict);
+        if let Some(names) = Arc::get_mut(&mut prepared) {
+            for p in names.iter_mut() {
+                p.token_firms =
+                    p.norm.tokens.iter().map(|t| self.word(&t.key).map_or(1, |i| self.word_df[i])).collect();
+            }
+        }
         let bytes: usize = prepared.iter().map(PreparedName::bytes).sum();
         // Over the budget the names are not kept; two questions racing for one slot keep one copy.
         if self.memo.bytes.load(Ordering::Relaxed) + bytes <= self.memo.budget && slot.set(prepared.clone()).is_ok() {

@@ -228,6 +228,9 @@ fn open(path: &Path) -> Result<Connection, StateError> {
     // With the names in memory a question reads a few dozen pages of the file (keys, the listed firms); the OS
     // keeps the file's pages, so each of up to MAX_CONCURRENT connections keeps 1 MB, not SQLite's 2 MB.
     conn.pragma_update(None, "cache_size", -1024).map_err(state::map_err(path))?;
+    // The same plan whatever value is bound: without it SQLite re-prepares a cached statement after each use
+    // (rusqlite clears the bindings of a statement it caches, which expires one whose plan looked at them).
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(state::map_err(path))?;
     Ok(conn)
 }
 

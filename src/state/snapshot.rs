@@ -446,6 +446,22 @@ impl<'t> TableSync<'t> {
     }
 }
 
+/// Whether `variant` is among [`word_variants`] of `word` (without making them): the word itself, or, for a word
+/// of four letters or more, the word with one letter deleted.
+pub fn is_variant_of(variant: &str, word: &str) -> bool {
+    if variant == word {
+        return true;
+    }
+    let (nv, nw) = (variant.chars().count(), word.chars().count());
+    if nw < 4 || nv + 1 != nw {
+        return false;
+    }
+    // The longest common prefix, then the rest of the variant must be the rest of the word less one letter.
+    let prefix: usize = variant.chars().zip(word.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a.len_utf8()).sum();
+    let skipped = word[prefix..].chars().next().map_or(0, char::len_utf8);
+    variant[prefix..] == word[prefix + skipped..]
+}
+
 /// A word and its one-letter deletions (for words of four letters or more: one typo in a short word is found
 /// too), deduplicated.
 pub fn word_variants(w: &str) -> Vec<String> {
@@ -460,4 +476,33 @@ pub fn word_variants(w: &str) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn variants_of_a_word() {
+        assert!(is_variant_of("ромашка", "ромашка"));
+        assert!(is_variant_of("омашка", "ромашка"));
+        assert!(is_variant_of("ромшка", "ромашка"));
+        assert!(is_variant_of("ромашк", "ромашка"));
+        assert!(!is_variant_of("рмашк", "ромашка"), "two letters deleted");
+        assert!(!is_variant_of("вег", "вега") || word_variants("вега").contains(&"вег".to_string()));
+        assert!(!is_variant_of("ве", "вег"), "a word of three letters has no deletions");
+        assert!(!is_variant_of("ромашкаа", "ромашка"));
+    }
+
+    proptest! {
+        #[test]
+        fn is_variant_of_agrees_with_word_variants(w in "[аабвa]{0,7}", v in "[аабвa]{0,7}") {
+            let all = word_variants(&w);
+            prop_assert_eq!(is_variant_of(&v, &w), all.contains(&v));
+            for x in &all {
+                prop_assert!(is_variant_of(x, &w));
+            }
+        }
+    }
 }
