@@ -55,6 +55,31 @@ fn class_c_a_unique_distinctive_name_alone() {
 }
 
 #[test]
+fn class_c_bare_cards_join_when_the_other_writers_of_the_name_are_in_its_city() {
+    // One legal entity with ИНН in St Petersburg; two cards with the name only; one more card of the name without
+    // ИНН with a phone of its own in St Petersburg (nothing shows a second company of that name).
+    let (_wd, g) = dedup(
+        "1,ООО «Зякрабяар»,7801020114,,,,\"г. Санкт-Петербург, ул. Калинина, д. 95, оф. 212\",,,,,ivanov,\n\
+         2,ООО «Зякрабяар»,,,,,,,,,,petrov,\n\
+         3,Зякрабяар,,,,,,+7 812 555-12-34,,,,sidorov,\n\
+         4,\"ООО \"\"Зякрабяар\"\"\",,,,,,,,,,petrov,\n\
+         5,ООО «Фьордеста»,6315005050,,,,\"г. Самара, ул. Ленина, д. 10, оф. 5\",,,,,ivanov,\n\
+         6,ООО «Фьордеста»,,,,,,,,,,petrov,\n\
+         7,Фьордеста,,,,,,+7 343 555-12-34,,,,sidorov,\n\
+         8,ООО «Медмонтаж»,7701017407,,,,\"г. Москва, ул. Тверская, д. 5, оф. 1\",,,,,ivanov,\n\
+         9,ООО «Медмонтаж»,,,,,,,,,,petrov,\n\
+         10,Медмонтаж,,,,,,+7 495 555-12-34,,,,sidorov,\n\
+         11,ООО «Медлюкс»,7701017414,,,,,+7 495 100-00-01,,,,ivanov,\n\
+         12,ООО «Сибмонтаж»,7701017421,,,,,+7 495 100-00-02,,,,ivanov,\n",
+    );
+    assert_eq!(g["1"].0, g["2"].0, "a bare card joins the one legal entity of its name");
+    assert_eq!(g["1"].0, g["4"].0, "a bare card joins the one legal entity of its name");
+    assert_ne!(g["1"].0, g["3"].0, "a card with a phone of its own still needs a contact");
+    assert_ne!(g["5"].0, g["6"].0, "another writer of the name is placed in another city: maybe a second company");
+    assert_ne!(g["8"].0, g["9"].0, "a name built of parts other names use (Мед-, -монтаж) is often two companies'");
+}
+
+#[test]
 fn class_d_a_misspelt_name_with_the_same_office_or_director() {
     let (_wd, g) = dedup(
         "1,ООО «Экомонтаж»,6315004049,,,,\"г. Самара, ул. Ленина, д. 10, оф. 5\",+7 846 300-10-10,,,,ivanov,\n\

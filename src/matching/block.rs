@@ -760,6 +760,24 @@ fn unique_name_pairs(
     // without ИНН).
     post.retain(|x| x.3 <= 2);
     let stats = NameAloneStats::decide(mode, names, under_two);
+    let places = Places::new();
+    let parts: std::sync::OnceLock<WordParts> = std::sync::OnceLock::new();
+    // The distinctive words of the name a node writes under `hash`.
+    let name_of = |hash: u64, nd: u32| -> SmallVec<[&str; 3]> {
+        nodes[nd as usize]
+            .names
+            .iter()
+            .find(|v| key_hash(KeyKind::NameFull, &v.compact) == hash)
+            .map(|v| {
+                v.tokens
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !v.is_generic(*i))
+                    .map(|(_, &t)| &*tokens[t as usize])
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     let mut out = Vec::new();
     for run in post.chunk_by(|a, b| a.0 == b.0) {
         if run.len() < 2 {
@@ -781,11 +799,26 @@ fn unique_name_pairs(
                 // Only cards that carry nothing but the name: one with its own phone or email is a company of its
                 // own that happens to have the same name, and must prove it is this one by a contact.
                 let bare = |nd: u32| !nodes[nd as usize].keys.iter().any(|&(h, _)| kind_of(h).is_contact());
-                if run.len() > 4 || with_inn.len() != 1 || !without.iter().all(|&nd| bare(nd)) {
+                if with_inn.len() != 1 {
                     continue;
                 }
-                for &nd in &without {
-                    out.push((nd.min(with_inn[0]), nd.max(with_inn[0])));
+                let anchor = with_inn[0];
+                let all_bare = without.iter().all(|&nd| bare(nd));
+                let plain = run.len() <= 4 && all_bare;
+                // Or: the other cards writing the name that carry contacts are all placed in a city of the legal
+                // entity's own (so nothing shows a second company of that name), and the name is not built of parts
+                // other names of the base use (such names are the ones two companies happen to share).
+                let placed = !plain
+                    && without.len() <= HUB_NAME_NODES
+                    && without
+                        .iter()
+                        .all(|&nd| bare(nd) || places.agree(norm, &nodes[nd as usize], &nodes[anchor as usize]))
+                    && !parts.get_or_init(|| WordParts::new(tokens)).built_of_parts(name_of(run[0].0, run[0].1));
+                if !plain && !placed {
+                    continue;
+                }
+                for &nd in without.iter().filter(|&&nd| bare(nd)) {
+                    out.push((nd.min(anchor), nd.max(anchor)));
                 }
             }
         }
@@ -793,6 +826,87 @@ fn unique_name_pairs(
     out.sort_unstable();
     out.dedup();
     (out, stats)
+}
+
+/// Where a node's cards say the company is: the cities of its addresses and of its city phone numbers (an area
+/// code the dictionary does not know stands for itself).
+struct Places {
+    code_cities: &'static FxHashMap<String, String>,
+}
+
+impl Places {
+    fn new() -> Places {
+        Places { code_cities: &crate::dict::Dictionaries::embedded().code_cities }
+    }
+
+    fn of(&self, norm: &[NormCard], nd: &Node) -> SmallVec<[String; 2]> {
+        let mut out: SmallVec<[String; 2]> = SmallVec::new();
+        for &c in &nd.cards {
+            let card = &norm[c as usize];
+            out.extend(card.addresses.iter().filter_map(|a| a.city.clone()));
+            for ph in card.phones.iter().filter(|ph| ph.kind == crate::normalize::phone::PhoneKind::Geographic) {
+                let Some(digits) = ph.number.strip_prefix("+7") else { continue };
+                let city = (3..=5)
+                    .rev()
+                    .filter_map(|k| digits.get(..k))
+                    .find_map(|code| self.code_cities.get(code).cloned())
+                    .or_else(|| digits.get(..3).map(|code| format!("#{code}")));
+                out.extend(city);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// True when `a` is placed (it names a city) in a city `b` is placed in too.
+    fn agree(&self, norm: &[NormCard], a: &Node, b: &Node) -> bool {
+        let (pa, pb) = (self.of(norm, a), self.of(norm, b));
+        pa.iter().any(|x| pb.contains(x))
+    }
+}
+
+/// The base's name words, sorted forwards and backwards, to tell whether a word is built of parts other words
+/// use: `медмонтаж` begins as `медлюкс` does and ends as `сибмонтаж` does; a coined word (`зякрабяар`) does not.
+struct WordParts {
+    forward: Vec<Box<str>>,
+    backward: Vec<String>,
+}
+
+impl WordParts {
+    /// The shortest part that counts (three letters).
+    const MIN_PART: usize = 3;
+
+    fn new(tokens: &[Box<str>]) -> WordParts {
+        let mut forward: Vec<Box<str>> =
+            tokens.iter().filter(|t| t.chars().count() >= Self::MIN_PART).cloned().collect();
+        forward.par_sort_unstable();
+        forward.dedup();
+        let mut backward: Vec<String> = forward.iter().map(|t| t.chars().rev().collect()).collect();
+        backward.par_sort_unstable();
+        WordParts { forward, backward }
+    }
+
+    /// How many words of `sorted` other than `whole` begin with `part`.
+    fn others_beginning(sorted: &[impl AsRef<str>], part: &str, whole: &str) -> usize {
+        let lo = sorted.partition_point(|w| w.as_ref() < part);
+        sorted[lo..].iter().take_while(|w| w.as_ref().starts_with(part)).filter(|w| w.as_ref() != whole).take(1).count()
+    }
+
+    /// True when one of the words splits into a beginning another word of the base has and an ending another word
+    /// of the base has (each of three letters or more).
+    fn built_of_parts(&self, words: SmallVec<[&str; 3]>) -> bool {
+        words.iter().any(|w| {
+            let chars: Vec<char> = w.chars().collect();
+            let rev: String = chars.iter().rev().collect();
+            (Self::MIN_PART..=chars.len().saturating_sub(Self::MIN_PART)).any(|i| {
+                let head: String = chars[..i].iter().collect();
+                let tail_rev: String = rev.chars().take(chars.len() - i).collect();
+                Self::others_beginning(&self.forward, &head, w) > 0
+                    && Self::others_beginning(&self.backward, &tail_rev, &rev) > 0
+            })
+        })
+    }
 }
 
 /// Of two cards sharing an ИНН whose names have nothing in common, the one whose name is also written on cards
@@ -956,6 +1070,20 @@ mod tests {
     fn norm(cards: &[Card]) -> Vec<NormCard> {
         let d = Dictionaries::embedded();
         cards.iter().map(|c| normalize_card(c, d)).collect()
+    }
+
+    #[test]
+    fn a_word_built_of_parts_other_words_use() {
+        let vocab: Vec<Box<str>> = ["медмонтаж", "медлюкс", "сибмонтаж", "зякрабяар", "зюскяшекс", "рос"]
+            .iter()
+            .map(|w| (*w).into())
+            .collect();
+        let parts = WordParts::new(&vocab);
+        let built = |w: &str| parts.built_of_parts(SmallVec::from_slice(&[w]));
+        assert!(built("медмонтаж"), "begins as медлюкс, ends as сибмонтаж");
+        assert!(!built("медлюкс"), "no other word ends in -люкс");
+        assert!(!built("зякрабяар"), "a coined word shares no part");
+        assert!(!built("рос"), "too short to split");
     }
 
     fn inn10(prefix: &str) -> String {
