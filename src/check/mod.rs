@@ -13,6 +13,7 @@
 //! What the manager may do is the ownership rule of [`crate::ownership`]; the words are in [`texts`], Russian by
 //! default, so the HTTP page and the command line say the same.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -680,10 +681,11 @@ pub fn check_with(
     let mut same_name: Vec<String> = Vec::new();
     let mut near: Vec<String> = Vec::new();
     for (is_brand, qn) in &query_names {
-        let mut pull: FxHashMap<String, f32> = FxHashMap::default();
+        // Firm ids borrowed from the source where it holds them (the names in memory), else owned.
+        let mut pull: FxHashMap<Cow<str>, f32> = FxHashMap::default();
         let exact = source.firms_named(&qn.compact(), MAX_KEY_FIRMS)?;
         for f in &exact {
-            pull.insert(f.clone(), f32::MAX);
+            pull.insert(Cow::Owned(f.clone()), f32::MAX);
         }
         if !is_brand {
             same_name = exact;
@@ -702,7 +704,7 @@ pub fn check_with(
                     }
                 }
             }
-            let mut hit: Vec<String> = Vec::new();
+            let mut hit: Vec<Cow<str>> = Vec::new();
             for w in &ws {
                 // A word on more than MAX_WORD_FIRMS firms pulls nothing: its count (one row of `name_words`, one
                 // `keys` row per firm) says so without reading its firms.
@@ -723,9 +725,17 @@ pub fn check_with(
                 *e = (*e + w).min(f32::MAX);
             }
         }
-        let mut firms: Vec<(String, f32)> = pull.into_iter().collect();
-        firms.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| crate::pipeline::id_order(&a.0, &b.0)));
-        firms.truncate(MAX_NAME_CANDIDATES.max(same_name.len().min(300)));
+        let mut firms: Vec<(Cow<str>, f32)> = pull.into_iter().collect();
+        // The strongest pulls, in order (a total order: firm ids differ): the first `keep` chosen, then sorted.
+        let by_pull = |a: &(Cow<str>, f32), b: &(Cow<str>, f32)| {
+            b.1.total_cmp(&a.1).then_with(|| crate::pipeline::id_order(&a.0, &b.0))
+        };
+        let keep = MAX_NAME_CANDIDATES.max(same_name.len().min(300));
+        if firms.len() > keep {
+            firms.select_nth_unstable_by(keep, by_pull);
+            firms.truncate(keep);
+        }
+        firms.sort_by(by_pull);
         // The rarity of the asked name: of its rarest distinctive word, by firms carrying it.
         let rarity = qn
             .tokens
@@ -739,14 +749,14 @@ pub fn check_with(
             if best.sim < 0.6 {
                 continue;
             }
-            let c = cands.entry(f.clone()).or_default();
+            let c = cands.entry(f.to_string()).or_default();
             // Legal-entity level: the name's similarity; firm level: a shared name root, by its rarity.
             if !is_brand {
                 if best.sim >= cfg.thresholds.entity_name_min {
                     put(&mut c.entity, Group::Signal(Signal::Name), cfg.weights.name * best.sim);
                 }
                 if best.near {
-                    near.push(f.clone());
+                    near.push(f.to_string());
                 }
                 c.name_sim = c.name_sim.max(best.sim);
                 c.name_rarity = rarity;

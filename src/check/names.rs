@@ -99,8 +99,8 @@ pub trait NameSource {
     fn word_firms(&self, word: &str) -> rusqlite::Result<u32>;
     /// The state's name words that have `variant` among their variants ([`word_variants`]), in word order.
     fn words_with_variant(&self, variant: &str) -> rusqlite::Result<Vec<String>>;
-    /// The firms whose names carry the word, at most `limit`.
-    fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<String>>;
+    /// The firms whose names carry the word, at most `limit` (borrowed where the source holds them).
+    fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<Cow<'_, str>>>;
     /// The firms with a card of this whole name (compact key), at most `limit`.
     fn firms_named(&self, compact: &str, limit: usize) -> rusqlite::Result<Vec<String>>;
     /// The names on the firm's first [`MAX_FIRM_CARDS`] cards by card id, a name and legal form once (its
@@ -151,8 +151,8 @@ impl NameSource for Sqlite<'_> {
         st.query_map([variant], |r| r.get(0))?.collect()
     }
 
-    fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
-        keyed_firms(self.0, KeyKind::NameToken, word, limit)
+    fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<Cow<'_, str>>> {
+        Ok(keyed_firms(self.0, KeyKind::NameToken, word, limit)?.into_iter().map(Cow::Owned).collect())
     }
 
     fn firms_named(&self, compact: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
@@ -319,6 +319,10 @@ pub struct NameIndex {
     word_firms_of: Ranges,
     /// Variant hashes ascending, each with its word; a word's own hash is among them.
     variant_hash: Vec<u64>,
+    /// Where the hashes of each value of their top `variant_bits` bits start (one more entry at the end): a
+    /// look-up searches a handful of hashes instead of millions.
+    variant_bucket: Vec<u32>,
+    variant_bits: u32,
     variant_word: Vec<u32>,
     /// Whole names (compact keys) in byte order, and their firms in the state's key order.
     full: Vec<Span>,
@@ -481,7 +485,16 @@ impl NameIndex {
             }
         }
         variants.sort_unstable();
-        let (variant_hash, variant_word) = variants.into_iter().unzip();
+        let (variant_hash, variant_word): (Vec<u64>, Vec<u32>) = variants.into_iter().unzip();
+        // Two to four hashes a bucket.
+        let variant_bits = (usize::BITS - (variant_hash.len() / 4).max(1).leading_zeros()).clamp(1, 24);
+        let mut variant_bucket = vec![0u32; (1usize << variant_bits) + 1];
+        for &h in &variant_hash {
+            variant_bucket[(h >> (64 - variant_bits)) as usize + 1] += 1;
+        }
+        for b in 1..variant_bucket.len() {
+            variant_bucket[b] += variant_bucket[b - 1];
+        }
 
         laps.lap("names: words and variants");
         // The name keys in the state's order (rowid), read in one pass over the table.
@@ -545,6 +558,8 @@ impl NameIndex {
             word_firms,
             word_firms_of,
             variant_hash,
+            variant_bucket,
+            variant_bits,
             variant_word,
             full,
             full_firms,
@@ -586,6 +601,7 @@ impl NameIndex {
                 + self.full_firms.len())
                 * 4
             + self.variant_hash.len() * 8
+            + self.variant_bucket.len() * 4
             + (self.brands.len() + self.managers.len()) * size_of::<Span>()
             + (self.brands_of.offsets.len() + self.managers_of.offsets.len()) * 4
             + self.firm_pos.heap_bytes()
@@ -626,8 +642,10 @@ impl NameSource for NameIndex {
 
     fn words_with_variant(&self, variant: &str) -> rusqlite::Result<Vec<String>> {
         let h = xxh3_64(variant.as_bytes());
-        let from = self.variant_hash.partition_point(|&x| x < h);
-        let to = self.variant_hash.partition_point(|&x| x <= h);
+        let b = (h >> (64 - self.variant_bits)) as usize;
+        let (lo, hi) = (self.variant_bucket[b] as usize, self.variant_bucket[b + 1] as usize);
+        let bucket = &self.variant_hash[lo..hi];
+        let (from, to) = (lo + bucket.partition_point(|&x| x < h), lo + bucket.partition_point(|&x| x <= h));
         let mut out: Vec<String> = Vec::new();
         for &w in &self.variant_word[from..to] {
             let word = self.text.get(self.words[w as usize]);
@@ -639,8 +657,14 @@ impl NameSource for NameIndex {
         Ok(out)
     }
 
-    fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
-        Ok(self.word(word).map_or_else(Vec::new, |i| self.firm_ids(&self.word_firms[self.word_firms_of.of(i)], limit)))
+    fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<Cow<'_, str>>> {
+        Ok(self.word(word).map_or_else(Vec::new, |i| {
+            self.word_firms[self.word_firms_of.of(i)]
+                .iter()
+                .take(limit)
+                .map(|&f| Cow::Borrowed(self.text.get(self.firms[f as usize])))
+                .collect()
+        }))
     }
 
     fn firms_named(&self, compact: &str, limit: usize) -> rusqlite::Result<Vec<String>> {
