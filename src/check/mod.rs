@@ -1001,7 +1001,8 @@ fn best_name(
         seen.push(name);
         let other = Compared::prepared(p);
         let s = name_sim(words, q, other);
-        best.near |= near_identical(q, other);
+        // Near-identical to one of the firm's names is enough.
+        best.near = best.near || near_identical(q, other);
         if s > best.sim || (s == best.sim && same_form && !best.same_form) {
             let root = root(&p.norm).cloned();
             best = BestName { sim: s, name: name.clone(), card: card.clone(), root, near: best.near, same_form };
