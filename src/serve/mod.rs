@@ -41,8 +41,15 @@ pub const MAX_FIELD_CHARS: usize = 500;
 pub const MAX_LIMIT: usize = 50;
 /// Time a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Look-ups answered at once (more wait their turn).
+/// Look-ups answered at once at most, whatever the machine (more wait their turn).
 pub const MAX_CONCURRENT: usize = 16;
+
+/// Look-ups answered at once: two per core, at most [`MAX_CONCURRENT`]. A look-up is work for one core; more at
+/// once only share the cores and the memory (on 2 cores, 4 at once answered 8 clients with the same throughput,
+/// a lower p99 and 12 MB less memory than 16; BENCHMARKS.md).
+pub fn concurrent_lookups() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| 2 * n.get()).clamp(2, MAX_CONCURRENT)
+}
 
 /// Why the service could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +88,8 @@ struct App {
     /// Idle read-only connections, reused so their prepared statements and page cache stay warm.
     idle: Mutex<Vec<Connection>>,
     permits: Arc<tokio::sync::Semaphore>,
+    /// Look-ups answered at once ([`concurrent_lookups`]): the permits, and the idle connections kept.
+    lookups: usize,
     /// The names of the state's last run, in memory.
     names: Arc<Names>,
 }
@@ -210,7 +219,7 @@ impl App {
             let ended = conn.execute_batch("COMMIT");
             if ended.is_ok()
                 && let Ok(mut v) = app.idle.lock()
-                && v.len() < MAX_CONCURRENT
+                && v.len() < app.lookups
             {
                 v.push(conn);
             }
@@ -226,7 +235,7 @@ fn open(path: &Path) -> Result<Connection, StateError> {
     let conn = state::open_read_only(path)?;
     conn.pragma_update(None, "query_only", true).map_err(state::map_err(path))?;
     // With the names in memory a question reads a few dozen pages of the file (keys, the listed firms); the OS
-    // keeps the file's pages, so each of up to MAX_CONCURRENT connections keeps 1 MB, not SQLite's 2 MB.
+    // keeps the file's pages, so each of the pooled connections keeps 1 MB, not SQLite's 2 MB.
     conn.pragma_update(None, "cache_size", -1024).map_err(state::map_err(path))?;
     // The same plan whatever value is bound: without it SQLite re-prepares a cached statement after each use
     // (rusqlite clears the bindings of a statement it caches, which expires one whose plan looked at them).
@@ -534,12 +543,14 @@ fn router(app: Arc<App>) -> Router {
 pub fn serve(opts: Options, dict: Dictionaries) -> Result<(), ServeError> {
     // Refuse a missing, foreign or newer state before listening.
     let first = open(&opts.state)?;
+    let lookups = concurrent_lookups();
     let app = Arc::new(App {
         path: opts.state.clone(),
         dict,
         today: opts.today,
         idle: Mutex::new(vec![first]),
-        permits: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT)),
+        permits: Arc::new(tokio::sync::Semaphore::new(lookups)),
+        lookups,
         names: Arc::new(Names { path: opts.state.clone(), current: RwLock::new(None), reading: Mutex::new(0) }),
     });
     // Start reading the names now, not at the first question.
