@@ -450,6 +450,7 @@ struct Compared<'a> {
 }
 
 impl<'a> Compared<'a> {
+    #[cfg(test)]
     fn of(name: &'a NormName, compact: &'a str) -> Compared<'a> {
         Compared { name, compact, token_firms: &[] }
     }
@@ -991,7 +992,8 @@ fn best_name(
         BestName { sim: 0.0, name: String::new(), card: String::new(), root: None, near: false, same_form: false };
     let mut seen: Vec<&str> = Vec::new();
     let q_compact = q.compact();
-    let q = Compared::of(q, &q_compact);
+    let q_firms: Vec<u32> = q.tokens.iter().map(|t| words.df(&t.key)).collect();
+    let q = Compared { name: q, compact: &q_compact, token_firms: &q_firms };
     for p in rows.iter() {
         let names::CardName { card, name, legal_form: form } = &p.card_name;
         let same_form = q.name.legal_form.as_deref().is_some_and(|f| f == form);

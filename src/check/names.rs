@@ -368,8 +368,25 @@ pub struct NameIndex {
     owners: rustc_hash::FxHashMap<String, u32>,
     /// Positions of firm ids and of words.
     firm_pos: Positions,
+    /// Firm positions by the number of their id (`F000123` → 123, [`crate::state::ids::format_id`]), `u32::MAX`
+    /// where no firm has it; empty when the numbers are too sparse to be worth it.
+    firm_by_number: Vec<u32>,
     word_pos: Positions,
     memo: NameMemo,
+}
+
+/// The number of a firm id written as the state writes them (`F` and at least six digits, no extra leading
+/// zero: [`crate::state::ids::format_id`]), else None.
+fn firm_number(id: &str) -> Option<u64> {
+    let digits = id.strip_prefix('F')?;
+    if digits.len() < 6 || digits.len() > 12 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // `format_id` pads to six digits and adds no zero beyond them.
+    if digits.len() > 6 && digits.starts_with('0') {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// The state's last run, which marks its generation: every nightly run writes its snapshot and its run row in
@@ -569,6 +586,16 @@ impl NameIndex {
         text.text.shrink_to_fit();
         laps.lap("names: text shrunk");
         let (firm_pos, word_pos) = (Positions::of(&firms, &text), Positions::of(&words, &text));
+        let numbers: Vec<(u64, u32)> =
+            firms.iter().enumerate().filter_map(|(i, f)| Some((firm_number(text.get(*f))?, i as u32))).collect();
+        let top = numbers.iter().map(|(n, _)| *n).max().unwrap_or(0) as usize;
+        let mut firm_by_number = Vec::new();
+        if top < 4 * firms.len() + 1024 {
+            firm_by_number = vec![u32::MAX; top + 1];
+            for (n, i) in numbers {
+                firm_by_number[n as usize] = i;
+            }
+        }
         let memo = NameMemo::new(firms.len(), MEMO_BUDGET);
         Ok(NameIndex {
             run,
@@ -597,6 +624,7 @@ impl NameIndex {
             managers_of,
             owners: owner_firms,
             firm_pos,
+            firm_by_number,
             word_pos,
             memo,
         })
@@ -632,6 +660,7 @@ impl NameIndex {
             + (self.brands.len() + self.managers.len()) * size_of::<Span>()
             + (self.brands_of.offsets.len() + self.managers_of.offsets.len()) * 4
             + self.firm_pos.heap_bytes()
+            + self.firm_by_number.len() * 4
             + self.word_pos.heap_bytes()
             + self.memo.of_firm.len() * std::mem::size_of::<OnceLock<Arc<[PreparedName]>>>()
     }
@@ -642,6 +671,12 @@ impl NameIndex {
     }
 
     fn firm(&self, id: &str) -> Option<usize> {
+        // The table was filled from the canonical ids only, so a canonical id found in it is that firm's.
+        if let Some(n) = firm_number(id)
+            && let Some(&i) = self.firm_by_number.get(n as usize)
+        {
+            return (i != u32::MAX).then_some(i as usize);
+        }
         self.firm_pos.find(&self.firms, &self.text, id)
     }
 
@@ -757,6 +792,18 @@ mod tests {
     fn names(n: &str) -> Arc<[PreparedName]> {
         let card = CardName { card: "C1".into(), name: n.into(), legal_form: String::new() };
         PreparedName::all(vec![card], Dictionaries::embedded())
+    }
+
+    #[test]
+    fn firm_numbers_only_of_ids_written_as_the_state_writes_them() {
+        assert_eq!(firm_number("F000123"), Some(123));
+        assert_eq!(firm_number("F1234567"), Some(1_234_567));
+        for id in ["F00123", "F0000123", "E000123", "F00012a", "F", "000123", "F0001234567890123"] {
+            assert_eq!(firm_number(id), None, "{id}");
+        }
+        for n in [0, 7, 999_999, 1_000_000, 123_456_789] {
+            assert_eq!(firm_number(&crate::state::ids::format_id('F', n)), Some(n));
+        }
     }
 
     #[test]
