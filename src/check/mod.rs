@@ -14,7 +14,6 @@
 //! default, so the HTTP page and the command line say the same.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -213,9 +212,9 @@ pub enum Evidence {
 #[derive(Default)]
 struct Cand {
     /// Firm level: strongest weight per signal group.
-    firm: BTreeMap<Group, f32>,
+    firm: Weights,
     /// Legal-entity level: strongest weight per signal group.
-    entity: BTreeMap<Group, f32>,
+    entity: Weights,
     evidence: Vec<(f32, Evidence)>,
     hard: bool,
     /// An ИНН, phone, email or site of the question is on the firm.
@@ -229,19 +228,38 @@ struct Cand {
     same_form: bool,
 }
 
-fn put(m: &mut BTreeMap<Group, f32>, signal: Group, w: f32) {
-    let e = m.entry(signal).or_insert(0.0);
-    if w > *e {
-        *e = w;
+/// The strongest weight of each signal group, in group order (a few groups: no map needed).
+#[derive(Default)]
+struct Weights(smallvec::SmallVec<[(Group, f32); 6]>);
+
+impl Weights {
+    fn get_mut(&mut self, g: &Group) -> Option<&mut f32> {
+        self.0.iter_mut().find(|(k, _)| k == g).map(|(_, w)| w)
+    }
+
+    /// The weights summed in group order.
+    fn sum(&self) -> f32 {
+        self.0.iter().map(|(_, w)| *w).sum()
+    }
+}
+
+fn put(m: &mut Weights, signal: Group, w: f32) {
+    match m.0.binary_search_by(|(k, _)| k.cmp(&signal)) {
+        Ok(i) => {
+            if w > m.0[i].1 {
+                m.0[i].1 = w;
+            }
+        }
+        Err(i) => m.0.insert(i, (signal, w.max(0.0))),
     }
 }
 
 impl Cand {
     fn firm_score(&self) -> f32 {
-        self.firm.values().sum()
+        self.firm.sum()
     }
     fn entity_score(&self) -> f32 {
-        self.entity.values().sum()
+        self.entity.sum()
     }
 }
 
@@ -460,8 +478,32 @@ impl<'a> Compared<'a> {
     }
 }
 
+/// The look-up's word similarities of two names ([`lookup_word_sim`]), each pair computed once, when first asked.
+struct PairSims<'a> {
+    a: &'a NormName,
+    b: &'a NormName,
+    m: std::cell::OnceCell<smallvec::SmallVec<[f32; 64]>>,
+}
+
+impl<'a> PairSims<'a> {
+    fn new(a: &'a NormName, b: &'a NormName) -> PairSims<'a> {
+        PairSims { a, b, m: std::cell::OnceCell::new() }
+    }
+
+    /// The similarity of word `i` of A and word `j` of B.
+    fn get(&self, i: usize, j: usize) -> f32 {
+        let nb = self.b.tokens.len();
+        let m = self.m.get_or_init(|| {
+            (0..self.a.tokens.len() * nb)
+                .map(|k| lookup_word_sim(&self.a.tokens[k / nb], &self.b.tokens[k % nb]))
+                .collect()
+        });
+        m[i * nb + j]
+    }
+}
+
 /// The matcher's name similarity between two normalised names, words weighted by their counts in the state.
-fn name_sim(words: &mut Words, a: Compared, b: Compared) -> f32 {
+fn name_sim(words: &mut Words, a: Compared, b: Compared, sims: &PairSims) -> f32 {
     let weights = |n: Compared, words: &mut Words| -> smallvec::SmallVec<[f32; 8]> {
         n.name
             .tokens
@@ -482,7 +524,7 @@ fn name_sim(words: &mut Words, a: Compared, b: Compared) -> f32 {
     score::name_similarity_by(
         NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (ca, cb), persons },
         |on_a, i| if on_a { wa[i] } else { wb[i] },
-        |i, j| lookup_word_sim(&a.tokens[i], &b.tokens[j]),
+        |i, j| sims.get(i, j),
         || numbers(a).eq(numbers(b)),
     )
 }
@@ -491,20 +533,21 @@ fn name_sim(words: &mut Words, a: Compared, b: Compared) -> f32 {
 /// typo allowed in each, and the same numbers; or the compact keys one typo apart. "Ромашка Трейд" is not
 /// near-identical to "Ромашка" (a sister company, or another one), though the matcher's weighted similarity
 /// finds them close.
-fn near_identical(a: Compared, b: Compared) -> bool {
+fn near_identical(a: Compared, b: Compared, sims: &PairSims) -> bool {
     if a.compact == b.compact {
         return true;
     }
     let (ca, cb) = (a.compact, b.compact);
     let (a, b) = (a.name, b.name);
-    if a.tokens.is_empty() || b.tokens.is_empty() {
+    let (na, nb) = (a.tokens.len(), b.tokens.len());
+    if na == 0 || nb == 0 {
         return false;
     }
-    let covered =
-        |x: &NormName, y: &NormName| x.tokens.iter().all(|t| y.tokens.iter().any(|u| lookup_word_sim(t, u) > 0.0));
+    // Every word of A like a word of B, and every word of B like a word of A.
+    let covered_ab = || (0..na).all(|i| (0..nb).any(|j| sims.get(i, j) > 0.0));
+    let covered_ba = || (0..nb).all(|j| (0..na).any(|i| sims.get(i, j) > 0.0));
     numbers(a).eq(numbers(b))
-        && ((a.tokens.len() == b.tokens.len() && covered(a, b) && covered(b, a))
-            || score::edit_similarity_reaching(ca, cb, 0.9) >= 0.9)
+        && ((na == nb && covered_ab() && covered_ba()) || score::edit_similarity_reaching(ca, cb, 0.9) >= 0.9)
 }
 
 /// The name with one typo in a word of a spelled-out legal form mended ("Общество с ограниченной
@@ -1002,9 +1045,10 @@ fn best_name(
         }
         seen.push(name);
         let other = Compared::prepared(p);
-        let s = name_sim(words, q, other);
+        let sims = PairSims::new(q.name, other.name);
+        let s = name_sim(words, q, other, &sims);
         // Near-identical to one of the firm's names is enough.
-        best.near = best.near || near_identical(q, other);
+        best.near = best.near || near_identical(q, other, &sims);
         if s > best.sim || (s == best.sim && same_form && !best.same_form) {
             let root = root(&p.norm).cloned();
             best = BestName { sim: s, name: name.clone(), card: card.clone(), root, near: best.near, same_form };
@@ -1463,7 +1507,7 @@ mod tests {
         let near = |a: &str, b: &str| {
             let (a, b) = (normalize::normalize_name(a, d), normalize::normalize_name(b, d));
             let (ca, cb) = (a.compact(), b.compact());
-            near_identical(Compared::of(&a, &ca), Compared::of(&b, &cb))
+            near_identical(Compared::of(&a, &ca), Compared::of(&b, &cb), &PairSims::new(&a, &b))
         };
         // Legal form, quotes, case, look-alike Latin letters and one typo do not matter.
         assert!(near("ООО «Ромашка»", "ромашка"));

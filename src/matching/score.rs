@@ -298,7 +298,8 @@ fn edit_similarity_at_least(a: &str, b: &str, min: f32) -> f32 {
 /// [`edit_similarity`] when it reaches `min`, else 0; the distance is computed only as far as the largest number
 /// of edits that still reaches `min`.
 pub fn edit_similarity_reaching(a: &str, b: &str, min: f32) -> f32 {
-    let n = a.chars().count().max(b.chars().count());
+    let (na, nb) = (a.chars().count(), b.chars().count());
+    let n = na.max(nb);
     if n == 0 {
         return if 1.0 >= min { 1.0 } else { 0.0 };
     }
@@ -307,7 +308,8 @@ pub fn edit_similarity_reaching(a: &str, b: &str, min: f32) -> f32 {
     while max_d < n && similarity_of_distance(max_d + 1, n) >= min {
         max_d += 1;
     }
-    if similarity_of_distance(0, n) < min {
+    // Every alignment costs at least the difference in length.
+    if similarity_of_distance(0, n) < min || na.abs_diff(nb) > max_d {
         return 0.0;
     }
     match osa_distance_within(a, b, max_d) {
