@@ -680,6 +680,11 @@ impl NameIndex {
         self.firm_pos.find(&self.firms, &self.text, id)
     }
 
+    /// Firms whose names carry the word; 1 for a word the state does not know ([`NameSource::word_firms`]).
+    fn firms_of_word(&self, w: &str) -> u32 {
+        self.word(w).map_or(1, |i| self.word_df[i])
+    }
+
     fn word(&self, w: &str) -> Option<usize> {
         self.word_pos.find(&self.words, &self.text, w)
     }
@@ -699,7 +704,7 @@ impl NameSource for NameIndex {
     }
 
     fn word_firms(&self, word: &str) -> rusqlite::Result<u32> {
-        Ok(self.word(word).map_or(1, |i| self.word_df[i]))
+        Ok(self.firms_of_word(word))
     }
 
     fn words_with_variant(&self, variant: &str) -> rusqlite::Result<Vec<String>> {
@@ -760,8 +765,7 @@ impl NameSource for NameIndex {
                 if let Some(person) = n.person.as_mut() {
                     person.position = None;
                 }
-                p.token_firms =
-                    p.norm.tokens.iter().map(|t| self.word(&t.key).map_or(1, |i| self.word_df[i])).collect();
+                p.token_firms = p.norm.tokens.iter().map(|t| self.firms_of_word(&t.key)).collect();
             }
         }
         self.memo.put(f, &prepared);
