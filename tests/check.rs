@@ -164,3 +164,25 @@ fn names_held_in_memory_answer_as_the_state_does() {
     }
     assert!(same > 300 && found > 100, "{same} answered, {found} found");
 }
+
+#[test]
+fn a_person_written_as_asked_comes_before_a_surname_one_typo_away() {
+    let wd = Workdir::new();
+    wd.write(
+        "crm.csv",
+        "id,name,phones,manager,last_activity\n\
+         1,ИП Рианов П.И.,+7 495 111-22-33,petrov,2026-10-20\n\
+         2,ИП Сяанов П.И.,+7 495 444-55-66,ivanova,2026-10-20\n",
+    );
+    wd.run(&["dedup", "crm.csv", "--out", "out", "--state", "state.db", "--today", TODAY, "-q"]).success();
+    let cards = read_csv(&wd.path("out/cards.csv"));
+    let firm_of = |id: &str| cards.iter().find(|c| c["id"] == id).unwrap()["firm_id"].clone();
+    assert_ne!(firm_of("1"), firm_of("2"));
+    // Asked alone and with a phone the base does not hold: the firm written exactly so comes first.
+    for extra in [&[][..], &["--phone", "+7 999 000-00-00"][..]] {
+        let mut args = vec!["--name", "ИП Рианов П.И."];
+        args.extend(extra);
+        let a = check_json(&wd, "state.db", &args);
+        assert_eq!(a["matches"][0]["firm_id"], firm_of("1").as_str(), "{args:?}: {a}");
+    }
+}

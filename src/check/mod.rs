@@ -517,10 +517,14 @@ fn name_sim(words: &mut Words, a: Compared, b: Compared, sims: &PairSims) -> f32
     };
     let (wa, wb) = (weights(a, words), weights(b, words));
     let (a, ca, b, cb) = (a.name, a.compact, b.name, b.compact);
-    let persons = match (&a.person, &b.person) {
-        (Some(pa), Some(pb)) => PersonLite::of(pa).compatible(&PersonLite::of(pb)),
-        _ => false,
-    };
+    // The matcher counts two compatible persons 0.95 whether or not they are written alike; a manager asking for
+    // "ИП Рианов П.И." wants the firm written so before "ИП Сяанов П.И.", whose surname is one typo away (0.97 by
+    // the words), so a person written exactly as asked counts as any name written so.
+    let persons = ca != cb
+        && match (&a.person, &b.person) {
+            (Some(pa), Some(pb)) => PersonLite::of(pa).compatible(&PersonLite::of(pb)),
+            _ => false,
+        };
     score::name_similarity_by(
         NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (ca, cb), persons },
         |on_a, i| if on_a { wa[i] } else { wb[i] },

@@ -22,8 +22,26 @@ pub enum QueryClass {
     NameValuesElsewhere,
     /// A name plus values the base does not hold.
     NameValuesAbsent,
+    /// A name other firms carry too, plus values the base does not hold: the values tell nothing, the name fits
+    /// several firms equally.
+    SharedNameValuesAbsent,
     /// Values the base does not hold, without a name.
     ValuesAbsent,
+}
+
+impl QueryClass {
+    /// The class as `check --queries` names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            QueryClass::ValuesOnFirm => "values on the firm's cards",
+            QueryClass::UniqueName => "a unique name alone",
+            QueryClass::SharedName => "a shared name alone",
+            QueryClass::NameValuesElsewhere => "a name plus values of other firms only",
+            QueryClass::NameValuesAbsent => "a name plus values the base lacks",
+            QueryClass::SharedNameValuesAbsent => "a shared name plus values the base lacks",
+            QueryClass::ValuesAbsent => "values the base lacks, no name",
+        }
+    }
 }
 
 /// How the look-up did on a file of generated queries (`check --queries`); `--json` prints it as it is.
@@ -87,6 +105,8 @@ pub struct Classes {
     pub shared_name: Class,
     /// A name plus values the base does not hold: the right firm first.
     pub name_values_absent: Class,
+    /// A name other firms carry too, plus values the base does not hold (`ambiguous` = 1): the right firm listed.
+    pub shared_name_values_absent: Class,
     /// A name plus values the base holds on other firms only: the right firm first.
     pub name_values_elsewhere: Class,
     /// Values the base does not hold, without a name: the right firm first.
@@ -122,6 +142,7 @@ fn classify(
         (false, true, true) if ambiguous => QueryClass::SharedName,
         (false, true, true) => QueryClass::UniqueName,
         (false, true, false) if in_base => QueryClass::NameValuesElsewhere,
+        (false, true, false) if ambiguous => QueryClass::SharedNameValuesAbsent,
         (false, true, false) => QueryClass::NameValuesAbsent,
         (false, false, _) => QueryClass::ValuesAbsent,
     })
@@ -241,11 +262,13 @@ pub fn evaluate(
             let first_ok = answer.matches.first().is_some_and(|m| right.contains(&m.firm_id));
             let listed = answer.matches.iter().find(|m| right.contains(&m.firm_id));
             let c = &mut ev.classes;
-            match classify(conn, dict, &q, &right, get(&r, "ambiguous").as_deref() == Some("1"))? {
+            let cls = classify(conn, dict, &q, &right, get(&r, "ambiguous").as_deref() == Some("1"))?;
+            match cls {
                 QueryClass::ValuesOnFirm => c.values_on_firm.add(first_ok && answer.found),
                 QueryClass::UniqueName => c.unique_name.add(first_ok && answer.found),
                 QueryClass::SharedName => c.shared_name.add(listed.is_some()),
                 QueryClass::NameValuesAbsent => c.name_values_absent.add(first_ok),
+                QueryClass::SharedNameValuesAbsent => c.shared_name_values_absent.add(listed.is_some()),
                 QueryClass::NameValuesElsewhere => c.name_values_elsewhere.add(first_ok),
                 QueryClass::ValuesAbsent => c.values_absent.add(first_ok),
             }
@@ -268,7 +291,7 @@ pub fn evaluate(
                     ev.existing_found += 1;
                 }
             } else if ev.misses.len() < 20 {
-                ev.misses.push(format!("existing firm missed: {}", describe()));
+                ev.misses.push(format!("existing firm missed ({}): {}", cls.describe(), describe()));
             }
         }
     }

@@ -211,16 +211,18 @@ fn evaluate(
         )?;
         writeln!(out, "new firms: not found {} ({:.1}%)", ev.new_not_found, 100.0 * ev.new_not_found_rate)?;
         let c = &ev.classes;
-        for (what, class) in [
-            ("values on the firm's cards: found & right", &c.values_on_firm),
-            ("a unique name alone: found & right", &c.unique_name),
-            ("a shared name alone: right firm listed", &c.shared_name),
-            ("a name plus values the base lacks: right firm first", &c.name_values_absent),
-            ("a name plus values of other firms only: right firm first", &c.name_values_elsewhere),
-            ("values the base lacks, no name: right firm first", &c.values_absent),
-            ("firms not in the base: not found", &c.new_firms),
+        use crate::check::queries::QueryClass as Q;
+        for (what, how, class) in [
+            (Q::ValuesOnFirm.describe(), "found & right", &c.values_on_firm),
+            (Q::UniqueName.describe(), "found & right", &c.unique_name),
+            (Q::SharedName.describe(), "right firm listed", &c.shared_name),
+            (Q::NameValuesAbsent.describe(), "right firm first", &c.name_values_absent),
+            (Q::SharedNameValuesAbsent.describe(), "right firm listed", &c.shared_name_values_absent),
+            (Q::NameValuesElsewhere.describe(), "right firm first", &c.name_values_elsewhere),
+            (Q::ValuesAbsent.describe(), "right firm first", &c.values_absent),
+            ("firms not in the base", "not found", &c.new_firms),
         ] {
-            writeln!(out, "  {what}: {}/{} ({:.3})", class.right, class.queries, class.rate)?;
+            writeln!(out, "  {what}: {how}: {}/{} ({:.3})", class.right, class.queries, class.rate)?;
         }
         writeln!(out, "time per query in process: mean {:.2} ms, max {:.2} ms", ev.mean_ms, ev.max_ms)?;
         if !ev.misses.is_empty() {

@@ -1557,15 +1557,31 @@ fn card_keys(c: &SynthCard, wanted: &[bool; 7], dict: &Dictionaries) -> Vec<(u8,
     keys
 }
 
-/// Marks the queries about existing firms whose every given value (normalised as firmdedup does) is also on a card
-/// of another firm of the base.
+/// Marks the queries about existing firms whose every given value (normalised as firmdedup does) fits another firm
+/// of the base as well as the right one. Values on no card of the base are left out: a name shared by several firms
+/// plus a phone the base does not hold fits those firms equally. A name fits a firm by spelling: the same
+/// normalised name, or one edit apart (one letter left out, added, changed or two swapped); another firm fits as
+/// well when its closest name is no farther than the right firm's — a misspelt «Сальстрой» fits every firm named
+/// «Стальстрой» alike.
 fn mark_ambiguous(base: &Base, queries: &mut [QueryRow], dict: &Dictionaries) {
     let asked: Vec<Vec<(u8, String)>> = queries.iter().map(|q| query_keys(q, dict)).collect();
     let mut wanted_fields = [false; 7];
     let mut wanted: rustc_hash::FxHashSet<(u8, String)> = rustc_hash::FxHashSet::default();
-    for (q, keys) in queries.iter().zip(&asked) {
-        if q.firm.is_some() {
-            for k in keys.iter().filter(|k| !k.1.is_empty()) {
+    // The asked names' spellings one letter shorter (and the names themselves): two names one edit apart share one.
+    let mut by_variant: rustc_hash::FxHashMap<String, Vec<u32>> = rustc_hash::FxHashMap::default();
+    for (i, (q, keys)) in queries.iter().zip(&asked).enumerate() {
+        if q.firm.is_none() {
+            continue;
+        }
+        for k in keys.iter().filter(|k| !k.1.is_empty()) {
+            if k.0 == 0 {
+                for v in one_letter_less(&k.1) {
+                    let qs = by_variant.entry(v).or_default();
+                    if qs.last() != Some(&(i as u32)) {
+                        qs.push(i as u32);
+                    }
+                }
+            } else {
                 wanted_fields[k.0 as usize] = true;
                 wanted.insert(k.clone());
             }
@@ -1586,13 +1602,50 @@ fn mark_ambiguous(base: &Base, queries: &mut [QueryRow], dict: &Dictionaries) {
             v.push(f);
         }
     }
-    for (q, keys) in queries.iter_mut().zip(&asked) {
+    // How close each firm's names come to each asked name: 0 the same, 1 one edit apart.
+    let asked_name = |i: usize| asked[i].iter().find(|k| k.0 == 0).map(|k| k.1.as_str()).unwrap_or("");
+    let name_hits: Vec<(u32, u64, u8)> = if by_variant.is_empty() {
+        Vec::new()
+    } else {
+        base.cards
+            .par_iter()
+            .flat_map_iter(|c| {
+                let name = crate::normalize::normalize_name(&c.name, dict).compact();
+                let mut hits: Vec<(u32, u64, u8)> = Vec::new();
+                if !name.is_empty() {
+                    for v in one_letter_less(&name) {
+                        for &i in by_variant.get(&v).map(Vec::as_slice).unwrap_or_default() {
+                            hits.push((i, c.firm, u8::from(asked_name(i as usize) != name)));
+                        }
+                    }
+                }
+                hits
+            })
+            .collect()
+    };
+    let mut name_fit: Vec<rustc_hash::FxHashMap<u64, u8>> = vec![rustc_hash::FxHashMap::default(); queries.len()];
+    for (i, f, d) in name_hits {
+        let e = name_fit[i as usize].entry(f).or_insert(d);
+        *e = (*e).min(d);
+    }
+    for ((q, keys), fit) in queries.iter_mut().zip(&asked).zip(&name_fit) {
         let Some(firm) = q.firm else { continue };
         // Another firm that carries every value given.
         let mut others: Option<Vec<u64>> = None;
         for k in keys {
-            let carriers: Vec<u64> =
-                firms_of.get(k).map(|v| v.iter().copied().filter(|&f| f != firm).collect()).unwrap_or_default();
+            let carriers: Vec<u64> = if k.0 == 0 {
+                if fit.is_empty() {
+                    continue;
+                }
+                let right = fit.get(&firm).copied().unwrap_or(u8::MAX);
+                let mut c: Vec<u64> = fit.iter().filter(|&(&f, &d)| f != firm && d <= right).map(|(&f, _)| f).collect();
+                c.sort_unstable();
+                c
+            } else {
+                // A value no card of the base carries tells the firms apart no more than leaving it out would.
+                let Some(all) = firms_of.get(k) else { continue };
+                all.iter().copied().filter(|&f| f != firm).collect()
+            };
             others = Some(match others {
                 None => carriers,
                 Some(prev) => prev.into_iter().filter(|f| carriers.contains(f)).collect(),
@@ -1600,6 +1653,21 @@ fn mark_ambiguous(base: &Base, queries: &mut [QueryRow], dict: &Dictionaries) {
         }
         q.ambiguous = others.is_some_and(|o| !o.is_empty());
     }
+}
+
+/// A word and every spelling of it one letter shorter (the deletion neighbourhood of distance one): two words at
+/// most one edit apart — a letter left out, added, changed, or two neighbours swapped — share one of them.
+fn one_letter_less(word: &str) -> Vec<String> {
+    let mut out = vec![word.to_string()];
+    for (at, ch) in word.char_indices() {
+        let mut v = String::with_capacity(word.len());
+        v.push_str(&word[..at]);
+        v.push_str(&word[at + ch.len_utf8()..]);
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// Writes queries.csv.
@@ -1793,6 +1861,16 @@ mod tests {
     }
 
     #[test]
+    fn words_one_edit_apart_share_a_spelling_one_letter_shorter() {
+        let share = |a: &str, b: &str| one_letter_less(a).iter().any(|v| one_letter_less(b).contains(v));
+        assert!(share("телекомком", "телекмоком")); // two letters swapped
+        assert!(share("стальстрой", "сальстрой")); // one left out
+        assert!(share("вектор", "вуктор")); // one changed
+        assert!(!share("вектор", "вкетро"));
+        assert_eq!(one_letter_less("аа"), ["аа", "а"]);
+    }
+
+    #[test]
     fn a_query_is_ambiguous_only_when_another_firm_carries_everything_asked() {
         let card = |id: u64, firm: u64, name: &str, phone: &str| SynthCard {
             id,
@@ -1823,12 +1901,16 @@ mod tests {
             q("Химвест", "8 (495) 111-22-33", 10),
             q("Редкоимя", "", 12),
             q("Химвест с опечаткой", "", 10),
+            q("Химвест", "+7 495 000-00-00", 10),
+            q("Хмвест", "", 10),
+            q("Редкоим", "", 12),
             QueryRow { name: "Химвест".into(), ..QueryRow::default() },
         ];
         mark_ambiguous(&base, &mut qs, Dictionaries::embedded());
         let flags: Vec<bool> = qs.iter().map(|q| q.ambiguous).collect();
-        // The name alone fits firm 11 too; with the phone only firm 10; a rare or unknown name fits nobody else;
-        // a question about a new firm is never marked.
-        assert_eq!(flags, [true, false, false, false, false]);
+        // The name alone fits firm 11 too; with the phone only firm 10; a rare or unknown name fits nobody else; a
+        // phone no card carries leaves the shared name as ambiguous as alone; a misspelt shared name fits both
+        // firms one edit away, a misspelt rare one only its own; a question about a new firm is never marked.
+        assert_eq!(flags, [true, false, false, false, true, true, false, false]);
     }
 }
