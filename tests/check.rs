@@ -186,3 +186,31 @@ fn a_person_written_as_asked_comes_before_a_surname_one_typo_away() {
         assert_eq!(a["matches"][0]["firm_id"], firm_of("1").as_str(), "{args:?}: {a}");
     }
 }
+
+#[test]
+fn a_phone_on_too_many_firms_to_tell_is_never_called_free() {
+    let wd = Workdir::new();
+    // An agency's phone on the cards of seven unrelated clients (more than `generic.max_entities`, five), two of
+    // them held.
+    let mut csv = "id,name,phones,manager,last_activity\n".to_string();
+    for (i, name) in
+        ["Ромашка", "Лютик", "Василёк", "Одуванчик", "Колокольчик", "Ландыш", "Незабудка"].iter().enumerate()
+    {
+        let manager = if i < 2 { "petrov" } else { "" };
+        csv.push_str(&format!("{},ООО {name},\"+7 495 754-00-98; +7 495 100-00-0{i}\",{manager},2026-10-20\n", i + 1));
+    }
+    wd.write("crm.csv", &csv);
+    wd.run(&["dedup", "crm.csv", "--out", "out", "--state", "state.db", "--today", TODAY, "-q"]).success();
+    let a = check_json(&wd, "state.db", &["--phone", "8 (495) 754-00-98"]);
+    assert_eq!(a["found"], false, "{a}");
+    let verdict = a["verdict"].as_str().unwrap();
+    assert!(verdict.starts_with("Не определить: телефон из вопроса есть у 7 фирм базы"), "{verdict}");
+    // The firms carrying it are listed, the held ones among them.
+    let listed = a["matches"].as_array().unwrap();
+    assert_eq!(listed.len(), 5, "{a}");
+    assert!(listed.iter().any(|m| m["owner"] == "petrov"), "{a}");
+    // Its own phone still finds the firm.
+    let own = check_json(&wd, "state.db", &["--phone", "+7 495 100-00-00"]);
+    assert_eq!(own["found"], true, "{own}");
+    assert_eq!(own["matches"][0]["name"], "ООО «Ромашка»", "{own}");
+}

@@ -639,6 +639,9 @@ pub fn check_with(
     let contact_person = q.contact.as_deref().and_then(|v| normalize::parse_person(v, dict));
 
     let mut cands: FxHashMap<String, Cand> = FxHashMap::default();
+    // The asked value carried by the most firms among those that count for nothing there (an agency's phone, an
+    // accountant's e-mail): (kind, asked as a site, firms).
+    let mut shared_value: Option<(KeyKind, bool, u32)> = None;
     for (kind, value) in &keys {
         let hits = lookup(conn, *kind, value)?;
         let n = hits.len() as u32;
@@ -655,6 +658,10 @@ pub fn check_with(
             _ => (score::key_weight(cfg, *kind, n, Level::Firm), score::key_weight(cfg, *kind, n, Level::Entity)),
         };
         let is_contact = matches!(g, Group::Signal(Signal::Phone | Signal::Email));
+        let site = *kind == KeyKind::Domain && q.website.as_deref().is_some_and(|w| !w.trim().is_empty());
+        if n > 0 && firm_w <= 0.0 && entity_w <= 0.0 && shared_value.is_none_or(|(_, _, m)| m < n) {
+            shared_value = Some((*kind, site, n));
+        }
         for (firm, card) in hits {
             let c = cands.entry(firm).or_default();
             c.identified |= identifies(g);
@@ -673,7 +680,6 @@ pub fn check_with(
                     c.contact = true;
                 }
             }
-            let site = *kind == KeyKind::Domain && q.website.as_deref().is_some_and(|w| !w.trim().is_empty());
             c.evidence.push((firm_w, Evidence::Value { kind: *kind, site, value: value.clone(), card, firms: n }));
         }
     }
@@ -890,10 +896,14 @@ pub fn check_with(
     };
 
     // Rank: the same client first, then by score; the asked legal form breaks ties.
+    // Firms that only carry a value counting for nothing (a shared phone) are listed when nothing else matched:
+    // the manager sees who carries it instead of "free".
+    let any_scored = cands.values().any(|c| c.firm_score().max(c.entity_score()) > 0.0);
     let mut ranked: Vec<(String, f32, Option<FoundBy>, (f32, bool))> = cands
         .iter()
+        .filter(|(_, c)| any_scored || !c.evidence.is_empty())
         .map(|(f, c)| (f.clone(), c.firm_score().max(c.entity_score()), found_by(f, c), (c.name_sim, c.same_form)))
-        .filter(|(_, s, _, _)| *s > 0.0)
+        .filter(|(_, s, _, _)| *s > 0.0 || !any_scored)
         .collect();
     // Ties (a shared name root weighs the same on "Ромашка" and "Ромашка Сервис") go to the closer name.
     ranked.sort_by(|a, b| {
@@ -973,6 +983,9 @@ pub fn check_with(
     let verdict = if !found && keys.is_empty() && query_names.is_empty() {
         // Only a КПП or a mistyped ИНН was asked: it cannot say whether the client is in the base.
         texts::unusable(lang, notes.iter().any(|n| n.starts_with("kpp:")))
+    } else if let Some((kind, site, n)) = shared_value.filter(|_| !found && !any_scored) {
+        // Never "free" when firms of the base carry the value asked.
+        texts::shared_value(lang, kind, site, n, n as usize >= MAX_KEY_FIRMS)
     } else {
         texts::verdict(lang, matches.first(), carriers as u32, more_with_same_name)
     };
@@ -1238,6 +1251,28 @@ pub mod texts {
         }
     }
 
+    /// The verdict when the values asked are on firms of the base but too many to tell the client (an agency's
+    /// phone, an accountant's e-mail, a reception): `n` firms carry the most shared one (`at_least`: the look-up
+    /// stopped counting).
+    pub fn shared_value(lang: Lang, kind: KeyKind, site: bool, n: u32, at_least: bool) -> String {
+        match lang {
+            Lang::Ru => format!(
+                "Не определить: {} из вопроса есть у {}{} базы — это общий номер или адрес (агентство, бухгалтер, \
+                 ресепшен); уточните название или ИНН",
+                kind_ru(kind, site),
+                if at_least { "не меньше чем " } else { "" },
+                firms_ru_after_u(n)
+            ),
+            Lang::En => format!(
+                "Cannot tell: {} firms{} of the base carry the {} asked — a shared number or address (an agency, an \
+                 accountant, a reception); give the name or the ИНН",
+                n,
+                if at_least { " or more" } else { "" },
+                kind_en(kind, site)
+            ),
+        }
+    }
+
     /// The verdict when only a КПП (`kpp`) or an ИНН failing its check digits was asked.
     pub fn unusable(lang: Lang, kpp: bool) -> String {
         match (lang, kpp) {
@@ -1254,6 +1289,12 @@ pub mod texts {
     }
 
     /// "1 фирма" as the subject of "носят": "1 фирма", "2 фирмы", "5 фирм" (the same forms).
+    /// "у 1 фирмы", "у 2 фирм", "у 5 фирм", "у 21 фирмы" (the genitive after «у»), without the «у».
+    fn firms_ru_after_u(n: u32) -> String {
+        let word = if n % 10 == 1 && n % 100 != 11 { "фирмы" } else { "фирм" };
+        format!("{n} {word}")
+    }
+
     fn firms_ru_gen(n: u32) -> String {
         firms_ru(n)
     }
@@ -1292,11 +1333,8 @@ pub mod texts {
                 format!("{} {value} belongs to legal entity {entity} of this firm", if *ogrn { "ОГРН" } else { "ИНН" })
             }
             (Lang::Ru, Evidence::Value { kind, site, value, card, firms }) => {
-                let shared = if *firms > 1 {
-                    format!(" (есть у {})", super::texts::firms_ru(*firms))
-                } else {
-                    String::new()
-                };
+                let shared =
+                    if *firms > 1 { format!(" (есть у {})", firms_ru_after_u(*firms)) } else { String::new() };
                 format!("{} {value} есть на карточке {card} этой фирмы{shared}", kind_ru(*kind, *site))
             }
             (Lang::En, Evidence::Value { kind, site, value, card, firms }) => {
@@ -1418,6 +1456,16 @@ mod tests {
         assert_eq!(texts::firms_ru(84), "84 фирмы");
         assert_eq!(texts::firms_ru(11), "11 фирм");
         assert_eq!(texts::firms_ru(21), "21 фирма");
+        assert_eq!(
+            texts::shared_value(Lang::Ru, KeyKind::Phone, false, 14, false),
+            "Не определить: телефон из вопроса есть у 14 фирм базы — это общий номер или адрес (агентство, бухгалтер, \
+             ресепшен); уточните название или ИНН"
+        );
+        assert!(
+            texts::shared_value(Lang::Ru, KeyKind::Email, false, 21, false)
+                .contains("e-mail из вопроса есть у 21 фирмы")
+        );
+        assert!(texts::shared_value(Lang::Ru, KeyKind::Email, false, 2000, true).contains("не меньше чем 2000 фирм"));
     }
 
     #[test]

@@ -14,6 +14,9 @@ use crate::dict::Dictionaries;
 pub enum QueryClass {
     /// A value it gives (ИНН, phone, e-mail, site, contact, brand) is on a card of the right firm.
     ValuesOnFirm,
+    /// Values on a card of the right firm, all of them on cards of other firms too (an agency's phone, an
+    /// accountant's e-mail): nothing can single the firm out.
+    SharedValues,
     /// A name alone, which no other firm's cards fit.
     UniqueName,
     /// A name alone that other firms carry too.
@@ -34,6 +37,7 @@ impl QueryClass {
     pub fn describe(self) -> &'static str {
         match self {
             QueryClass::ValuesOnFirm => "values on the firm's cards",
+            QueryClass::SharedValues => "values on the firm's cards and other firms' too",
             QueryClass::UniqueName => "a unique name alone",
             QueryClass::SharedName => "a shared name alone",
             QueryClass::NameValuesElsewhere => "a name plus values of other firms only",
@@ -99,6 +103,8 @@ impl Class {
 pub struct Classes {
     /// An ИНН, phone, email, site, contact or brand that is on a card of the firm: found, and the right firm.
     pub values_on_firm: Class,
+    /// Values on the firm's cards that other firms carry too (`ambiguous` = 1): the right firm listed.
+    pub shared_values: Class,
     /// A name alone, which no other firm's cards fit (`ambiguous` = 0): found, and the right firm.
     pub unique_name: Class,
     /// A name alone that other firms carry too: the right firm listed.
@@ -138,6 +144,7 @@ fn classify(
     }
     let named = q.name.as_deref().is_some_and(|s| !s.trim().is_empty());
     Ok(match (on_firm, named, keys.is_empty()) {
+        (true, _, _) if ambiguous => QueryClass::SharedValues,
         (true, _, _) => QueryClass::ValuesOnFirm,
         (false, true, true) if ambiguous => QueryClass::SharedName,
         (false, true, true) => QueryClass::UniqueName,
@@ -265,6 +272,7 @@ pub fn evaluate(
             let cls = classify(conn, dict, &q, &right, get(&r, "ambiguous").as_deref() == Some("1"))?;
             match cls {
                 QueryClass::ValuesOnFirm => c.values_on_firm.add(first_ok && answer.found),
+                QueryClass::SharedValues => c.shared_values.add(listed.is_some()),
                 QueryClass::UniqueName => c.unique_name.add(first_ok && answer.found),
                 QueryClass::SharedName => c.shared_name.add(listed.is_some()),
                 QueryClass::NameValuesAbsent => c.name_values_absent.add(first_ok),

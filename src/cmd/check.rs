@@ -214,6 +214,7 @@ fn evaluate(
         use crate::check::queries::QueryClass as Q;
         for (what, how, class) in [
             (Q::ValuesOnFirm.describe(), "found & right", &c.values_on_firm),
+            (Q::SharedValues.describe(), "right firm listed", &c.shared_values),
             (Q::UniqueName.describe(), "found & right", &c.unique_name),
             (Q::SharedName.describe(), "right firm listed", &c.shared_name),
             (Q::NameValuesAbsent.describe(), "right firm first", &c.name_values_absent),
