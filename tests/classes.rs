@@ -210,6 +210,58 @@ fn labelled_names_base(names: usize, shared: bool) -> String {
     rows
 }
 
+/// Compound names (a beginning and an ending other names of the base use: «Агромонтаж», «Газсервис») written
+/// under two ИНН each, and as many coined names («Бошильтон») under one ИНН each; card 9001 writes the first
+/// coined name without ИНН and with a phone of its own, card 9002 a compound name written under one ИНН, likewise.
+fn coined_and_compound_base() -> String {
+    let inn = |k: usize| firmdedup::normalize::ids::inn10_with_check(&format!("78{:07}", 1000 + k)).unwrap();
+    let heads = ["агро", "газ", "мед", "строй", "тех", "пром"];
+    let tails = ["монтаж", "сервис", "маш", "лес", "торг", "снаб", "проект"];
+    let cap = |w: &str| {
+        let mut c = w.chars();
+        c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+    };
+    let mut rows = String::new();
+    let mut id = 1;
+    let mut row = |rows: &mut String, name: &str, inn: &str, phone: &str| {
+        *rows += &format!("{id},ООО «{name}»,{inn},,,,,{phone},,,,ivanov,\n");
+        id += 1;
+    };
+    // 40 compound names, each under two ИНН: companies of one name, as real bases have them.
+    for (i, (h, t)) in heads.iter().flat_map(|h| tails.iter().map(move |t| (h, t))).take(40).enumerate() {
+        let name = cap(&format!("{h}{t}"));
+        row(&mut rows, &name, &inn(2 * i), "");
+        row(&mut rows, &name, &inn(2 * i + 1), "");
+    }
+    // 40 coined names, each under one ИНН, their first three letters their own.
+    let (cons, vowels) = (["б", "в", "д", "к", "л", "м", "р", "т"], ["а", "о", "у", "и", "е"]);
+    let coined: Vec<String> = (0..40).map(|i| cap(&format!("{}{}шильтон", cons[i % 8], vowels[i / 8]))).collect();
+    for (i, name) in coined.iter().enumerate() {
+        row(&mut rows, name, &inn(100 + i), "");
+        row(&mut rows, name, &inn(100 + i), "");
+    }
+    // A compound name under one ИНН.
+    row(&mut rows, "Промснаб", &inn(500), "");
+    row(&mut rows, "Промснаб", &inn(500), "");
+    rows += &format!("9001,{},,,,,,+7 846 555-01-01,,,,sidorov,\n", coined[0]);
+    rows += "9002,Промснаб,,,,,,+7 846 555-02-02,,,,sidorov,\n";
+    rows
+}
+
+#[test]
+fn class_c_coined_names_alone_join_where_the_base_shows_them_unique_though_compound_names_are_shared() {
+    let (wd, g) = dedup(&coined_and_compound_base());
+    let learned = learned_name_alone(&wd);
+    assert_eq!(learned["rule"], "strict", "{learned}");
+    assert_eq!(learned["coined"]["rule"], "open", "{learned}");
+    assert_eq!(learned["coined"]["names"], 40, "{learned}");
+    assert_eq!(learned["coined"]["names_under_two_inn"], 0, "{learned}");
+    assert_eq!(g["9001"].0, g["81"].0, "a coined name is one ИНН's in this base: the card joins it despite its phone");
+    assert_ne!(g["9002"].0, g["161"].0, "compound names are shared here: a card with its own phone stays apart");
+    let text = wd.run(&["explain", "crm.csv", "9001", "81"]).success().stdout();
+    assert!(text.contains("coined names: open") && text.contains("0 of 40 coined"), "{text}");
+}
+
 fn learned_name_alone(wd: &Workdir) -> serde_json::Value {
     let s: serde_json::Value = serde_json::from_str(&wd.read("out/summary.json")).unwrap();
     s["matching"]["learned_name_alone"].clone()

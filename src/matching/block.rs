@@ -741,27 +741,6 @@ fn unique_name_pairs(
         let (fa, fb) = (forms(a), forms(b));
         fa.is_empty() || fb.is_empty() || fa.iter().any(|x| fb.contains(x))
     };
-    // Learn: of the names written on two cards or more with ИНН whose words are written nowhere else (carried by
-    // no label but the name's own ИНН and its cards without ИНН), those written under two ИНН or more of one legal
-    // form (an АО and an ООО of one name are two companies the rule would not join anyway).
-    let (mut names, mut under_two) = (0u64, 0u64);
-    for run in post.chunk_by(|a, b| a.0 == b.0) {
-        let inn_nodes = run.iter().filter(|x| has_inn(x.1)).count() as u32;
-        let inn_cards: u32 = run.iter().filter(|x| has_inn(x.1)).map(|x| x.2).sum();
-        if inn_cards >= 2 && run[0].3 <= inn_nodes + 1 {
-            names += 1;
-            let inn: SmallVec<[u32; 4]> = run.iter().map(|x| x.1).filter(|&nd| has_inn(nd)).collect();
-            if inn.iter().enumerate().any(|(i, &a)| inn[i + 1..].iter().any(|&b| forms_agree(a, b))) {
-                under_two += 1;
-            }
-        }
-    }
-    // The rule itself: names whose every word is carried by at most two labels (the entity and the name written
-    // without ИНН).
-    post.retain(|x| x.3 <= 2);
-    let stats = NameAloneStats::decide(mode, names, under_two);
-    let places = Places::new();
-    let parts: std::sync::OnceLock<WordParts> = std::sync::OnceLock::new();
     // The distinctive words of the name a node writes under `hash`.
     let name_of = |hash: u64, nd: u32| -> SmallVec<[&str; 3]> {
         nodes[nd as usize]
@@ -778,6 +757,31 @@ fn unique_name_pairs(
             })
             .unwrap_or_default()
     };
+    // Learn: of the names written on two cards or more with ИНН whose words are written nowhere else (carried by
+    // no label but the name's own ИНН and its cards without ИНН), those written under two ИНН or more of one legal
+    // form (an АО and an ООО of one name are two companies the rule would not join anyway).
+    // The same counts for the coined names among them (no word built of parts other words of the base use).
+    let parts = WordParts::new(tokens);
+    let (mut names, mut under_two, mut coined, mut coined_under_two) = (0u64, 0u64, 0u64, 0u64);
+    for run in post.chunk_by(|a, b| a.0 == b.0) {
+        let inn_nodes = run.iter().filter(|x| has_inn(x.1)).count() as u32;
+        let inn_cards: u32 = run.iter().filter(|x| has_inn(x.1)).map(|x| x.2).sum();
+        if inn_cards >= 2 && run[0].3 <= inn_nodes + 1 {
+            let is_coined = !parts.built_of_parts(name_of(run[0].0, run[0].1));
+            names += 1;
+            coined += u64::from(is_coined);
+            let inn: SmallVec<[u32; 4]> = run.iter().map(|x| x.1).filter(|&nd| has_inn(nd)).collect();
+            if inn.iter().enumerate().any(|(i, &a)| inn[i + 1..].iter().any(|&b| forms_agree(a, b))) {
+                under_two += 1;
+                coined_under_two += u64::from(is_coined);
+            }
+        }
+    }
+    // The rule itself: names whose every word is carried by at most two labels (the entity and the name written
+    // without ИНН).
+    post.retain(|x| x.3 <= 2);
+    let stats = NameAloneStats::decide(mode, names, under_two, (coined, coined_under_two));
+    let places = Places::new();
     let mut out = Vec::new();
     for run in post.chunk_by(|a, b| a.0 == b.0) {
         if run.len() < 2 {
@@ -785,7 +789,12 @@ fn unique_name_pairs(
         }
         let with_inn: Vec<u32> = run.iter().map(|x| x.1).filter(|&nd| has_inn(nd)).collect();
         let without: Vec<u32> = run.iter().map(|x| x.1).filter(|&nd| !has_inn(nd)).collect();
-        match stats.rule {
+        let rule = if stats.rule == stats.coined.rule {
+            stats.rule
+        } else {
+            stats.rule_for(!parts.built_of_parts(name_of(run[0].0, run[0].1)))
+        };
+        match rule {
             NameAloneRule::Open => {
                 if with_inn.len() > 1 || without.len() > HUB_NAME_NODES {
                     continue;
@@ -813,7 +822,7 @@ fn unique_name_pairs(
                     && without
                         .iter()
                         .all(|&nd| bare(nd) || places.agree(norm, &nodes[nd as usize], &nodes[anchor as usize]))
-                    && !parts.get_or_init(|| WordParts::new(tokens)).built_of_parts(name_of(run[0].0, run[0].1));
+                    && !parts.built_of_parts(name_of(run[0].0, run[0].1));
                 if !plain && !placed {
                     continue;
                 }
