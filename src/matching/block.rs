@@ -699,7 +699,9 @@ fn inn_outliers(norm: &[NormCard], run: &[(u64, u32)]) -> Vec<u32> {
 /// valid ИНН, how many are written under two ИНН or more. Where that is rare, the open rule: every node without
 /// ИНН writing the name joins the one node with ИНН writing it, or, when none does, the first node writing it
 /// (at most [`HUB_NAME_NODES`] nodes without ИНН). Otherwise the strict rule: a node without ИНН that carries
-/// no contact at all joins the one node with ИНН of that name, and at most four nodes write it.
+/// no contact at all joins the one node with ИНН of that name, when at most four nodes write it and the others
+/// without ИНН are bare too, or place themselves nowhere else and the name is coined; or when at most
+/// [`HUB_NAME_NODES`] write it, the others are placed in the entity's city and the name is coined.
 fn unique_name_pairs(
     norm: &[NormCard],
     nodes: &[Node],
@@ -812,8 +814,16 @@ fn unique_name_pairs(
                     continue;
                 }
                 let anchor = with_inn[0];
-                let all_bare = without.iter().all(|&nd| bare(nd));
-                let plain = run.len() <= 4 && all_bare;
+                // At most four groups write the name, and every other card of it without ИНН is bare too; or those
+                // that carry contacts say nothing of another place (no address or city phone of a city the legal
+                // entity is not in: an e-mail, a mobile) and the name is coined — the bare cards join (the others
+                // stay apart: they must prove by a contact that they are this company).
+                let coined = || !parts.built_of_parts(name_of(run[0].0, run[0].1));
+                let plain = run.len() <= 4
+                    && (without.iter().all(|&nd| bare(nd))
+                        || (without.iter().all(|&nd| {
+                            bare(nd) || places.nowhere_else(norm, &nodes[nd as usize], &nodes[anchor as usize])
+                        }) && coined()));
                 // Or: the other cards writing the name that carry contacts are all placed in a city of the legal
                 // entity's own (so nothing shows a second company of that name), and the name is not built of parts
                 // other names of the base use (such names are the ones two companies happen to share).
@@ -872,6 +882,12 @@ impl Places {
     fn agree(&self, norm: &[NormCard], a: &Node, b: &Node) -> bool {
         let (pa, pb) = (self.of(norm, a), self.of(norm, b));
         pa.iter().any(|x| pb.contains(x))
+    }
+
+    /// True when `a` names no city, or a city `b` is placed in too.
+    fn nowhere_else(&self, norm: &[NormCard], a: &Node, b: &Node) -> bool {
+        let pa = self.of(norm, a);
+        pa.is_empty() || pa.iter().any(|x| self.of(norm, b).contains(x))
     }
 }
 
