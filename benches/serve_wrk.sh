@@ -4,15 +4,15 @@
 # on a free 127.0.0.1 port, warm up for 5 s, measure for SECONDS with CONNECTIONS concurrent keep-alive
 # connections, print the server's CPU time per request and its peak RSS, stop it with SIGTERM.
 #
-# usage: benches/serve_wrk.sh STATE QUERIES.csv [CONNECTIONS=8] [SECONDS=20]
+# usage: [BIN=path] benches/serve_wrk.sh STATE QUERIES.csv [CONNECTIONS=8] [SECONDS=20]
 # A 1M-card state:  firmdedup synth --cards 1000000 --seed 3 --out D --queries 1000 --formats canonical
 #                   firmdedup dedup D/crm.csv --state S.db --out O
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=$1 queries=$2 conns=${3:-8} secs=${4:-20}
 command -v wrk >/dev/null || { echo "serve_wrk.sh: needs wrk (apt-get install wrk)" >&2; exit 1; }
-cargo build --release --locked -q
-bin=target/release/firmdedup
+# BIN=path measures another build (an A/B comparison in one sitting: the machine's speed drifts).
+if [ -n "${BIN:-}" ]; then bin=$BIN; else cargo build --release --locked -q; bin=target/release/firmdedup; fi
 log=$(mktemp) paths=$(mktemp)
 python3 - "$queries" >"$paths" <<'PY'
 import csv, sys, urllib.parse

@@ -463,18 +463,18 @@ struct Compared<'a> {
     name: &'a NormName,
     /// [`NormName::compact`].
     compact: &'a str,
-    /// Firms carrying each word, or empty to ask [`Words`].
-    token_firms: &'a [u32],
+    /// The weight of each word, or empty to ask [`Words`].
+    weights: &'a [f32],
 }
 
 impl<'a> Compared<'a> {
     #[cfg(test)]
     fn of(name: &'a NormName, compact: &'a str) -> Compared<'a> {
-        Compared { name, compact, token_firms: &[] }
+        Compared { name, compact, weights: &[] }
     }
 
     fn prepared(p: &'a names::PreparedName) -> Compared<'a> {
-        Compared { name: &p.norm, compact: &p.compact, token_firms: &p.token_firms }
+        Compared { name: &p.norm, compact: &p.compact, weights: &p.token_weights }
     }
 }
 
@@ -502,20 +502,28 @@ impl<'a> PairSims<'a> {
     }
 }
 
+/// The weight of each word of a name in the name similarity, from the firms of the state carrying it.
+fn word_weights(words: &mut Words, n: &NormName) -> smallvec::SmallVec<[f32; 8]> {
+    n.tokens.iter().map(|t| score::word_weight(words.df(&t.key), words.labels, t.generic)).collect()
+}
+
 /// The matcher's name similarity between two normalised names, words weighted by their counts in the state.
 fn name_sim(words: &mut Words, a: Compared, b: Compared, sims: &PairSims) -> f32 {
-    let weights = |n: Compared, words: &mut Words| -> smallvec::SmallVec<[f32; 8]> {
-        n.name
-            .tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let df = n.token_firms.get(i).copied().unwrap_or_else(|| words.df(&t.key));
-                score::word_weight(df, words.labels, t.generic)
-            })
-            .collect()
+    // Weights known beforehand are borrowed; others are asked of the state's word counts.
+    let asked;
+    let wb: &[f32] = if b.weights.len() == b.name.tokens.len() {
+        b.weights
+    } else {
+        asked = word_weights(words, b.name);
+        &asked
     };
-    let (wa, wb) = (weights(a, words), weights(b, words));
+    let asked_a;
+    let wa: &[f32] = if a.weights.len() == a.name.tokens.len() {
+        a.weights
+    } else {
+        asked_a = word_weights(words, a.name);
+        &asked_a
+    };
     let (a, ca, b, cb) = (a.name, a.compact, b.name, b.compact);
     // The matcher counts two compatible persons 0.95 whether or not they are written alike; a manager asking for
     // "ИП Рианов П.И." wants the firm written so before "ИП Сяанов П.И.", whose surname is one typo away (0.97 by
@@ -1052,9 +1060,9 @@ fn best_name(
         BestName { sim: 0.0, name: String::new(), card: String::new(), root: None, near: false, same_form: false };
     let mut seen: Vec<&str> = Vec::new();
     let q_compact = q.compact();
-    let q_firms: Vec<u32> = q.tokens.iter().map(|t| words.df(&t.key)).collect();
-    let q = Compared { name: q, compact: &q_compact, token_firms: &q_firms };
-    for p in rows.iter() {
+    let q_weights = word_weights(words, q);
+    let q = Compared { name: q, compact: &q_compact, weights: &q_weights };
+    for p in rows.iter().filter(|p| !p.repeats) {
         let names::CardName { card, name, legal_form: form } = &p.card_name;
         let same_form = q.name.legal_form.as_deref().is_some_and(|f| f == form);
         if seen.contains(&name.as_str()) && (!same_form || best.same_form) {

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rusqlite::{Connection, OptionalExtension};
+use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::Config;
@@ -49,22 +50,44 @@ pub struct PreparedName {
     pub norm: NormName,
     /// Its compact key ([`NormName::compact`]).
     pub compact: String,
-    /// Firms carrying each of its words ([`NameSource::word_firms`]), when the source knows them at once; empty
-    /// when the look-up should ask.
-    pub token_firms: Vec<u32>,
+    /// The weight of each of its words in the name similarity ([`crate::matching::score::word_weight`] of the
+    /// firms carrying it), when the source knows them at once; empty when the look-up should ask.
+    pub token_weights: Vec<f32>,
+    /// An earlier name of the same list is the same once normalised (legal form, words, person): it compares
+    /// exactly as that one, and the look-up skips it.
+    pub repeats: bool,
 }
 
 impl PreparedName {
-    /// Normalises each of a firm's card names.
+    /// Normalises each of a firm's card names, and marks those that repeat an earlier one.
     pub fn all(names: Vec<CardName>, dict: &Dictionaries) -> Arc<[PreparedName]> {
-        names
+        let mut out: Vec<PreparedName> = names
             .into_iter()
             .map(|c| {
                 let norm = crate::normalize::normalize_name(&c.name, dict);
                 let compact = norm.compact();
-                PreparedName { card_name: c, norm, compact, token_firms: Vec::new() }
+                PreparedName { card_name: c, norm, compact, token_weights: Vec::new(), repeats: false }
             })
-            .collect()
+            .collect();
+        let mut first: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+        let mut repeats = vec![false; out.len()];
+        for (i, p) in out.iter().enumerate() {
+            let earlier = first.entry((p.card_name.legal_form.as_str(), p.compact.as_str())).or_default();
+            repeats[i] = earlier.iter().any(|&j| {
+                let e = &out[j];
+                e.norm.tokens == p.norm.tokens
+                    && e.norm.person == p.norm.person
+                    && e.norm.legal_form == p.norm.legal_form
+            });
+            if !repeats[i] {
+                earlier.push(i);
+            }
+        }
+        drop(first);
+        for (p, r) in out.iter_mut().zip(repeats) {
+            p.repeats = r;
+        }
+        out.into()
     }
 
     /// Bytes it holds on the heap and inline, roughly (for the memo's budget).
@@ -75,7 +98,7 @@ impl PreparedName {
         let n = &self.norm;
         std::mem::size_of::<PreparedName>()
             + s(&self.compact)
-            + self.token_firms.capacity() * 4
+            + self.token_weights.capacity() * 4
             + s(&c.card)
             + s(&c.name)
             + s(&c.legal_form)
@@ -765,7 +788,13 @@ impl NameSource for NameIndex {
                 if let Some(person) = n.person.as_mut() {
                     person.position = None;
                 }
-                p.token_firms = p.norm.tokens.iter().map(|t| self.firms_of_word(&t.key)).collect();
+                let labels = self.labels.unwrap_or(1);
+                p.token_weights = p
+                    .norm
+                    .tokens
+                    .iter()
+                    .map(|t| crate::matching::score::word_weight(self.firms_of_word(&t.key), labels, t.generic))
+                    .collect();
             }
         }
         self.memo.put(f, &prepared);
