@@ -220,6 +220,7 @@ fn batch(args: &DedupArgs, mut d: Dedup, cfg: &Config, threads: usize, quiet: bo
     crate::report::html::write(stage, &d, &ids, &own, &managers, cfg, &summary)
         .with_context(|| ctx(&args.out, "report.html"))
         .with_context(|| unpublished(&args.out))?;
+    laps.lap("report.html");
     staging.publish()?;
     if !quiet {
         eprintln!(
