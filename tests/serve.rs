@@ -405,6 +405,24 @@ fn a_name_carried_by_two_firms_is_never_called_free_on_the_page() {
 }
 
 #[test]
+fn a_phone_on_many_firms_is_never_called_free_on_the_page() {
+    let wd = Workdir::new();
+    // An agency's phone on seven clients' cards (more than `generic.max_entities`).
+    let rows: Vec<(String, String)> =
+        (1..=7).map(|i| (i.to_string(), format!("ООО Клиент{}", ["А", "Б", "В", "Г", "Д", "Е", "Ж"][i - 1]))).collect();
+    let rows: Vec<(&str, &str, &str, &str)> =
+        rows.iter().map(|(id, name)| (id.as_str(), name.as_str(), "", "+7 495 754-00-98")).collect();
+    wd.write("crm.csv", export(&rows));
+    wd.run(&["dedup", "crm.csv", "--state", "state.db", "--out", "o", "--today", TODAY, "-q"]).success();
+    let server = Server::start(&wd, "state.db");
+    let r = server.get("/", &[("q", "8 495 754 00 98")]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let verdict = element_text(&r.body, "verdict").unwrap();
+    assert!(verdict.starts_with("Не определить: телефон из вопроса есть у 7 фирм"), "{verdict}");
+    assert!(r.body.contains("ООО «КлиентА»") || r.body.contains("ООО КлиентА"), "the carriers are listed:\n{}", r.body);
+}
+
+#[test]
 fn the_page_gives_the_managers_nudge_when_a_release_rule_is_on() {
     let wd = Workdir::new();
     let input = fixture("demo/crm.csv");
