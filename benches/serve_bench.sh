@@ -14,7 +14,8 @@ log=$(mktemp)
 "$bin" serve --state "$state" --listen 127.0.0.1:0 2>"$log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
+# Listening, and the names read into memory (the answers before that come from the file, slower).
+for _ in $(seq 600); do grep -q "listening on" "$log" && grep -q "in memory" "$log" && break; sleep 0.1; done
 addr=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -1 | sed 's|listening on http://||')
 echo "server $pid on $addr; RSS after start: $(grep VmRSS /proc/$pid/status | awk '{print $2/1024 " MB"}')" >&2
 # Warm-up: every question once (page cache of the state, prepared statements), not measured.
