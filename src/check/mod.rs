@@ -507,23 +507,21 @@ fn word_weights(words: &mut Words, n: &NormName) -> smallvec::SmallVec<[f32; 8]>
     n.tokens.iter().map(|t| score::word_weight(words.df(&t.key), words.labels, t.generic)).collect()
 }
 
+/// A name's word weights: those known beforehand (kept with the name), or else asked of the state's word counts
+/// into `asked`.
+fn known_or_asked<'s>(words: &mut Words, n: Compared<'s>, asked: &'s mut smallvec::SmallVec<[f32; 8]>) -> &'s [f32] {
+    if n.weights.len() == n.name.tokens.len() {
+        return n.weights;
+    }
+    *asked = word_weights(words, n.name);
+    asked
+}
+
 /// The matcher's name similarity between two normalised names, words weighted by their counts in the state.
 fn name_sim(words: &mut Words, a: Compared, b: Compared, sims: &PairSims) -> f32 {
-    // Weights known beforehand are borrowed; others are asked of the state's word counts.
-    let asked;
-    let wb: &[f32] = if b.weights.len() == b.name.tokens.len() {
-        b.weights
-    } else {
-        asked = word_weights(words, b.name);
-        &asked
-    };
-    let asked_a;
-    let wa: &[f32] = if a.weights.len() == a.name.tokens.len() {
-        a.weights
-    } else {
-        asked_a = word_weights(words, a.name);
-        &asked_a
-    };
+    let (mut asked_a, mut asked_b) = (smallvec::SmallVec::new(), smallvec::SmallVec::new());
+    let wa = known_or_asked(words, a, &mut asked_a);
+    let wb = known_or_asked(words, b, &mut asked_b);
     let (a, ca, b, cb) = (a.name, a.compact, b.name, b.compact);
     // The matcher counts two compatible persons 0.95 whether or not they are written alike; a manager asking for
     // "ИП Рианов П.И." wants the firm written so before "ИП Сяанов П.И.", whose surname is one typo away (0.97 by
