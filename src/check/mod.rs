@@ -907,9 +907,9 @@ pub fn check_with(
     let any_scored = cands.values().any(|c| c.firm_score().max(c.entity_score()) > 0.0);
     let mut ranked: Vec<(String, f32, Option<FoundBy>, (f32, bool))> = cands
         .iter()
-        .filter(|(_, c)| any_scored || !c.evidence.is_empty())
-        .map(|(f, c)| (f.clone(), c.firm_score().max(c.entity_score()), found_by(f, c), (c.name_sim, c.same_form)))
-        .filter(|(_, s, _, _)| *s > 0.0 || !any_scored)
+        .map(|(f, c)| (f, c, c.firm_score().max(c.entity_score())))
+        .filter(|(_, c, s)| if any_scored { *s > 0.0 } else { !c.evidence.is_empty() })
+        .map(|(f, c, s)| (f.clone(), s, found_by(f, c), (c.name_sim, c.same_form)))
         .collect();
     // Ties (a shared name root weighs the same on "Ромашка" and "Ромашка Сервис") go to the closer name.
     ranked.sort_by(|a, b| {
@@ -1294,13 +1294,13 @@ pub mod texts {
         }
     }
 
-    /// "1 фирма" as the subject of "носят": "1 фирма", "2 фирмы", "5 фирм" (the same forms).
     /// "у 1 фирмы", "у 2 фирм", "у 5 фирм", "у 21 фирмы" (the genitive after «у»), without the «у».
     fn firms_ru_after_u(n: u32) -> String {
         let word = if n % 10 == 1 && n % 100 != 11 { "фирмы" } else { "фирм" };
         format!("{n} {word}")
     }
 
+    /// "1 фирма" as the subject of "носят": "1 фирма", "2 фирмы", "5 фирм" (the same forms).
     fn firms_ru_gen(n: u32) -> String {
         firms_ru(n)
     }

@@ -791,11 +791,10 @@ fn unique_name_pairs(
         }
         let with_inn: Vec<u32> = run.iter().map(|x| x.1).filter(|&nd| has_inn(nd)).collect();
         let without: Vec<u32> = run.iter().map(|x| x.1).filter(|&nd| !has_inn(nd)).collect();
-        let rule = if stats.rule == stats.coined.rule {
-            stats.rule
-        } else {
-            stats.rule_for(!parts.built_of_parts(name_of(run[0].0, run[0].1)))
-        };
+        // Whether the name is coined, decided once per name and only when asked.
+        let coined_once = std::cell::OnceCell::new();
+        let coined = || *coined_once.get_or_init(|| !parts.built_of_parts(name_of(run[0].0, run[0].1)));
+        let rule = if stats.rule == stats.coined.rule { stats.rule } else { stats.rule_for(coined()) };
         match rule {
             NameAloneRule::Open => {
                 if with_inn.len() > 1 || without.len() > HUB_NAME_NODES {
@@ -818,7 +817,6 @@ fn unique_name_pairs(
                 // that carry contacts say nothing of another place (no address or city phone of a city the legal
                 // entity is not in: an e-mail, a mobile) and the name is coined — the bare cards join (the others
                 // stay apart: they must prove by a contact that they are this company).
-                let coined = || !parts.built_of_parts(name_of(run[0].0, run[0].1));
                 let plain = run.len() <= 4
                     && (without.iter().all(|&nd| bare(nd))
                         || (without.iter().all(|&nd| {
@@ -832,7 +830,7 @@ fn unique_name_pairs(
                     && without
                         .iter()
                         .all(|&nd| bare(nd) || places.agree(norm, &nodes[nd as usize], &nodes[anchor as usize]))
-                    && !parts.built_of_parts(name_of(run[0].0, run[0].1));
+                    && coined();
                 if !plain && !placed {
                     continue;
                 }

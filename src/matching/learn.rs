@@ -96,9 +96,11 @@ impl NameAloneStats {
     /// configuration.
     pub fn decide(mode: NameAlone, names: u64, names_under_two_inn: u64, coined: (u64, u64)) -> NameAloneStats {
         let (rule, decided_by, shared_name_rate) = decide_one(mode, names, names_under_two_inn);
-        let (c_rule, c_decided_by, c_rate) = match decide_one(mode, coined.0, coined.1) {
-            _ if rule == NameAloneRule::Open => (NameAloneRule::Open, decided_by, rounded_rate(coined.0, coined.1)),
-            c => c,
+        // Coined names follow an open rule of the whole base; otherwise their own counts decide.
+        let (c_rule, c_decided_by, c_rate) = if rule == NameAloneRule::Open {
+            (NameAloneRule::Open, decided_by, rounded_rate(coined.0, coined.1))
+        } else {
+            decide_one(mode, coined.0, coined.1)
         };
         NameAloneStats {
             names,
