@@ -306,3 +306,29 @@ fn class_c_too_few_labelled_names_or_a_pinned_rule_keeps_the_default() {
     let learned = learned_name_alone(&wd);
     assert_eq!((learned["rule"].as_str(), learned["decided_by"].as_str()), (Some("strict"), Some("config")));
 }
+
+#[test]
+fn class_b_a_holdings_brand_on_its_legal_entities_is_not_made_common_by_them() {
+    // Four legal entities of one holding, each its own made-up name and ИНН, nothing shared but the brand; and a
+    // brand whose word three other companies carry as their names; and dealers whose brand is one company's name.
+    let (_wd, g) = dedup(
+        "1,ООО «Кяметя»,7702003012,,,Хегэфлюр,,+7 495 100-10-01,,,,ivanov,\n\
+         2,ООО «Чёпла»,7702004023,,,Хегэфлюр,,+7 495 100-10-02,,,,petrov,\n\
+         3,АО «Жоввлесву»,7702005034,,,Хегэфлюр,,+7 495 100-10-03,,,,sidorov,\n\
+         4,ООО «Варгемоль»,7702006045,,,Хегэфлюр,,+7 495 100-10-04,,,,ivanov,\n\
+         5,ООО «Пёдеекс»,,,,Стройальянс,,+7 812 200-20-01,,,,petrov,\n\
+         6,ООО «Нуслислуис»,,,,Стройальянс,,+7 812 200-20-02,,,,sidorov,\n\
+         7,ООО «Стройальянс»,7801007057,,,,,+7 812 300-30-01,,,,ivanov,\n\
+         8,ООО «Стройальянс Плюс»,7801008068,,,,,+7 812 300-30-02,,,,petrov,\n\
+         9,АО «Стройальянс-М»,7801009079,,,,,+7 812 300-30-03,,,,sidorov,\n\
+         10,ООО «Промлюкс»,7801010050,,,,,+7 812 400-40-01,,,,ivanov,\n\
+         11,ООО «Геслоит»,,,,Промлюкс,,+7 812 400-40-02,,,,petrov,\n\
+         12,ИП Антонов Пётр Андреевич,,,,Промлюкс,,+7 921 400-40-03,,,,sidorov,\n",
+    );
+    for id in ["2", "3", "4"] {
+        assert_ne!(g[id].0, g["1"].0, "card {id} has its own ИНН");
+        assert_eq!(g[id].1, g["1"].1, "card {id} carries the holding's brand: one firm with card 1");
+    }
+    assert_ne!(g["5"].1, g["6"].1, "a brand three other companies carry as their names does not make a firm alone");
+    assert_ne!(g["11"].1, g["12"].1, "dealers carrying another company's name as their brand are not one firm by it");
+}

@@ -128,6 +128,9 @@ pub struct Prepared {
     pub token_text: Vec<Box<str>>,
     /// Entities (name labels) carrying each word.
     pub token_df: Vec<u32>,
+    /// Entities (name labels) writing each word in a name while carrying no brand with it: a word only brands and
+    /// their own carriers' names use counts 0 (a holding's brand is nobody else's name).
+    pub token_named_apart: Vec<u32>,
     /// Number of distinct name labels (≈ legal entities) in the base.
     pub labels: u32,
     /// Per-card weighted key hashes (CSR): keys of card `i` are `card_keys[card_key_start[i]..card_key_start[i+1]]`.
@@ -456,21 +459,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     };
 
     // Word document frequency, in labels.
-    let mut tok_label: Vec<(u32, u32)> = nodes
-        .iter()
-        .enumerate()
-        .flat_map(|(i, nd)| {
-            let l = node_label[i];
-            nd.names.iter().chain(nd.brands.iter()).flat_map(move |v| v.tokens.iter().map(move |&t| (t, l)))
-        })
-        .collect();
-    tok_label.par_sort_unstable();
-    tok_label.dedup();
-    let mut token_df = vec![0u32; tokens.len()];
-    for (t, _) in &tok_label {
-        token_df[*t as usize] += 1;
-    }
-    drop(tok_label);
+    let (token_df, token_named_apart) = word_counts(tokens.len(), &nodes, &node_label);
     // A value's carriers count the name root of nodes without ИНН once (a client's cards typed with and without
     // its ИНН); a root many companies carry says nothing about who they are, and each node counts on its own.
     let node_root: Vec<u32> = nodes
@@ -623,6 +612,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         tokens,
         token_text,
         token_df,
+        token_named_apart,
         labels,
         card_keys: kept,
         card_key_start: kept_start,
@@ -998,6 +988,32 @@ fn entities_in_run(run: &[(u64, u32)], node_inn: &[Option<u32>], node_root: &[u3
     (inns.len() + roots.len()) as u32
 }
 
+/// Per word, over the labels (legal entities, or firms) the nodes belong to (`label_of_node`): how many labels
+/// carry it in a name or a brand, and how many write it in a name while carrying it in no brand.
+fn word_counts(words: usize, nodes: &[Node], label_of_node: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    // (word, label, written in a brand)
+    let mut tok_label: Vec<(u32, u32, bool)> = nodes
+        .iter()
+        .zip(label_of_node)
+        .flat_map(|(nd, &l)| {
+            let names = nd.names.iter().flat_map(move |v| v.tokens.iter().map(move |&t| (t, l, false)));
+            names.chain(nd.brands.iter().flat_map(move |v| v.tokens.iter().map(move |&t| (t, l, true))))
+        })
+        .collect();
+    tok_label.par_sort_unstable();
+    tok_label.dedup();
+    let (mut df, mut named_apart) = (vec![0u32; words], vec![0u32; words]);
+    for run in tok_label.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+        let t = run[0].0 as usize;
+        df[t] += 1;
+        // Sorted with `false` first: a run of one name entry and no brand entry.
+        if !run.iter().any(|x| x.2) {
+            named_apart[t] += 1;
+        }
+    }
+    (df, named_apart)
+}
+
 impl Prepared {
     /// Frees what only matching and `explain` need (nodes, candidate pairs, word tables, postings), keeping the
     /// generic values, the statistics and the per-card keys the reports use, so summaries and output files reuse
@@ -1008,6 +1024,7 @@ impl Prepared {
         self.tokens = Vec::new();
         self.token_text = Vec::new();
         self.token_df = Vec::new();
+        self.token_named_apart = Vec::new();
         self.weighted_postings = Vec::new();
     }
 
@@ -1060,21 +1077,7 @@ impl Prepared {
                 }
             }
         });
-        let mut tok_ent: Vec<(u32, u32)> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .flat_map(|(i, nd)| {
-                let e = entity_of_node[i];
-                nd.names.iter().chain(nd.brands.iter()).flat_map(move |v| v.tokens.iter().map(move |&t| (t, e)))
-            })
-            .collect();
-        tok_ent.par_sort_unstable();
-        tok_ent.dedup();
-        self.token_df.iter_mut().for_each(|d| *d = 0);
-        for (t, _) in &tok_ent {
-            self.token_df[*t as usize] += 1;
-        }
+        (self.token_df, self.token_named_apart) = word_counts(self.tokens.len(), &self.nodes, entity_of_node);
         let mut es = entity_of_node.to_vec();
         es.sort_unstable();
         es.dedup();

@@ -440,13 +440,27 @@ fn brand_is_both_names(a: &Node, b: &Node, h: u64) -> bool {
     as_name(a) && as_name(b)
 }
 
-/// The rarity of the words of the brand with hash `h` (as names and brands of legal entities).
-fn brand_rarity(p: &Prepared, cfg: &Config, n: &Node, h: u64) -> f32 {
-    n.brands
+/// How telling the brand with hash `h`, carried by `df` legal entities, is on a pair of sides `a` and `b`: the rarity
+/// of its rarest distinctive word. A brand no company writes as its name apart from the brand's own carriers (a
+/// holding's made-up brand on four of its legal entities) is not made common by those carriers: its words count on
+/// the legal entities that do not carry it. A brand that is some company's name, or one side's, counts every
+/// carrier of its words: dealers of "Промлюкс" carrying its brand are not its firm.
+fn brand_rarity(p: &Prepared, cfg: &Config, a: &Node, b: &Node, h: u64, df: u32) -> f32 {
+    let Some(br) = a.brands.iter().find(|br| key_hash(KeyKind::Brand, &br.compact) == h) else { return 1.0 };
+    if br.tokens.is_empty() {
+        return 1.0;
+    }
+    let a_name = [a, b].iter().any(|n| n.names.iter().any(|v| v.compact == br.compact));
+    br.tokens
         .iter()
-        .find(|br| key_hash(KeyKind::Brand, &br.compact) == h)
-        .map(|br| name_rarity(p, cfg, br).max(if br.tokens.is_empty() { 1.0 } else { 0.0 }))
-        .unwrap_or(1.0)
+        .enumerate()
+        .filter(|(i, t)| !br.is_generic(*i) && p.tokens[**t as usize].chars().count() >= 3)
+        .map(|(_, &t)| {
+            let pure_brand = !a_name && p.token_named_apart[t as usize] == 0;
+            let own = if pure_brand { df } else { 0 };
+            word_rarity(cfg, p.token_df[t as usize].saturating_sub(own))
+        })
+        .fold(0.0f32, f32::max)
 }
 
 /// How rare a name is: the rarity of its rarest distinctive word (0 when it has none).
@@ -598,7 +612,7 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
                         w = w.min(cfg.weights.name_root);
                     }
                     // A brand whose words other companies carry as their names is less telling.
-                    w *= brand_rarity(p, cfg, a, ha);
+                    w *= brand_rarity(p, cfg, a, b, ha, df);
                 }
                 put(&mut best, g, Piece::Shared { hash: ha, df, weight: w });
                 if df > cfg.generic.max_entities && g != Signal::Brand && generic_shared.is_none() {
