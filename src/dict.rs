@@ -40,6 +40,7 @@ pub enum DictError {
 pub const FILES: &[(&str, &str)] = &[
     ("legal_forms.tsv", include_str!("../dictionaries/legal_forms.tsv")),
     ("non_distinctive.txt", include_str!("../dictionaries/non_distinctive.txt")),
+    ("name_abbreviations.tsv", include_str!("../dictionaries/name_abbreviations.tsv")),
     ("public_email_domains.txt", include_str!("../dictionaries/public_email_domains.txt")),
     ("web_platforms.txt", include_str!("../dictionaries/web_platforms.txt")),
     ("address_abbrev.tsv", include_str!("../dictionaries/address_abbrev.tsv")),
@@ -130,6 +131,16 @@ pub struct Dictionaries {
     pub forms_by_last: FxHashMap<String, Vec<usize>>,
     /// Non-distinctive phrases by their first word (indices, longest first).
     pub generic_by_first: FxHashMap<String, Vec<usize>>,
+    /// Kind-of-business phrases of names and their abbreviations (`торговый дом` / `тд`), as folded tokens,
+    /// longest phrase first.
+    pub name_abbreviations: Vec<(Vec<String>, String)>,
+    /// The phrases whose abbreviation is also a legal form (`научно производственное предприятие` / `нпп`), by
+    /// their first word (indices into `name_abbreviations`, longest first): a name reads them abbreviated, so the
+    /// form is split off as when typed short.
+    pub abbreviated_by_first: FxHashMap<String, Vec<usize>>,
+    /// Every other abbreviation and the phrase it is read as (the first listed): a name reads it in full, so a
+    /// typo in the phrase costs one word, not the whole phrase.
+    pub expansions: FxHashMap<String, Vec<String>>,
     /// Public mail domains.
     pub public_email: FxHashSet<String>,
     /// Web platforms by host.
@@ -214,6 +225,9 @@ impl Dictionaries {
             forms_by_first: FxHashMap::default(),
             forms_by_last: FxHashMap::default(),
             generic_by_first: FxHashMap::default(),
+            name_abbreviations: Vec::new(),
+            abbreviated_by_first: FxHashMap::default(),
+            expansions: FxHashMap::default(),
             public_email: FxHashSet::default(),
             web_platforms: FxHashMap::default(),
             address_types: FxHashMap::default(),
@@ -265,6 +279,31 @@ impl Dictionaries {
             let t = text::fold_tokens(l, &d);
             if !t.is_empty() {
                 d.non_distinctive.push(t);
+            }
+        }
+        let f = "name_abbreviations.tsv";
+        for (ln, l) in data_lines(get(f)) {
+            let c = columns(f, ln, l, 2)?;
+            let (short, phrase) = (text::fold_tokens(c[0], &d), text::fold_tokens(c[1], &d));
+            if short.len() != 1 || phrase.len() < 2 {
+                return Err(parse_err(f, ln, "expected one word, a tab, then a phrase of two words or more"));
+            }
+            // The abbreviation and the phrase are non-distinctive wherever they are written.
+            for ph in [&short, &phrase] {
+                if !d.non_distinctive.contains(ph) {
+                    d.non_distinctive.push(ph.clone());
+                }
+            }
+            let is_form = d.legal_forms.iter().any(|v| v.tokens == short);
+            if !is_form {
+                d.expansions.entry(short[0].clone()).or_insert_with(|| phrase.clone());
+            }
+            d.name_abbreviations.push((phrase, short[0].clone()));
+        }
+        d.name_abbreviations.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        for (i, (p, short)) in d.name_abbreviations.iter().enumerate() {
+            if !d.expansions.contains_key(short) {
+                d.abbreviated_by_first.entry(p[0].clone()).or_default().push(i);
             }
         }
         d.non_distinctive.sort_by_key(|p| std::cmp::Reverse(p.len()));

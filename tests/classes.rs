@@ -1,4 +1,5 @@
-//! Regression tests for the failure classes a–i of issue 11 (matching on bases the matcher was not tuned on).
+//! Regression tests for the failure classes a–i of issue 11 (matching on bases the matcher was not tuned on), and
+//! for the habits of real bases found since (named after what they check).
 //! Each test writes a few hand-written fictional cards, runs `firmdedup dedup` and checks the grouping.
 
 use std::collections::BTreeMap;
@@ -331,4 +332,23 @@ fn class_b_a_holdings_brand_on_its_legal_entities_is_not_made_common_by_them() {
     }
     assert_ne!(g["5"].1, g["6"].1, "a brand three other companies carry as their names does not make a firm alone");
     assert_ne!(g["11"].1, g["12"].1, "dealers carrying another company's name as their brand are not one firm by it");
+}
+
+#[test]
+fn a_kind_of_business_typed_short_or_in_full_is_one_name() {
+    let (_wd, g) = dedup(
+        "1,ООО ТД «Ромашка»,,,,,,+7 495 111-11-11,,,,ivanov,\n\
+         2,ООО «Торговый дом Ромашка»,,,,,,+7 495 111-11-11,,,,petrov,\n\
+         3,РА Медиаплюс,,,,,,,reklama@mediaplus-ra.ru,,,ivanov,\n\
+         4,Рекламное агентство «Медиаплюс»,,,,,,,reklama@mediaplus-ra.ru,,,petrov,\n\
+         5,ООО «НПП Энергия-Сервис»,,,,,,+7 343 222-22-22,,,,ivanov,\n\
+         6,ООО «Научно-производственное предприятие «Энергия-Сервис»,,,,,,+7 343 222-22-22,,,,petrov,\n\
+         7,ООО «Строительная компания Монолит»,,,,,,+7 812 333-33-33,,,,ivanov,\n\
+         8,ООО «Монолит Девелопмент»,,,,,,+7 812 333-33-33,,,,petrov,\n",
+    );
+    for (a, b) in [("1", "2"), ("3", "4"), ("5", "6")] {
+        assert_eq!(g[a].0, g[b].0, "cards {a} and {b}: one name typed short and in full, one contact");
+    }
+    assert_ne!(g["7"].0, g["8"].0, "another distinctive word is another legal entity");
+    assert_eq!(g["7"].1, g["8"].1, "…of the same firm (a shared phone)");
 }

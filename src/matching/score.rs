@@ -431,7 +431,10 @@ pub fn name_similarity_by(
     if !numbers_agree() {
         sim = sim.min(0.7);
     }
-    sim
+    // Rounded to four places: a weighted mean of word similarities is the same mean whatever the words' weights
+    // (a one-letter typo is 0.9 whether its word weighs 3.1 or 8.7), not 0.9 ± one unit in the last place, which
+    // would fall either side of a threshold of 0.9 as the base's word counts move.
+    (sim * 10_000.0).round() / 10_000.0
 }
 
 /// True when the brand with hash `h` is written as a name on both sides.
@@ -742,5 +745,15 @@ mod tests {
         assert!(word_rarity(&cfg, 4) < 0.3);
         assert!((root_rarity(&cfg, 8) - 0.25).abs() < 1e-6);
         assert!(root_rarity(&cfg, 40) < 0.011);
+    }
+
+    #[test]
+    fn a_one_letter_typo_is_exactly_the_threshold_whatever_its_words_weigh() {
+        // A one-letter typo in a one-word name is 0.9, the legal-entity name floor, whatever the word weighs in
+        // this base (unrounded, w * 0.9 / w falls a unit in the last place under 0.9 for some weights).
+        let one_word = NameSides { words: (1, 1), compact: ("бябрюн", "ббрюн"), persons: false };
+        for w in [3.1f32, 8.7, 13.37, 0.3, 11.111, 7.77, 9.99] {
+            assert_eq!(name_similarity_by(one_word, |_, _| w, |_, _| 0.9, || true), 0.9, "weight {w}");
+        }
     }
 }

@@ -222,7 +222,9 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
 pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
     let (raw_core, branch, bracket_brand) = split_name_tags(full_raw, dict);
     let raw = raw_core.as_str();
-    let folded = text::fold_tokens(raw, dict);
+    let typed = text::fold_tokens(raw, dict);
+    // The words with kind-of-business phrases abbreviated; `origin[i]` is the range of typed words of word `i`.
+    let (folded, origin) = abbreviated(&typed, dict);
     let mut start = 0;
     let mut end = folded.len();
     let mut legal_form: Option<(String, FormKind)> = None;
@@ -286,8 +288,8 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
     // The name proper as typed: the raw words that correspond to the kept tokens.
     let raw_nfkc = nfkc(raw);
     let spans: Vec<(usize, usize)> = word_spans(&raw_nfkc);
-    let display_core = if spans.len() == folded.len() && start < end {
-        let (a, b) = (spans[start].0, spans[end - 1].1);
+    let display_core = if spans.len() == typed.len() && start < end {
+        let (a, b) = (spans[origin[start].0].0, spans[origin[end - 1].1 - 1].1);
         tidy(&raw_nfkc[a..b])
     } else {
         tidy(&raw_nfkc)
@@ -319,6 +321,36 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
         branch,
         bracket_brand,
     }
+}
+
+/// The words of a name with its kind-of-business abbreviations read in full (`тд ромашка` → `торговый дом
+/// ромашка`), or, for an abbreviation that is also a legal form, the phrase read abbreviated (`научно
+/// производственное предприятие` → `нпп`), so the two ways of typing one name compare as one; with, for each word,
+/// the range of typed words it stands for.
+fn abbreviated(words: &[String], dict: &Dictionaries) -> (Vec<String>, Vec<(usize, usize)>) {
+    let (mut out, mut origin) = (Vec::with_capacity(words.len()), Vec::with_capacity(words.len()));
+    let mut i = 0;
+    while i < words.len() {
+        let phrase = dict
+            .abbreviated_by_first
+            .get(&words[i])
+            .and_then(|ps| ps.iter().map(|&k| &dict.name_abbreviations[k]).find(|(ph, _)| match_at(words, i, ph)));
+        // A name that is only the phrase or the abbreviation stays as written ("Торговый дом" alone is a name).
+        if let Some((ph, short)) = phrase.filter(|(ph, _)| ph.len() < words.len()) {
+            out.push(short.clone());
+            origin.push((i, i + ph.len()));
+            i += ph.len();
+        } else if let Some(full) = dict.expansions.get(&words[i]).filter(|_| words.len() > 1) {
+            out.extend(full.iter().cloned());
+            origin.extend(std::iter::repeat_n((i, i + 1), full.len()));
+            i += 1;
+        } else {
+            out.push(words[i].clone());
+            origin.push((i, i + 1));
+            i += 1;
+        }
+    }
+    (out, origin)
 }
 
 fn word_spans(s: &str) -> Vec<(usize, usize)> {
@@ -397,9 +429,37 @@ mod tests {
         let flags: Vec<(String, bool)> = n.tokens.iter().map(|t| (t.text.clone(), t.generic)).collect();
         assert_eq!(
             flags,
-            [("гк".into(), true), ("ромашка".into(), false), ("торговый".into(), true), ("дом".into(), true)]
+            [
+                ("группа".into(), true),
+                ("компаний".into(), true),
+                ("ромашка".into(), false),
+                ("торговый".into(), true),
+                ("дом".into(), true)
+            ]
         );
         assert_eq!(n.root().map(|t| t.text.as_str()), Some("ромашка"));
+    }
+
+    #[test]
+    fn kind_of_business_phrases_read_as_their_abbreviations() {
+        let words = |s: &str| norm(s).tokens.iter().map(|t| t.text.clone()).collect::<Vec<_>>().join(" ");
+        for (long, short) in [
+            ("ООО «Торговый дом Ромашка»", "ООО ТД «Ромашка»"),
+            ("Строительная компания Монолит", "СК «Монолит»"),
+            ("Рекламное агентство «Медиаплюс»", "РА Медиаплюс"),
+            ("ООО «Частное охранное предприятие Витязь-М»", "ООО ЧОП «Витязь-М»"),
+            ("Агентство недвижимости «Квартал»", "АН «Квартал»"),
+        ] {
+            assert_eq!(words(long), words(short), "{long} / {short}");
+            assert!(norm(short).tokens[0].generic, "{short}: the phrase is non-distinctive");
+        }
+        // A phrase that is a legal form once abbreviated (НПП) is split off as the form, as when typed short.
+        let n = norm("ООО «Научно-производственное предприятие «Энергия-Сервис»");
+        assert_eq!((words("НПП «Энергия-Сервис»"), n.legal_form.as_deref()), ("энергия сервис".into(), Some("ООО")));
+        assert_eq!(words("ООО «Научно-производственное предприятие «Энергия-Сервис»"), "энергия сервис");
+        // What people read keeps the words as typed; a name that is only the phrase stays that name.
+        assert_eq!(norm("ООО «Торговый дом Ромашка»").display(), "ООО «Торговый дом Ромашка»");
+        assert_eq!(words("Торговый дом"), "торговый дом");
     }
 
     #[test]
