@@ -352,3 +352,33 @@ fn a_kind_of_business_typed_short_or_in_full_is_one_name() {
     assert_ne!(g["7"].0, g["8"].0, "another distinctive word is another legal entity");
     assert_eq!(g["7"].1, g["8"].1, "…of the same firm (a shared phone)");
 }
+
+#[test]
+fn class_f_an_agencys_number_under_each_citys_code_is_one_generic_number() {
+    // The agency's 707-31-89 on seven unrelated clients in four cities, each written with its city's code: each
+    // spelling is on at most two legal entities, all of them together on seven. And two legal entities of one
+    // firm sharing their own city number.
+    let (wd, g) = dedup(
+        "1,ООО «Казанский хлеб»,1655001014,,,,,+7 843 707-31-89,,,,ivanov,\n\
+         2,ООО «Татнефтеснаб»,1655002025,,,,,+7 843 707-31-89,,,,petrov,\n\
+         3,ООО «Волжская верфь»,6315003038,,,,,+7 846 707-31-89,,,,sidorov,\n\
+         4,ООО «Самарский подшипник»,6315004049,,,,,+7 846 707-31-89,,,,ivanov,\n\
+         5,ООО «Саратовстекло»,6450005056,,,,,+7 845 707-31-89,,,,petrov,\n\
+         6,ООО «Липки-Сервис»,6450006067,,,,,+7 845 707-31-89,,,,sidorov,\n\
+         7,ООО «Донской табак»,6161007079,,,,,+7 863 707-31-89,,,,ivanov,\n\
+         8,ООО «Гелиос Трейд»,7703009095,,,,,+7 495 620-44-10,,,,petrov,\n\
+         9,ООО «Гелиос Логистик»,7703010005,,,,,+7 495 620-44-10,,,,sidorov,\n",
+    );
+    for (a, b) in [("1", "2"), ("3", "4"), ("5", "6")] {
+        assert_ne!(g[a].1, g[b].1, "cards {a} and {b} share only the agency's number: two firms");
+    }
+    assert_eq!(g["8"].1, g["9"].1, "a number of the firm's own is still firm evidence");
+    let out = wd.run(&["explain", "crm.csv", "1", "2"]).success().stdout();
+    assert!(
+        out.contains(
+            "shared but generic, counting for nothing: phone +78437073189 (on 7 legal entities, counting its seven \
+             digits under 4 area codes)"
+        ),
+        "explain says why the shared number is not evidence:\n{out}"
+    );
+}

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::matching::cluster::UnionFind;
 use crate::matching::keys::{KeyKind, for_each_key, key_hash, kind_of, usable_inn};
 use crate::matching::learn::{NameAlone, NameAloneRule, NameAloneStats};
+use crate::normalize::phone::PhoneKind;
 use crate::normalize::{NormCard, NormName, Person};
 
 /// A person as the matcher compares them: hashes only, no text (evidence reads the cards).
@@ -128,6 +129,10 @@ pub struct Prepared {
     pub token_text: Vec<Box<str>>,
     /// Entities (name labels) carrying each word.
     pub token_df: Vec<u32>,
+    /// Full city numbers written under three area codes or more with the same seven digits, one group per seven
+    /// digits: at the firm level, where [`SPREAD_AREA_CODES`] of them are each shared, each counts the carriers of
+    /// all of them.
+    pub spread_numbers: Vec<Vec<u64>>,
     /// Entities (name labels) writing each word in a name while carrying no brand with it: a word only brands and
     /// their own carriers' names use counts 0 (a holding's brand is nobody else's name).
     pub token_named_apart: Vec<u32>,
@@ -613,6 +618,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         token_text,
         token_df,
         token_named_apart,
+        spread_numbers: spread_city_numbers(norm),
         labels,
         card_keys: kept,
         card_key_start: kept_start,
@@ -988,6 +994,33 @@ fn entities_in_run(run: &[(u64, u32)], node_inn: &[Option<u32>], node_root: &[u3
     (inns.len() + roots.len()) as u32
 }
 
+/// The fewest area codes under each of which one seven-digit number must be shared by two legal entities or more
+/// to count as one number.
+pub const SPREAD_AREA_CODES: usize = 3;
+
+/// City numbers whose last seven digits are written under [`SPREAD_AREA_CODES`] area codes or more (an agency's or
+/// a call centre's number, a local number completed with the code of each card's city, or chance): the full
+/// numbers' key hashes, one group per seven digits.
+fn spread_city_numbers(norm: &[NormCard]) -> Vec<Vec<u64>> {
+    // (seven last digits, full number's key)
+    let mut locals: Vec<(u64, u64)> = norm
+        .par_iter()
+        .flat_map_iter(|c| {
+            c.phones.iter().filter(|p| p.kind == PhoneKind::Geographic && p.number.len() >= 9).map(|p| {
+                let local = &p.number[p.number.len() - 7..];
+                (key_hash(KeyKind::LocalPhone, local), key_hash(KeyKind::Phone, &p.number))
+            })
+        })
+        .collect();
+    locals.par_sort_unstable();
+    locals.dedup();
+    locals
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|g| g.len() >= SPREAD_AREA_CODES)
+        .map(|g| g.iter().map(|x| x.1).collect())
+        .collect()
+}
+
 /// Per word, over the labels (legal entities, or firms) the nodes belong to (`label_of_node`): how many labels
 /// carry it in a name or a brand, and how many write it in a name while carrying it in no brand.
 fn word_counts(words: usize, nodes: &[Node], label_of_node: &[u32]) -> (Vec<u32>, Vec<u32>) {
@@ -1025,6 +1058,7 @@ impl Prepared {
         self.token_text = Vec::new();
         self.token_df = Vec::new();
         self.token_named_apart = Vec::new();
+        self.spread_numbers = Vec::new();
         self.weighted_postings = Vec::new();
     }
 
@@ -1053,6 +1087,22 @@ impl Prepared {
                 (run[0].0, es.len() as u32)
             })
             .collect();
+        // A city number shared by several legal entities (or firms) under each of many area codes, on more of
+        // them in all than a value may be, is one generic number (an agency's number on the clients of every
+        // city): each spelling counts them all. A seven-digit number each code gives to one company of its own is
+        // left alone: in a big base, thousands of them sit under several codes by chance.
+        let mut df = df;
+        for group in &self.spread_numbers {
+            let at: SmallVec<[usize; 8]> =
+                group.iter().filter_map(|h| df.binary_search_by_key(h, |x| x.0).ok()).collect();
+            let shared = at.iter().filter(|&&i| df[i].1 >= 2).count();
+            let carriers: u32 = at.iter().map(|&i| df[i].1).sum();
+            if shared >= SPREAD_AREA_CODES && carriers > cfg.generic.max_entities {
+                for i in at {
+                    df[i].1 = df[i].1.max(carriers);
+                }
+            }
+        }
         if report_generic {
             let mut generic: Vec<(KeyKind, u64, u32)> = df
                 .iter()

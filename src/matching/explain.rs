@@ -1,11 +1,12 @@
 //! `firmdedup explain`: why two cards are or are not together, read with the same scorer and rules the grouping
 //! was decided with.
 
-use crate::matching::evidence::{LinkRecord, link_record};
+use crate::matching::evidence::{LinkRecord, key_text, link_record};
 use crate::matching::firm::{Grouping, merge_nodes};
 
 use crate::config::Config;
-use crate::matching::block::Node;
+use crate::matching::block::{Node, Prepared};
+use crate::matching::keys::kind_of;
 use crate::matching::score::{self, Level, Scored};
 use crate::normalize::NormCard;
 
@@ -109,6 +110,10 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
         let sc = score::score(p, cfg, &ma, &mb, Level::Firm);
         let rec = link_record(Level::Firm, p, norm, cfg, &ma, &mb, &sc);
         show(&mut s, "firm level (the two legal entities)", Level::Firm, false, &rec, &sc);
+        let generic = shared_generic(p, norm, cfg, &ma, &mb);
+        if !generic.is_empty() {
+            let _ = writeln!(s, "  shared but generic, counting for nothing: {}", generic.join("; "));
+        }
         let in_block = p.pairs.iter().any(|&(u, v)| {
             let (eu, ev) = (
                 g.entity_of_card[p.nodes[u as usize].cards[0] as usize],
@@ -121,4 +126,34 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
         }
     }
     s
+}
+
+/// The contact values two groups share that are generic (on more legal entities than `generic.max_entities`), in
+/// words: what a reader would otherwise take for evidence the matcher ignored.
+fn shared_generic(p: &Prepared, norm: &[NormCard], cfg: &Config, a: &Node, b: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.keys.len() && j < b.keys.len() {
+        let ((ha, df), hb) = (a.keys[i], b.keys[j].0);
+        if ha < hb {
+            i += 1;
+        } else if hb < ha {
+            j += 1;
+        } else {
+            if kind_of(ha).is_contact()
+                && df > cfg.generic.max_entities
+                && let Some((_, text)) = key_text(p, norm, a, ha)
+            {
+                let spread = p
+                    .spread_numbers
+                    .iter()
+                    .find(|g| g.contains(&ha))
+                    .map_or(String::new(), |g| format!(", counting its seven digits under {} area codes", g.len()));
+                out.push(format!("{} {text} (on {df} legal entities{spread})", kind_of(ha).name()));
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    out
 }

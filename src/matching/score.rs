@@ -664,7 +664,8 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
     let mut evidence: Vec<(Signal, Piece)> =
         Signal::ALL.iter().zip(best).filter_map(|(s, piece)| piece.map(|pc| (*s, pc))).collect();
     evidence.sort_by(|x, y| y.1.weight().total_cmp(&x.1.weight()).then(x.0.cmp(&y.0)));
-    let score: f32 = evidence.iter().map(|(_, pc)| pc.weight()).sum();
+    // `+ 0.0`: the sum of no evidence is 0, not the -0 a float sum starts from.
+    let score: f32 = evidence.iter().map(|(_, pc)| pc.weight()).sum::<f32>() + 0.0;
     // The same decision-maker known by both initials (or in full) on both sides is as good as a shared contact at
     // the legal-entity level; a surname and one initial is not.
     let has_contact = evidence.iter().any(|(s, pc)| {
