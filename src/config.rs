@@ -49,6 +49,10 @@ pub struct Weights {
     /// A shared distinctive name root ("Ромашка" in "Ромашка-Медиа"), or one side's brand written as the other's
     /// name, multiplied by its rarity. Firm level; needs a second signal.
     pub name_root: f32,
+    /// Firm level: one legal entity's ИНН typed on a card that is another's (a card whose name is unlike every
+    /// other card of that ИНН, and written without it elsewhere) — usually a sister company's card. Falls with
+    /// the number of legal entities carrying the ИНН so; 0 where a base types payers' (agencies') ИНН on clients.
+    pub typed_inn: f32,
 }
 
 impl Default for Weights {
@@ -69,6 +73,7 @@ impl Default for Weights {
             name: 0.6,
             generic_with_rare_name: 0.6,
             name_root: 0.8,
+            typed_inn: 1.0,
         }
     }
 }

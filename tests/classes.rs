@@ -140,6 +140,25 @@ fn class_g_a_sisters_inn_typed_on_one_card() {
     );
     assert_ne!(g["1"].0, g["2"].0, "the typed ИНН does not make Пеликан the legal entity Ларинвест");
     assert_eq!(g["2"].0, g["3"].0, "the outlier card goes with its name");
+    assert_eq!(g["1"].1, g["2"].1, "a sister's ИНН typed on a card is firm evidence: one firm");
+}
+
+#[test]
+fn class_g_a_typed_inn_is_firm_evidence_unless_the_config_sets_it_to_nothing() {
+    let rows = "1,ООО «Ларинвест»,6901006062,,,,,+7 4822 50-50-50,,,,ivanov,\n\
+                2,ООО «Пеликан Трейд»,6901006062,,,,,+7 4822 60-60-60,,,,petrov,\n\
+                3,ООО «Пеликан Трейд»,,,,,,+7 4822 60-60-60,,,,petrov,\n";
+    let (wd, g) = dedup(rows);
+    assert_eq!(g["1"].1, g["3"].1);
+    let links = std::fs::read_to_string(wd.path("out/links.csv")).unwrap();
+    assert!(links.contains("INN of one typed on a card of the other: 6901006062"), "{links}");
+    wd.write("typed.toml", "[weights]\ntyped_inn = 0.0\n");
+    wd.run(&["dedup", "crm.csv", "--out", "out2", "--config", "typed.toml", "-q"]).success();
+    let firms: BTreeMap<String, String> = read_csv(&wd.path("out2/cards.csv"))
+        .into_iter()
+        .map(|r| (r["id"].clone(), r["firm_id"].clone()))
+        .collect();
+    assert_ne!(firms["1"], firms["3"], "weights.typed_inn = 0: the typed ИНН alone joins nothing");
 }
 
 #[test]

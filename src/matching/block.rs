@@ -263,6 +263,12 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         .flat_map_iter(|run| if run.len() >= 3 { inn_outliers(norm, run) } else { pair_outlier(norm, run, &elsewhere) })
         .collect();
     drop(name_inn);
+    // The ИНН typed on another company's card: each card of it carries the ИНН as a key, so the firm level sees
+    // the outlier's legal entity and the ИНН's share it (`Signal::TypedInn`).
+    let mut typed_inn: Vec<u64> =
+        outliers.iter().filter_map(|&c| usable_inn(&norm[c as usize])).map(|v| key_hash(KeyKind::Inn, v)).collect();
+    typed_inn.sort_unstable();
+    typed_inn.dedup();
     for c in outliers {
         inn_outlier[c as usize] = true;
     }
@@ -341,18 +347,13 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
                 .filter(|&&c| !inn_outlier[c as usize])
                 .find_map(|&c| usable_inn(&norm[c as usize]))
                 .map(Box::from);
+            let node_key = |h: u64| weighted_kind(kind_of(h)) || typed_inn.binary_search(&h).is_ok();
             let (keys, name_keys) = if cards.len() == 1 {
                 let c = cards[0] as usize;
-                (
-                    keys_of(c).iter().filter(|&&h| weighted_kind(kind_of(h))).map(|&h| (h, 0)).collect(),
-                    names_of(c).to_vec(),
-                )
+                (keys_of(c).iter().filter(|&&h| node_key(h)).map(|&h| (h, 0)).collect(), names_of(c).to_vec())
             } else {
-                let mut k: Vec<u64> = cards
-                    .iter()
-                    .flat_map(|&c| keys_of(c as usize).iter().copied())
-                    .filter(|&h| weighted_kind(kind_of(h)))
-                    .collect();
+                let mut k: Vec<u64> =
+                    cards.iter().flat_map(|&c| keys_of(c as usize).iter().copied()).filter(|&h| node_key(h)).collect();
                 k.sort_unstable();
                 k.dedup();
                 let mut nk: Vec<u64> = cards.iter().flat_map(|&c| names_of(c as usize).iter().copied()).collect();
@@ -600,12 +601,15 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     drop(cursor);
     tr.lap("nodekeys");
 
-    // Card keys are kept for finding which card carries a value (evidence): only the weighted ones.
+    // Card keys are kept for finding which card carries a value (evidence): only the weighted ones and the typed
+    // ИНН.
     let mut kept = Vec::with_capacity(card_keys.len());
     let mut kept_start = Vec::with_capacity(n + 1);
     for i in 0..n {
         kept_start.push(kept.len() as u32);
-        kept.extend(keys_of(i).iter().copied().filter(|&h| weighted_kind(kind_of(h))));
+        kept.extend(
+            keys_of(i).iter().copied().filter(|&h| weighted_kind(kind_of(h)) || typed_inn.binary_search(&h).is_ok()),
+        );
     }
     kept_start.push(kept.len() as u32);
     drop(card_keys);

@@ -109,6 +109,7 @@ impl EvidencePart {
                     KeyKind::Brand => "shared brand",
                     KeyKind::AddrOffice => "same office",
                     KeyKind::AddrHouse => "same building",
+                    KeyKind::Inn => "INN of one typed on a card of the other:",
                     _ => "shared",
                 };
                 let on = generic.map(|(df, w)| format!(" (on {df} legal entities, weight {w:.2})")).unwrap_or_default();
@@ -142,6 +143,7 @@ impl EvidencePart {
                     KeyKind::Brand => "общий бренд",
                     KeyKind::AddrOffice => "тот же офис",
                     KeyKind::AddrHouse => "то же здание",
+                    KeyKind::Inn => "ИНН одного юрлица на карточке другого:",
                     _ => "общее значение",
                 };
                 let on = generic.map(|(df, w)| format!(" (у {df} юрлиц, вес {w:.2})")).unwrap_or_default();

@@ -34,12 +34,14 @@ pub enum Signal {
     Address,
     /// Name similarity (entity level) or a shared name root (firm level).
     Name,
+    /// One legal entity's ИНН typed on a card of another (a sister company's card), firm level.
+    TypedInn,
 }
 
 impl Signal {
     /// Every group.
-    pub const ALL: [Signal; 6] =
-        [Signal::Phone, Signal::Email, Signal::Person, Signal::Brand, Signal::Address, Signal::Name];
+    pub const ALL: [Signal; 7] =
+        [Signal::Phone, Signal::Email, Signal::Person, Signal::Brand, Signal::Address, Signal::Name, Signal::TypedInn];
 
     /// Name in reports.
     pub fn name(self) -> &'static str {
@@ -50,6 +52,7 @@ impl Signal {
             Signal::Brand => "brand",
             Signal::Address => "address",
             Signal::Name => "name",
+            Signal::TypedInn => "typed_inn",
         }
     }
 }
@@ -585,8 +588,8 @@ fn person_match(cfg: &Config, a: &Node, b: &Node, level: Level, df_of: impl Fn(u
 
 /// Scores two groups of cards at a level.
 pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Scored {
-    let mut best: [Option<Piece>; 6] = Default::default();
-    let put = |best: &mut [Option<Piece>; 6], s: Signal, piece: Piece| {
+    let mut best: [Option<Piece>; 7] = Default::default();
+    let put = |best: &mut [Option<Piece>; 7], s: Signal, piece: Piece| {
         let slot = &mut best[s as usize];
         if piece.weight() > 0.0 && slot.as_ref().is_none_or(|x| piece.weight() > x.weight()) {
             *slot = Some(piece);
@@ -604,6 +607,15 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
             j += 1;
         } else {
             let kind = kind_of(ha);
+            // A legal entity's ИНН typed on a card of another (the only way two groups share one, `block`): a
+            // sister company's card, firm evidence like a contact.
+            if kind == KeyKind::Inn && level == Level::Firm {
+                put(
+                    &mut best,
+                    Signal::TypedInn,
+                    Piece::Shared { hash: ha, df, weight: decay(cfg, cfg.weights.typed_inn, df) },
+                );
+            }
             if let Some(g) = signal_of(kind) {
                 let mut w = kind_weight(cfg, kind, df, level);
                 let mut g = g;
