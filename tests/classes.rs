@@ -154,10 +154,8 @@ fn class_g_a_typed_inn_is_firm_evidence_unless_the_config_sets_it_to_nothing() {
     assert!(links.contains("INN of one typed on a card of the other: 6901006062"), "{links}");
     wd.write("typed.toml", "[weights]\ntyped_inn = 0.0\n");
     wd.run(&["dedup", "crm.csv", "--out", "out2", "--config", "typed.toml", "-q"]).success();
-    let firms: BTreeMap<String, String> = read_csv(&wd.path("out2/cards.csv"))
-        .into_iter()
-        .map(|r| (r["id"].clone(), r["firm_id"].clone()))
-        .collect();
+    let firms: BTreeMap<String, String> =
+        read_csv(&wd.path("out2/cards.csv")).into_iter().map(|r| (r["id"].clone(), r["firm_id"].clone())).collect();
     assert_ne!(firms["1"], firms["3"], "weights.typed_inn = 0: the typed ИНН alone joins nothing");
 }
 
