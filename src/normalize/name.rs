@@ -224,7 +224,16 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
     let raw = raw_core.as_str();
     let typed = text::fold_tokens(raw, dict);
     // The words with kind-of-business phrases abbreviated; `origin[i]` is the range of typed words of word `i`.
-    let (folded, origin) = abbreviated(&typed, dict);
+    let raw_nfkc = nfkc(raw);
+    let spans: Vec<(usize, usize)> = word_spans(&raw_nfkc);
+    // An abbreviation is read in full only where it is written as one: in capitals ("ТД", not the "Ан" of "Ан-Вал").
+    let capitals = |i: usize| {
+        spans.len() != typed.len() || {
+            let w = &raw_nfkc[spans[i].0..spans[i].1];
+            w.chars().all(|c| !c.is_alphabetic() || c.is_uppercase())
+        }
+    };
+    let (folded, origin) = abbreviated(&typed, dict, capitals);
     let mut start = 0;
     let mut end = folded.len();
     let mut legal_form: Option<(String, FormKind)> = None;
@@ -286,8 +295,6 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
         .collect();
 
     // The name proper as typed: the raw words that correspond to the kept tokens.
-    let raw_nfkc = nfkc(raw);
-    let spans: Vec<(usize, usize)> = word_spans(&raw_nfkc);
     let display_core = if spans.len() == typed.len() && start < end {
         let (a, b) = (spans[origin[start].0].0, spans[origin[end - 1].1 - 1].1);
         tidy(&raw_nfkc[a..b])
@@ -324,10 +331,14 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
 }
 
 /// The words of a name with its kind-of-business abbreviations read in full (`тд ромашка` → `торговый дом
-/// ромашка`), or, for an abbreviation that is also a legal form, the phrase read abbreviated (`научно
-/// производственное предприятие` → `нпп`), so the two ways of typing one name compare as one; with, for each word,
-/// the range of typed words it stands for.
-fn abbreviated(words: &[String], dict: &Dictionaries) -> (Vec<String>, Vec<(usize, usize)>) {
+/// ромашка`; only words `capitals(i)` says were typed in capitals), or, for an abbreviation that is also a legal
+/// form, the phrase read abbreviated (`научно производственное предприятие` → `нпп`), so the two ways of typing one
+/// name compare as one; with, for each word, the range of typed words it stands for.
+fn abbreviated(
+    words: &[String],
+    dict: &Dictionaries,
+    capitals: impl Fn(usize) -> bool,
+) -> (Vec<String>, Vec<(usize, usize)>) {
     let (mut out, mut origin) = (Vec::with_capacity(words.len()), Vec::with_capacity(words.len()));
     let mut i = 0;
     while i < words.len() {
@@ -340,7 +351,7 @@ fn abbreviated(words: &[String], dict: &Dictionaries) -> (Vec<String>, Vec<(usiz
             out.push(short.clone());
             origin.push((i, i + ph.len()));
             i += ph.len();
-        } else if let Some(full) = dict.expansions.get(&words[i]).filter(|_| words.len() > 1) {
+        } else if let Some(full) = dict.expansions.get(&words[i]).filter(|_| words.len() > 1 && capitals(i)) {
             out.extend(full.iter().cloned());
             origin.extend(std::iter::repeat_n((i, i + 1), full.len()));
             i += 1;
@@ -460,6 +471,9 @@ mod tests {
         // What people read keeps the words as typed; a name that is only the phrase stays that name.
         assert_eq!(norm("ООО «Торговый дом Ромашка»").display(), "ООО «Торговый дом Ромашка»");
         assert_eq!(words("Торговый дом"), "торговый дом");
+        // Only an abbreviation written as one (in capitals) is read in full: "Ан-Вал" is a name, "АН Вал" is not.
+        assert_eq!(words("ООО «Ан-Вал»"), "ан вал");
+        assert_eq!(words("АН «Вал»"), "агентство недвижимости вал");
     }
 
     #[test]
