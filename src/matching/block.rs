@@ -339,6 +339,8 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     for (i, &nd) in node_of_card.iter().enumerate() {
         members[nd as usize].push(i as u32);
     }
+    // The keys a node and the evidence keep of a card: the weighted ones and the typed ИНН.
+    let node_key = |h: u64| weighted_kind(kind_of(h)) || typed_inn.binary_search(&h).is_ok();
     let built: Vec<(Node, Vec<u64>)> = members
         .into_par_iter()
         .map(|cards| {
@@ -347,7 +349,6 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
                 .filter(|&&c| !inn_outlier[c as usize])
                 .find_map(|&c| usable_inn(&norm[c as usize]))
                 .map(Box::from);
-            let node_key = |h: u64| weighted_kind(kind_of(h)) || typed_inn.binary_search(&h).is_ok();
             let (keys, name_keys) = if cards.len() == 1 {
                 let c = cards[0] as usize;
                 (keys_of(c).iter().filter(|&&h| node_key(h)).map(|&h| (h, 0)).collect(), names_of(c).to_vec())
@@ -601,15 +602,12 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     drop(cursor);
     tr.lap("nodekeys");
 
-    // Card keys are kept for finding which card carries a value (evidence): only the weighted ones and the typed
-    // ИНН.
+    // Card keys are kept for finding which card carries a value (evidence): the node keys only.
     let mut kept = Vec::with_capacity(card_keys.len());
     let mut kept_start = Vec::with_capacity(n + 1);
     for i in 0..n {
         kept_start.push(kept.len() as u32);
-        kept.extend(
-            keys_of(i).iter().copied().filter(|&h| weighted_kind(kind_of(h)) || typed_inn.binary_search(&h).is_ok()),
-        );
+        kept.extend(keys_of(i).iter().copied().filter(|&h| node_key(h)));
     }
     kept_start.push(kept.len() as u32);
     drop(card_keys);

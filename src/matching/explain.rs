@@ -131,29 +131,16 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
 /// The contact values two groups share that are generic (on more legal entities than `generic.max_entities`), in
 /// words: what a reader would otherwise take for evidence the matcher ignored.
 fn shared_generic(p: &Prepared, norm: &[NormCard], cfg: &Config, a: &Node, b: &Node) -> Vec<String> {
-    let mut out = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.keys.len() && j < b.keys.len() {
-        let ((ha, df), hb) = (a.keys[i], b.keys[j].0);
-        if ha < hb {
-            i += 1;
-        } else if hb < ha {
-            j += 1;
-        } else {
-            if kind_of(ha).is_contact()
-                && df > cfg.generic.max_entities
-                && let Some((_, text)) = key_text(p, norm, a, ha)
-            {
-                let spread = p
-                    .spread_numbers
-                    .iter()
-                    .find(|g| g.contains(&ha))
-                    .map_or(String::new(), |g| format!(", counting its seven digits under {} area codes", g.len()));
-                out.push(format!("{} {text} (on {df} legal entities{spread})", kind_of(ha).name()));
-            }
-            i += 1;
-            j += 1;
-        }
-    }
-    out
+    score::shared_keys(a, b)
+        .filter(|&(h, df)| kind_of(h).is_contact() && df > cfg.generic.max_entities)
+        .filter_map(|(h, df)| {
+            let (_, text) = key_text(p, norm, a, h)?;
+            let spread = p
+                .spread_numbers
+                .iter()
+                .find(|g| g.contains(&h))
+                .map_or(String::new(), |g| format!(", counting its seven digits under {} area codes", g.len()));
+            Some(format!("{} {text} (on {df} legal entities{spread})", kind_of(h).name()))
+        })
+        .collect()
 }

@@ -595,47 +595,35 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
             *slot = Some(piece);
         }
     };
-    // Shared keys: merge of two sorted lists.
     let mut generic_shared: Option<(u64, u32)> = None;
-    let (mut i, mut j) = (0, 0);
-    while i < a.keys.len() && j < b.keys.len() {
-        let (ha, df) = a.keys[i];
-        let hb = b.keys[j].0;
-        if ha < hb {
-            i += 1;
-        } else if hb < ha {
-            j += 1;
-        } else {
-            let kind = kind_of(ha);
-            // A legal entity's ИНН typed on a card of another (the only way two groups share one, `block`): a
-            // sister company's card, firm evidence like a contact.
-            if kind == KeyKind::Inn && level == Level::Firm {
-                put(
-                    &mut best,
-                    Signal::TypedInn,
-                    Piece::Shared { hash: ha, df, weight: decay(cfg, cfg.weights.typed_inn, df) },
-                );
-            }
-            if let Some(g) = signal_of(kind) {
-                let mut w = kind_weight(cfg, kind, df, level);
-                let mut g = g;
-                // A brand that is both sides' own name says nothing more than the name: it counts as a name
-                // root would (weak, needs a second signal).
-                if kind == KeyKind::Brand {
-                    if brand_is_both_names(a, b, ha) {
-                        g = Signal::Name;
-                        w = w.min(cfg.weights.name_root);
-                    }
-                    // A brand whose words other companies carry as their names is less telling.
-                    w *= brand_rarity(p, cfg, a, b, ha, df);
+    for (ha, df) in shared_keys(a, b) {
+        let kind = kind_of(ha);
+        // A legal entity's ИНН typed on a card of another (the only way two groups share one, `block`): a
+        // sister company's card, firm evidence like a contact.
+        if kind == KeyKind::Inn && level == Level::Firm {
+            put(
+                &mut best,
+                Signal::TypedInn,
+                Piece::Shared { hash: ha, df, weight: decay(cfg, cfg.weights.typed_inn, df) },
+            );
+        }
+        if let Some(g) = signal_of(kind) {
+            let mut w = kind_weight(cfg, kind, df, level);
+            let mut g = g;
+            // A brand that is both sides' own name says nothing more than the name: it counts as a name
+            // root would (weak, needs a second signal).
+            if kind == KeyKind::Brand {
+                if brand_is_both_names(a, b, ha) {
+                    g = Signal::Name;
+                    w = w.min(cfg.weights.name_root);
                 }
-                put(&mut best, g, Piece::Shared { hash: ha, df, weight: w });
-                if df > cfg.generic.max_entities && g != Signal::Brand && generic_shared.is_none() {
-                    generic_shared = Some((ha, df));
-                }
+                // A brand whose words other companies carry as their names is less telling.
+                w *= brand_rarity(p, cfg, a, b, ha, df);
             }
-            i += 1;
-            j += 1;
+            put(&mut best, g, Piece::Shared { hash: ha, df, weight: w });
+            if df > cfg.generic.max_entities && g != Signal::Brand && generic_shared.is_none() {
+                generic_shared = Some((ha, df));
+            }
         }
     }
     let df_of = |h: u64| a.keys.binary_search_by_key(&h, |x| x.0).map(|k| a.keys[k].1).unwrap_or(1);
@@ -695,24 +683,32 @@ fn person_is_full(a: &PersonLite, b: &PersonLite) -> bool {
 /// True when the two share a phone, email, domain, address or a decision-maker with both initials (generic
 /// ones included): without one, no legal-entity link is possible, so the costly name comparison is skipped.
 pub fn shares_contact(a: &Node, b: &Node) -> bool {
+    shared_keys(a, b).any(|(h, _)| {
+        matches!(signal_of(kind_of(h)), Some(Signal::Phone | Signal::Email | Signal::Address))
+            || kind_of(h) == KeyKind::PersonFull
+    })
+}
+
+/// The keys two groups share, with the number of legal entities (or firms) carrying each as side A counts it: a
+/// merge of their two sorted key lists.
+pub fn shared_keys<'a>(a: &'a Node, b: &'a Node) -> impl Iterator<Item = (u64, u32)> + 'a {
     let (mut i, mut j) = (0, 0);
-    while i < a.keys.len() && j < b.keys.len() {
-        let (ha, hb) = (a.keys[i].0, b.keys[j].0);
-        if ha < hb {
-            i += 1;
-        } else if hb < ha {
-            j += 1;
-        } else {
-            if matches!(signal_of(kind_of(ha)), Some(Signal::Phone | Signal::Email | Signal::Address))
-                || kind_of(ha) == KeyKind::PersonFull
-            {
-                return true;
+    std::iter::from_fn(move || {
+        while i < a.keys.len() && j < b.keys.len() {
+            let (ha, hb) = (a.keys[i].0, b.keys[j].0);
+            if ha < hb {
+                i += 1;
+            } else if hb < ha {
+                j += 1;
+            } else {
+                let df = a.keys[i].1;
+                i += 1;
+                j += 1;
+                return Some((ha, df));
             }
-            i += 1;
-            j += 1;
         }
-    }
-    false
+        None
+    })
 }
 
 /// True when a scored pair is a legal-entity link.
