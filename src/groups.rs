@@ -85,7 +85,7 @@ pub fn canonical_name(norm: &[NormCard], cards: &[u32]) -> (String, String) {
         }
         match counts.iter_mut().find(|x| x.0 == d) {
             Some(x) => x.2 += 1,
-            None => counts.push((d, n.name.legal_form.clone().unwrap_or_default(), 1, well_formed(n))),
+            None => counts.push((d, n.name.legal_form.as_deref().unwrap_or_default().to_string(), 1, well_formed(n))),
         }
     }
     let any_good = counts.iter().any(|x| x.3);
@@ -131,11 +131,11 @@ pub fn summarize(
             let mut last: Option<NaiveDate> = None;
             for &c in &cs {
                 let n = &norm[c as usize];
-                inns.extend(n.ids.inn.clone());
-                kpps.extend(n.ids.kpp.clone());
-                ogrns.extend(n.ids.ogrn.clone());
+                inns.extend(n.ids.inn.as_deref().map(str::to_string));
+                kpps.extend(n.ids.kpp.as_deref().map(str::to_string));
+                ogrns.extend(n.ids.ogrn.as_deref().map(str::to_string));
                 brands.extend(n.brand.as_ref().map(|b| b.display_core.clone()));
-                phones.extend(n.phones.iter().map(|p| p.number.clone()));
+                phones.extend(n.phones.iter().map(|p| p.number.to_string()));
                 domains.extend(n.corporate_domains().into_iter().map(str::to_string));
                 domains.extend(n.website.clone());
                 dms.extend(n.decision_makers().map(|p| p.display()));

@@ -333,7 +333,7 @@ pub fn parse_query_phone(v: &str) -> Option<normalize::Phone> {
             if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) && rest.len() <= 6 {
                 let main = main.trim_end_matches(|c: char| c == ',' || c == '(' || c.is_whitespace());
                 if let Ok(mut p) = normalize::phone::parse_phone(main, None) {
-                    p.ext = Some(rest.to_string());
+                    p.ext = Some(rest.into());
                     return Some(p);
                 }
             }
@@ -351,9 +351,9 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
     if let Some(v) = given(&q.inn) {
         let ids = normalize::normalize_ids(&v, "", "");
         if let Some(inn) = ids.inn {
-            keys.push((KeyKind::Inn, inn));
+            keys.push((KeyKind::Inn, inn.to_string()));
         } else if let Some(ogrn) = ids.ogrn {
-            keys.push((KeyKind::Ogrn, ogrn));
+            keys.push((KeyKind::Ogrn, ogrn.to_string()));
         } else if let Some(kpp) = ids.kpp {
             // A КПП typed into the ИНН field (as on CRM cards): it ranks the firms carrying it, never identifies.
             notes.push(format!("kpp:{kpp}"));
@@ -376,14 +376,14 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
             PhoneKind::TollFree => KeyKind::TollFree,
             _ => KeyKind::Phone,
         };
-        keys.push((kind, p.number));
+        keys.push((kind, p.number.to_string()));
     }
     if let Some(v) = given(&q.email) {
         let e = normalize::parse_email(&v, dict)
             .ok_or_else(|| QueryError::Bad(format!("{v:?} is not an email address")))?;
-        keys.push((KeyKind::Email, e.address));
+        keys.push((KeyKind::Email, e.address.to_string()));
         if !e.public {
-            keys.push((KeyKind::Domain, e.domain));
+            keys.push((KeyKind::Domain, e.domain.to_string()));
         }
     }
     if let Some(v) = given(&q.website) {
@@ -753,7 +753,7 @@ pub fn check_with(
             same_name.dedup();
         }
         for t in qn.tokens.iter().filter(|t| !t.generic && t.key.chars().count() >= 3) {
-            let mut ws: Vec<String> = vec![t.key.clone()];
+            let mut ws: Vec<String> = vec![t.key.to_string()];
             for v in word_variants(&t.key) {
                 for w in source.words_with_variant(&v)? {
                     let close = score::edit_similarity_reaching(&w, &t.key, 0.8) >= 0.8

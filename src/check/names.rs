@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use compact_str::CompactString;
 use rusqlite::{Connection, OptionalExtension};
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_64;
@@ -94,6 +95,9 @@ impl PreparedName {
     fn bytes(&self) -> usize {
         let s = |x: &String| x.capacity();
         let o = |x: &Option<String>| x.as_ref().map_or(0, String::capacity);
+        // A short text is held inline, with no heap of its own.
+        let cs = |x: &CompactString| if x.is_heap_allocated() { x.capacity() } else { 0 };
+        let co = |x: &Option<CompactString>| x.as_ref().map_or(0, cs);
         let c = &self.card_name;
         let n = &self.norm;
         std::mem::size_of::<PreparedName>()
@@ -102,14 +106,17 @@ impl PreparedName {
             + s(&c.card)
             + s(&c.name)
             + s(&c.legal_form)
-            + o(&n.legal_form)
+            + co(&n.legal_form)
             + s(&n.display_core)
             + o(&n.branch)
             + o(&n.bracket_brand)
             + n.tokens.capacity() * std::mem::size_of::<crate::normalize::name::NameToken>()
-            + n.tokens.iter().map(|t| s(&t.text) + s(&t.key)).sum::<usize>()
+            + n.tokens.iter().map(|t| cs(&t.text) + cs(&t.key)).sum::<usize>()
             + n.person.as_ref().map_or(0, |p| {
-                std::mem::size_of::<crate::normalize::person::Person>() + s(&p.surname) + o(&p.first) + o(&p.position)
+                std::mem::size_of::<crate::normalize::person::Person>()
+                    + cs(&p.surname)
+                    + co(&p.first)
+                    + co(&p.position)
             })
     }
 }

@@ -858,7 +858,7 @@ impl Places {
         let mut out: SmallVec<[String; 2]> = SmallVec::new();
         for &c in &nd.cards {
             let card = &norm[c as usize];
-            out.extend(card.addresses.iter().filter_map(|a| a.city.clone()));
+            out.extend(card.addresses.iter().filter_map(|a| a.city.as_deref().map(str::to_string)));
             for ph in card.phones.iter().filter(|ph| ph.kind == crate::normalize::phone::PhoneKind::Geographic) {
                 let Some(digits) = ph.number.strip_prefix("+7") else { continue };
                 let city = (3..=5)
@@ -936,7 +936,7 @@ fn pair_outlier(norm: &[NormCard], run: &[(u64, u32)], elsewhere: &impl Fn(u32, 
     let [(inn, a), (_, b)] = run else { return Vec::new() };
     let (na, nb) = (&norm[*a as usize].name, &norm[*b as usize].name);
     let words = |n: &NormName| -> Vec<String> {
-        n.tokens.iter().filter(|t| !t.generic && t.key.chars().count() >= 3).map(|t| t.key.clone()).collect()
+        n.tokens.iter().filter(|t| !t.generic && t.key.chars().count() >= 3).map(|t| t.key.to_string()).collect()
     };
     let (wa, wb) = (words(na), words(nb));
     if wa.is_empty() || wb.is_empty() {

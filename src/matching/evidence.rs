@@ -203,15 +203,15 @@ pub(super) fn hard_evidence(first: &NormCard, c: &NormCard) -> (Evidence, &'stat
     match (&first.ids.inn, &c.ids.inn) {
         (Some(x), Some(y)) if x == y => {
             let kpp = match (&first.ids.kpp, &c.ids.kpp) {
-                (Some(k1), Some(k2)) if k1 != k2 => Some((k1.clone(), k2.clone())),
+                (Some(k1), Some(k2)) if k1 != k2 => Some((k1.to_string(), k2.to_string())),
                 _ => None,
             };
-            (Evidence::one(EvidencePart::SameInn { inn: x.clone(), kpp }), "inn")
+            (Evidence::one(EvidencePart::SameInn { inn: x.to_string(), kpp }), "inn")
         }
         _ => match (&first.ids.ogrn, &c.ids.ogrn) {
-            (Some(x), Some(y)) if x == y => (Evidence::one(EvidencePart::SameOgrn(x.clone())), "ogrn"),
+            (Some(x), Some(y)) if x == y => (Evidence::one(EvidencePart::SameOgrn(x.to_string())), "ogrn"),
             _ => {
-                let id = c.ids.inn.as_ref().or(c.ids.ogrn.as_ref()).cloned().unwrap_or_default();
+                let id = c.ids.inn.as_deref().or(c.ids.ogrn.as_deref()).unwrap_or_default().to_string();
                 (Evidence::one(EvidencePart::InnGroup(id)), "inn")
             }
         },
@@ -313,7 +313,7 @@ pub(super) fn link_record(
                     .cards
                     .iter()
                     .find_map(|&c| {
-                        norm[c as usize].name.tokens.iter().find(|t| *t.key == **key).map(|t| t.text.clone())
+                        norm[c as usize].name.tokens.iter().find(|t| *t.key == **key).map(|t| t.text.to_string())
                     })
                     .unwrap_or_else(|| key.to_string());
                 (EvidencePart::Root { word, rarity: *rarity }, Some((a.cards[0], b.cards[0])))

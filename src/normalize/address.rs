@@ -3,6 +3,7 @@
 //! `dictionaries/address_abbrev.tsv`. The keys it produces (house, office) let the matcher see that two cards
 //! share a building, and, more strongly, an office.
 
+use compact_str::{CompactString, format_compact};
 use serde::Serialize;
 
 use crate::dict::{AddrLevel, Dictionaries};
@@ -12,19 +13,19 @@ use crate::normalize::text::fold_address_words;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Address {
     /// 6-digit postal code.
-    pub postcode: Option<String>,
+    pub postcode: Option<CompactString>,
     /// City or other settlement, lower case.
-    pub city: Option<String>,
+    pub city: Option<CompactString>,
     /// Street name without its type (`тверская`), lower case.
-    pub street: Option<String>,
+    pub street: Option<CompactString>,
     /// Street type, canonical (`ул`, `пр-кт` ...), when written.
-    pub street_type: Option<String>,
+    pub street_type: Option<CompactString>,
     /// House number (`5`, `5а`, `5/1`).
-    pub house: Option<String>,
+    pub house: Option<CompactString>,
     /// Building (`к2`, `стр1`, `лит а`).
-    pub building: Option<String>,
+    pub building: Option<CompactString>,
     /// Office, room or flat (`оф 12`).
-    pub office: Option<String>,
+    pub office: Option<CompactString>,
 }
 
 impl Address {
@@ -49,9 +50,9 @@ impl Address {
 
     /// A normalised one-line form: `г москва, ул тверская, д 5, к2, оф 12`.
     pub fn normalized(&self) -> String {
-        let mut parts = Vec::new();
+        let mut parts: Vec<String> = Vec::new();
         if let Some(p) = &self.postcode {
-            parts.push(p.clone());
+            parts.push(p.to_string());
         }
         if let Some(c) = &self.city {
             parts.push(format!("г {c}"));
@@ -59,17 +60,17 @@ impl Address {
         if let Some(s) = &self.street {
             parts.push(match &self.street_type {
                 Some(t) => format!("{t} {s}"),
-                None => s.clone(),
+                None => s.to_string(),
             });
         }
         if let Some(h) = &self.house {
             parts.push(format!("д {h}"));
         }
         if let Some(b) = &self.building {
-            parts.push(b.clone());
+            parts.push(b.to_string());
         }
         if let Some(o) = &self.office {
-            parts.push(o.clone());
+            parts.push(o.to_string());
         }
         parts.join(", ")
     }
@@ -125,26 +126,26 @@ impl Parser<'_> {
         let joined = words.join(" ");
         match pending {
             Some((_, AddrLevel::Settlement)) => {
-                self.addr.city.get_or_insert(joined);
+                self.addr.city.get_or_insert(joined.into());
             }
             Some((canon, AddrLevel::Street)) => {
                 if self.addr.street.is_none() {
-                    self.addr.street = Some(joined);
-                    self.addr.street_type = Some(canon);
+                    self.addr.street = Some(joined.into());
+                    self.addr.street_type = Some(canon.into());
                 }
             }
             Some((canon, AddrLevel::Building)) => {
-                self.addr.building.get_or_insert(format!("{canon} {joined}"));
+                self.addr.building.get_or_insert(format_compact!("{canon} {joined}"));
             }
             Some((canon, AddrLevel::Room)) => {
-                self.addr.office.get_or_insert(format!("{canon} {joined}"));
+                self.addr.office.get_or_insert(format_compact!("{canon} {joined}"));
             }
             Some((_, AddrLevel::Region | AddrLevel::District | AddrLevel::Landmark | AddrLevel::House)) => {}
             None => {
                 if self.addr.city.is_none() && self.dict.is_known_city(&joined) {
-                    self.addr.city = Some(joined);
+                    self.addr.city = Some(joined.into());
                 } else if self.addr.street.is_none() {
-                    self.addr.street = Some(joined);
+                    self.addr.street = Some(joined.into());
                 }
             }
         }
@@ -156,18 +157,18 @@ impl Parser<'_> {
             Some(AddrLevel::House) => {
                 self.pending = None;
                 let (h, b) = split_house(w);
-                self.addr.house.get_or_insert(h);
+                self.addr.house.get_or_insert(h.into());
                 if let Some(b) = b {
-                    self.addr.building.get_or_insert(b);
+                    self.addr.building.get_or_insert(b.into());
                 }
             }
             Some(AddrLevel::Building) => {
                 let (canon, _) = self.pending.take().unwrap_or_default_pending();
-                self.addr.building.get_or_insert(format!("{canon}{w}"));
+                self.addr.building.get_or_insert(format_compact!("{canon}{w}"));
             }
             Some(AddrLevel::Room) => {
                 let (canon, _) = self.pending.take().unwrap_or_default_pending();
-                self.addr.office.get_or_insert(format!("{canon} {w}"));
+                self.addr.office.get_or_insert(format_compact!("{canon} {w}"));
             }
             _ => {
                 self.assign_words();
@@ -178,17 +179,17 @@ impl Parser<'_> {
                         && !o.is_empty()
                         && o.chars().all(|c| c.is_ascii_digit())
                     {
-                        self.addr.house = Some(h.to_string());
-                        self.addr.office.get_or_insert(format!("оф {o}"));
+                        self.addr.house = Some(h.into());
+                        self.addr.office.get_or_insert(format_compact!("оф {o}"));
                         return;
                     }
                     let (h, b) = split_house(w);
-                    self.addr.house = Some(h);
+                    self.addr.house = Some(h.into());
                     if let Some(b) = b {
-                        self.addr.building.get_or_insert(b);
+                        self.addr.building.get_or_insert(b.into());
                     }
                 } else if self.addr.office.is_none() {
-                    self.addr.office = Some(format!("оф {w}"));
+                    self.addr.office = Some(format_compact!("оф {w}"));
                 }
             }
         }
@@ -216,7 +217,7 @@ pub fn parse_address(value: &str, dict: &Dictionaries) -> Option<Address> {
             any = true;
             let w = &words[i];
             if p.addr.postcode.is_none() && is_postcode(w) {
-                p.addr.postcode = Some(w.clone());
+                p.addr.postcode = Some(w.as_str().into());
                 i += 1;
                 continue;
             }

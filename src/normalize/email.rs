@@ -1,6 +1,7 @@
 //! Emails: trimmed, lower case, `mailto:` and display names removed; the domain extracted (Unicode for `.рф`);
 //! public mail domains (`dictionaries/public_email_domains.txt`) marked as not corporate.
 
+use compact_str::{CompactString, format_compact};
 use serde::Serialize;
 
 use crate::dict::Dictionaries;
@@ -10,9 +11,9 @@ use crate::normalize::website::{canonical_host, registrable};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Email {
     /// The whole address, lower case.
-    pub address: String,
+    pub address: CompactString,
     /// The registrable domain of the address (`romashka.ru` for `a@mail.romashka.ru`).
-    pub domain: String,
+    pub domain: CompactString,
     /// True for public mail services (mail.ru, gmail.com ...): the domain says nothing about the company.
     pub public: bool,
 }
@@ -34,7 +35,7 @@ pub fn parse_email(value: &str, dict: &Dictionaries) -> Option<Email> {
     let host = canonical_host(host)?;
     let domain = registrable(&host).unwrap_or_else(|| host.clone());
     let public = dict.is_public_email_domain(&host) || dict.is_public_email_domain(&domain);
-    Some(Email { address: format!("{local}@{host}"), domain, public })
+    Some(Email { address: format_compact!("{local}@{host}"), domain: domain.into(), public })
 }
 
 #[cfg(test)]
@@ -56,7 +57,7 @@ mod tests {
             ("info@localhost", None),
         ];
         for (input, want) in cases {
-            let got = parse_email(input, d).map(|e| (e.address, e.domain, e.public));
+            let got = parse_email(input, d).map(|e| (e.address.to_string(), e.domain.to_string(), e.public));
             let want = want.map(|(a, b, c)| (a.to_string(), b.to_string(), c));
             assert_eq!(got, want, "{input:?}");
         }

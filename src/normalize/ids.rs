@@ -2,6 +2,7 @@
 //! their official checksums, and the repairs CRM data needs (a leading zero dropped by Excel, a КПП or ОГРН typed
 //! into the ИНН field). Rules: ../shared/DOMAIN.md "Identifiers".
 
+use compact_str::{CompactString, format_compact};
 use serde::Serialize;
 
 const INN10_W: [u32; 9] = [2, 4, 10, 3, 5, 9, 4, 6, 8];
@@ -155,19 +156,19 @@ impl IdNote {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Ids {
     /// A valid ИНН (10 or 12 digits), usable as an identifier.
-    pub inn: Option<String>,
+    pub inn: Option<CompactString>,
     /// Text in the ИНН field that is not a valid ИНН (kept, flagged, never used as an identifier).
-    pub inn_invalid: Option<String>,
+    pub inn_invalid: Option<CompactString>,
     /// Further valid ИНН of the same cell (`631645880259, 6316220476`), in order.
-    pub inn_other: Vec<String>,
+    pub inn_other: Vec<CompactString>,
     /// A КПП of valid form.
-    pub kpp: Option<String>,
+    pub kpp: Option<CompactString>,
     /// Text in the КПП field that is not a КПП.
-    pub kpp_invalid: Option<String>,
+    pub kpp_invalid: Option<CompactString>,
     /// A valid ОГРН or ОГРНИП.
-    pub ogrn: Option<String>,
+    pub ogrn: Option<CompactString>,
     /// Text in the ОГРН field that is not valid.
-    pub ogrn_invalid: Option<String>,
+    pub ogrn_invalid: Option<CompactString>,
     /// Repairs that were made.
     pub notes: Vec<IdNote>,
 }
@@ -227,22 +228,22 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     let ogrn_digits = strip(&ogrn_clean, false);
     match ogrn_digits.as_deref() {
         Some("") => {}
-        Some(d) if ogrn_valid(d) => ids.ogrn = Some(d.to_string()),
-        _ => ids.ogrn_invalid = Some(ogrn_raw.trim().to_string()),
+        Some(d) if ogrn_valid(d) => ids.ogrn = Some(d.into()),
+        _ => ids.ogrn_invalid = Some(ogrn_raw.trim().into()),
     }
     let kpp_cell = clean_cell(kpp_raw);
     let kpp_clean = strip(&kpp_cell, true);
     match kpp_clean.as_deref() {
         Some("") => {}
         // Excel drops the leading zero of КПП of regions 01-09 too.
-        Some(k) if kpp_form_valid(k) => ids.kpp = Some(k.to_string()),
-        Some(k) if k.len() == 8 && kpp_form_valid(&format!("0{k}")) => ids.kpp = Some(format!("0{k}")),
-        _ => ids.kpp_invalid = Some(kpp_raw.trim().to_string()),
+        Some(k) if kpp_form_valid(k) => ids.kpp = Some(k.into()),
+        Some(k) if k.len() == 8 && kpp_form_valid(&format!("0{k}")) => ids.kpp = Some(format_compact!("0{k}")),
+        _ => ids.kpp_invalid = Some(kpp_raw.trim().into()),
     }
 
     let cell = clean_cell(inn_raw);
     if is_exponent_form(&cell) {
-        ids.inn_invalid = Some(inn_raw.trim().to_string());
+        ids.inn_invalid = Some(inn_raw.trim().into());
         ids.notes.push(IdNote::ExcelExponent);
         return ids;
     }
@@ -259,10 +260,10 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
             && let Some(inn) = inn_of(&digits[0])
             && let Some(k) = digits[1].as_deref().filter(|k| kpp_form_valid(k))
         {
-            ids.inn = Some(inn);
+            ids.inn = Some(inn.into());
             ids.notes.push(IdNote::InnKppInOneCell);
             if ids.kpp.is_none() {
-                ids.kpp = Some(k.to_string());
+                ids.kpp = Some(k.into());
                 ids.kpp_invalid = None;
             }
             return ids;
@@ -270,18 +271,18 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
         let inns: Vec<Option<String>> = digits.iter().map(inn_of).collect();
         if inns.iter().all(Option::is_some) {
             let mut it = inns.into_iter().flatten();
-            ids.inn = it.next();
-            ids.inn_other = it.filter(|x| Some(x) != ids.inn.as_ref()).collect();
+            ids.inn = it.next().map(Into::into);
+            ids.inn_other = it.filter(|x| ids.inn.as_deref() != Some(x.as_str())).map(Into::into).collect();
             ids.notes.push(IdNote::SeveralInn);
             return ids;
         }
-        ids.inn_invalid = Some(inn_raw.trim().to_string());
+        ids.inn_invalid = Some(inn_raw.trim().into());
         return ids;
     }
 
     let Some(d) = strip(&cell, false) else {
         if !inn_raw.trim().is_empty() {
-            ids.inn_invalid = Some(inn_raw.trim().to_string());
+            ids.inn_invalid = Some(inn_raw.trim().into());
         }
         return ids;
     };
@@ -290,7 +291,7 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     }
     let (inn, note) = single_inn(&d);
     if let Some(inn) = inn {
-        ids.inn = Some(inn);
+        ids.inn = Some(inn.into());
         ids.notes.extend(note);
     } else if d.len() == 9 && looks_like_kpp(&d) {
         // Nine digits shaped like a КПП (a registration reason code in the middle): a КПП typed into the ИНН
@@ -298,20 +299,20 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
         // companies: read as an ИНН it would glue them together).
         ids.notes.push(IdNote::KppInInnField);
         if ids.kpp.is_none() {
-            ids.kpp = Some(d);
+            ids.kpp = Some(d.into());
         }
     } else if ogrn_valid(&d) {
         ids.notes.push(IdNote::OgrnInInnField);
         if ids.ogrn.is_none() {
-            ids.ogrn = Some(d);
+            ids.ogrn = Some(d.into());
         }
     } else if d.len() == 9 && kpp_form_valid(&d) {
         ids.notes.push(IdNote::KppInInnField);
         if ids.kpp.is_none() {
-            ids.kpp = Some(d);
+            ids.kpp = Some(d.into());
         }
     } else {
-        ids.inn_invalid = Some(inn_raw.trim().to_string());
+        ids.inn_invalid = Some(inn_raw.trim().into());
     }
     ids
 }

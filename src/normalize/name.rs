@@ -2,6 +2,7 @@
 //! in abbreviated or full form, Russian or Latin, and split out; non-distinctive words (группа компаний, ТД ...)
 //! marked; each remaining word given its transliteration key; the name of an ИП read as a person.
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 use crate::dict::{Dictionaries, FormKind};
@@ -13,9 +14,9 @@ use crate::normalize::translit::translit_key;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct NameToken {
     /// The folded word (`ромашка`).
-    pub text: String,
+    pub text: CompactString,
     /// Its transliteration key (`romaSka`).
-    pub key: String,
+    pub key: CompactString,
     /// True for non-distinctive words (группа, торговый дом, плюс ...).
     pub generic: bool,
 }
@@ -24,7 +25,7 @@ pub struct NameToken {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NormName {
     /// Canonical legal form code (`ООО`, `ИП` ...), if written.
-    pub legal_form: Option<String>,
+    pub legal_form: Option<CompactString>,
     /// What kind of form it is.
     #[serde(skip)]
     pub form_kind: Option<FormKind>,
@@ -75,7 +76,7 @@ impl NormName {
         match (&self.legal_form, self.form_kind) {
             (Some(f), Some(FormKind::Person)) => format!("{f} {}", self.display_core),
             (Some(f), _) if !self.display_core.is_empty() => format!("{f} «{}»", self.display_core),
-            (Some(f), _) => f.clone(),
+            (Some(f), _) => f.to_string(),
             (None, _) => self.display_core.clone(),
         }
     }
@@ -264,7 +265,7 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
         // The whole name is a legal form ("ООО"): keep it as the form, nothing else.
         if let Some(v) = dict.legal_forms.iter().find(|v| v.tokens == folded) {
             return NormName {
-                legal_form: Some(v.code.clone()),
+                legal_form: Some(v.code.as_str().into()),
                 form_kind: Some(v.kind),
                 branch,
                 bracket_brand,
@@ -291,7 +292,7 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
     let tokens: Vec<NameToken> = core
         .iter()
         .zip(generic)
-        .map(|(t, g)| NameToken { key: translit_key(t), text: t.clone(), generic: g })
+        .map(|(t, g)| NameToken { key: translit_key(t).into(), text: t.as_str().into(), generic: g })
         .collect();
 
     // The name proper as typed: the raw words that correspond to the kept tokens.
@@ -303,7 +304,7 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
     };
 
     let (form_code, form_kind) = match legal_form {
-        Some((c, k)) => (Some(c), Some(k)),
+        Some((c, k)) => (Some(CompactString::from(c)), Some(k)),
         None => (None, None),
     };
     let person = match form_kind {
@@ -437,7 +438,7 @@ mod tests {
     #[test]
     fn generic_words_marked() {
         let n = norm("ГК Ромашка Торговый Дом");
-        let flags: Vec<(String, bool)> = n.tokens.iter().map(|t| (t.text.clone(), t.generic)).collect();
+        let flags: Vec<(String, bool)> = n.tokens.iter().map(|t| (t.text.to_string(), t.generic)).collect();
         assert_eq!(
             flags,
             [

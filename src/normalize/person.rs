@@ -2,6 +2,7 @@
 //! "Иванов И.И.", "Иван Иванов", "И.И. Иванов", "ИВАНОВ И. И."; a job title ("директор по маркетингу") split off;
 //! diminutives read as the full name ("Саша Петров" → А. Петров). Rules: ../shared/DOMAIN.md "People".
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 use crate::dict::Dictionaries;
@@ -11,9 +12,9 @@ use crate::normalize::text::{nfkc, simple_lower};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Person {
     /// Surname, lower case, ё as е.
-    pub surname: String,
+    pub surname: CompactString,
     /// Full first name when written out (diminutives expanded), lower case.
-    pub first: Option<String>,
+    pub first: Option<CompactString>,
     /// First-name initial, lower case.
     pub first_initial: Option<char>,
     /// Patronymic initial, lower case.
@@ -21,7 +22,7 @@ pub struct Person {
     /// True when the patronymic was written out in full.
     pub patronymic_full: bool,
     /// Job title, as written (trimmed), if any.
-    pub position: Option<String>,
+    pub position: Option<CompactString>,
     /// True when the contact is a third party (accountant, receptionist, agency): never a decision-maker.
     pub third_party: bool,
     /// True when the surname is one of the most common ones (`dictionaries/common_surnames.txt`).
@@ -31,7 +32,7 @@ pub struct Person {
 impl Person {
     /// The matching key: surname and initials, e.g. `иванов и и` (or `иванов и` without a patronymic).
     pub fn key(&self) -> String {
-        let mut k = self.surname.clone();
+        let mut k = self.surname.to_string();
         if let Some(i) = self.first_initial {
             k.push(' ');
             k.push(i);
@@ -48,7 +49,7 @@ impl Person {
     pub fn block_key(&self) -> String {
         match self.first_initial {
             Some(i) => format!("{} {i}", self.surname),
-            None => self.surname.clone(),
+            None => self.surname.to_string(),
         }
     }
 
@@ -241,12 +242,12 @@ pub fn parse_person(value: &str, dict: &Dictionaries) -> Option<Person> {
     let position = if position_words.is_empty() { None } else { Some(position_words.join(" ")) };
     let common_surname = dict.common_surnames.contains(&surname);
     Some(Person {
-        surname,
-        first,
+        surname: surname.into(),
+        first: first.map(Into::into),
         first_initial,
         patronymic_initial,
         patronymic_full,
-        position,
+        position: position.map(Into::into),
         third_party,
         common_surname,
     })

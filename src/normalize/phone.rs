@@ -5,6 +5,7 @@
 
 use std::sync::OnceLock;
 
+use compact_str::{CompactString, format_compact};
 use regex::Regex;
 use serde::Serialize;
 
@@ -28,9 +29,9 @@ pub enum PhoneKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Phone {
     /// `+7XXXXXXXXXX`, `+<E.164>` for foreign numbers, or the bare digits of a local number.
-    pub number: String,
+    pub number: CompactString,
     /// Extension digits, if any.
-    pub ext: Option<String>,
+    pub ext: Option<CompactString>,
     /// The kind of number.
     pub kind: PhoneKind,
 }
@@ -40,7 +41,7 @@ impl Phone {
     pub fn display(&self) -> String {
         match &self.ext {
             Some(e) => format!("{} доб. {e}", self.number),
-            None => self.number.clone(),
+            None => self.number.to_string(),
         }
     }
 }
@@ -68,7 +69,7 @@ fn sci_re() -> &'static Regex {
 }
 
 /// True when a value holds only an extension ("доб. 123"), to be attached to the number before it.
-pub fn is_extension_only(value: &str) -> Option<String> {
+pub fn is_extension_only(value: &str) -> Option<CompactString> {
     let v = value.trim();
     if plain(v) {
         return None;
@@ -76,7 +77,7 @@ pub fn is_extension_only(value: &str) -> Option<String> {
     let caps = ext_re().captures(v)?;
     let m = caps.get(0)?;
     if m.start() == 0 || v[..m.start()].trim().chars().all(|c| !c.is_ascii_digit()) {
-        Some(caps[1].to_string())
+        Some(caps[1].into())
     } else {
         None
     }
@@ -110,7 +111,7 @@ pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneE
         Some(c) => {
             // `unwrap`: group 0 always exists in a match.
             let start = c.get(0).map(|m| m.start()).unwrap_or(v.len());
-            (&v[..start], Some(c[1].to_string()))
+            (&v[..start], Some(CompactString::from(&c[1])))
         }
         None => (v, None),
     };
@@ -118,7 +119,7 @@ pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneE
     let digits: String = main.chars().filter(char::is_ascii_digit).collect();
     let ru = |national: &str| -> Result<Phone, PhoneError> {
         let kind = kind_of_ru(national).ok_or(PhoneError::NotAPhone)?;
-        Ok(Phone { number: format!("+7{national}"), ext: ext.clone(), kind })
+        Ok(Phone { number: format_compact!("+7{national}"), ext: ext.clone(), kind })
     };
     let n = digits.len();
     if plus {
@@ -130,7 +131,7 @@ pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneE
             return ru(&digits[1..]);
         }
         if (8..=15).contains(&n) && !digits.starts_with('7') {
-            return Ok(Phone { number: format!("+{digits}"), ext, kind: PhoneKind::Foreign });
+            return Ok(Phone { number: format_compact!("+{digits}"), ext, kind: PhoneKind::Foreign });
         }
         return Err(PhoneError::NotAPhone);
     }
@@ -146,14 +147,14 @@ pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneE
         if intl.starts_with('7') && intl.len() == 11 {
             return ru(&intl[1..]);
         }
-        return Ok(Phone { number: format!("+{intl}"), ext, kind: PhoneKind::Foreign });
+        return Ok(Phone { number: format_compact!("+{intl}"), ext, kind: PhoneKind::Foreign });
     }
     if n > 11 && digits.starts_with("00") && n <= 17 {
         let intl = &digits[2..];
         if intl.starts_with('7') && intl.len() == 11 {
             return ru(&intl[1..]);
         }
-        return Ok(Phone { number: format!("+{intl}"), ext, kind: PhoneKind::Foreign });
+        return Ok(Phone { number: format_compact!("+{intl}"), ext, kind: PhoneKind::Foreign });
     }
     if (5..=7).contains(&n) {
         if let Some(code) = area_code
@@ -161,7 +162,7 @@ pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneE
         {
             return ru(&format!("{code}{digits}"));
         }
-        return Ok(Phone { number: digits, ext, kind: PhoneKind::Local });
+        return Ok(Phone { number: digits.into(), ext, kind: PhoneKind::Local });
     }
     Err(PhoneError::NotAPhone)
 }
@@ -224,7 +225,7 @@ mod tests {
 
     fn ok(v: &str) -> (String, Option<String>, PhoneKind) {
         let p = parse_phone(v, None).unwrap_or_else(|e| panic!("{v:?}: {e:?}"));
-        (p.number, p.ext, p.kind)
+        (p.number.to_string(), p.ext.map(String::from), p.kind)
     }
 
     #[test]

@@ -1507,10 +1507,10 @@ fn query_keys(q: &QueryRow, dict: &Dictionaries) -> Vec<(u8, String)> {
         add(1, n::normalize_ids(&q.inn, "", "").inn.map(|s| s.to_string()));
     }
     if !q.phone.trim().is_empty() {
-        add(2, n::parse_phones(std::slice::from_ref(&q.phone), None).0.first().map(|p| p.number.clone()));
+        add(2, n::parse_phones(std::slice::from_ref(&q.phone), None).0.first().map(|p| p.number.to_string()));
     }
     if !q.email.trim().is_empty() {
-        add(3, n::parse_email(&q.email, dict).map(|e| e.address));
+        add(3, n::parse_email(&q.email, dict).map(|e| e.address.to_string()));
     }
     if !q.website.trim().is_empty() {
         add(4, n::normalize_website(&q.website, dict));
@@ -1538,10 +1538,10 @@ fn card_keys(c: &SynthCard, wanted: &[bool; 7], dict: &Dictionaries) -> Vec<(u8,
     }
     if wanted[2] {
         let phones: Vec<String> = c.work_phones.iter().chain(&c.mobile_phones).cloned().collect();
-        keys.extend(n::parse_phones(&phones, None).0.into_iter().map(|p| (2, p.number)));
+        keys.extend(n::parse_phones(&phones, None).0.into_iter().map(|p| (2, p.number.to_string())));
     }
     if wanted[3] {
-        keys.extend(c.emails.iter().filter_map(|e| n::parse_email(e, dict)).map(|e| (3, e.address)));
+        keys.extend(c.emails.iter().filter_map(|e| n::parse_email(e, dict)).map(|e| (3, e.address.to_string())));
     }
     if wanted[4]
         && let Some(w) = n::normalize_website(&c.website, dict)
