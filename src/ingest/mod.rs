@@ -622,6 +622,8 @@ impl<'a> CardBuilder<'a> {
                 for &c in cols {
                     split_multi(*field, values[c], &mut vals);
                 }
+                // Room for exactly the values: a vector pushed to holds four, a million cards wait for normalising.
+                vals.shrink_to_fit();
                 match field {
                     Field::Phones => card.phones = vals,
                     Field::Emails => card.emails = vals,

@@ -192,6 +192,12 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
         last_activity: last_activity_invalid,
     };
     let invalid = if invalid.is_empty() { None } else { Some(Box::new(invalid)) };
+    // A vector collected or pushed to holds room for four values: a million cards keep theirs for the whole run.
+    let (mut addresses, mut phones, mut emails, mut contacts) = (addresses, phones, emails, contacts);
+    addresses.shrink_to_fit();
+    phones.shrink_to_fit();
+    emails.shrink_to_fit();
+    contacts.shrink_to_fit();
     NormCard { name, ids, brand, addresses, phones, emails, website, contacts, manager, last_activity, invalid }
 }
 
