@@ -394,6 +394,12 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
             }
             persons.sort();
             persons.truncate(16);
+            // A million nodes live through the whole match: no room for values that never come.
+            let (mut keys, mut name_keys): (Vec<(u64, u32)>, Vec<u64>) = (keys, name_keys);
+            keys.shrink_to_fit();
+            name_keys.shrink_to_fit();
+            brands.shrink_to_fit();
+            persons.shrink_to_fit();
             (Node { cards, inn, keys, names, brands, persons }, name_keys)
         })
         .collect();
