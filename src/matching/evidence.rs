@@ -280,7 +280,7 @@ pub(super) fn link_record(
     b: &Node,
     s: &Scored,
 ) -> LinkRecord {
-    let mut parts = Vec::new();
+    let mut parts = Vec::with_capacity(s.evidence.len());
     let mut cards: Option<(u32, u32)> = None;
     for (_, piece) in &s.evidence {
         let (part, pair) = match piece {

@@ -661,8 +661,9 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
             }
         }
     }
-    let mut evidence: Vec<(Signal, Piece)> =
-        Signal::ALL.iter().zip(best).filter_map(|(s, piece)| piece.map(|pc| (*s, pc))).collect();
+    // Exactly as many as there are pieces: a base's scored pairs are kept through the firm rounds.
+    let mut evidence: Vec<(Signal, Piece)> = Vec::with_capacity(best.iter().flatten().count());
+    evidence.extend(Signal::ALL.iter().zip(best).filter_map(|(s, piece)| piece.map(|pc| (*s, pc))));
     evidence.sort_by(|x, y| y.1.weight().total_cmp(&x.1.weight()).then(x.0.cmp(&y.0)));
     // `+ 0.0`: the sum of no evidence is 0, not the -0 a float sum starts from.
     let score: f32 = evidence.iter().map(|(_, pc)| pc.weight()).sum::<f32>() + 0.0;
