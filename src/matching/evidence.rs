@@ -291,7 +291,8 @@ pub(super) fn link_record(
                 let generic = (*df > cfg.generic.full_up_to).then(|| (*df, piece.weight()));
                 (EvidencePart::Shared { kind: kind_of(*hash), value, generic }, ta.zip(tb).map(|(x, y)| (x.0, y.0)))
             }
-            Piece::Person { a: pa, b: pb, .. } => {
+            Piece::Person { a: ia, b: ib, .. } => {
+                let (pa, pb) = (&a.persons[*ia as usize], &b.persons[*ib as usize]);
                 let (ca, cb) = (card_with_person(norm, a, pa), card_with_person(norm, b, pb));
                 let (da, db) = (
                     ca.as_ref().map(|x| x.1.clone()).unwrap_or_default(),

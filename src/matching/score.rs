@@ -69,12 +69,12 @@ pub enum Piece {
         /// Weight given.
         weight: f32,
     },
-    /// Compatible decision-makers.
+    /// Compatible decision-makers (indices, not copies: a base's scored pairs are kept through the firm rounds).
     Person {
-        /// One side's person.
-        a: PersonLite,
-        /// The other side's person.
-        b: PersonLite,
+        /// One side's person: its index in that side's [`Node::persons`].
+        a: u32,
+        /// The other side's person, in the other side's [`Node::persons`].
+        b: u32,
         /// Entities carrying the surname + initial.
         df: u32,
         /// Weight given.
@@ -552,8 +552,8 @@ fn brand_name(p: &Prepared, cfg: &Config, a: &Node, b: &Node) -> Option<(bool, u
 
 fn person_match(cfg: &Config, a: &Node, b: &Node, level: Level, df_of: impl Fn(u64) -> u32) -> Option<Piece> {
     let mut best: Option<Piece> = None;
-    for pa in &a.persons {
-        for pb in b.persons.iter().filter(|pb| pb.key == pa.key) {
+    for (ia, pa) in a.persons.iter().enumerate() {
+        for (ib, pb) in b.persons.iter().enumerate().filter(|(_, pb)| pb.key == pa.key) {
             if !PersonLite::compatible(pa, pb) {
                 continue;
             }
@@ -579,7 +579,7 @@ fn person_match(cfg: &Config, a: &Node, b: &Node, level: Level, df_of: impl Fn(u
                 }
             };
             if w > 0.0 && best.as_ref().is_none_or(|x| w > x.weight()) {
-                best = Some(Piece::Person { a: *pa, b: *pb, df, weight: w });
+                best = Some(Piece::Person { a: ia as u32, b: ib as u32, df, weight: w });
             }
         }
     }
@@ -671,7 +671,8 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
     // the legal-entity level; a surname and one initial is not.
     let has_contact = evidence.iter().any(|(s, pc)| {
         matches!(s, Signal::Phone | Signal::Email | Signal::Address)
-            || matches!(pc, Piece::Person { a, b, .. } if person_is_full(a, b))
+            || matches!(pc, Piece::Person { a: ia, b: ib, .. }
+                if person_is_full(&a.persons[*ia as usize], &b.persons[*ib as usize]))
     });
     Scored { score, signals: evidence.len() as u8, evidence, name_sim, has_contact }
 }
