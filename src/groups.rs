@@ -137,9 +137,9 @@ pub fn summarize(
                 brands.extend(n.brand.as_ref().map(|b| b.display_core.clone()));
                 phones.extend(n.phones.iter().map(|p| p.number.to_string()));
                 domains.extend(n.corporate_domains().into_iter().map(str::to_string));
-                domains.extend(n.website.clone());
+                domains.extend(n.website.as_deref().map(str::to_string));
                 dms.extend(n.decision_makers().map(|p| p.display()));
-                managers.extend(n.manager.clone());
+                managers.extend(n.manager.as_deref().map(str::to_string));
                 last = last.max(n.last_activity);
             }
             EntitySummary {

@@ -147,7 +147,9 @@ pub fn compute(
                             h.cards += 1;
                             h.last_activity = h.last_activity.max(n.last_activity);
                         }
-                        None => holdings.push(Holding { manager: m.clone(), cards: 1, last_activity: n.last_activity }),
+                        None => {
+                            holdings.push(Holding { manager: m.to_string(), cards: 1, last_activity: n.last_activity })
+                        }
                     },
                 }
             }
@@ -500,11 +502,11 @@ pub fn plan(
         .enumerate()
         .filter_map(|(c, &f)| {
             let t = firms[f as usize].as_ref()?;
-            let now = &norm[c].manager;
-            (now != &t.target).then(|| PlanRow {
+            let now = norm[c].manager.as_deref();
+            (now != t.target.as_deref()).then(|| PlanRow {
                 card: c as u32,
                 firm: f,
-                manager_now: now.clone(),
+                manager_now: now.map(str::to_string),
                 manager_new: t.target.clone(),
             })
         })
@@ -579,7 +581,7 @@ mod tests {
 
     fn card(manager: Option<&str>, date: Option<&str>) -> NormCard {
         NormCard {
-            manager: manager.map(str::to_string),
+            manager: manager.map(Into::into),
             last_activity: date.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()),
             ..NormCard::default()
         }

@@ -169,7 +169,7 @@ pub fn field_quality(cards: &[Card], dict: &crate::dict::Dictionaries) -> (Vec<F
             }
             count(&mut acc, Field::Manager, n.manager.is_some(), n.manager.is_some() as u64, 0);
             if let Some(m) = &n.manager {
-                acc.managers.insert(m.clone());
+                acc.managers.insert(m.to_string());
             } else {
                 acc.note(idx(Field::Manager), "no manager: in the pool");
             }

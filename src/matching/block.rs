@@ -80,8 +80,8 @@ pub struct NameVar {
     pub generic: u64,
     /// Compact transliteration key.
     pub compact: Box<str>,
-    /// The ИП's person, if a person's name.
-    pub person: Option<PersonLite>,
+    /// The ИП's person, if a person's name (boxed: most names are not, and a million nodes hold a variant each).
+    pub person: Option<Box<PersonLite>>,
     /// How many cards wrote it so.
     pub count: u32,
 }
@@ -329,7 +329,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
             .filter(|(i, t)| t.generic && *i < 64)
             .fold(0u64, |m, (i, _)| m | 1 << i),
         compact: name.compact().into_boxed_str(),
-        person: name.person.as_deref().map(PersonLite::of),
+        person: name.person.as_deref().map(|p| Box::new(PersonLite::of(p))),
         count: 1,
     };
     tr.lap("tokens");

@@ -13,6 +13,7 @@ pub mod translit;
 pub mod website;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use serde::Serialize;
 
 pub use address::{Address, parse_address};
@@ -46,13 +47,13 @@ pub struct NormCard {
     pub emails: Vec<Email>,
 
     /// Website key (registrable domain, or platform sub-site).
-    pub website: Option<String>,
+    pub website: Option<CompactString>,
 
     /// Contacts: decision-makers and third parties (see [`Person::third_party`]).
     pub contacts: Vec<Person>,
 
     /// The responsible manager (trimmed; `None`: the card is in the pool).
-    pub manager: Option<String>,
+    pub manager: Option<CompactString>,
     /// Last activity date.
     pub last_activity: Option<NaiveDate>,
     /// Values that could not be understood (most cards have none).
@@ -198,6 +199,7 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     phones.shrink_to_fit();
     emails.shrink_to_fit();
     contacts.shrink_to_fit();
+    let (website, manager) = (website.map(CompactString::from), manager.map(CompactString::from));
     NormCard { name, ids, brand, addresses, phones, emails, website, contacts, manager, last_activity, invalid }
 }
 
