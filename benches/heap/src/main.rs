@@ -1,0 +1,203 @@
+//! Where the batch's memory goes: live heap bytes, allocations and RSS after each stage of `dedup` (read,
+//! normalise, match, release), and the heap of each part of the normalised cards.
+//!
+//! A counting allocator around mimalloc (the binary's allocator); with `--features system` around the system
+//! allocator instead, so that `valgrind --tool=massif` sees every allocation and its call stack:
+//!
+//! ```text
+//! cd benches/heap && cargo build --release
+//! target/release/heapx /path/to/crm.csv
+//! cargo build --release --features system
+//! valgrind --tool=massif --depth=40 --massif-out-file=massif.out target/release/heapx crm.csv   # 100k cards: ~30 s
+//! ```
+//!
+//! A separate crate because firmdedup itself forbids `unsafe` (a global allocator is an unsafe trait).
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
+
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static COUNT: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let n = LIVE.fetch_add(l.size() as isize, Relaxed) + l.size() as isize;
+        COUNT.fetch_add(1, Relaxed);
+        PEAK.fetch_max(n as usize, Relaxed);
+        unsafe { Inner.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Relaxed);
+        COUNT.fetch_sub(1, Relaxed);
+        unsafe { Inner.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        let v = LIVE.fetch_add(n as isize - l.size() as isize, Relaxed) + n as isize - l.size() as isize;
+        PEAK.fetch_max(v as usize, Relaxed);
+        unsafe { Inner.realloc(p, l, n) }
+    }
+}
+#[cfg(not(feature = "system"))]
+use mimalloc::MiMalloc as Inner;
+#[cfg(feature = "system")]
+use std::alloc::System as Inner;
+
+#[global_allocator]
+static G: Counting = Counting;
+
+fn rss() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    s.lines().find(|l| l.starts_with("VmRSS")).unwrap().split_whitespace().nth(1).unwrap().parse::<u64>().unwrap()
+        / 1024
+}
+fn show(what: &str) {
+    eprintln!(
+        "{what:<28} live {:>6} MB  allocations {:>9}  peak {:>6} MB  rss {:>6} MB",
+        LIVE.load(Relaxed) >> 20,
+        COUNT.load(Relaxed),
+        PEAK.load(Relaxed) >> 20,
+        rss()
+    );
+}
+
+fn main() {
+    use firmdedup::*;
+    let path = std::path::PathBuf::from(std::env::args().nth(1).unwrap());
+    let dict = Dictionaries::embedded();
+    let opts = firmdedup::ingest::IngestOptions::default();
+    let cfg = firmdedup::config::Config::default();
+    {
+        use firmdedup::normalize::*;
+        eprintln!(
+            "sizes: NormCard {} NormName {} Ids {} Address {} Phone {} Email {} Person {} NameToken {} Invalid {}",
+            std::mem::size_of::<NormCard>(),
+            std::mem::size_of::<name::NormName>(),
+            std::mem::size_of::<ids::Ids>(),
+            std::mem::size_of::<address::Address>(),
+            std::mem::size_of::<phone::Phone>(),
+            std::mem::size_of::<email::Email>(),
+            std::mem::size_of::<person::Person>(),
+            std::mem::size_of::<name::NameToken>(),
+            std::mem::size_of::<Invalid>()
+        );
+    }
+    show("start");
+    let (_ing, cards) = pipeline::read_ordered(&path, &opts, dict).unwrap();
+    show("read");
+    let (texts, norm) = pipeline::normalize_all(cards, dict, progress::Progress::new(true));
+    show("normalize");
+    breakdown(&norm);
+    drop(texts);
+    show("  without texts");
+    let mut g = matching::firm::group(&norm, &cfg, &[]);
+    show("group");
+    g.prepared.release_matching_data();
+    show("  released");
+    let links = std::mem::take(&mut g.links);
+    drop(links);
+    show("  without links");
+    drop(g);
+    show("  without grouping");
+    drop(norm);
+    show("without norm");
+}
+
+trait Heap {
+    fn heap(&self) -> usize;
+}
+impl Heap for String {
+    fn heap(&self) -> usize {
+        if self.capacity() == 0 { 0 } else { (self.capacity() + 15) / 16 * 16 }
+    }
+}
+impl Heap for compact_str::CompactString {
+    fn heap(&self) -> usize {
+        if !self.is_heap_allocated() { 0 } else { (self.capacity() + 15) / 16 * 16 }
+    }
+}
+fn hs<T: Heap>(s: &T) -> usize {
+    s.heap()
+}
+fn ho<T: Heap>(s: &Option<T>) -> usize {
+    s.as_ref().map_or(0, |x| x.heap())
+}
+fn hv<T>(v: &Vec<T>) -> usize {
+    if v.capacity() == 0 { 0 } else { (v.capacity() * std::mem::size_of::<T>() + 15) / 16 * 16 }
+}
+fn name_heap(n: &firmdedup::normalize::name::NormName) -> (usize, usize, usize) {
+    let toks = hv(&n.tokens) + n.tokens.iter().map(|t| hs(&t.text) + hs(&t.key)).sum::<usize>();
+    let person = n.person.as_ref().map_or(0, |p| {
+        std::mem::size_of::<firmdedup::normalize::person::Person>() + hs(&p.surname) + ho(&p.first) + ho(&p.position)
+    });
+    (toks, hs(&n.display_core) + ho(&n.legal_form) + ho(&n.branch) + ho(&n.bracket_brand), person)
+}
+fn breakdown(norm: &[firmdedup::normalize::NormCard]) {
+    let mut f = std::collections::BTreeMap::<&str, usize>::new();
+    let mut add = |k, v| *f.entry(k).or_insert(0) += v;
+    for n in norm {
+        let (t, o, p) = name_heap(&n.name);
+        add("name.tokens", t);
+        add("name.other", o);
+        add("name.person", p);
+        if let Some(b) = &n.brand {
+            let (t, o, p) = name_heap(b);
+            add("brand", t + o + p + std::mem::size_of::<firmdedup::normalize::name::NormName>());
+        }
+        let i = &n.ids;
+        add(
+            "ids",
+            ho(&i.inn)
+                + ho(&i.inn_invalid)
+                + hv(&i.inn_other)
+                + ho(&i.kpp)
+                + ho(&i.kpp_invalid)
+                + ho(&i.ogrn)
+                + ho(&i.ogrn_invalid)
+                + hv(&i.notes),
+        );
+        add(
+            "addresses",
+            hv(&n.addresses)
+                + n.addresses
+                    .iter()
+                    .map(|a| {
+                        ho(&a.postcode)
+                            + ho(&a.city)
+                            + ho(&a.street)
+                            + ho(&a.street_type)
+                            + ho(&a.house)
+                            + ho(&a.building)
+                            + ho(&a.office)
+                    })
+                    .sum::<usize>(),
+        );
+        add("phones", hv(&n.phones) + n.phones.iter().map(|x| hs(&x.number) + ho(&x.ext)).sum::<usize>());
+        add("emails", hv(&n.emails) + n.emails.iter().map(|x| hs(&x.address) + hs(&x.domain)).sum::<usize>());
+        add("website", ho(&n.website));
+        add(
+            "contacts",
+            hv(&n.contacts) + n.contacts.iter().map(|p| hs(&p.surname) + ho(&p.first) + ho(&p.position)).sum::<usize>(),
+        );
+        add("manager", ho(&n.manager));
+        add("invalid", n.invalid.as_ref().map_or(0, |_| 100));
+        add("n.addresses", n.addresses.len());
+        add("n.phones", n.phones.len());
+        add("n.emails", n.emails.len());
+        add("n.contacts", n.contacts.len());
+        add("n.tokens", n.name.tokens.len());
+        add("cap.addresses", n.addresses.capacity());
+        add("cap.phones", n.phones.capacity());
+        add("cap.emails", n.emails.capacity());
+        add("cap.contacts", n.contacts.capacity());
+        add("cap.tokens", n.name.tokens.capacity());
+    }
+    eprintln!(
+        "NormCard inline {} bytes x {} = {} MB",
+        std::mem::size_of::<firmdedup::normalize::NormCard>(),
+        norm.len(),
+        std::mem::size_of::<firmdedup::normalize::NormCard>() * norm.len() >> 20
+    );
+    for (k, v) in f {
+        eprintln!("  {k:<14} {:>6} MB  {:>8.3} B/card", v >> 20, v as f64 / norm.len() as f64);
+    }
+}
