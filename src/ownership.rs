@@ -174,6 +174,7 @@ pub fn compute(
                     rank(&a.manager).cmp(&rank(&b.manager)).then_with(|| by_recent(a, b))
                 }),
             }
+            holdings.shrink_to_fit(); // kept per firm until the outputs are written
             let owner = holdings.first().map(|h| h.manager.clone());
             let owner_last_activity = holdings.first().and_then(|h| h.last_activity);
             let idle_days = owner_last_activity.map(|d| days_between(d, today));
