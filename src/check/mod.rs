@@ -357,7 +357,7 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
         } else if let Some(kpp) = ids.kpp {
             // A КПП typed into the ИНН field (as on CRM cards): it ranks the firms carrying it, never identifies.
             notes.push(format!("kpp:{kpp}"));
-        } else if ids.inn_invalid.is_some() {
+        } else if ids.inn_invalid().is_some() {
             // A mistyped ИНН (as on CRM cards) is a note, not a refusal: the rest of the question is searched, and
             // alone it answers "cannot tell", never "free".
             notes.push(format!("inn_invalid:{v}"));

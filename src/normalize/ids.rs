@@ -157,20 +157,78 @@ impl IdNote {
 pub struct Ids {
     /// A valid ИНН (10 or 12 digits), usable as an identifier.
     pub inn: Option<CompactString>,
+    /// A КПП of valid form.
+    pub kpp: Option<CompactString>,
+    /// A valid ОГРН or ОГРНИП.
+    pub ogrn: Option<CompactString>,
+    /// What few cards have: texts that are not valid identifiers, further ИНН, repairs. Boxed, `None` when there
+    /// is nothing: a million cards are held through the whole run.
+    #[serde(flatten)]
+    pub rare: Option<Box<RareIds>>,
+}
+
+/// The rarely filled part of [`Ids`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RareIds {
     /// Text in the ИНН field that is not a valid ИНН (kept, flagged, never used as an identifier).
     pub inn_invalid: Option<CompactString>,
     /// Further valid ИНН of the same cell (`631645880259, 6316220476`), in order.
     pub inn_other: Vec<CompactString>,
-    /// A КПП of valid form.
-    pub kpp: Option<CompactString>,
     /// Text in the КПП field that is not a КПП.
     pub kpp_invalid: Option<CompactString>,
-    /// A valid ОГРН or ОГРНИП.
-    pub ogrn: Option<CompactString>,
     /// Text in the ОГРН field that is not valid.
     pub ogrn_invalid: Option<CompactString>,
     /// Repairs that were made.
     pub notes: Vec<IdNote>,
+}
+
+impl RareIds {
+    fn is_empty(&self) -> bool {
+        self.inn_invalid.is_none()
+            && self.inn_other.is_empty()
+            && self.kpp_invalid.is_none()
+            && self.ogrn_invalid.is_none()
+            && self.notes.is_empty()
+    }
+}
+
+impl Ids {
+    /// Text in the ИНН field that is not a valid ИНН.
+    pub fn inn_invalid(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.inn_invalid.as_deref())
+    }
+
+    /// Text in the КПП field that is not a КПП.
+    pub fn kpp_invalid(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.kpp_invalid.as_deref())
+    }
+
+    /// Text in the ОГРН field that is not valid.
+    pub fn ogrn_invalid(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.ogrn_invalid.as_deref())
+    }
+
+    /// Further valid ИНН of the same cell.
+    pub fn inn_other(&self) -> &[CompactString] {
+        self.rare.as_ref().map_or(&[], |r| &r.inn_other)
+    }
+
+    /// Repairs that were made.
+    pub fn notes(&self) -> &[IdNote] {
+        self.rare.as_ref().map_or(&[], |r| &r.notes)
+    }
+
+    /// The rare part, made when first written.
+    pub fn rare_mut(&mut self) -> &mut RareIds {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Drops the rare part when nothing is left in it.
+    pub fn tidy(&mut self) {
+        if self.rare.as_ref().is_some_and(|r| r.is_empty()) {
+            self.rare = None;
+        }
+    }
 }
 
 /// The cell forms around an identifier's digits: an Excel apostrophe, a label (`ИНН 7749752088`, `ОГРН:`), and a
@@ -222,6 +280,12 @@ fn is_exponent_form(t: &str) -> bool {
 
 /// Normalises the ИНН, КПП and ОГРН fields of a card together (a value typed in the wrong field is moved).
 pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
+    let mut ids = read_ids(inn_raw, kpp_raw, ogrn_raw);
+    ids.tidy();
+    ids
+}
+
+fn read_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     let mut ids = Ids::default();
 
     let ogrn_clean = clean_cell(ogrn_raw);
@@ -229,7 +293,7 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     match ogrn_digits.as_deref() {
         Some("") => {}
         Some(d) if ogrn_valid(d) => ids.ogrn = Some(d.into()),
-        _ => ids.ogrn_invalid = Some(ogrn_raw.trim().into()),
+        _ => ids.rare_mut().ogrn_invalid = Some(ogrn_raw.trim().into()),
     }
     let kpp_cell = clean_cell(kpp_raw);
     let kpp_clean = strip(&kpp_cell, true);
@@ -238,13 +302,13 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
         // Excel drops the leading zero of КПП of regions 01-09 too.
         Some(k) if kpp_form_valid(k) => ids.kpp = Some(k.into()),
         Some(k) if k.len() == 8 && kpp_form_valid(&format!("0{k}")) => ids.kpp = Some(format_compact!("0{k}")),
-        _ => ids.kpp_invalid = Some(kpp_raw.trim().into()),
+        _ => ids.rare_mut().kpp_invalid = Some(kpp_raw.trim().into()),
     }
 
     let cell = clean_cell(inn_raw);
     if is_exponent_form(&cell) {
-        ids.inn_invalid = Some(inn_raw.trim().into());
-        ids.notes.push(IdNote::ExcelExponent);
+        ids.rare_mut().inn_invalid = Some(inn_raw.trim().into());
+        ids.rare_mut().notes.push(IdNote::ExcelExponent);
         return ids;
     }
     // Several values in one cell: `ИНН/КПП`, or two ИНН of two requisites.
@@ -261,10 +325,12 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
             && let Some(k) = digits[1].as_deref().filter(|k| kpp_form_valid(k))
         {
             ids.inn = Some(inn.into());
-            ids.notes.push(IdNote::InnKppInOneCell);
+            ids.rare_mut().notes.push(IdNote::InnKppInOneCell);
             if ids.kpp.is_none() {
                 ids.kpp = Some(k.into());
-                ids.kpp_invalid = None;
+                if let Some(r) = ids.rare.as_mut() {
+                    r.kpp_invalid = None;
+                }
             }
             return ids;
         }
@@ -272,17 +338,19 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
         if inns.iter().all(Option::is_some) {
             let mut it = inns.into_iter().flatten();
             ids.inn = it.next().map(Into::into);
-            ids.inn_other = it.filter(|x| ids.inn.as_deref() != Some(x.as_str())).map(Into::into).collect();
-            ids.notes.push(IdNote::SeveralInn);
+            let other: Vec<CompactString> =
+                it.filter(|x| ids.inn.as_deref() != Some(x.as_str())).map(Into::into).collect();
+            ids.rare_mut().inn_other = other;
+            ids.rare_mut().notes.push(IdNote::SeveralInn);
             return ids;
         }
-        ids.inn_invalid = Some(inn_raw.trim().into());
+        ids.rare_mut().inn_invalid = Some(inn_raw.trim().into());
         return ids;
     }
 
     let Some(d) = strip(&cell, false) else {
         if !inn_raw.trim().is_empty() {
-            ids.inn_invalid = Some(inn_raw.trim().into());
+            ids.rare_mut().inn_invalid = Some(inn_raw.trim().into());
         }
         return ids;
     };
@@ -292,27 +360,27 @@ pub fn normalize_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     let (inn, note) = single_inn(&d);
     if let Some(inn) = inn {
         ids.inn = Some(inn.into());
-        ids.notes.extend(note);
+        ids.rare_mut().notes.extend(note);
     } else if d.len() == 9 && looks_like_kpp(&d) {
         // Nine digits shaped like a КПП (a registration reason code in the middle): a КПП typed into the ИНН
         // field, even when a leading zero would make it a checksum-valid ИНН (one КПП is shared by thousands of
         // companies: read as an ИНН it would glue them together).
-        ids.notes.push(IdNote::KppInInnField);
+        ids.rare_mut().notes.push(IdNote::KppInInnField);
         if ids.kpp.is_none() {
             ids.kpp = Some(d.into());
         }
     } else if ogrn_valid(&d) {
-        ids.notes.push(IdNote::OgrnInInnField);
+        ids.rare_mut().notes.push(IdNote::OgrnInInnField);
         if ids.ogrn.is_none() {
             ids.ogrn = Some(d.into());
         }
     } else if d.len() == 9 && kpp_form_valid(&d) {
-        ids.notes.push(IdNote::KppInInnField);
+        ids.rare_mut().notes.push(IdNote::KppInInnField);
         if ids.kpp.is_none() {
             ids.kpp = Some(d.into());
         }
     } else {
-        ids.inn_invalid = Some(inn_raw.trim().into());
+        ids.rare_mut().inn_invalid = Some(inn_raw.trim().into());
     }
     ids
 }
@@ -443,7 +511,7 @@ mod tests {
             assert_eq!(ids.inn.as_deref(), c.want_inn, "inn of {:?}", c.inn);
             assert_eq!(ids.kpp.as_deref(), c.want_kpp, "kpp of {:?}", c.inn);
             assert_eq!(ids.ogrn.as_deref(), c.want_ogrn, "ogrn of {:?}", c.inn);
-            assert_eq!(ids.inn_invalid.is_some(), c.invalid, "invalid flag of {:?}", c.inn);
+            assert_eq!(ids.inn_invalid().is_some(), c.invalid, "invalid flag of {:?}", c.inn);
         }
     }
 
@@ -466,7 +534,7 @@ mod tests {
             .unwrap();
         let ids = normalize_ids(&inn[1..], "", "");
         assert_eq!(ids.inn.as_deref(), Some(inn.as_str()));
-        assert_eq!(ids.notes, vec![IdNote::InnZeroRestored]);
+        assert_eq!(ids.notes(), vec![IdNote::InnZeroRestored]);
     }
 
     #[test]
@@ -493,12 +561,12 @@ mod tests {
             let ids = normalize_ids(cell, "", "");
             assert_eq!(ids.inn.as_deref(), *inn, "inn of {cell:?}");
             assert_eq!(ids.kpp.as_deref(), *kpp, "kpp of {cell:?}");
-            assert_eq!(ids.inn_invalid.is_some(), *invalid, "invalid of {cell:?}");
+            assert_eq!(ids.inn_invalid().is_some(), *invalid, "invalid of {cell:?}");
         }
         let two = normalize_ids("631645880259, 6316220476", "", "");
-        assert_eq!(two.inn_other, ["6316220476"]);
-        assert_eq!(two.notes, [IdNote::SeveralInn]);
-        assert_eq!(normalize_ids("6,31646E+11", "", "").notes, [IdNote::ExcelExponent]);
+        assert_eq!(two.inn_other(), ["6316220476"]);
+        assert_eq!(two.notes(), [IdNote::SeveralInn]);
+        assert_eq!(normalize_ids("6,31646E+11", "", "").notes(), [IdNote::ExcelExponent]);
         assert_eq!(normalize_ids("", "", "1027700132195.0").ogrn.as_deref(), Some("1027700132195"));
     }
 

@@ -118,10 +118,10 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     };
     if let Some(len) = own_len
         && ids.inn.as_ref().is_some_and(|i| i.len() != len)
-        && let Some(pos) = ids.inn_other.iter().position(|x| x.len() == len)
+        && let Some(pos) = ids.inn_other().iter().position(|x| x.len() == len)
         && let Some(first) = ids.inn.take()
     {
-        ids.inn = Some(std::mem::replace(&mut ids.inn_other[pos], first));
+        ids.inn = Some(std::mem::replace(&mut ids.rare_mut().inn_other[pos], first));
     }
     // A 12-digit ИНН belongs to a person, a 10-digit one to an organisation: on a card whose legal form says
     // otherwise it is someone else's (the owner's, a sister company's) and cannot identify this card.
@@ -134,8 +134,10 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
             None => name.person.is_some() && inn.len() == 10,
         };
         if contradiction {
-            ids.inn_invalid = ids.inn.take();
-            ids.notes.push(ids::IdNote::InnOfOtherKind);
+            let inn = ids.inn.take();
+            let rare = ids.rare_mut();
+            rare.inn_invalid = inn;
+            rare.notes.push(ids::IdNote::InnOfOtherKind);
         }
     }
     let brand = if card.brand.trim().is_empty() {

@@ -114,7 +114,7 @@ pub fn card_record(d: &Dedup, ids: &Ids, i: usize) -> CardRecord {
         name_norm: n.name.core(),
         name_key: n.name.compact(),
         inn: n.ids.inn.as_deref().unwrap_or_default().to_string(),
-        inn_invalid: n.ids.inn_invalid.as_deref().unwrap_or_default().to_string(),
+        inn_invalid: n.ids.inn_invalid().unwrap_or_default().to_string(),
         kpp: n.ids.kpp.as_deref().unwrap_or_default().to_string(),
         ogrn: n.ids.ogrn.as_deref().unwrap_or_default().to_string(),
         phones: n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),

@@ -147,13 +147,16 @@ fn breakdown(norm: &[firmdedup::normalize::NormCard]) {
         add(
             "ids",
             ho(&i.inn)
-                + ho(&i.inn_invalid)
-                + hv(&i.inn_other)
                 + ho(&i.kpp)
-                + ho(&i.kpp_invalid)
                 + ho(&i.ogrn)
-                + ho(&i.ogrn_invalid)
-                + hv(&i.notes),
+                + i.rare.as_ref().map_or(0, |r| {
+                    std::mem::size_of::<firmdedup::normalize::ids::RareIds>()
+                        + ho(&r.inn_invalid)
+                        + hv(&r.inn_other)
+                        + ho(&r.kpp_invalid)
+                        + ho(&r.ogrn_invalid)
+                        + hv(&r.notes)
+                }),
         );
         add(
             "addresses",
