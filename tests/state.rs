@@ -406,6 +406,7 @@ fn downgrade_to_v2(path: &std::path::Path) {
          DROP TABLE word_variants;
          ALTER TABLE wv_v2 RENAME TO word_variants;
          CREATE INDEX word_variants_by_variant ON word_variants(variant);
+         CREATE INDEX cards_by_entity ON cards(entity_id);
          PRAGMA user_version = 2;
          COMMIT;",
     )
@@ -468,11 +469,19 @@ fn a_version_2_state_is_migrated_with_its_key_index_intact_and_answers_the_same(
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    drop(conn);
     assert!(
         schema.len() == 2 && schema.iter().all(|s| s.contains("WITHOUT ROWID") && s.contains("PRIMARY KEY")),
         "{schema:?}"
     );
+    let indexes: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cards' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(indexes, ["cards_by_firm"], "the index of cards by legal entity is dropped");
+    drop(conn);
     assert_eq!(answers(&wd, "state.db", &cards), before, "the look-up answers as before the migration");
 
     // A run right after the migration (the stored digests of the last run still hold: the rows are unchanged)

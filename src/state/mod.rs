@@ -166,12 +166,13 @@ CREATE TABLE name_words (word TEXT PRIMARY KEY, firms INTEGER NOT NULL) WITHOUT 
 CREATE TABLE word_variants (variant TEXT NOT NULL, word TEXT NOT NULL, PRIMARY KEY (variant, word)) WITHOUT ROWID;
 "#;
 
-/// Indexes of the rebuilt tables, created after their rows are in. The key index and the word variants need none:
-/// their primary key (the whole row, WITHOUT ROWID) is the look-up's order (version 3; version 2 kept them as rowid
-/// tables with an index `keys_by_value` / `word_variants_by_variant` beside, which readers still understand).
+/// Indexes of the rebuilt tables, created after their rows are in: those a reader or the nightly run searches by.
+/// The key index and the word variants need none: their primary key (the whole row, WITHOUT ROWID) is the
+/// look-up's order (version 3; version 2 kept them as rowid tables with an index `keys_by_value` /
+/// `word_variants_by_variant` beside, which readers still understand). Cards are read by card id (their key) and by
+/// firm, never by legal entity (version 2 also had `cards_by_entity`).
 pub const SNAPSHOT_INDEXES: &str = r#"
 CREATE INDEX cards_by_firm ON cards(firm_id);
-CREATE INDEX cards_by_entity ON cards(entity_id);
 CREATE INDEX entities_by_firm ON entities(firm_id);
 CREATE INDEX firms_by_owner ON firms(owner);
 "#;
@@ -180,7 +181,7 @@ CREATE INDEX firms_by_owner ON firms(owner);
 /// look-up's order), copied row by row from the version-2 tables (never emptied: a run that fails after the
 /// migration must still find every held firm), their rowid and secondary index dropped. A duplicate row (which
 /// no run writes) is kept once. The content is unchanged, so `meta.snapshot_digests` (digests of the rows a run
-/// wrote) still describes the tables.
+/// wrote) still describes the tables. The index of cards by legal entity, which nothing searches by, is dropped.
 const MIGRATE_3: &str = r#"
 CREATE TABLE keys_v3 (
     kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL,
@@ -195,6 +196,7 @@ INSERT INTO word_variants_v3 (variant, word)
     SELECT DISTINCT variant, word FROM word_variants ORDER BY variant, word;
 DROP TABLE word_variants;
 ALTER TABLE word_variants_v3 RENAME TO word_variants;
+DROP INDEX IF EXISTS cards_by_entity;
 "#;
 
 fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
