@@ -20,7 +20,8 @@ pub fn indexed_kind(k: KeyKind) -> bool {
     !matches!(k, KeyKind::AddrOffice | KeyKind::AddrHouse)
 }
 
-/// Writes the run.
+/// Writes the run; returns its run id, and whether the snapshot was written whole (the first run, or
+/// `FIRMDEDUP_STATE_REWRITE`) rather than diffed.
 #[allow(clippy::too_many_arguments)]
 pub fn write(
     tx: &Transaction,
@@ -32,7 +33,7 @@ pub fn write(
     next_entity: u64,
     next_firm: u64,
     run: &RunLog,
-) -> rusqlite::Result<i64> {
+) -> rusqlite::Result<(i64, bool)> {
     // A state that holds no cards yet (the first run) is written whole, its indexes built after the rows; a state
     // with a snapshot gets only what changed.
     let mut tr = crate::timing::Laps::new();
@@ -151,7 +152,7 @@ pub fn write(
     }
     tx.execute("UPDATE counters SET next = ?1 WHERE kind = 'entity'", [next_entity as i64])?;
     tx.execute("UPDATE counters SET next = ?1 WHERE kind = 'firm'", [next_firm as i64])?;
-    Ok(run_id)
+    Ok((run_id, !diff))
 }
 
 /// The key index: every (kind, value) of a firm once, with the first card that carries it; and the words of
