@@ -348,6 +348,7 @@ fn a_run_that_writes_only_what_changed_leaves_the_state_a_full_rewrite_would() {
     }
     wd.write("next.csv", next);
     std::fs::copy(wd.path("state.db"), wd.path("rewrite.db")).unwrap();
+    let first = snapshot_rows(&wd.path("state.db"));
     let diffed = dedup(&wd, "next.csv", "o2").success();
     wd.run_env(
         &["dedup", "next.csv", "--state", "rewrite.db", "--out", "o3", "-q"],
@@ -362,6 +363,12 @@ fn a_run_that_writes_only_what_changed_leaves_the_state_a_full_rewrite_would() {
         assert!(ra == rb, "{t}: the diffed state differs from the rewritten one");
     }
     assert!(a.iter().any(|(t, r)| t == "departed" && !r.is_empty()), "the run removed cards");
+    // The tables keyed by their whole row had rows removed and rows added, not only kept.
+    for t in ["keys", "word_variants"] {
+        let (was, now) = (table(&first, t), table(&a, t));
+        assert!(was.iter().any(|r| !now.contains(r)), "{t}: the run removed rows");
+        assert!(now.iter().any(|r| !was.contains(r)), "{t}: the run added rows");
+    }
     // And a second, unchanged run changes nothing.
     dedup(&wd, "next.csv", "o4").success();
     let c = snapshot_rows(&wd.path("state.db"));
@@ -370,4 +377,138 @@ fn a_run_that_writes_only_what_changed_leaves_the_state_a_full_rewrite_would() {
             assert!(ra == rc, "{t}: an unchanged run changed the snapshot");
         }
     }
+}
+
+fn table<'a>(rows: &'a [(String, Vec<String>)], name: &str) -> &'a [String] {
+    &rows.iter().find(|(t, _)| t == name).expect("a snapshot table").1
+}
+
+fn user_version(path: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap()
+}
+
+/// Turns a state of this version back into a version-2 one, as firmdedup 2 wrote it: the key index and the word
+/// variants as rowid tables (rows in another order than their key's) with their secondary index, and one row of
+/// the key index twice.
+fn downgrade_to_v2(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "BEGIN;
+         CREATE TABLE keys_v2 (kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL);
+         INSERT INTO keys_v2 SELECT kind, value, firm_id, card_id FROM keys ORDER BY firm_id DESC, value DESC;
+         INSERT INTO keys_v2 SELECT kind, value, firm_id, card_id FROM keys WHERE kind = 'inn' LIMIT 1;
+         DROP TABLE keys;
+         ALTER TABLE keys_v2 RENAME TO keys;
+         CREATE INDEX keys_by_value ON keys(kind, value);
+         CREATE TABLE wv_v2 (variant TEXT NOT NULL, word TEXT NOT NULL);
+         INSERT INTO wv_v2 SELECT variant, word FROM word_variants ORDER BY word DESC, variant DESC;
+         DROP TABLE word_variants;
+         ALTER TABLE wv_v2 RENAME TO word_variants;
+         CREATE INDEX word_variants_by_variant ON word_variants(variant);
+         CREATE INDEX cards_by_entity ON cards(entity_id);
+         PRAGMA user_version = 2;
+         COMMIT;",
+    )
+    .unwrap();
+}
+
+/// The look-up's JSON answers to questions about some cards of the base: by name, and by ИНН or phone.
+fn answers(wd: &Workdir, state: &str, cards: &[BTreeMap<String, String>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in cards.iter().step_by(cards.len() / 20).take(20) {
+        let phone = c["phones"].split("; ").next().unwrap_or("").to_string();
+        let value = if !c["inn"].is_empty() { ("--inn", c["inn"].clone()) } else { ("--phone", phone) };
+        for (flag, v) in [("--name", c["name"].clone()), value] {
+            if v.is_empty() {
+                continue;
+            }
+            let args = ["check", "--state", state, "--json", "--today", "2026-11-01", flag, &v];
+            out.push(format!("{flag} {v}: {}", wd.run(&args).success().stdout()));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_version_2_state_is_migrated_with_its_key_index_intact_and_answers_the_same() {
+    let wd = Workdir::new();
+    wd.run(&["synth", "--cards", "3000", "--seed", "11", "--out", "b", "--formats", "canonical"]).success();
+    dedup(&wd, "b/crm.csv", "o1").success();
+    assert_eq!(user_version(&wd.path("state.db")), 3);
+    let written = snapshot_rows(&wd.path("state.db"));
+    downgrade_to_v2(&wd.path("state.db"));
+    assert_eq!(user_version(&wd.path("state.db")), 2);
+    let v2 = snapshot_rows(&wd.path("state.db"));
+    assert_eq!(table(&v2, "keys").len(), table(&written, "keys").len() + 1, "one key row twice");
+    std::fs::copy(wd.path("state.db"), wd.path("v2.db")).unwrap();
+
+    // The look-up reads the version-2 state as it is (readers never migrate).
+    let cards = read_csv(&wd.path("o1/cards.csv"));
+    let before = answers(&wd, "state.db", &cards);
+    assert_eq!(user_version(&wd.path("state.db")), 2, "a reader leaves the version alone");
+    let found = before.iter().filter(|a| a.starts_with("--inn") && a.contains("\"found\": true")).count();
+    assert!(found >= 5, "questions by ИНН find their firm: {before:#?}");
+    assert_eq!(answers(&wd, "state.db", &cards), before, "the same answers twice");
+
+    // A run refused after the migration: the state is version 3, with every key row still there.
+    let half = wd.read("b/crm.csv").lines().take(1000).collect::<Vec<_>>().join("\n") + "\n";
+    wd.write("half.csv", half);
+    let err = dedup(&wd, "half.csv", "o2").fails_with(3).stderr();
+    assert!(err.contains("--allow-shrink"), "{err}");
+    assert_eq!(user_version(&wd.path("state.db")), 3);
+    let migrated = snapshot_rows(&wd.path("state.db"));
+    assert!(migrated == written, "the migration keeps every row of the snapshot, a duplicate once");
+    let conn = rusqlite::Connection::open(wd.path("state.db")).unwrap();
+    let schema: Vec<String> = conn
+        .prepare(
+            "SELECT name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE tbl_name IN ('keys', 'word_variants')",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        schema.len() == 2 && schema.iter().all(|s| s.contains("WITHOUT ROWID") && s.contains("PRIMARY KEY")),
+        "{schema:?}"
+    );
+    let indexes: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cards' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(indexes, ["cards_by_firm"], "the index of cards by legal entity is dropped");
+    drop(conn);
+    assert_eq!(answers(&wd, "state.db", &cards), before, "the look-up answers as before the migration");
+
+    // A run right after the migration (the stored digests of the last run still hold: the rows are unchanged)
+    // leaves the state a whole rewrite would, and the look-up answers the same.
+    std::fs::copy(wd.path("v2.db"), wd.path("rewrite.db")).unwrap();
+    wd.run(&["dedup", "b/crm.csv", "--state", "v2.db", "--out", "o3", "-q"]).success();
+    wd.run_env(
+        &["dedup", "b/crm.csv", "--state", "rewrite.db", "--out", "o4", "-q"],
+        &[("FIRMDEDUP_STATE_REWRITE", "1")],
+    )
+    .success();
+    assert_eq!(user_version(&wd.path("v2.db")), 3);
+    // The run after the migration compacted the file: the dropped tables' pages are given back.
+    let free = |p: &str| -> i64 {
+        let conn = rusqlite::Connection::open(wd.path(p)).unwrap();
+        conn.query_row("PRAGMA freelist_count", [], |r| r.get(0)).unwrap()
+    };
+    let size = |p: &str| std::fs::metadata(wd.path(p)).unwrap().len();
+    assert!(free("state.db") > 0, "migrated, not yet compacted (the run was refused)");
+    assert_eq!(free("v2.db"), 0);
+    assert!(size("v2.db") < size("state.db"), "{} < {}", size("v2.db"), size("state.db"));
+    let (a, b) = (snapshot_rows(&wd.path("v2.db")), snapshot_rows(&wd.path("rewrite.db")));
+    for ((t, ra), (_, rb)) in a.iter().zip(&b) {
+        assert!(ra == rb, "{t}: the migrated and diffed state differs from the rewritten one");
+        if t != "lineage" {
+            assert!(*ra == table(&written, t), "{t}: the unchanged run after the migration changed the snapshot");
+        }
+    }
+    assert_eq!(answers(&wd, "v2.db", &cards), before, "the look-up answers as before the migration and the run");
 }

@@ -305,9 +305,13 @@ fn lookup_at_most(
     limit: usize,
 ) -> rusqlite::Result<Vec<(String, String)>> {
     // The limit is written into the statement: SQLite re-prepares a statement whose LIMIT is a bound value at
-    // every new binding, and the look-up asks with a few fixed limits.
-    let mut st = conn
-        .prepare_cached(&format!("SELECT firm_id, card_id FROM keys WHERE kind = ?1 AND value = ?2 LIMIT {limit}"))?;
+    // every new binding, and the look-up asks with a few fixed limits. In firm-id order, which is the key
+    // index's own (its primary key, version 3; a version-2 state sorts the few rows), so a key on more firms
+    // than the limit gives the same firms however the state was written (diffed or whole), and the same as
+    // the names held in memory (`names::NameIndex`).
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT firm_id, card_id FROM keys WHERE kind = ?1 AND value = ?2 ORDER BY firm_id LIMIT {limit}"
+    ))?;
     let rows = st.query_map(params![kind.name(), value], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }

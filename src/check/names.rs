@@ -179,7 +179,7 @@ impl NameSource for Sqlite<'_> {
     }
 
     fn words_with_variant(&self, variant: &str) -> rusqlite::Result<Vec<String>> {
-        let mut st = self.0.prepare_cached("SELECT word FROM word_variants WHERE variant = ?1")?;
+        let mut st = self.0.prepare_cached("SELECT word FROM word_variants WHERE variant = ?1 ORDER BY word")?;
         st.query_map([variant], |r| r.get(0))?.collect()
     }
 
@@ -575,13 +575,14 @@ impl NameIndex {
         }
 
         laps.lap("names: words and variants");
-        // The name keys in the state's order (rowid), read in one pass over the table.
+        // The name keys, read in one pass over the table (a version-3 state gives them in its primary key's
+        // order, a version-2 one in rowid order), then put in (key, firm id) order: the order of the state's
+        // look-up (`lookup_at_most`), which the limits of `firms_with_word` and `firms_named` cut.
         let mut word_rows: Vec<(u32, u32)> = Vec::new();
         let mut scratch = Arena::default();
         let mut full_rows: Vec<(Span, u32)> = Vec::new();
         {
-            let mut st = conn
-                .prepare("SELECT kind, value, firm_id FROM keys NOT INDEXED WHERE kind IN (?1, ?2) ORDER BY rowid")?;
+            let mut st = conn.prepare("SELECT kind, value, firm_id FROM keys NOT INDEXED WHERE kind IN (?1, ?2)")?;
             let mut rows = st.query([KeyKind::NameToken.name(), KeyKind::NameFull.name()])?;
             while let Some(r) = rows.next()? {
                 let Some(f) = find_firm(&text, &firms, r.get_ref(2)?.as_str()?) else { continue };
@@ -595,10 +596,11 @@ impl NameIndex {
                 }
             }
         }
-        word_rows.sort_by_key(|(w, _)| *w);
+        // Firms are in firm-id order (`firms`), and a firm carries a key once: a total order.
+        word_rows.sort_unstable();
         let word_firms_of = Ranges::of_sorted(word_rows.iter().map(|(w, _)| *w), words.len());
         let word_firms: Vec<u32> = word_rows.into_iter().map(|(_, f)| f).collect();
-        full_rows.sort_by(|a, b| scratch.get(a.0).cmp(scratch.get(b.0))); // stable: key order within a name
+        full_rows.sort_unstable_by(|a, b| scratch.get(a.0).cmp(scratch.get(b.0)).then(a.1.cmp(&b.1)));
         let mut full: Vec<Span> = Vec::new();
         let mut owners: Vec<u32> = Vec::with_capacity(full_rows.len());
         let mut full_firms: Vec<u32> = Vec::with_capacity(full_rows.len());

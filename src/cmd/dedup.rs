@@ -337,7 +337,7 @@ fn stateful(
     run.finished_at = state::now();
     let mut laps = Laps::new();
     // The state, in one transaction; on any failure the transaction rolls back and nothing is published.
-    let run_id = nightly::commit(
+    let (run_id, whole) = nightly::commit(
         &mut st,
         &nightly::RunState {
             d: &d,
@@ -354,6 +354,10 @@ fn stateful(
         &owner_firms(&own),
     )
     .with_context(|| unpublished(&args.out))?;
+    // The run is committed: a compaction that fails leaves it whole, so it is only a warning.
+    if let Err(e) = nightly::compact(&st, whole) {
+        eprintln!("warning: compacting the state after the run failed, the run is saved and the state intact: {e}");
+    }
     let state_ms = laps.lap("state");
 
     let extra = serde_json::json!({

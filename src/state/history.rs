@@ -162,7 +162,7 @@ mod tests {
         }
         let st = State::open(&path).unwrap();
         let v: i64 = st.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-        assert_eq!(v, 2);
+        assert_eq!(v, crate::state::SCHEMA_VERSION);
         let mark: String = st.conn.query_row("SELECT value FROM meta WHERE key = 'mark'", [], |r| r.get(0)).unwrap();
         assert_eq!(mark, "kept");
         assert!(all(&st.conn).unwrap().is_empty());

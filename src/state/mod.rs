@@ -24,7 +24,7 @@ use serde::Serialize;
 /// `PRAGMA application_id` of a firmdedup state ("FDDP").
 pub const APPLICATION_ID: i64 = 0x4644_4450;
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Why a state cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -158,19 +158,45 @@ CREATE TABLE firms (
     owner TEXT NOT NULL DEFAULT '', owner_last_activity TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT '',
     conflict INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-CREATE TABLE keys (kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL);
+CREATE TABLE keys (
+    kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL,
+    PRIMARY KEY (kind, value, firm_id, card_id)
+) WITHOUT ROWID;
 CREATE TABLE name_words (word TEXT PRIMARY KEY, firms INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE word_variants (variant TEXT NOT NULL, word TEXT NOT NULL);
+CREATE TABLE word_variants (variant TEXT NOT NULL, word TEXT NOT NULL, PRIMARY KEY (variant, word)) WITHOUT ROWID;
 "#;
 
-/// Indexes of the rebuilt tables, created after their rows are in.
+/// Indexes of the rebuilt tables, created after their rows are in: those a reader or the nightly run searches by.
+/// The key index and the word variants need none: their primary key (the whole row, WITHOUT ROWID) is the
+/// look-up's order (version 3; version 2 kept them as rowid tables with an index `keys_by_value` /
+/// `word_variants_by_variant` beside, which readers still understand). Cards are read by card id (their key) and by
+/// firm, never by legal entity (version 2 also had `cards_by_entity`).
 pub const SNAPSHOT_INDEXES: &str = r#"
 CREATE INDEX cards_by_firm ON cards(firm_id);
-CREATE INDEX cards_by_entity ON cards(entity_id);
 CREATE INDEX entities_by_firm ON entities(firm_id);
 CREATE INDEX firms_by_owner ON firms(owner);
-CREATE INDEX keys_by_value ON keys(kind, value);
-CREATE INDEX word_variants_by_variant ON word_variants(variant);
+"#;
+
+/// Version 3: the key index and the word variants rebuilt as WITHOUT ROWID tables keyed by their whole row (the
+/// look-up's order), copied row by row from the version-2 tables (never emptied: a run that fails after the
+/// migration must still find every held firm), their rowid and secondary index dropped. A duplicate row (which
+/// no run writes) is kept once. The content is unchanged, so `meta.snapshot_digests` (digests of the rows a run
+/// wrote) still describes the tables. The index of cards by legal entity, which nothing searches by, is dropped.
+const MIGRATE_3: &str = r#"
+CREATE TABLE keys_v3 (
+    kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL,
+    PRIMARY KEY (kind, value, firm_id, card_id)
+) WITHOUT ROWID;
+INSERT INTO keys_v3 (kind, value, firm_id, card_id)
+    SELECT DISTINCT kind, value, firm_id, card_id FROM keys ORDER BY kind, value, firm_id, card_id;
+DROP TABLE keys;
+ALTER TABLE keys_v3 RENAME TO keys;
+CREATE TABLE word_variants_v3 (variant TEXT NOT NULL, word TEXT NOT NULL, PRIMARY KEY (variant, word)) WITHOUT ROWID;
+INSERT INTO word_variants_v3 (variant, word)
+    SELECT DISTINCT variant, word FROM word_variants ORDER BY variant, word;
+DROP TABLE word_variants;
+ALTER TABLE word_variants_v3 RENAME TO word_variants;
+DROP INDEX IF EXISTS cards_by_entity;
 "#;
 
 fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -241,7 +267,14 @@ fn migrate(conn: &Connection, from: i64, path: &Path) -> Result<(), StateError> 
         .map_err(&err)?;
         conn.pragma_update(None, "user_version", 2).map_err(&err)?;
     }
-    // Future versions: `if from < 3 { ... }`, each step in the same transaction as the version bump.
+    if from < 3 {
+        // A state created just above has the version-3 tables already.
+        if from >= 1 {
+            conn.execute_batch(MIGRATE_3).map_err(&err)?;
+        }
+        conn.pragma_update(None, "user_version", 3).map_err(&err)?;
+    }
+    // Future versions: `if from < 4 { ... }`, each step in the same transaction as the version bump.
     Ok(())
 }
 

@@ -20,7 +20,8 @@ pub fn indexed_kind(k: KeyKind) -> bool {
     !matches!(k, KeyKind::AddrOffice | KeyKind::AddrHouse)
 }
 
-/// Writes the run.
+/// Writes the run; returns its run id, and whether the snapshot was written whole (the first run, or
+/// `FIRMDEDUP_STATE_REWRITE`) rather than diffed.
 #[allow(clippy::too_many_arguments)]
 pub fn write(
     tx: &Transaction,
@@ -32,7 +33,7 @@ pub fn write(
     next_entity: u64,
     next_firm: u64,
     run: &RunLog,
-) -> rusqlite::Result<i64> {
+) -> rusqlite::Result<(i64, bool)> {
     // A state that holds no cards yet (the first run) is written whole, its indexes built after the rows; a state
     // with a snapshot gets only what changed.
     let mut tr = crate::timing::Laps::new();
@@ -151,7 +152,7 @@ pub fn write(
     }
     tx.execute("UPDATE counters SET next = ?1 WHERE kind = 'entity'", [next_entity as i64])?;
     tx.execute("UPDATE counters SET next = ?1 WHERE kind = 'firm'", [next_firm as i64])?;
-    Ok(run_id)
+    Ok((run_id, !diff))
 }
 
 /// The key index: every (kind, value) of a firm once, with the first card that carries it; and the words of
@@ -355,53 +356,97 @@ fn digest(row: &[ValueRef]) -> u128 {
 }
 
 /// Brings one snapshot table to the run's rows. Rewriting (`diff` false): every row inserted into the freshly
-/// created table. Diffing: the table's rows are read once as digests (by primary key, or by rowid for the tables
-/// without one); a row of the run that is already there is left alone, a changed one replaced, a new one
-/// inserted, and the rows the run no longer has are deleted — an unchanged nightly run writes almost nothing.
+/// created table. Diffing: the table's rows are read once as digests; a row of the run that is already there is
+/// left alone, a changed one replaced, a new one inserted, and the rows the run no longer has are deleted — an
+/// unchanged nightly run writes almost nothing.
+///
+/// Every snapshot table is WITHOUT ROWID. A keyed table has its primary key in the first column: its old rows are
+/// held as key → digest. The others (the key index, the word variants) are keyed by their whole row: a row is its
+/// content, so their old rows are held only as sorted digests with a seen flag each (17 bytes a row, no text:
+/// the key index has millions of rows), and the rows the run no longer has are found by a second pass over the
+/// table and deleted by their column values.
 struct TableSync<'t> {
+    conn: &'t rusqlite::Connection,
+    table: String,
+    cols: Vec<String>,
     insert: rusqlite::Statement<'t>,
     delete: rusqlite::Statement<'t>,
-    /// The first column is the primary key (else the table is keyed by rowid and a row is its whole content).
+    /// The first column is the primary key (else the whole row is, and a row is its content).
     keyed: bool,
     diff: bool,
     old_by_key: FxHashMap<Box<str>, u128>,
-    old_rows: Vec<(u128, i64)>,
+    /// The digests of the old rows of a table keyed by its whole row, sorted.
+    old_rows: Vec<u128>,
     seen: Vec<bool>,
 }
 
 impl<'t> TableSync<'t> {
     fn open(tx: &'t Transaction, table: &str, cols: &[&str], keyed: bool, diff: bool) -> rusqlite::Result<Self> {
+        let conn: &'t rusqlite::Connection = tx;
         let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-        let verb = if keyed { "INSERT OR REPLACE" } else { "INSERT" };
-        let insert = tx.prepare(&format!("{verb} INTO {table}({}) VALUES ({})", cols.join(", "), marks.join(",")))?;
-        let delete = if keyed {
-            tx.prepare(&format!("DELETE FROM {table} WHERE {} = ?1", cols[0]))?
+        let names = cols.join(", ");
+        let values = marks.join(",");
+        let insert = if keyed {
+            conn.prepare(&format!("INSERT OR REPLACE INTO {table}({names}) VALUES ({values})"))?
+        } else if !diff {
+            // Written whole, a table keyed by its whole row gets its rows in key order (the run gives them in
+            // firm order: inserted as they come, each would land on a random page of the b-tree, several times
+            // slower at a million cards): they are staged in a temporary table (SQLite's temporary file, not the
+            // state) and moved over sorted at `finish`.
+            conn.execute_batch(&format!(
+                "DROP TABLE IF EXISTS temp.{table}_staged; CREATE TEMP TABLE {table}_staged ({names});"
+            ))?;
+            conn.prepare(&format!("INSERT INTO temp.{table}_staged({names}) VALUES ({values})"))?
         } else {
-            tx.prepare(&format!("DELETE FROM {table} WHERE rowid = ?1"))?
+            // The whole row is the primary key, so a row the table already holds carries nothing new. The run
+            // writes each row once (write_keys dedups per firm, word_variants per word), but should a duplicate
+            // ever come, it is kept once — as the rewrite keeps it, so a diffed state still equals a rewritten
+            // one — rather than failing every nightly run from then on. DO NOTHING applies to the uniqueness of
+            // the key only (unlike OR IGNORE, which would also drop a row breaking NOT NULL: a key lost would be
+            // a held firm reported free); any other violation still fails the run, which rolls back whole.
+            conn.prepare(&format!("INSERT INTO {table}({names}) VALUES ({values}) ON CONFLICT DO NOTHING"))?
+        };
+        let delete = if keyed {
+            conn.prepare(&format!("DELETE FROM {table} WHERE {} = ?1", cols[0]))?
+        } else {
+            let wheres: Vec<String> = cols.iter().enumerate().map(|(i, c)| format!("{c} = ?{}", i + 1)).collect();
+            conn.prepare(&format!("DELETE FROM {table} WHERE {}", wheres.join(" AND ")))?
         };
         let (mut old_by_key, mut old_rows) = (FxHashMap::default(), Vec::new());
         if diff {
-            // Tables with a primary key are WITHOUT ROWID: the first column selected is then a placeholder.
-            let rowid = if keyed { "0" } else { "rowid" };
-            let mut st = tx.prepare(&format!("SELECT {rowid}, {} FROM {table}", cols.join(", ")))?;
+            let mut st = conn.prepare(&format!("SELECT {names} FROM {table}"))?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
-                let mut vals: SmallVec<[ValueRef; 17]> = SmallVec::new();
-                for i in 0..cols.len() {
-                    vals.push(r.get_ref(i + 1)?);
-                }
-                let dg = digest(&vals);
+                let dg = row_digest(r, cols.len())?;
                 if keyed {
-                    let key = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+                    let key = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
                     old_by_key.insert(key.into(), dg);
                 } else {
-                    old_rows.push((dg, r.get::<_, i64>(0)?));
+                    old_rows.push(dg);
                 }
             }
             old_rows.sort_unstable();
+            old_rows.shrink_to_fit();
         }
         let seen = vec![false; old_rows.len()];
-        Ok(TableSync { insert, delete, keyed, diff, old_by_key, old_rows, seen })
+        Ok(TableSync {
+            conn,
+            table: table.to_string(),
+            cols: cols.iter().map(|c| c.to_string()).collect(),
+            insert,
+            delete,
+            keyed,
+            diff,
+            old_by_key,
+            old_rows,
+            seen,
+        })
+    }
+
+    /// The first old row with this digest not matched yet.
+    fn unseen(&self, dg: u128) -> Option<usize> {
+        let at = self.old_rows.partition_point(|&x| x < dg);
+        (at..self.old_rows.len()).take_while(|&i| self.old_rows[i] == dg).find(|&i| !self.seen[i])
     }
 
     /// One row of the run, its columns in the table's order.
@@ -413,14 +458,9 @@ impl<'t> TableSync<'t> {
                 if self.old_by_key.remove(key) == Some(dg) {
                     return Ok(());
                 }
-            } else {
-                let at = self.old_rows.partition_point(|x| x.0 < dg);
-                if let Some(i) =
-                    (at..self.old_rows.len()).take_while(|&i| self.old_rows[i].0 == dg).find(|&i| !self.seen[i])
-                {
-                    self.seen[i] = true;
-                    return Ok(());
-                }
+            } else if let Some(i) = self.unseen(dg) {
+                self.seen[i] = true;
+                return Ok(());
             }
         }
         self.insert.execute(params_from_iter(row.iter().map(|v| ToSqlOutput::Borrowed(*v))))?;
@@ -435,15 +475,52 @@ impl<'t> TableSync<'t> {
             for k in gone {
                 self.delete.execute([&*k])?;
             }
-        } else {
-            for (i, &(_, rowid)) in self.old_rows.iter().enumerate() {
-                if !self.seen[i] {
-                    self.delete.execute([rowid])?;
+            return Ok(());
+        }
+        if !self.diff {
+            // A duplicate row (which no run writes) is kept once, as the diff keeps it (see `open`).
+            let (t, names) = (&self.table, self.cols.join(", "));
+            self.conn.execute_batch(&format!(
+                "INSERT INTO {t}({names}) SELECT DISTINCT {names} FROM temp.{t}_staged ORDER BY {names};
+                 DROP TABLE temp.{t}_staged;"
+            ))?;
+            return Ok(());
+        }
+        let mut left = self.seen.iter().filter(|s| !**s).count();
+        if left == 0 {
+            return Ok(());
+        }
+        // A second pass over the table finds the old rows the run did not put (the rows it inserted are not
+        // among them: a row matching an unseen old one would have been marked, not inserted); only their values
+        // are held, then deleted by the whole row, the key.
+        let mut gone: Vec<Vec<rusqlite::types::Value>> = Vec::with_capacity(left.min(1 << 16));
+        {
+            let mut st = self.conn.prepare(&format!("SELECT {} FROM {}", self.cols.join(", "), self.table))?;
+            let mut rows = st.query([])?;
+            while left > 0
+                && let Some(r) = rows.next()?
+            {
+                if let Some(i) = self.unseen(row_digest(r, self.cols.len())?) {
+                    self.seen[i] = true;
+                    left -= 1;
+                    gone.push((0..self.cols.len()).map(|c| r.get(c)).collect::<Result<_, _>>()?);
                 }
             }
         }
+        for row in gone {
+            self.delete.execute(params_from_iter(row.iter()))?;
+        }
         Ok(())
     }
+}
+
+/// The digest of a row read from a table ([`digest`] of its `n` columns).
+fn row_digest(r: &rusqlite::Row, n: usize) -> rusqlite::Result<u128> {
+    let mut vals: SmallVec<[ValueRef; 17]> = SmallVec::new();
+    for i in 0..n {
+        vals.push(r.get_ref(i)?);
+    }
+    Ok(digest(&vals))
 }
 
 /// Whether `variant` is among [`word_variants`] of `word` (without making them): the word itself, or, for a word
