@@ -260,10 +260,12 @@ fn stateful(
 ) -> anyhow::Result<Exit> {
     let mut run =
         RunLog { started_at: state::now(), input: args.input.input.display().to_string(), ..RunLog::default() };
-    let mut st = open_state(path)?;
-    let prev = st.previous()?;
-    let mut timing = Timing::default();
     let mut laps = Laps::new();
+    let mut st = open_state(path)?;
+    laps.lap("state: open");
+    let prev = st.previous()?;
+    laps.lap("state: previous run");
+    let mut timing = Timing::default();
     let (ingest, cards) = pipeline::read_ordered(&args.input.input, opts, dict)?;
     timing.read_ms = laps.lap("read");
     run.cards_read = ingest.rows_read;
@@ -307,7 +309,9 @@ fn stateful(
 
     // Stable ids. A card back in the export after an absence takes the ids it had (the `departed` table).
     let mut laps = Laps::new();
+    let mut steps = Laps::new(); // the write stage's steps, for FIRMDEDUP_TRACE
     let nightly::StableIds { entities: ents, firms: frms, old_firm, firm_of_card } = nightly::stable_ids(&d, &prev);
+    steps.lap("stable ids");
     let ids = Ids { entity: &ents.ids, firm: &frms.ids };
     let today = crate::cmd::today(args.today.as_deref())?;
     let own = ownership(&d, cfg, today);
@@ -321,6 +325,7 @@ fn stateful(
     let (changes, counts) = changes::compute(&card_ids, &new_firm, &prev, &frms, |old, into| {
         merge_evidence(&d, &old_firm, &new_firm, old, into)
     });
+    steps.lap("ownership, plan, changes");
     let staging = Staging::new(&args.out)?;
     let stage = &staging.dir;
     let reassigned =

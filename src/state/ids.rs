@@ -11,6 +11,8 @@
 //! * a new group with no old card gets a new id; ids are never reused;
 //! * an old id whose cards all left the export is retired.
 
+use std::cmp::Reverse;
+
 use rustc_hash::FxHashMap;
 
 /// What became of an old id that no group took over.
@@ -66,14 +68,18 @@ pub fn assign(
             *shared.entry((g, o)).or_default() += 1;
         }
     }
-    let mut cands: Vec<(u32, &str, u64)> = shared.into_iter().map(|((g, o), n)| (g, o, n)).collect();
-    cands.sort_by(|x, y| {
-        y.2.cmp(&x.2)
-            .then_with(|| old_sizes.get(y.1).copied().unwrap_or(0).cmp(&old_sizes.get(x.1).copied().unwrap_or(0)))
-            .then_with(|| id_number(x.1).cmp(&id_number(y.1)))
-            .then_with(|| x.1.cmp(y.1))
-            .then_with(|| first_card[x.0 as usize].cmp(&first_card[y.0 as usize]))
-    });
+    // Most shared cards first, then the bigger old id, then the older one, then the group with the earlier card;
+    // the key is made once per candidate (a million look-ups, not one per comparison).
+    let mut keyed: Vec<(Reverse<u64>, Reverse<u64>, u64, &str, usize, u32)> = shared
+        .into_iter()
+        .map(|((g, o), n)| {
+            let size = old_sizes.get(o).copied().unwrap_or(0);
+            (Reverse(n), Reverse(size), id_number(o), o, first_card[g as usize], g)
+        })
+        .collect();
+    // Each (group, old id) once and each group's first card its own: no two keys are equal.
+    keyed.sort_unstable();
+    let cands: Vec<(u32, &str, u64)> = keyed.into_iter().map(|(n, _, _, o, _, g)| (g, o, n.0)).collect();
     let mut ids: Vec<Option<String>> = vec![None; n_groups];
     let mut taken: FxHashMap<&str, u32> = FxHashMap::default();
     for &(g, o, _) in &cands {
