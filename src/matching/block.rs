@@ -349,7 +349,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
                 .filter(|&&c| !inn_outlier[c as usize])
                 .find_map(|&c| usable_inn(&norm[c as usize]))
                 .map(Box::from);
-            let (keys, name_keys) = if cards.len() == 1 {
+            let (mut keys, mut name_keys): (Vec<(u64, u32)>, Vec<u64>) = if cards.len() == 1 {
                 let c = cards[0] as usize;
                 (keys_of(c).iter().filter(|&&h| node_key(h)).map(|&h| (h, 0)).collect(), names_of(c).to_vec())
             } else {
@@ -395,7 +395,6 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
             persons.sort();
             persons.truncate(16);
             // A million nodes live through the whole match: no room for values that never come.
-            let (mut keys, mut name_keys): (Vec<(u64, u32)>, Vec<u64>) = (keys, name_keys);
             keys.shrink_to_fit();
             name_keys.shrink_to_fit();
             brands.shrink_to_fit();

@@ -146,13 +146,13 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     } else {
         Some(Box::new(normalize_name(&card.brand, dict))).filter(|b| !b.is_empty())
     };
-    let addresses: Vec<Address> = card.address.iter().filter_map(|a| parse_address(a, dict)).collect();
+    let mut addresses: Vec<Address> = card.address.iter().filter_map(|a| parse_address(a, dict)).collect();
     let area_code = addresses
         .iter()
         .find_map(|a| a.city.as_ref())
         .and_then(|c| dict.city_codes.get(c.as_str()))
         .map(String::as_str);
-    let (phones, phones_invalid) = parse_phones(&card.phones, area_code);
+    let (mut phones, phones_invalid) = parse_phones(&card.phones, area_code);
     let mut emails = Vec::new();
     let mut emails_invalid = Vec::new();
     for e in &card.emails {
@@ -180,7 +180,7 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
             None => contacts_unparsed.push(c.clone()),
         }
     }
-    let manager = Some(card.manager.trim().to_string()).filter(|m| !m.is_empty());
+    let manager = Some(card.manager.trim()).filter(|m| !m.is_empty()).map(CompactString::from);
     let last_activity = parse_date(&card.last_activity);
     let last_activity_invalid = if last_activity.is_none() && !card.last_activity.trim().is_empty() {
         Some(card.last_activity.trim().to_string())
@@ -196,12 +196,11 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     };
     let invalid = if invalid.is_empty() { None } else { Some(Box::new(invalid)) };
     // A vector collected or pushed to holds room for four values: a million cards keep theirs for the whole run.
-    let (mut addresses, mut phones, mut emails, mut contacts) = (addresses, phones, emails, contacts);
     addresses.shrink_to_fit();
     phones.shrink_to_fit();
     emails.shrink_to_fit();
     contacts.shrink_to_fit();
-    let (website, manager) = (website.map(CompactString::from), manager.map(CompactString::from));
+    let website = website.map(CompactString::from);
     NormCard { name, ids, brand, addresses, phones, emails, website, contacts, manager, last_activity, invalid }
 }
 
