@@ -92,6 +92,13 @@ pub struct Thresholds {
     /// How cards without ИНН join on a distinctive whole name alone: `learn` (the base's cards with ИНН decide,
     /// see `matching::learn`), `strict` or `open`.
     pub name_alone: crate::matching::learn::NameAlone,
+    /// Names at least this similar, though under `entity_name_min` ("close" names: a typo in a short word, a
+    /// branch tag, a word dropped), join a card without ИНН to a legal entity with a shared value of a kind the
+    /// base's labelled cards trust (see `close_names`).
+    pub close_name_min: f32,
+    /// Which shared values make close names one legal entity: `learn` (the base's cards with ИНН decide, kind by
+    /// kind, see `matching::learn`), `never` or `always`.
+    pub close_names: crate::matching::learn::LearnedRule,
     /// Two legal entities are one firm when the firm-level score reaches this.
     pub firm: f32,
     /// Rounds of firm clustering: after each, shared values are counted again in the firms found so far.
@@ -108,6 +115,8 @@ impl Default for Thresholds {
             entity_name_min: 0.9,
             entity_needs_contact: true,
             name_alone: crate::matching::learn::NameAlone::Learn,
+            close_name_min: 0.75,
+            close_names: crate::matching::learn::LearnedRule::Learn,
             firm: 1.0,
             firm_rounds: 2,
             chain_guard_size: 2,

@@ -399,3 +399,77 @@ fn class_f_an_agencys_number_under_each_citys_code_is_one_generic_number() {
         "explain says why the shared number is not evidence:\n{out}"
     );
 }
+
+/// `pairs` made-up names, each written two ways (two letters apart: close, not near-identical) on two cards that
+/// share a phone: under one ИНН (`one_company`) or under two (sister companies). Card 9001 writes the first name a
+/// third way (two other letters) without ИНН, with the first pair's phone.
+fn close_names_base(pairs: usize, one_company: bool) -> String {
+    let syl = ["ба", "ве", "гро", "ду", "жи", "зо", "ки", "лу", "мя", "но", "пре", "ры", "сё", "ту", "фа", "хо"];
+    let inn = |k: usize| firmdedup::normalize::ids::inn10_with_check(&format!("63{:07}", 2000 + k)).unwrap();
+    let respell = |w: &str, at: [usize; 2], with: char| -> String {
+        let mut c: Vec<char> = w.chars().collect();
+        for i in at {
+            c[i] = if c[i] == with { 'щ' } else { with };
+        }
+        c.into_iter().collect()
+    };
+    let mut rows = String::new();
+    for i in 0..pairs {
+        let name = format!("Кор{}{}линвест", syl[i % 16], syl[(i / 16 + 5) % 16]);
+        let spelt = respell(&name, [4, 10], 'ш');
+        let (a, b) = if one_company { (inn(i), inn(i)) } else { (inn(2 * i), inn(2 * i + 1)) };
+        let phone = format!("+7 846 200-10-{i:02}");
+        rows += &format!("{},ООО «{name}»,{a},,,,,{phone},,,,ivanov,\n", 2 * i + 1);
+        rows += &format!("{},ООО «{spelt}»,{b},,,,,{phone},,,,petrov,\n", 2 * i + 2);
+        if i == 0 {
+            rows += &format!("9001,{},,,,,,{phone},,,,sidorov,\n", respell(&name, [6, 12], 'ж'));
+        }
+    }
+    rows
+}
+
+fn learned_close_names(wd: &Workdir) -> serde_json::Value {
+    let s: serde_json::Value = serde_json::from_str(&wd.read("out/summary.json")).unwrap();
+    let kinds = &s["matching"]["learned_close_names"]["kinds"];
+    kinds.as_array().unwrap().iter().find(|k| k["kind"] == "phone").unwrap().clone()
+}
+
+#[test]
+fn class_d_close_names_with_a_phone_join_where_the_base_shows_them_one_company() {
+    let (wd, g) = dedup(&close_names_base(40, true));
+    let phone = learned_close_names(&wd);
+    assert_eq!((phone["same_inn"].as_u64(), phone["different_inn"].as_u64()), (Some(40), Some(0)), "{phone}");
+    assert_eq!((phone["joins"].as_bool(), phone["decided_by"].as_str()), (Some(true), Some("learned")), "{phone}");
+    assert_eq!(g["9001"].0, g["1"].0, "close names sharing a phone are one company's in this base");
+    let text = wd.run(&["explain", "crm.csv", "9001", "1"]).success().stdout();
+    assert!(text.contains("joined as close names") && text.contains("phone (40 of 40 labelled pairs"), "{text}");
+}
+
+#[test]
+fn class_d_close_names_with_a_phone_stay_apart_where_the_base_shows_them_sisters() {
+    let (wd, g) = dedup(&close_names_base(40, false));
+    let phone = learned_close_names(&wd);
+    assert_eq!((phone["same_inn"].as_u64(), phone["different_inn"].as_u64()), (Some(0), Some(40)), "{phone}");
+    assert_eq!(phone["joins"].as_bool(), Some(false), "{phone}");
+    assert_ne!(g["9001"].0, g["1"].0, "close names sharing a phone are sister companies in this base");
+    assert_ne!(g["9001"].0, g["2"].0);
+    let text = wd.run(&["explain", "crm.csv", "9001", "1"]).success().stdout();
+    assert!(text.contains("close names, not joined") && text.contains("phone (0 of 40"), "{text}");
+}
+
+#[test]
+fn class_d_close_names_keep_the_default_with_too_few_pairs_or_a_pinned_rule() {
+    let (wd, g) = dedup(&close_names_base(12, true));
+    let phone = learned_close_names(&wd);
+    assert_eq!((phone["joins"].as_bool(), phone["decided_by"].as_str()), (Some(false), Some("too_few_pairs")));
+    assert_ne!(g["9001"].0, g["1"].0);
+    let wd = Workdir::new();
+    wd.write("crm.csv", format!("{HEADER}{}", close_names_base(40, true)));
+    wd.write("c.toml", "[thresholds]\nclose_names = \"never\"\n");
+    wd.run(&["dedup", "crm.csv", "--out", "out", "--config", "c.toml", "-q"]).success();
+    let phone = learned_close_names(&wd);
+    assert_eq!((phone["joins"].as_bool(), phone["decided_by"].as_str()), (Some(false), Some("config")));
+    let got = read_csv(&wd.path("out/cards.csv"));
+    let entity = |id: &str| got.iter().find(|r| r["id"] == id).unwrap()["entity_id"].clone();
+    assert_ne!(entity("9001"), entity("1"), "pinned off: close names never join");
+}

@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 use crate::config::Config;
 use crate::matching::cluster::UnionFind;
 use crate::matching::keys::{KeyKind, for_each_key, key_hash, kind_of, usable_inn};
-use crate::matching::learn::{NameAlone, NameAloneRule, NameAloneStats};
+use crate::matching::learn::{self, CloseNameStats, NameAlone, NameAloneRule, NameAloneStats};
 use crate::normalize::phone::PhoneKind;
 use crate::normalize::{NormCard, NormName, Person};
 
@@ -155,6 +155,8 @@ pub struct Prepared {
     pub unique_name_pairs: Vec<(u32, u32)>,
     /// What the base's cards with ИНН taught about names alone, and the rule it chose.
     pub name_alone: NameAloneStats,
+    /// What they taught about close names (a little under the near-identical floor) with a shared contact.
+    pub close_names: CloseNameStats,
     /// Postings of the weighted keys: (hash, node), sorted; kept to count legal entities again once they are
     /// known ([`Prepared::recount`]).
     pub weighted_postings: Vec<(u64, u32)>,
@@ -320,18 +322,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
             }
         }
     }
-    let var_of = |name: &NormName| NameVar {
-        tokens: name.tokens.iter().map(|t| tok_ids[t.key.as_str()]).collect(),
-        generic: name
-            .tokens
-            .iter()
-            .enumerate()
-            .filter(|(i, t)| t.generic && *i < 64)
-            .fold(0u64, |m, (i, _)| m | 1 << i),
-        compact: name.compact().into_boxed_str(),
-        person: name.person.as_deref().map(|p| Box::new(PersonLite::of(p))),
-        count: 1,
-    };
+    let var_of = |name: &NormName| name_var(name, |k| tok_ids[k]);
     tr.lap("tokens");
 
     // Nodes (with their name keys, for splitting big blocks, kept aside).
@@ -618,7 +609,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     drop(card_keys);
     kept.shrink_to_fit();
 
-    Prepared {
+    let mut p = Prepared {
         nodes,
         node_of_card,
         tokens,
@@ -635,8 +626,12 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         ogrn_conflicts,
         unique_name_pairs,
         name_alone,
+        close_names: CloseNameStats::default(),
         weighted_postings: postings,
-    }
+    };
+    p.close_names = learn::close_names(&p, norm, cfg);
+    tr.lap("close names");
+    p
 }
 
 /// The cards of an ИНN group whose name contradicts the name most of the group agrees on.
@@ -957,6 +952,22 @@ fn pair_outlier(norm: &[NormCard], run: &[(u64, u32)], elsewhere: &impl Fn(u32, 
         (true, false) => vec![*a],
         (false, true) => vec![*b],
         _ => Vec::new(),
+    }
+}
+
+/// A name as the scorer reads it; `id` gives the id of a word key.
+pub fn name_var(name: &NormName, id: impl Fn(&str) -> u32) -> NameVar {
+    NameVar {
+        tokens: name.tokens.iter().map(|t| id(t.key.as_str())).collect(),
+        generic: name
+            .tokens
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| t.generic && *i < 64)
+            .fold(0u64, |m, (i, _)| m | 1 << i),
+        compact: name.compact().into_boxed_str(),
+        person: name.person.as_deref().map(|p| Box::new(PersonLite::of(p))),
+        count: 1,
     }
 }
 

@@ -82,6 +82,11 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             if unique {
                 let _ = writeln!(s, "  {}", pe.name_alone.describe());
             }
+            // Close names: whether this base trusts them with what the pair shares, and what taught it.
+            if sc.name_sim < cfg.thresholds.entity_name_min && sc.name_sim >= pe.close_names.min_similarity {
+                let how = if sc.close_name { "joined as close names" } else { "close names, not joined" };
+                let _ = writeln!(s, "  {how}: {}", pe.close_names.describe());
+            }
             if score::joins_entities(cfg, &sc, unique) && ea != eb {
                 let inns = |e: u32| -> Vec<String> {
                     let mut v: Vec<String> =

@@ -51,6 +51,8 @@ pub struct MatchStats {
     pub firm_rounds: u32,
     /// What the base's own cards with ИНН taught: whether a distinctive name alone joins cards without ИНН.
     pub learned_name_alone: crate::matching::learn::NameAloneStats,
+    /// What they taught about close names: with which kinds of shared value they make one legal entity.
+    pub learned_close_names: crate::matching::learn::CloseNameStats,
     /// Time per matching stage, milliseconds (reported under `timing_ms` in the summary).
     #[serde(skip)]
     pub stage_ms: Vec<(&'static str, u64)>,
@@ -240,6 +242,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     let mut stats = MatchStats {
         ogrn_conflicts: p.ogrn_conflicts as u64,
         learned_name_alone: p.name_alone.clone(),
+        learned_close_names: p.close_names.clone(),
         ..MatchStats::default()
     };
 

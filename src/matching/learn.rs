@@ -3,13 +3,26 @@
 //! rule can be trusted there, and switches the rule on or keeps the cautious default — rather than trusting a
 //! constant fitted to one generator.
 //!
-//! Learned so far: whether a distinctive whole name alone identifies a legal entity in this base
-//! ([`NameAloneStats`]): how often such a name, written on several cards with a valid ИНН, is written under two
-//! ИНН or more. Where that is rare, cards without ИНН that write the name join its legal entity (or one another)
-//! whatever contacts they carry; where it is common (many companies of one name), or the base has too few such
-//! names to tell, only the strict rule applies (a bare card joins the one entity with ИНН of that name).
+//! Learned so far:
+//! - whether a distinctive whole name alone identifies a legal entity in this base ([`NameAloneStats`]): how
+//!   often such a name, written on several cards with a valid ИНН, is written under two ИНН or more. Where that is
+//!   rare, cards without ИНН that write the name join its legal entity (or one another) whatever contacts they
+//!   carry; where it is common (many companies of one name), or the base has too few such names to tell, only the
+//!   strict rule applies (a bare card joins the one entity with ИНН of that name);
+//! - which shared values make two close names one legal entity ([`CloseNameStats`]): names a little under the
+//!   near-identical floor (a typo in a short word, a branch tag, a word dropped) are one company's in one base and
+//!   sister companies' in another. For each kind of value (phone, e-mail, office, decision-maker …) the labelled
+//!   cards with close names sharing one say which it is here: the share of such pairs under one ИНН.
 
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::matching::block::{NameVar, Prepared, name_var};
+use crate::matching::keys::{KeyKind, kind_of};
+use crate::matching::score::name_similarity;
+use crate::normalize::NormCard;
 
 /// How the name-alone rule is chosen (`[thresholds] name_alone` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -46,6 +59,8 @@ pub enum DecidedBy {
     Learned,
     /// Too few labelled names to learn from: the default (strict).
     TooFewNames,
+    /// Too few labelled pairs to learn from: the default (not trusted).
+    TooFewPairs,
     /// The configuration.
     Config,
 }
@@ -136,7 +151,7 @@ impl NameAloneStats {
                 rate * 100.0,
                 MAX_SHARED_NAME_RATE * 100.0
             ),
-            DecidedBy::TooFewNames => {
+            DecidedBy::TooFewNames | DecidedBy::TooFewPairs => {
                 format!("default: {names} labelled {what} names, fewer than the {MIN_NAMES} needed to learn")
             }
             DecidedBy::Config => "set in the configuration (thresholds.name_alone)".to_string(),
@@ -177,9 +192,294 @@ fn decide_one(mode: NameAlone, names: u64, under_two: u64) -> (NameAloneRule, De
     (rule, decided_by, rate)
 }
 
+/// How a learned rule is chosen in the configuration (`[thresholds] close_names`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LearnedRule {
+    /// The base's own labelled cards decide (the default).
+    #[default]
+    Learn,
+    /// Never applied.
+    Never,
+    /// Always applied.
+    Always,
+}
+
+/// The kinds of shared value a close name may be trusted with.
+pub const CLOSE_KINDS: [KeyKind; 9] = [
+    KeyKind::Phone,
+    KeyKind::LocalPhone,
+    KeyKind::TollFree,
+    KeyKind::Email,
+    KeyKind::Domain,
+    KeyKind::Person,
+    KeyKind::PersonFull,
+    KeyKind::AddrOffice,
+    KeyKind::AddrHouse,
+];
+
+/// The fewest labelled pairs of close names sharing a kind of value that the kind is judged on.
+pub const MIN_CLOSE_PAIRS: u64 = 30;
+
+/// The lowest share of those pairs under one ИНН at which the kind is trusted (counted with two more pairs
+/// under different ИНН than seen, so that a small sample must be clearly above it).
+pub const MIN_CLOSE_PRECISION: f64 = 0.95;
+
+/// A value carried by more different (ИНН, name) pairs of labelled cards than this is not learned from: it is a
+/// business centre's or an agency's, and its pairs would outweigh everything else.
+const MAX_CLOSE_ITEMS: usize = 40;
+
+/// What the labelled cards taught about one kind of shared value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CloseNameKind {
+    /// The kind of value (`phone`, `email`, `addr_office` …).
+    pub kind: &'static str,
+    /// Pairs of labelled cards with close names sharing such a value (not a generic one) under one ИНН…
+    pub same_inn: u64,
+    /// …and under two different ИНН.
+    pub different_inn: u64,
+    /// `same_inn / (same_inn + different_inn)` (0 when there are none).
+    pub precision: f64,
+    /// True when a close name with such a value joins a card without ИНН to the legal entity.
+    pub joins: bool,
+    /// What decided it.
+    pub decided_by: DecidedBy,
+}
+
+/// Which shared values make two close names one legal entity in this base (see the module comment).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CloseNameStats {
+    /// The band of name similarity this is about: at least this…
+    pub min_similarity: f32,
+    /// …and under this (the near-identical floor, `thresholds.entity_name_min`).
+    pub max_similarity: f32,
+    /// One entry per kind of value, in [`CLOSE_KINDS`] order.
+    pub kinds: Vec<CloseNameKind>,
+    /// Bit `k` set when kind `k` (as `KeyKind as usize`) joins.
+    #[serde(skip)]
+    joins: u32,
+}
+
+impl CloseNameStats {
+    /// Decides each kind from its counts `(same ИНН, different ИНН)`, in [`CLOSE_KINDS`] order.
+    pub fn decide(mode: LearnedRule, band: (f32, f32), counts: &[(u64, u64)]) -> CloseNameStats {
+        let mut joins = 0u32;
+        let kinds = CLOSE_KINDS
+            .iter()
+            .zip(counts)
+            .map(|(&k, &(same, diff))| {
+                let n = same + diff;
+                let (joins_k, decided_by) = match mode {
+                    LearnedRule::Never => (false, DecidedBy::Config),
+                    LearnedRule::Always => (true, DecidedBy::Config),
+                    LearnedRule::Learn if n < MIN_CLOSE_PAIRS => (false, DecidedBy::TooFewPairs),
+                    LearnedRule::Learn => (same as f64 / (n + 2) as f64 >= MIN_CLOSE_PRECISION, DecidedBy::Learned),
+                };
+                if joins_k {
+                    joins |= 1 << k as u32;
+                }
+                CloseNameKind {
+                    kind: k.name(),
+                    same_inn: same,
+                    different_inn: diff,
+                    precision: rounded_rate(n, same),
+                    joins: joins_k,
+                    decided_by,
+                }
+            })
+            .collect();
+        CloseNameStats { min_similarity: band.0, max_similarity: band.1, kinds, joins }
+    }
+
+    /// True when a close name with a shared value of `kind` joins.
+    pub fn joins(&self, kind: KeyKind) -> bool {
+        self.joins & (1 << kind as u32) != 0
+    }
+
+    /// True when some kind joins.
+    pub fn any(&self) -> bool {
+        self.joins != 0
+    }
+
+    /// One line for `explain`.
+    pub fn describe(&self) -> String {
+        let list = |keep: &dyn Fn(&CloseNameKind) -> bool, counts: bool| -> String {
+            let v: Vec<String> = self
+                .kinds
+                .iter()
+                .filter(|k| keep(k))
+                .map(|k| match k.decided_by {
+                    DecidedBy::Learned if counts => format!(
+                        "{} ({} of {} labelled pairs under one ИНН)",
+                        k.kind,
+                        k.same_inn,
+                        k.same_inn + k.different_inn
+                    ),
+                    _ => k.kind.to_string(),
+                })
+                .collect();
+            if v.is_empty() { "nothing".to_string() } else { v.join(", ") }
+        };
+        let learned = |k: &CloseNameKind| k.decided_by == DecidedBy::Learned;
+        let band = format!("close names ({:.2}–{:.2})", self.min_similarity, self.max_similarity);
+        let mut line = match list(&|k| k.joins, true) {
+            none if none == "nothing" => format!("{band} join with no shared value"),
+            kinds => format!("{band} join with a shared {kinds}"),
+        };
+        let not = list(&|k| !k.joins && learned(k), true);
+        if not != "nothing" {
+            line += &format!("; not with {not}");
+        }
+        let few = list(&|k| k.decided_by == DecidedBy::TooFewPairs, false);
+        if few != "nothing" {
+            line += &format!("; too few labelled pairs (under {MIN_CLOSE_PAIRS}) to trust {few}");
+        }
+        if self.kinds.iter().any(|k| k.decided_by == DecidedBy::Config) {
+            line += "; set in the configuration (thresholds.close_names)";
+        }
+        line + &format!(" (a kind is trusted from {:.0}% of its pairs under one ИНН)", MIN_CLOSE_PRECISION * 100.0)
+    }
+}
+
+/// Learns [`CloseNameStats`] from the base: every value (of [`CLOSE_KINDS`], not generic) shared by cards with a
+/// valid ИНН is a set of labelled pairs; those whose names are close (in the band, not nearer) are counted, each
+/// pair of (ИНН, name) once per kind.
+pub fn close_names(p: &Prepared, norm: &[NormCard], cfg: &Config) -> CloseNameStats {
+    let mode = cfg.thresholds.close_names;
+    let band = (cfg.thresholds.close_name_min, cfg.thresholds.entity_name_min);
+    let mut counts = vec![(0u64, 0u64); CLOSE_KINDS.len()];
+    if mode == LearnedRule::Learn && band.0 < band.1 {
+        let ids: FxHashMap<&str, u32> = p.tokens.iter().enumerate().map(|(i, t)| (&**t, i as u32)).collect();
+        let labelled = |c: usize| p.nodes[p.node_of_card[c] as usize].inn.is_some();
+        let mut post: Vec<(u64, u32)> = (0..norm.len())
+            .into_par_iter()
+            .filter(|&c| labelled(c))
+            .flat_map_iter(|c| {
+                p.keys_of_card(c).iter().filter(|&&h| CLOSE_KINDS.contains(&kind_of(h))).map(move |&h| (h, c as u32))
+            })
+            .collect();
+        post.par_sort_unstable();
+        let runs: Vec<&[(u64, u32)]> = post.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() >= 2).collect();
+        let mut found: Vec<ItemPair> = runs
+            .par_iter()
+            .flat_map_iter(|run| {
+                let h = run[0].0;
+                let node = &p.nodes[p.node_of_card[run[0].1 as usize] as usize];
+                let df = node.keys.binary_search_by_key(&h, |x| x.0).map_or(u32::MAX, |k| node.keys[k].1);
+                let mut out = Vec::new();
+                if df > cfg.generic.max_entities {
+                    return out;
+                }
+                // Most values are one company's, on cards that all write its name one way: nothing to compare.
+                let node_of = |c: u32| p.node_of_card[c as usize];
+                if run.iter().all(|&(_, c)| node_of(c) == node_of(run[0].1)) && node.names.len() < 2 {
+                    return out;
+                }
+                // One item per (ИНН, name): the same card typed twice teaches nothing. A node is one ИНН.
+                let mut items: Vec<(u64, u64, u32)> = run
+                    .iter()
+                    .filter(|&&(_, c)| !norm[c as usize].name.tokens.is_empty())
+                    .map(|&(_, c)| (node_of(c) as u64, words_hash(&norm[c as usize]), c))
+                    .collect();
+                items.sort_unstable();
+                items.dedup_by_key(|x| (x.0, x.1));
+                if items.len() < 2 || items.len() > MAX_CLOSE_ITEMS {
+                    return out;
+                }
+                let k = CLOSE_KINDS.iter().position(|&x| x == kind_of(h)).unwrap_or(0) as u8;
+                for i in 0..items.len() {
+                    for j in i + 1..items.len() {
+                        let (x, y) = (&items[i], &items[j]);
+                        let (lo, hi) = if item_key(x) <= item_key(y) { (x, y) } else { (y, x) };
+                        out.push(ItemPair {
+                            a: item_key(lo),
+                            b: item_key(hi),
+                            kind: k,
+                            cards: (lo.2, hi.2),
+                            same: x.0 == y.0,
+                        });
+                    }
+                }
+                out
+            })
+            .collect();
+        // Each pair of names is compared once, whatever the number of values and kinds they share.
+        found.par_sort_unstable_by_key(|x| (x.a, x.b, x.kind));
+        found.dedup_by_key(|x| (x.a, x.b, x.kind));
+        // Each card's name read once.
+        let mut cards: Vec<u32> = found.iter().flat_map(|x| [x.cards.0, x.cards.1]).collect();
+        cards.par_sort_unstable();
+        cards.dedup();
+        let vars: Vec<NameVar> = cards.par_iter().map(|&c| name_var(&norm[c as usize].name, |k| ids[k])).collect();
+        let var = |c: u32| &vars[cards.binary_search(&c).unwrap_or_default()];
+        let close: Vec<bool> = found
+            .par_chunk_by(|x, y| (x.a, x.b) == (y.a, y.b))
+            .flat_map_iter(|run| {
+                let sim = name_similarity(p, var(run[0].cards.0), var(run[0].cards.1));
+                std::iter::repeat_n(sim >= band.0 && sim < band.1, run.len())
+            })
+            .collect();
+        for (x, _) in found.iter().zip(&close).filter(|(_, c)| **c) {
+            let c = &mut counts[x.kind as usize];
+            if x.same {
+                c.0 += 1;
+            } else {
+                c.1 += 1;
+            }
+        }
+    }
+    CloseNameStats::decide(mode, band, &counts)
+}
+
+/// Two labelled cards of different (ИНН, name) sharing a value of kind `kind` (its index in [`CLOSE_KINDS`]).
+#[derive(Debug, Clone, Copy)]
+struct ItemPair {
+    a: u64,
+    b: u64,
+    kind: u8,
+    cards: (u32, u32),
+    same: bool,
+}
+
+fn item_key(x: &(u64, u64, u32)) -> u64 {
+    x.0.rotate_left(40) ^ x.1
+}
+
+/// A hash of a card's name words (their keys, in order).
+fn words_hash(c: &NormCard) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    for t in &c.name.tokens {
+        t.key.as_str().hash(&mut h);
+    }
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kind_of_value_is_trusted_with_close_names_from_enough_pairs_clearly_under_one_inn() {
+        let counts = |phone: (u64, u64)| {
+            let mut c = vec![(0, 0); CLOSE_KINDS.len()];
+            c[0] = phone;
+            c
+        };
+        let decide = |phone| CloseNameStats::decide(LearnedRule::Learn, (0.75, 0.9), &counts(phone));
+        // 38 of 38: 38 / 40 = 0.95 with the two pairs counted against; 37 of 37 is not enough.
+        assert!(decide((38, 0)).joins(KeyKind::Phone));
+        assert!(!decide((37, 0)).joins(KeyKind::Phone));
+        assert!(decide((57, 1)).joins(KeyKind::Phone));
+        assert!(!decide((56, 1)).joins(KeyKind::Phone));
+        assert_eq!(decide((29, 0)).kinds[0].decided_by, DecidedBy::TooFewPairs);
+        assert!(!decide((29, 0)).any());
+        assert!(!decide((400, 0)).joins(KeyKind::Email), "each kind on its own counts");
+        assert_eq!(decide((57, 1)).kinds[0].precision, 0.9828);
+        let always = CloseNameStats::decide(LearnedRule::Always, (0.75, 0.9), &counts((0, 50)));
+        assert!(always.joins(KeyKind::AddrHouse) && always.kinds[8].decided_by == DecidedBy::Config);
+        assert!(!CloseNameStats::decide(LearnedRule::Never, (0.75, 0.9), &counts((500, 0))).any());
+    }
 
     #[test]
     fn the_base_decides_unless_the_config_pins_it() {

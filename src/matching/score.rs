@@ -139,6 +139,9 @@ pub struct Scored {
     pub name_sim: f32,
     /// True when a contact (phone, email/domain, address) is shared.
     pub has_contact: bool,
+    /// Legal-entity level: the names are close (under the near-identical floor) and share a value of a kind the
+    /// base's labelled cards trust with close names (`Prepared::close_names`): one legal entity.
+    pub close_name: bool,
 }
 
 /// The two levels of the grouping: a pair is scored for one, a link is made at one, an administrator's decision
@@ -640,8 +643,25 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
     // Name similarity decides the legal-entity level; the firm level uses the root instead (and skips the cost).
     let name = if level == Level::Entity { best_name(p, a, b) } else { None };
     let name_sim = name.map_or(0.0, |x| x.2);
+    let mut close_name = false;
     match level {
         Level::Entity => {
+            // Close names (a little under the floor) with a shared value of a kind this base trusts with them.
+            if let Some((x, y, sim)) = name
+                && sim < cfg.thresholds.entity_name_min
+                && sim >= p.close_names.min_similarity
+                && p.close_names.any()
+                && shared_keys(a, b).any(|(h, df)| {
+                    let kind = kind_of(h);
+                    df <= cfg.generic.max_entities
+                        && p.close_names.joins(kind)
+                        && (!matches!(kind, KeyKind::Person | KeyKind::PersonFull)
+                            || best[Signal::Person as usize].is_some())
+                })
+            {
+                close_name = true;
+                put(&mut best, Signal::Name, Piece::Name { a: x, b: y, sim, weight: cfg.weights.name * sim });
+            }
             if let Some((x, y, sim)) = name
                 && sim >= cfg.thresholds.entity_name_min
             {
@@ -674,7 +694,7 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
             || matches!(pc, Piece::Person { a: ia, b: ib, .. }
                 if person_is_full(&a.persons[*ia as usize], &b.persons[*ib as usize]))
     });
-    Scored { score, signals: evidence.len() as u8, evidence, name_sim, has_contact }
+    Scored { score, signals: evidence.len() as u8, evidence, name_sim, has_contact, close_name }
 }
 
 /// The two records name the person with both initials alike, or in full, on both sides.
@@ -715,9 +735,10 @@ pub fn shared_keys<'a>(a: &'a Node, b: &'a Node) -> impl Iterator<Item = (u64, u
 
 /// True when a scored pair is a legal-entity link.
 pub fn is_entity_link(cfg: &Config, s: &Scored) -> bool {
-    s.score >= cfg.thresholds.entity
-        && s.name_sim >= cfg.thresholds.entity_name_min
-        && (!cfg.thresholds.entity_needs_contact || s.has_contact)
+    s.close_name
+        || (s.score >= cfg.thresholds.entity
+            && s.name_sim >= cfg.thresholds.entity_name_min
+            && (!cfg.thresholds.entity_needs_contact || s.has_contact))
 }
 
 /// True when a pair whose whole distinctive name is unique in the base (`Prepared::unique_name_pairs`) is a
