@@ -404,7 +404,8 @@ pub fn close_names(p: &Prepared, norm: &[NormCard], cfg: &Config) -> CloseNameSt
             })
             .collect();
         // Each pair of names is compared once, whatever the number of values and kinds they share.
-        found.par_sort_unstable_by_key(|x| (x.a, x.b, x.kind));
+        // The first card of each name is the one read (whatever the thread count).
+        found.par_sort_unstable_by_key(|x| (x.a, x.b, x.kind, x.cards));
         found.dedup_by_key(|x| (x.a, x.b, x.kind));
         // Each card's name read once.
         let mut cards: Vec<u32> = found.iter().flat_map(|x| [x.cards.0, x.cards.1]).collect();
