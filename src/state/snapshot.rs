@@ -45,7 +45,7 @@ pub fn write(
     let mut digests = Digests::read(tx, diff)?;
     {
         digests.sync(tx, "cards", CARD_COLUMNS, true, &mut |put| {
-            for i in 0..d.cards.len() {
+            for i in key_order(d.cards.len(), |i| &d.cards[i].id) {
                 let r = card_record(d, ids, i);
                 put(&[
                     text(&r.id),
@@ -74,7 +74,8 @@ pub fn write(
         let list = |v: &[String]| v.join("; ");
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
         digests.sync(tx, "entities", ENTITY_COLUMNS, true, &mut |put| {
-            for (i, e) in d.entities.iter().enumerate() {
+            for i in key_order(d.entities.len(), |i| &ids.entity[i]) {
+                let e = &d.entities[i];
                 let (inns, kpps, ogrns, brands, managers, last) = (
                     list(&e.inns),
                     list(&e.kpps),
@@ -102,7 +103,8 @@ pub fn write(
         let firm_columns: Vec<&str> =
             crate::report::dedup::FIRM_COLUMNS.iter().chain(FIRM_OWNERSHIP_COLUMNS).copied().collect();
         digests.sync(tx, "firms", &firm_columns, true, &mut |put| {
-            for (i, f) in d.firms.iter().enumerate() {
+            for i in key_order(d.firms.len(), |i| &ids.firm[i]) {
+                let f = &d.firms[i];
                 let o = &own[i];
                 let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
                 let lists =
@@ -153,6 +155,16 @@ pub fn write(
     tx.execute("UPDATE counters SET next = ?1 WHERE kind = 'entity'", [next_entity as i64])?;
     tx.execute("UPDATE counters SET next = ?1 WHERE kind = 'firm'", [next_firm as i64])?;
     Ok((run_id, !diff))
+}
+
+/// Row numbers `0..n` in the order of their keys as SQLite compares text (bytewise): a table written in the order
+/// of its primary key gets each row after the last, not on a random page of its b-tree (card ids are in natural
+/// order, "9" before "10", which SQLite's is not). The order is the same in every run, so an unchanged table
+/// digests alike (`Digests`).
+fn key_order<'a>(n: usize, key: impl Fn(usize) -> &'a String + Sync) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.par_sort_unstable_by(|&a, &b| key(a).as_bytes().cmp(key(b).as_bytes()).then(a.cmp(&b)));
+    order
 }
 
 /// The key index: every (kind, value) of a firm once, with the first card that carries it; and the words of
