@@ -203,9 +203,15 @@ pub fn write_export_like(
 
 /// Writes `text` to `path` (through `<path>.tmp` and a rename).
 pub fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
+    write_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// Writes a file as `write_text` does (a temporary file renamed into place), its content given by `fill` as it
+/// goes: a large page is never held whole in memory.
+pub fn write_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> std::io::Result<()> {
     let tmp = tmp_path(path);
     let mut w = BufWriter::new(File::create(&tmp)?);
-    w.write_all(text.as_bytes())?;
+    fill(&mut w)?;
     w.flush()?;
     drop(w);
     std::fs::rename(&tmp, path)

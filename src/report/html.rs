@@ -7,13 +7,14 @@
 //! so no value can close the block; the page's script sets every value as text and renders long lists a page at
 //! a time. The CSV files beside it keep everything; the page carries at most [`MAX_REVIEW_ROWS`] review rows.
 
+use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::config::{Config, ConflictPolicy};
-use crate::csvio::write_text;
+use crate::csvio::write_with;
 use crate::matching::firm::EvidencePart;
 use crate::matching::score::Level;
 use crate::ownership::{Figures, FirmOwnership, ManagerRow};
@@ -32,18 +33,37 @@ pub const MAX_REVIEW_ROWS: usize = 5000;
 /// `<!--` cannot occur), and U+2028/U+2029. These characters only occur inside JSON strings, where a `\uXXXX`
 /// escape means the same.
 pub fn escape_json_for_script(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() + json.len() / 64);
-    for ch in json.chars() {
-        match ch {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
+    let mut out: Vec<u8> = Vec::with_capacity(json.len() + json.len() / 64);
+    // Writing into a vector cannot fail.
+    let _ = write_escaped(&mut out, json);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes `json` escaped as [`escape_json_for_script`] says, the runs between the characters to escape as they
+/// are.
+fn write_escaped(w: &mut dyn Write, json: &str) -> std::io::Result<()> {
+    let b = json.as_bytes();
+    let mut from = 0;
+    let mut i = 0;
+    while i < b.len() {
+        // '<', '>', '&', and U+2028 / U+2029 (E2 80 A8 / A9 in UTF-8).
+        let (esc, len): (&[u8], usize) = match b[i] {
+            b'<' => (b"\\u003c", 1),
+            b'>' => (b"\\u003e", 1),
+            b'&' => (b"\\u0026", 1),
+            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA8) => (b"\\u2028", 3),
+            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA9) => (b"\\u2029", 3),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        w.write_all(&b[from..i])?;
+        w.write_all(esc)?;
+        i += len;
+        from = i;
     }
-    out
+    w.write_all(&b[from..])
 }
 
 fn policy_ru(p: ConflictPolicy) -> &'static str {
@@ -131,7 +151,7 @@ pub fn data(
     cfg: &Config,
     summary: &Value,
     rows: &[review::ReviewRow],
-) -> String {
+) -> Vec<String> {
     let g = &d.grouping;
     let firm_of = |c: u32| g.firm_of_card(c as usize);
     let review_firms: Vec<u32> = rows.iter().take(MAX_REVIEW_ROWS).flat_map(|r| [firm_of(r.a), firm_of(r.b)]).collect();
@@ -248,14 +268,15 @@ pub fn data(
         "policy": policy_ru(cfg.ownership.conflict_policy),
     })
     .to_string();
-    let mut out = String::with_capacity(small.len() + cards.len() + entities.len() + firms.len() + links.len() + 64);
-    out.push_str(&small[..small.len() - 1]);
-    for (key, text) in [("cards", &cards), ("entities", &entities), ("firms", &firms), ("links", &links)] {
-        out.push_str(&format!(",\"{key}\":"));
-        out.push_str(text);
+    let mut small = small;
+    small.pop(); // its closing brace: the large arrays follow
+    let mut parts = vec![small];
+    for (key, text) in [("cards", cards), ("entities", entities), ("firms", firms), ("links", links)] {
+        parts.push(format!(",\"{key}\":"));
+        parts.push(text);
     }
-    out.push('}');
-    out
+    parts.push("}".to_string());
+    parts
 }
 
 /// Conflicted firms: `[firm index in the page, owner, holdings]`, for the given firms that the page carries;
@@ -281,10 +302,22 @@ fn conflicts(own: &[FirmOwnership], firms: &[u32], in_page: &[u32]) -> Vec<Value
 
 /// The whole page.
 pub fn render(data: &str) -> String {
-    let json = escape_json_for_script(data);
+    let mut out: Vec<u8> = Vec::new();
+    // Writing into a vector cannot fail.
+    let _ = render_into(&mut out, &[data]);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the page whose data is the JSON text `data` cut in parts, escaped as it goes.
+fn render_into(w: &mut dyn Write, data: &[&str]) -> std::io::Result<()> {
     // The assets are ours and contain each marker once; the data goes in last so nothing in it is replaced.
     let page = TEMPLATE.replacen("/*CSS*/", CSS, 1).replacen("/*JS*/", JS, 1);
-    page.replacen("/*DATA*/", &json, 1)
+    let (head, tail) = page.split_once("/*DATA*/").unwrap_or((&page, ""));
+    w.write_all(head.as_bytes())?;
+    for part in data {
+        write_escaped(w, part)?;
+    }
+    w.write_all(tail.as_bytes())
 }
 
 /// Writes review.csv and report.html into `dir`.
@@ -299,8 +332,9 @@ pub fn write(
 ) -> std::io::Result<()> {
     let rows = review::rows(d, cfg);
     review::write_review(dir, d, &rows)?;
-    let page = render(&data(d, ids, own, managers, cfg, summary, &rows));
-    write_text(&dir.join("report.html"), &page)
+    let parts = data(d, ids, own, managers, cfg, summary, &rows);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    write_with(&dir.join("report.html"), |w| render_into(w, &parts))
 }
 
 #[cfg(test)]
