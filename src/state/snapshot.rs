@@ -1,6 +1,7 @@
 //! Writing a run into the state: the rebuilt tables (cards, legal entities, firms, the key index of the
 //! managers' check) and the appended ones (lineage, counters, run log), in the caller's transaction.
 
+use compact_str::CompactString;
 use rayon::prelude::*;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
@@ -174,63 +175,95 @@ fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids, digests: &mut Digests) -> 
     for (i, &e) in d.grouping.entity_of_card.iter().enumerate() {
         cards_of_firm[d.grouping.firm_of_entity[e as usize] as usize].push(i as u32);
     }
-    let mut words: FxHashMap<String, u32> = FxHashMap::default();
-    digests.sync(tx, "keys", &["kind", "value", "firm_id", "card_id"], false, &mut |put| {
-        words.clear();
-        for (k, firms) in cards_of_firm.chunks(16_384).enumerate() {
-            let rows: Vec<Vec<(KeyKind, String, u32)>> = firms
-                .par_iter()
-                .map(|cards| {
-                    let mut v: Vec<(KeyKind, String, u32)> = Vec::new();
-                    for &c in cards {
-                        for_each_key(&d.norm[c as usize], |kind, t| {
-                            if indexed_kind(kind) {
-                                v.push((kind, t.to_string(), c));
-                            }
-                        });
+    // (kind, value, firm, first card): once per firm, with its first card (cards are in canonical order).
+    let mut rows: Vec<KeyRow> = cards_of_firm
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(f, cards)| {
+            let mut v: Vec<KeyRow> = Vec::new();
+            for &c in cards {
+                for_each_key(&d.norm[c as usize], |kind, t| {
+                    if indexed_kind(kind) {
+                        v.push((kind, CompactString::from(t), f as u32, c));
                     }
-                    // Once per firm, with the first card (cards are in canonical order).
-                    v.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
-                    v.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-                    v
-                })
-                .collect();
-            for (j, keys) in rows.into_iter().enumerate() {
-                let f = k * 16_384 + j;
-                for (kind, value, card) in keys {
-                    put(&[text(kind.name()), text(&value), text(&ids.firm[f]), text(&d.cards[card as usize].id)])?;
-                    if kind == KeyKind::NameToken {
-                        *words.entry(value).or_default() += 1;
-                    }
-                }
+                });
             }
+            v.sort_by(|a, b| (a.0, &a.1, a.3).cmp(&(b.0, &b.1, b.3)));
+            v.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+            v
+        })
+        .collect();
+    drop(cards_of_firm);
+    // Written whole, in the table's key order (text compares bytewise, as Rust's strings do): the kinds by name,
+    // the firms and cards by the rank of their ids.
+    let whole = !digests.diff;
+    if whole {
+        let mut kind_rank = [0u8; KeyKind::ALL.len()];
+        let mut by_name = KeyKind::ALL;
+        by_name.sort_by_key(|k| k.name());
+        for (r, k) in by_name.iter().enumerate() {
+            kind_rank[*k as usize] = r as u8;
+        }
+        let rank = |order: Vec<usize>| {
+            let mut r = vec![0u32; order.len()];
+            for (i, x) in order.into_iter().enumerate() {
+                r[x] = i as u32;
+            }
+            r
+        };
+        let firm_rank = rank(key_order(ids.firm.len(), |i| &ids.firm[i]));
+        let card_rank = rank(key_order(d.cards.len(), |i| &d.cards[i].id));
+        let place = |r: &KeyRow| (kind_rank[r.0 as usize], firm_rank[r.2 as usize], card_rank[r.3 as usize]);
+        rows.par_sort_unstable_by(|a, b| {
+            let (x, y) = (place(a), place(b));
+            (x.0, a.1.as_str(), x.1, x.2).cmp(&(y.0, b.1.as_str(), y.1, y.2))
+        });
+    }
+    let mut words: FxHashMap<CompactString, u32> = FxHashMap::default();
+    for (kind, value, _, _) in &rows {
+        if *kind == KeyKind::NameToken {
+            *words.entry(value.clone()).or_default() += 1;
+        }
+    }
+    digests.sync(tx, "keys", &["kind", "value", "firm_id", "card_id"], false, &mut |put| {
+        for (kind, value, f, card) in &rows {
+            put(&[text(kind.name()), text(value), text(&ids.firm[*f as usize]), text(&d.cards[*card as usize].id)])?;
         }
         Ok(())
     })?;
-    let mut words: Vec<(String, u32)> = words.into_iter().collect();
-    words.sort();
+    drop(rows);
+    let mut words: Vec<(CompactString, u32)> = words.into_iter().collect();
+    words.sort_unstable();
     digests.sync(tx, "name_words", &["word", "firms"], true, &mut |put| {
         for (w, n) in &words {
             put(&[text(w), ValueRef::Integer(*n as i64)])?;
         }
         Ok(())
     })?;
-    // Typo-tolerant lookup: each word under itself and under each one-letter deletion (SymSpell, distance 1).
+    // Typo-tolerant lookup: each word under itself and under each one-letter deletion (SymSpell, distance 1);
+    // written whole, in key order.
+    let mut variants: Vec<(String, &str)> =
+        words.par_iter().flat_map_iter(|(w, _)| word_variants(w).into_iter().map(move |v| (v, w.as_str()))).collect();
+    if whole {
+        variants.par_sort_unstable();
+    }
     digests.sync(tx, "word_variants", &["variant", "word"], false, &mut |put| {
-        for (w, _) in &words {
-            for v in word_variants(w) {
-                put(&[text(&v), text(w)])?;
-            }
+        for (v, w) in &variants {
+            put(&[text(v), text(w)])?;
         }
         Ok(())
     })
 }
 
+/// A row of the key index: kind, value, firm (index), the firm's first card carrying it.
+type KeyRow = (KeyKind, CompactString, u32, u32);
+
 /// A function that hands every row of a table, in a fixed order, to `put`.
 type Rows<'a> = dyn FnMut(&mut dyn FnMut(&[ValueRef]) -> rusqlite::Result<()>) -> rusqlite::Result<()> + 'a;
 
 /// The digest of each snapshot table's whole content as the last run wrote it (`meta.snapshot_digests`, with
-/// that run's id). A table whose rows digest as they did is left alone without reading it; the digests count
+/// that run's id): the sum of its rows' digests (mod 2¹²⁸), so the same rows digest alike in any order (a run
+/// writing a table whole gives its rows in key order, a diffing run as they come). A table whose rows digest as they did is left alone without reading it; the digests count
 /// only when no other run wrote the state since (an older version of firmdedup keeps none).
 struct Digests {
     diff: bool,
@@ -271,25 +304,25 @@ impl Digests {
         rows: &mut Rows,
     ) -> rusqlite::Result<()> {
         if let Some(old) = self.stored.get(table) {
-            let mut h = Xxh3::new();
+            let mut sum = 0u128;
             rows(&mut |row| {
-                h.update(&digest(row).to_le_bytes());
+                sum = sum.wrapping_add(digest(row));
                 Ok(())
             })?;
-            let now = format!("{:032x}", h.digest128());
+            let now = format!("{sum:032x}");
             if *old == now {
                 self.new.push((table.to_string(), now));
                 return Ok(());
             }
         }
         let mut sync = TableSync::open(tx, table, cols, keyed, self.diff)?;
-        let mut h = Xxh3::new();
+        let mut sum = 0u128;
         rows(&mut |row| {
-            h.update(&digest(row).to_le_bytes());
+            sum = sum.wrapping_add(digest(row));
             sync.put(row)
         })?;
         sync.finish()?;
-        self.new.push((table.to_string(), format!("{:032x}", h.digest128())));
+        self.new.push((table.to_string(), format!("{sum:032x}")));
         Ok(())
     }
 
@@ -400,22 +433,15 @@ impl<'t> TableSync<'t> {
         let values = marks.join(",");
         let insert = if keyed {
             conn.prepare(&format!("INSERT OR REPLACE INTO {table}({names}) VALUES ({values})"))?
-        } else if !diff {
-            // Written whole, a table keyed by its whole row gets its rows in key order (the run gives them in
-            // firm order: inserted as they come, each would land on a random page of the b-tree, several times
-            // slower at a million cards): they are staged in a temporary table (SQLite's temporary file, not the
-            // state) and moved over sorted at `finish`.
-            conn.execute_batch(&format!(
-                "DROP TABLE IF EXISTS temp.{table}_staged; CREATE TEMP TABLE {table}_staged ({names});"
-            ))?;
-            conn.prepare(&format!("INSERT INTO temp.{table}_staged({names}) VALUES ({values})"))?
         } else {
             // The whole row is the primary key, so a row the table already holds carries nothing new. The run
             // writes each row once (write_keys dedups per firm, word_variants per word), but should a duplicate
-            // ever come, it is kept once — as the rewrite keeps it, so a diffed state still equals a rewritten
-            // one — rather than failing every nightly run from then on. DO NOTHING applies to the uniqueness of
-            // the key only (unlike OR IGNORE, which would also drop a row breaking NOT NULL: a key lost would be
-            // a held firm reported free); any other violation still fails the run, which rolls back whole.
+            // ever come, it is kept once — the same whether the table is rewritten or diffed — rather than
+            // failing every nightly run from then on. DO NOTHING applies to the uniqueness of the key only
+            // (unlike OR IGNORE, which would also drop a row breaking NOT NULL: a key lost would be a held firm
+            // reported free); any other violation still fails the run, which rolls back whole. Written whole, the
+            // rows come in key order (`write_keys`): each lands after the last, not on a random page of the
+            // b-tree (several times slower at a million cards).
             conn.prepare(&format!("INSERT INTO {table}({names}) VALUES ({values}) ON CONFLICT DO NOTHING"))?
         };
         let delete = if keyed {
@@ -490,12 +516,6 @@ impl<'t> TableSync<'t> {
             return Ok(());
         }
         if !self.diff {
-            // A duplicate row (which no run writes) is kept once, as the diff keeps it (see `open`).
-            let (t, names) = (&self.table, self.cols.join(", "));
-            self.conn.execute_batch(&format!(
-                "INSERT INTO {t}({names}) SELECT DISTINCT {names} FROM temp.{t}_staged ORDER BY {names};
-                 DROP TABLE temp.{t}_staged;"
-            ))?;
             return Ok(());
         }
         let mut left = self.seen.iter().filter(|s| !**s).count();
