@@ -333,6 +333,8 @@ fn stateful(
     write_changes(stage, &changes)
         .with_context(|| ctx(&args.out, "changes.csv"))
         .with_context(|| unpublished(&args.out))?;
+    // Written: their room goes to the state's rows (a first run lists every card as added).
+    drop((changes, card_ids, new_firm, plan));
     d.timing.write_ms = laps.lap("write");
 
     run.legal_entities = d.grouping.n_entities as u64;
@@ -359,46 +361,59 @@ fn stateful(
         &owner_firms(&own),
     )
     .with_context(|| unpublished(&args.out))?;
-    // The run is committed: a compaction that fails leaves it whole, so it is only a warning.
-    if let Err(e) = nightly::compact(&st, whole) {
-        eprintln!("warning: compacting the state after the run failed, the run is saved and the state intact: {e}");
-    }
     let state_ms = laps.lap("state");
-
-    let extra = serde_json::json!({
-        "run": {
-            "run_id": run_id,
-            "state": path.display().to_string(),
-            "previous_run": prev.last_run.map(|(id, _)| id),
-            "changes": counts,
-            "overrides_applied": constraints.len() - not_honoured.len(),
-            "overrides_not_applicable": unused,
-            "overrides_not_honoured": not_honoured,
-            "state_write_ms": state_ms,
-        },
-        "ownership": ownership_summary(&own, &managers, today),
-        "reassign": reassigned,
-    });
-    let summary = out::summary_json(&d, cfg, threads, extra);
-    out::write_summary(stage, &summary).with_context(|| {
-        format!(
-            "writing summary.json: the state {} holds run {run_id}, but nothing was published into {} (its files are those of the previous run); rerun to publish",
-            path.display(),
-            args.out.display()
-        )
-    })?;
-    crate::report::html::write(stage, &d, &ids, &own, &managers, cfg, &summary).with_context(|| {
-        format!(
-            "writing report.html: the state {} holds run {run_id}, but nothing was published into {} (its files are those of the previous run); rerun to publish",
-            path.display(),
-            args.out.display()
-        )
-    })?;
-    staging.publish().with_context(|| format!("the state {} holds run {run_id}", path.display()))?;
-    if !quiet {
-        eprintln!("{}", one_line(run_id, &d, &counts, path));
-    }
-    Ok(Exit::Success)
+    // The run is committed. Compacting the state (when due: after a first run, or with a quarter of it free) goes
+    // on beside writing the summary and the page, which do not read the state; the run ends when both have. A
+    // compaction that fails leaves the state whole, so it is only a warning.
+    std::thread::scope(|scope| {
+        let compacting = scope.spawn(move || {
+            if let Err(e) = nightly::compact(&st, whole) {
+                eprintln!(
+                    "warning: compacting the state after the run failed, the run is saved and the state intact: {e}"
+                );
+            }
+            st
+        });
+        let published = (|| -> anyhow::Result<Exit> {
+            let extra = serde_json::json!({
+                "run": {
+                    "run_id": run_id,
+                    "state": path.display().to_string(),
+                    "previous_run": prev.last_run.map(|(id, _)| id),
+                    "changes": counts,
+                    "overrides_applied": constraints.len() - not_honoured.len(),
+                    "overrides_not_applicable": unused,
+                    "overrides_not_honoured": not_honoured,
+                    "state_write_ms": state_ms,
+                },
+                "ownership": ownership_summary(&own, &managers, today),
+                "reassign": reassigned,
+            });
+            let summary = out::summary_json(&d, cfg, threads, extra);
+            out::write_summary(stage, &summary).with_context(|| {
+                format!(
+                    "writing summary.json: the state {} holds run {run_id}, but nothing was published into {} (its files are those of the previous run); rerun to publish",
+                    path.display(),
+                    args.out.display()
+                )
+            })?;
+            crate::report::html::write(stage, &d, &ids, &own, &managers, cfg, &summary).with_context(|| {
+                format!(
+                    "writing report.html: the state {} holds run {run_id}, but nothing was published into {} (its files are those of the previous run); rerun to publish",
+                    path.display(),
+                    args.out.display()
+                )
+            })?;
+            staging.publish().with_context(|| format!("the state {} holds run {run_id}", path.display()))?;
+            if !quiet {
+                eprintln!("{}", one_line(run_id, &d, &counts, path));
+            }
+            Ok(Exit::Success)
+        })();
+        // The state, and its lock, are held until the outputs are published.
+        drop(compacting.join());
+        published
+    })
 }
 
 /// Firms held per manager login (compared through [`crate::ownership::login_key`]), for the check's limit.
