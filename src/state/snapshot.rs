@@ -175,29 +175,25 @@ fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids, digests: &mut Digests) -> 
     for (i, &e) in d.grouping.entity_of_card.iter().enumerate() {
         cards_of_firm[d.grouping.firm_of_entity[e as usize] as usize].push(i as u32);
     }
-    // (kind, value, firm, first card): once per firm, with its first card (cards are in canonical order).
-    let mut rows: Vec<KeyRow> = cards_of_firm
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(f, cards)| {
-            let mut v: Vec<KeyRow> = Vec::new();
-            for &c in cards {
-                for_each_key(&d.norm[c as usize], |kind, t| {
-                    if indexed_kind(kind) {
-                        v.push((kind, CompactString::from(t), f as u32, c));
-                    }
-                });
-            }
-            v.sort_by(|a, b| (a.0, &a.1, a.3).cmp(&(b.0, &b.1, b.3)));
-            v.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-            v
-        })
-        .collect();
-    drop(cards_of_firm);
-    // Written whole, in the table's key order (text compares bytewise, as Rust's strings do): the kinds by name,
-    // the firms and cards by the rank of their ids.
     let whole = !digests.diff;
+    let mut words: FxHashMap<CompactString, u32> = FxHashMap::default();
+    let count_words = |rows: &[KeyRow], words: &mut FxHashMap<CompactString, u32>| {
+        for (kind, value, _, _) in rows {
+            if *kind == KeyKind::NameToken {
+                *words.entry(value.clone()).or_default() += 1;
+            }
+        }
+    };
+    let put_rows = |rows: &[KeyRow], put: &mut dyn FnMut(&[ValueRef]) -> rusqlite::Result<()>| {
+        rows.iter().try_for_each(|(kind, value, f, card)| {
+            put(&[text(kind.name()), text(value), text(&ids.firm[*f as usize]), text(&d.cards[*card as usize].id)])
+        })
+    };
     if whole {
+        // Written whole, every row is made, then sorted into the table's key order (text compares bytewise, as
+        // Rust's strings do: the kinds by name, the firms and cards by the rank of their ids).
+        let mut rows: Vec<KeyRow> =
+            cards_of_firm.par_iter().enumerate().flat_map_iter(|(f, cards)| firm_key_rows(d, f, cards)).collect();
         let mut kind_rank = [0u8; KeyKind::ALL.len()];
         let mut by_name = KeyKind::ALL;
         by_name.sort_by_key(|k| k.name());
@@ -218,20 +214,25 @@ fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids, digests: &mut Digests) -> 
             let (x, y) = (place(a), place(b));
             (x.0, a.1.as_str(), x.1, x.2).cmp(&(y.0, b.1.as_str(), y.1, y.2))
         });
+        count_words(&rows, &mut words);
+        digests.sync(tx, "keys", &["kind", "value", "firm_id", "card_id"], false, &mut |put| put_rows(&rows, put))?;
+    } else {
+        // Diffed, the rows come as they are made, a few thousand firms at a time (never all of them in memory).
+        digests.sync(tx, "keys", &["kind", "value", "firm_id", "card_id"], false, &mut |put| {
+            words.clear();
+            for (k, firms) in cards_of_firm.chunks(16_384).enumerate() {
+                let rows: Vec<KeyRow> = firms
+                    .par_iter()
+                    .enumerate()
+                    .flat_map_iter(|(j, cards)| firm_key_rows(d, k * 16_384 + j, cards))
+                    .collect();
+                count_words(&rows, &mut words);
+                put_rows(&rows, put)?;
+            }
+            Ok(())
+        })?;
     }
-    let mut words: FxHashMap<CompactString, u32> = FxHashMap::default();
-    for (kind, value, _, _) in &rows {
-        if *kind == KeyKind::NameToken {
-            *words.entry(value.clone()).or_default() += 1;
-        }
-    }
-    digests.sync(tx, "keys", &["kind", "value", "firm_id", "card_id"], false, &mut |put| {
-        for (kind, value, f, card) in &rows {
-            put(&[text(kind.name()), text(value), text(&ids.firm[*f as usize]), text(&d.cards[*card as usize].id)])?;
-        }
-        Ok(())
-    })?;
-    drop(rows);
+    drop(cards_of_firm);
     let mut words: Vec<(CompactString, u32)> = words.into_iter().collect();
     words.sort_unstable();
     digests.sync(tx, "name_words", &["word", "firms"], true, &mut |put| {
@@ -241,15 +242,22 @@ fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids, digests: &mut Digests) -> 
         Ok(())
     })?;
     // Typo-tolerant lookup: each word under itself and under each one-letter deletion (SymSpell, distance 1);
-    // written whole, in key order.
-    let mut variants: Vec<(String, &str)> =
-        words.par_iter().flat_map_iter(|(w, _)| word_variants(w).into_iter().map(move |v| (v, w.as_str()))).collect();
+    // written whole, in key order; diffed, as they are made.
     if whole {
+        let mut variants: Vec<(String, &str)> = words
+            .par_iter()
+            .flat_map_iter(|(w, _)| word_variants(w).into_iter().map(move |v| (v, w.as_str())))
+            .collect();
         variants.par_sort_unstable();
+        return digests.sync(tx, "word_variants", &["variant", "word"], false, &mut |put| {
+            variants.iter().try_for_each(|(v, w)| put(&[text(v), text(w)]))
+        });
     }
     digests.sync(tx, "word_variants", &["variant", "word"], false, &mut |put| {
-        for (v, w) in &variants {
-            put(&[text(v), text(w)])?;
+        for (w, _) in &words {
+            for v in word_variants(w) {
+                put(&[text(&v), text(w)])?;
+            }
         }
         Ok(())
     })
@@ -257,6 +265,21 @@ fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids, digests: &mut Digests) -> 
 
 /// A row of the key index: kind, value, firm (index), the firm's first card carrying it.
 type KeyRow = (KeyKind, CompactString, u32, u32);
+
+/// The key index rows of firm `f` (its cards in canonical order): each (kind, value) once, with its first card.
+fn firm_key_rows(d: &Dedup, f: usize, cards: &[u32]) -> Vec<KeyRow> {
+    let mut v: Vec<KeyRow> = Vec::new();
+    for &c in cards {
+        for_each_key(&d.norm[c as usize], |kind, t| {
+            if indexed_kind(kind) {
+                v.push((kind, CompactString::from(t), f as u32, c));
+            }
+        });
+    }
+    v.sort_by(|a, b| (a.0, &a.1, a.3).cmp(&(b.0, &b.1, b.3)));
+    v.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    v
+}
 
 /// A function that hands every row of a table, in a fixed order, to `put`.
 type Rows<'a> = dyn FnMut(&mut dyn FnMut(&[ValueRef]) -> rusqlite::Result<()>) -> rusqlite::Result<()> + 'a;
