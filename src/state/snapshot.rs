@@ -44,9 +44,12 @@ pub fn write(
         tx.execute_batch(SNAPSHOT_SCHEMA)?;
     }
     let mut digests = Digests::read(tx, diff)?;
+    // The tables' primary-key orders, each sorted once (the key index's rows follow the cards' and firms').
+    let card_order = key_order(d.cards.len(), |i| &d.cards[i].id);
+    let firm_order = key_order(d.firms.len(), |i| &ids.firm[i]);
     {
         digests.sync(tx, "cards", CARD_COLUMNS, true, &mut |put| {
-            for i in key_order(d.cards.len(), |i| &d.cards[i].id) {
+            for &i in &card_order {
                 let r = card_record(d, ids, i);
                 put(&[
                     text(&r.id),
@@ -104,7 +107,7 @@ pub fn write(
         let firm_columns: Vec<&str> =
             crate::report::dedup::FIRM_COLUMNS.iter().chain(FIRM_OWNERSHIP_COLUMNS).copied().collect();
         digests.sync(tx, "firms", &firm_columns, true, &mut |put| {
-            for i in key_order(d.firms.len(), |i| &ids.firm[i]) {
+            for &i in &firm_order {
                 let f = &d.firms[i];
                 let o = &own[i];
                 let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
@@ -136,7 +139,7 @@ pub fn write(
         })?;
         tr.lap("state: entities, firms");
     }
-    write_keys(tx, d, ids, &mut digests)?;
+    write_keys(tx, d, ids, (&card_order, &firm_order), &mut digests)?;
     tr.lap("state: keys, words");
     if !diff {
         tx.execute_batch(SNAPSHOT_INDEXES)?;
@@ -170,7 +173,14 @@ fn key_order<'a>(n: usize, key: impl Fn(usize) -> &'a String + Sync) -> Vec<usiz
 
 /// The key index: every (kind, value) of a firm once, with the first card that carries it; and the words of
 /// names with the number of firms using each.
-fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids, digests: &mut Digests) -> rusqlite::Result<()> {
+/// `orders`: the cards' and the firms' row numbers in the order of their ids (see [`key_order`]).
+fn write_keys(
+    tx: &Transaction,
+    d: &Dedup,
+    ids: &Ids,
+    orders: (&[usize], &[usize]),
+    digests: &mut Digests,
+) -> rusqlite::Result<()> {
     let mut cards_of_firm: Vec<Vec<u32>> = vec![Vec::new(); d.firms.len()];
     for (i, &e) in d.grouping.entity_of_card.iter().enumerate() {
         cards_of_firm[d.grouping.firm_of_entity[e as usize] as usize].push(i as u32);
@@ -200,15 +210,14 @@ fn write_keys(tx: &Transaction, d: &Dedup, ids: &Ids, digests: &mut Digests) -> 
         for (r, k) in by_name.iter().enumerate() {
             kind_rank[*k as usize] = r as u8;
         }
-        let rank = |order: Vec<usize>| {
+        let rank = |order: &[usize]| {
             let mut r = vec![0u32; order.len()];
-            for (i, x) in order.into_iter().enumerate() {
+            for (i, &x) in order.iter().enumerate() {
                 r[x] = i as u32;
             }
             r
         };
-        let firm_rank = rank(key_order(ids.firm.len(), |i| &ids.firm[i]));
-        let card_rank = rank(key_order(d.cards.len(), |i| &d.cards[i].id));
+        let (card_rank, firm_rank) = (rank(orders.0), rank(orders.1));
         let place = |r: &KeyRow| (kind_rank[r.0 as usize], firm_rank[r.2 as usize], card_rank[r.3 as usize]);
         rows.par_sort_unstable_by(|a, b| {
             let (x, y) = (place(a), place(b));
