@@ -81,6 +81,40 @@ fn class_c_bare_cards_join_when_the_other_writers_of_the_name_are_in_its_city() 
 }
 
 #[test]
+fn class_c_bare_cards_join_the_one_legal_entity_of_their_name_once_its_other_cards_are_grouped() {
+    // Before clustering, card 2 (the name and a phone, no ИНН) may be a second company of the name «Медмонтаж» (a
+    // name built of parts other names use, which two companies often share), so the bare card 3 is not joined by
+    // the name then. Clustering shows card 2 is the legal entity of card 1 (their phone): one legal entity writes
+    // the name, and card 3 joins it. Where a second company of the name stays apart (7), or another legal entity
+    // writes the name's only word in a longer name (10), the bare card stays apart.
+    let (wd, g) = dedup(
+        "1,ООО «Медмонтаж»,7701017407,,,,,+7 495 555-12-34,,,,ivanov,\n\
+         2,Медмонтаж,,,,,,+7 495 555-12-34,,,,sidorov,\n\
+         3,ООО «Медмонтаж»,,,,,,,,,,petrov,\n\
+         4,ООО «Медлюкс»,7701017414,,,,,+7 495 100-00-01,,,,ivanov,\n\
+         5,ООО «Сибмонтаж»,7701017421,,,,,+7 495 100-00-02,,,,ivanov,\n\
+         6,ООО «Фьордеста»,6315005050,,,,\"г. Самара, ул. Ленина, д. 10, оф. 5\",+7 846 200-00-01,,,,ivanov,\n\
+         7,Фьордеста,,,,,,+7 343 555-12-34,,,,sidorov,\n\
+         8,ООО «Фьордеста»,,,,,,,,,,petrov,\n\
+         9,ООО «Кворнета»,7701017439,,,,,+7 495 100-00-03,,,,ivanov,\n\
+         10,ООО «Кворнета Сервис»,7701017446,,,,,+7 495 100-00-04,,,,ivanov,\n\
+         11,ООО «Кворнета»,,,,,,,,,,petrov,\n",
+    );
+    assert_eq!(g["1"].0, g["2"].0, "the same name and phone");
+    assert_eq!(g["3"].0, g["1"].0, "the bare card joins the one legal entity writing its name");
+    assert_ne!(g["7"].0, g["6"].0, "a card of the name with a phone of another city: maybe a second company");
+    assert_ne!(g["8"].0, g["6"].0, "two legal entities write the name: the bare card cannot tell which");
+    assert_ne!(g["8"].0, g["7"].0, "two legal entities write the name: the bare card cannot tell which");
+    assert_ne!(g["11"].0, g["9"].0, "«Кворнета Сервис» writes the word too: the name alone does not single one out");
+    let s: serde_json::Value = serde_json::from_str(&wd.read("out/summary.json")).unwrap();
+    assert_eq!(s["matching"]["learned_name_alone"]["joined_once_grouped"], 1, "{s}");
+    // explain tells why the bare card is joined without a contact.
+    let text = wd.run(&["explain", "crm.csv", "3", "1"]).success().stdout();
+    assert!(text.contains("joined without a contact: the same distinctive name"), "{text}");
+    assert!(text.contains("joined once legal entities were grouped"), "{text}");
+}
+
+#[test]
 fn class_d_a_misspelt_name_with_the_same_office_or_director() {
     let (_wd, g) = dedup(
         "1,ООО «Экомонтаж»,6315004049,,,,\"г. Самара, ул. Ленина, д. 10, оф. 5\",+7 846 300-10-10,,,,ivanov,\n\

@@ -153,6 +153,9 @@ pub struct Prepared {
     /// Pairs (node with ИНН, node without) whose whole distinctive name is the same and unique in the base:
     /// scored for the legal-entity level even without a shared contact. Sorted.
     pub unique_name_pairs: Vec<(u32, u32)>,
+    /// Pairs by which a bare card joined, once legal entities were clustered, the one legal entity writing its
+    /// distinctive name ([`Prepared::bare_name_pairs`]). Sorted.
+    pub grouped_name_pairs: Vec<(u32, u32)>,
     /// What the base's cards with ИНН taught about names alone, and the rule it chose.
     pub name_alone: NameAloneStats,
     /// What they taught about close names (a little under the near-identical floor) with a shared contact.
@@ -625,6 +628,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         generic,
         ogrn_conflicts,
         unique_name_pairs,
+        grouped_name_pairs: Vec::new(),
         name_alone,
         close_names: CloseNameStats::default(),
         weighted_postings: postings,
@@ -710,11 +714,7 @@ fn unique_name_pairs(
     // A company's name (not a person's) with a word of four letters or more and no number for a word; and the
     // most labels any of its distinctive words is carried by.
     let widest_word = |v: &NameVar| -> Option<u32> {
-        let words = || v.tokens.iter().enumerate().filter(|(i, _)| !v.is_generic(*i)).map(|(_, &t)| t as usize);
-        let ok = v.person.is_none()
-            && words().any(|t| tokens[t].chars().count() >= 4)
-            && v.tokens.iter().all(|&t| !tokens[t as usize].bytes().all(|b| b.is_ascii_digit()));
-        ok.then(|| words().map(|t| token_df[t]).max().unwrap_or(0))
+        is_company_name(v, tokens).then(|| distinctive_words(v).map(|t| token_df[t as usize]).max().unwrap_or(0))
     };
     // (name, node, cards writing it so on that node, its widest word)
     let mut post: Vec<(u64, u32, u32, u32)> = nodes
@@ -729,18 +729,7 @@ fn unique_name_pairs(
     post.par_sort_unstable();
     post.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     let has_inn = |nd: u32| nodes[nd as usize].inn.is_some();
-    // The legal forms a node's cards write: two nodes of different known forms are two companies.
-    let forms = |nd: u32| -> SmallVec<[&str; 2]> {
-        let mut f: SmallVec<[&str; 2]> =
-            nodes[nd as usize].cards.iter().filter_map(|&c| norm[c as usize].name.legal_form.as_deref()).collect();
-        f.sort_unstable();
-        f.dedup();
-        f
-    };
-    let forms_agree = |a: u32, b: u32| {
-        let (fa, fb) = (forms(a), forms(b));
-        fa.is_empty() || fb.is_empty() || fa.iter().any(|x| fb.contains(x))
-    };
+    let forms_agree = |a: u32, b: u32| forms_agree(norm, &nodes[a as usize], &nodes[b as usize]);
     // The distinctive words of the name a node writes under `hash`.
     let name_of = |hash: u64, nd: u32| -> SmallVec<[&str; 3]> {
         nodes[nd as usize]
@@ -806,7 +795,7 @@ fn unique_name_pairs(
             NameAloneRule::Strict => {
                 // Only cards that carry nothing but the name: one with its own phone or email is a company of its
                 // own that happens to have the same name, and must prove it is this one by a contact.
-                let bare = |nd: u32| !nodes[nd as usize].keys.iter().any(|&(h, _)| kind_of(h).is_contact());
+                let bare = |nd: u32| is_bare(&nodes[nd as usize]);
                 if with_inn.len() != 1 {
                     continue;
                 }
@@ -841,6 +830,39 @@ fn unique_name_pairs(
     out.sort_unstable();
     out.dedup();
     (out, stats)
+}
+
+/// A company's name (not a person's) with a distinctive word of four letters or more and no number for a word:
+/// the names a name-alone rule may weigh.
+fn is_company_name(v: &NameVar, tokens: &[Box<str>]) -> bool {
+    v.person.is_none()
+        && distinctive_words(v).any(|t| tokens[t as usize].chars().count() >= 4)
+        && v.tokens.iter().all(|&t| !tokens[t as usize].bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The word ids of a name that are not generic ("группа", "торговый дом" …).
+fn distinctive_words(v: &NameVar) -> impl Iterator<Item = u32> + '_ {
+    v.tokens.iter().enumerate().filter(|(i, _)| !v.is_generic(*i)).map(|(_, &t)| t)
+}
+
+/// True unless the two nodes' cards write different known legal forms (an АО and an ООО of one name are two
+/// companies).
+fn forms_agree(norm: &[NormCard], a: &Node, b: &Node) -> bool {
+    let forms = |nd: &Node| -> SmallVec<[&str; 2]> {
+        let mut f: SmallVec<[&str; 2]> =
+            nd.cards.iter().filter_map(|&c| norm[c as usize].name.legal_form.as_deref()).collect();
+        f.sort_unstable();
+        f.dedup();
+        f
+    };
+    let (fa, fb) = (forms(a), forms(b));
+    fa.is_empty() || fb.is_empty() || fa.iter().any(|x| fb.contains(x))
+}
+
+/// True when a node carries nothing a contact could be proved by: no valid ИНН and no contact value (a card
+/// with a name and perhaps a КПП, a brand or a manager).
+fn is_bare(nd: &Node) -> bool {
+    nd.inn.is_none() && !nd.keys.iter().any(|&(h, _)| kind_of(h).is_contact())
 }
 
 /// Where a node's cards say the company is: the cities of its addresses and of its city phone numbers (an area
@@ -1081,8 +1103,125 @@ impl Prepared {
     }
 
     /// True when nodes `a` and `b` (either order) carry the same whole distinctive name, unique in the base.
+    /// Also true for the pairs a bare card joined by its name once legal entities were clustered.
     pub fn is_unique_name_pair(&self, a: u32, b: u32) -> bool {
-        self.unique_name_pairs.binary_search(&(a.min(b), a.max(b))).is_ok()
+        self.unique_name_pairs.binary_search(&(a.min(b), a.max(b))).is_ok() || self.is_grouped_name_pair(a, b)
+    }
+
+    /// Node pairs `(a, b)`, `a < b`, by which cards that carry nothing but a distinctive name join, once the legal
+    /// entities are clustered (`entity_of_node`), the one legal entity writing that name: the pairs of each bare
+    /// node (no ИНН, no contact: [`is_bare`]) with each node of that entity writing the name.
+    ///
+    /// Before clustering, the other cards of a name that carry contacts may each look like a second company of
+    /// that name; once clustered, they are seen to be one legal entity or several. A name qualifies when exactly
+    /// one legal entity with a contact or an ИНН writes it, every distinctive word of it is carried by no legal
+    /// entity but those writing the name (in a name or a brand), at most [`HUB_NAME_NODES`] bare nodes write it,
+    /// and the legal forms agree. Names of persons, and names with no distinctive word of four letters or more,
+    /// never join so.
+    pub fn bare_name_pairs(&self, norm: &[NormCard], entity_of_node: &[u32]) -> Vec<(u32, u32)> {
+        let nodes = &self.nodes;
+        let tokens = &self.tokens;
+        let n_entities = entity_of_node.iter().max().map_or(0, |&m| m as usize + 1);
+        // An entity is bare when every node of it is.
+        let mut entity_bare = vec![true; n_entities];
+        for (nd, &e) in nodes.iter().zip(entity_of_node) {
+            if !is_bare(nd) {
+                entity_bare[e as usize] = false;
+            }
+        }
+        // (name, entity, node), for company names.
+        let mut post: Vec<(u64, u32, u32)> = nodes
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, nd)| {
+                nd.names
+                    .iter()
+                    .filter(|v| is_company_name(v, tokens))
+                    .map(move |v| (key_hash(KeyKind::NameFull, &v.compact), entity_of_node[i], i as u32))
+            })
+            .collect();
+        post.par_sort_unstable();
+        post.dedup();
+        // The candidate names: (the run in `post`, the one entity with a contact or an ИНН), and the words they
+        // need counted.
+        let mut candidates: Vec<(std::ops::Range<usize>, u32)> = Vec::new();
+        let mut wanted = vec![false; tokens.len()];
+        let mut at = 0;
+        for run in post.chunk_by(|a, b| a.0 == b.0) {
+            let range = at..at + run.len();
+            at += run.len();
+            let mut full = run.iter().map(|x| x.1).filter(|&e| !entity_bare[e as usize]);
+            let (Some(anchor), bare_nodes) = (full.next(), run.iter().filter(|x| entity_bare[x.1 as usize]).count())
+            else {
+                continue;
+            };
+            if bare_nodes == 0 || bare_nodes > HUB_NAME_NODES || full.any(|e| e != anchor) {
+                continue;
+            }
+            if let Some(v) = self.name_var(run[0].2, run[0].0) {
+                for t in distinctive_words(v) {
+                    wanted[t as usize] = true;
+                }
+            }
+            candidates.push((range, anchor));
+        }
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        // Legal entities carrying each wanted word, in a name or a brand.
+        let mut carriers: Vec<(u32, u32)> = nodes
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, nd)| {
+                let e = entity_of_node[i];
+                let wanted = &wanted;
+                nd.names
+                    .iter()
+                    .chain(&nd.brands)
+                    .flat_map(|v| v.tokens.iter().copied())
+                    .filter(move |&t| wanted[t as usize])
+                    .map(move |t| (t, e))
+            })
+            .collect();
+        carriers.par_sort_unstable();
+        carriers.dedup();
+        let entities_with = |t: u32| -> usize {
+            let lo = carriers.partition_point(|x| x.0 < t);
+            let hi = carriers.partition_point(|x| x.0 <= t);
+            hi - lo
+        };
+        let mut out = Vec::new();
+        for (range, anchor) in candidates {
+            let run = &post[range];
+            let Some(v) = self.name_var(run[0].2, run[0].0) else { continue };
+            let mut writers: SmallVec<[u32; 4]> = run.iter().map(|x| x.1).collect();
+            writers.dedup();
+            if !distinctive_words(v)
+                .any(|t| tokens[t as usize].chars().count() >= 4 && entities_with(t) == writers.len())
+            {
+                continue;
+            }
+            let full: SmallVec<[u32; 4]> = run.iter().filter(|x| x.1 == anchor).map(|x| x.2).collect();
+            for x in run.iter().filter(|x| entity_bare[x.1 as usize]) {
+                for &f in full.iter().filter(|&&f| forms_agree(norm, &nodes[x.2 as usize], &nodes[f as usize])) {
+                    out.push((x.2.min(f), x.2.max(f)));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The name variant of node `nd` written under `hash` (a [`KeyKind::NameFull`] key).
+    fn name_var(&self, nd: u32, hash: u64) -> Option<&NameVar> {
+        self.nodes[nd as usize].names.iter().find(|v| key_hash(KeyKind::NameFull, &v.compact) == hash)
+    }
+
+    /// True when nodes `a` and `b` (either order) joined by a bare card's distinctive name once legal entities
+    /// were clustered ([`Prepared::bare_name_pairs`]).
+    pub fn is_grouped_name_pair(&self, a: u32, b: u32) -> bool {
+        self.grouped_name_pairs.binary_search(&(a.min(b), a.max(b))).is_ok()
     }
 
     /// The key hashes of card `i`.

@@ -249,6 +249,20 @@ pub fn cluster(
     Clustering { uf, outcomes, confirmed_by_second_pair: confirmed, confirmed_links }
 }
 
+impl Clustering {
+    /// Joins the groups of `a` and `b` after clustering, unless already together or vetoed (a link of a later
+    /// rule that needs the groups: the chaining guard does not apply, the veto does). True when joined.
+    pub fn join_after(&mut self, veto: &mut impl Veto, a: u32, b: u32) -> bool {
+        let (ra, rb) = (self.uf.find(a), self.uf.find(b));
+        if ra == rb || veto.forbids(ra, rb) {
+            return false;
+        }
+        let root = self.uf.union(ra, rb).unwrap_or(ra);
+        veto.joined(root, if root == ra { rb } else { ra });
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

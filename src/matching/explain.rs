@@ -79,7 +79,13 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             let rec = link_record(Level::Entity, pe, norm, cfg, x, y, &sc);
             let unique = pe.is_unique_name_pair(na, nb);
             show(&mut s, "legal entity level (the two cards' groups)", Level::Entity, unique, &rec, &sc);
-            if unique {
+            if pe.is_grouped_name_pair(na, nb) {
+                let _ = writeln!(
+                    s,
+                    "  joined once legal entities were grouped: the card carries nothing but the name, and one legal \
+                     entity writes it"
+                );
+            } else if unique {
                 let _ = writeln!(s, "  {}", pe.name_alone.describe());
             }
             // Close names: whether this base trusts them with what the pair shares, and what taught it.

@@ -303,6 +303,18 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     let must = must_pairs(&p.node_of_card, &e_must);
     let mut ec =
         cluster::cluster(n_nodes, &vec![1; n_nodes], &must, &e_links, cfg.thresholds.chain_guard_size, &mut veto);
+    // Cards that carry nothing but a distinctive name join the one legal entity writing it, now that the others
+    // of that name are seen grouped (`Prepared::bare_name_pairs`).
+    let (entity_of_node, _) = ec.uf.labels();
+    let bare_pairs = p.bare_name_pairs(norm, &entity_of_node);
+    let mut bare_joined: Vec<(u32, u32, Scored)> = Vec::new();
+    for &(a, b) in &bare_pairs {
+        let s = score::score(&p, cfg, &p.nodes[a as usize], &p.nodes[b as usize], Level::Entity);
+        if score::is_unique_name_link(&s) && ec.join_after(&mut veto, a, b) {
+            bare_joined.push((a, b, s));
+        }
+    }
+    stats.learned_name_alone.joined_once_grouped = bare_joined.len() as u64;
     let (entity_of_node, n_entities) = ec.uf.labels();
     stats.vetoed_two_inn += veto.vetoed_inn;
     stats.vetoed_by_override += veto.vetoed_split;
@@ -312,6 +324,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     // Entity-level link records are made now, with the frequencies that decided them.
     let joined_e: Vec<&(u32, u32, Scored)> =
         e_scored.iter().zip(&ec.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
+    let joined_e: Vec<&(u32, u32, Scored)> = joined_e.into_iter().chain(&bare_joined).collect();
     let e_records: Vec<LinkRecord> = joined_e
         .par_iter()
         .map(|(a, b, s)| link_record(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
@@ -324,6 +337,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         ));
     }
     laps.lap("cluster_entities");
+    p.grouped_name_pairs = bare_pairs;
     let entity_stage = keep_entity_stage.then(|| Box::new(p.clone()));
     p.recount(&entity_of_node, cfg, true);
     laps.lap("recount");

@@ -84,6 +84,9 @@ pub struct NameAloneStats {
     pub rule: NameAloneRule,
     /// What decided it.
     pub decided_by: DecidedBy,
+    /// Cards carrying nothing but a distinctive name joined, once legal entities were clustered, to the one
+    /// legal entity writing that name (under either rule: see `block::Prepared::bare_name_pairs`).
+    pub joined_once_grouped: u64,
     /// The same, for coined names alone: those with no word built of a beginning and an ending other words of
     /// the base use ("Гескяхаем", not "Стальстрой" or "Лесная улыбка"). Two companies share a compound name far
     /// more often than a coined one, so a base that shares compound names may still show coined ones unique.
@@ -123,6 +126,7 @@ impl NameAloneStats {
             shared_name_rate,
             rule,
             decided_by,
+            joined_once_grouped: 0,
             coined: CoinedNames {
                 names: coined.0,
                 names_under_two_inn: coined.1,
