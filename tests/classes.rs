@@ -27,9 +27,14 @@ fn class_a_branch_tags_in_the_name() {
          2,ООО «Бюро Капустина»,7701001012,,,,,+7 4742 55-12-01,info@kapustin-buro.ru,,,petrov,\n\
          3,ООО «Бюро Капустина» (Мурманск),,,,,,,info@kapustin-buro.ru,,,petrov,\n\
          4,Бюро Капустина филиал Ростов,,,,,,+7 4742 55-12-01,,,,sidorov,\n\
-         5,ООО «Бюро Капустина»,,,,,,,info@kapustin-buro.ru,,,sidorov,\n",
+         5,ООО «Бюро Капустина»,,,,,,,info@kapustin-buro.ru,,,sidorov,\n\
+         6,ООО «Бюро Капустина» г. Самара,,,,,,,info@kapustin-buro.ru,,,sidorov,\n\
+         7,ООО «Бюро Капустина» Самарский филиал,,,,,,,info@kapustin-buro.ru,,,sidorov,\n\
+         8,ООО «Бюро Капустина» (ф-л Пермь),,,,,,,info@kapustin-buro.ru,,,sidorov,\n\
+         9,ООО «Бюро Капустина» - Н.Новгород,,,,,,,info@kapustin-buro.ru,,,sidorov,\n\
+         10,\"ООО «Бюро Капустина» (Москва, ТЦ Мега)\",,,,,,,info@kapustin-buro.ru,,,sidorov,\n",
     );
-    for id in ["1", "3", "4", "5"] {
+    for id in ["1", "3", "4", "5", "6", "7", "8", "9", "10"] {
         assert_eq!(g[id].0, g["2"].0, "card {id} is the legal entity of card 2 (a branch tag is not the name)");
     }
 }

@@ -92,6 +92,13 @@ const BRANCH_WORDS: &[&str] = &["филиал", "фил", "представит�
 /// True for a word that names a place the way branch tags do: a city of the area-code list (or the first part of
 /// one, `ростов` for Ростов-на-Дону), or a short abbreviation (`лпц`, `спб`, `смр`, `мск`).
 fn is_place_tag(words: &[String], dict: &Dictionaries) -> bool {
+    // `г. Самара`, `город Тольятти`: the city after the word for a city.
+    if let [g, rest @ ..] = words
+        && (g == "г" || g == "город")
+        && !rest.is_empty()
+    {
+        return is_city(rest, dict);
+    }
     match words {
         [w] => {
             let n = w.chars().count();
@@ -100,7 +107,7 @@ fn is_place_tag(words: &[String], dict: &Dictionaries) -> bool {
                 && vowels <= 1
                 && w.chars().all(char::is_alphabetic)
                 && !dict.generic_by_first.contains_key(w))
-                || ["спб", "мск", "екб", "нск", "мо"].contains(&w.as_str())
+                || CITY_ABBREVIATIONS.contains(&w.as_str())
                 || dict.is_known_city(w)
                 || dict
                     .city_codes
@@ -108,9 +115,58 @@ fn is_place_tag(words: &[String], dict: &Dictionaries) -> bool {
                     .chain(dict.multi_code_cities.iter())
                     .any(|c| c.strip_prefix(w.as_str()).is_some_and(|rest| rest.starts_with('-')))
         }
-        [a, b] => dict.is_known_city(&format!("{a} {b}")) || dict.is_known_city(&format!("{a}-{b}")),
+        [_, _] => is_city(words, dict),
         _ => false,
     }
+}
+
+/// Abbreviations of cities written as branch tags.
+const CITY_ABBREVIATIONS: &[&str] = &["спб", "мск", "екб", "нск", "мо", "нн", "крд"];
+
+/// True for a city by name or common abbreviation, with or without the word for a city before it (`г. Самара`,
+/// `СПб`, `Н.Новгород`); unlike [`is_place_tag`], not a short word by its shape alone.
+fn is_city_or_abbreviation(words: &[String], dict: &Dictionaries) -> bool {
+    let words = match words {
+        [g, rest @ ..] if (g == "г" || g == "город") && !rest.is_empty() => rest,
+        _ => words,
+    };
+    is_city(words, dict) || matches!(words, [w] if CITY_ABBREVIATIONS.contains(&w.as_str()))
+}
+
+/// True for one or two words that are a known city, or its first word's initial and its second word
+/// (`н новгород` for Нижний Новгород, as `Н.Новгород` is typed).
+fn is_city(words: &[String], dict: &Dictionaries) -> bool {
+    match words {
+        [w] => dict.is_known_city(w),
+        [a, b] => {
+            dict.is_known_city(&format!("{a} {b}"))
+                || dict.is_known_city(&format!("{a}-{b}"))
+                || (a.chars().count() == 1
+                    && dict
+                        .city_codes
+                        .keys()
+                        .chain(dict.multi_code_cities.iter())
+                        .any(|c| c.split_once(' ').is_some_and(|(x, y)| y == b && x.starts_with(a.as_str()))))
+        }
+        _ => false,
+    }
+}
+
+/// The word at which a branch tag starts in the folded words of a name (never the first word): a branch word
+/// (`филиал Ростов`, `ОП Самара`), `ф-л` as typed in `raw`, `офис` before a place (`офис Москва`), or a city's adjective
+/// before a branch word that ends the name (`Самарский филиал`).
+fn branch_tag_start(words: &[String], raw: &str, dict: &Dictionaries) -> Option<usize> {
+    (1..words.len()).filter(|&k| words.len() - k <= 5).find(|&k| {
+        let w = words[k].as_str();
+        let next = words.get(k + 1).map(String::as_str);
+        (BRANCH_WORDS.contains(&w) && (w != "оп" || k + 1 < words.len()))
+            // `ф-л` as typed, not the initials `Ф.Л.` of a person.
+            || (w == "ф" && next == Some("л") && raw.to_lowercase().contains("ф-л"))
+            || (w == "офис" && k + 1 < words.len() && is_city_or_abbreviation(&words[k + 1..], dict))
+            || (k + 2 == words.len()
+                && next.is_some_and(|n| BRANCH_WORDS.contains(&n))
+                && ["ский", "ская", "ское", "цкий"].iter().any(|end| w.ends_with(end)))
+    })
 }
 
 /// True when the folded words start or end with a legal form (the text is a legal name).
@@ -160,14 +216,18 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
                 if has_legal_form(&fi, dict) && bracket_brand.is_none() && !has_legal_form(&fo, dict) {
                     bracket_brand = Some(outer);
                     core = inner;
-                } else if is_place_tag(&fi, dict) || (fi.len() <= 4 && BRANCH_WORDS.contains(&fi[0].as_str())) {
+                } else if is_place_tag(&fi, dict)
+                    || (fi.len() <= 4 && BRANCH_WORDS.contains(&fi[0].as_str()))
+                    || inner.to_lowercase().starts_with("ф-л")
+                    || inner.split_once(',').is_some_and(|(first, _)| is_city_or_abbreviation(&fold(first), dict))
+                {
                     branch.get_or_insert(inner);
                     core = outer;
                 }
             }
         }
         // `X - Лпц`, `X – СПб`, `X - Смр.` at the end.
-        if let Some((pos, sep_len)) = [" - ", " – ", " — ", " -", "- "]
+        if let Some((pos, sep_len)) = [" - ", " – ", " — ", " -", "- ", "_"]
             .iter()
             .filter_map(|sep| core.rfind(sep).map(|p| (p, sep.len())))
             .max_by_key(|x| x.0)
@@ -183,9 +243,7 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
         // `X филиал Ростов`, `X, филиал в г. Самара`: from the branch word to the end (never the first word).
         let words = fold(&core);
         if words.len() >= 2
-            && let Some(k) =
-                (1..words.len()).find(|&k| BRANCH_WORDS.contains(&words[k].as_str()) && words.len() - k <= 5)
-            && (words[k] != "оп" || k + 1 < words.len())
+            && let Some(k) = branch_tag_start(&words, &core, dict)
         {
             // Cut the raw text at the k-th word.
             let spans = word_spans(&nfkc(&core));
@@ -206,7 +264,7 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
             let qend = q + '»'.len_utf8();
             let tail = core[qend..].trim().to_string();
             let ft = fold(&tail);
-            let city = ft.len() <= 2 && (dict.is_known_city(&ft.join(" ")) || dict.is_known_city(&ft.join("-")));
+            let city = ft.len() <= 3 && is_city_or_abbreviation(&ft, dict);
             if !ft.is_empty() && city && !fold(&core[..q]).is_empty() {
                 branch.get_or_insert(tail);
                 core = core[..qend].to_string();
@@ -505,6 +563,15 @@ mod tests {
             ("Тримекс - СПб", "тримекс", "СПб"),
             ("Тримекс - Смр.", "тримекс", "Смр."),
             ("ООО «Тримекс» Самара", "тримекс", "Самара"),
+            ("ООО «Меридиан» г. Самара", "меридиан", "г. Самара"),
+            ("ООО «Меридиан» (г. Тольятти)", "меридиан", "г. Тольятти"),
+            ("ООО «Меридиан» Самарский филиал", "меридиан", "Самарский филиал"),
+            ("ООО «Меридиан» _СПб", "меридиан", "СПб"),
+            ("ООО «Меридиан» СПБ", "меридиан", "СПБ"),
+            ("ООО «Меридиан» - офис Москва", "меридиан", "офис Москва"),
+            ("ООО «Меридиан» (Москва, ТЦ Мега)", "меридиан", "Москва, ТЦ Мега"),
+            ("ООО «Меридиан» (ф-л Пермь)", "меридиан", "ф-л Пермь"),
+            ("ООО «Меридиан» - Н.Новгород", "меридиан", "Н.Новгород"),
         ];
         for (input, core, tag) in cases {
             let n = norm(input);
@@ -520,6 +587,12 @@ mod tests {
             ("Ромашка-Медиа", "ромашка медиа"),
             ("ООО ОП Витязь", "оп витязь"),
             ("Самара Лес", "самара лес"),
+            ("Бизнес Офис Плюс", "бизнес офис плюс"),
+            ("Сибмаркет (опт, розница)", "сибмаркет опт розница"),
+            ("Тех_Сервис", "тех сервис"),
+            ("ООО «Вектор» СК", "вектор строительная компания"),
+            ("ИП Цветков Ф.Л.", "цветков ф л"),
+            ("Цветков Ф.Л. Самара", "цветков ф л самара"),
         ] {
             let n = norm(input);
             assert_eq!((n.core().as_str(), n.branch.as_deref()), (core, None), "{input:?}");
