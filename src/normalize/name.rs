@@ -92,6 +92,9 @@ const BRANCH_WORDS: &[&str] = &["филиал", "фил", "представит�
 /// True for a word that names a place the way branch tags do: a city of the area-code list (or the first part of
 /// one, `ростов` for Ростов-на-Дону), or a short abbreviation (`лпц`, `спб`, `смр`, `мск`).
 fn is_place_tag(words: &[String], dict: &Dictionaries) -> bool {
+    if words.len() > 2 && is_city(words, dict) {
+        return true;
+    }
     // `г. Самара`, `город Тольятти`: the city after the word for a city.
     if let [g, rest @ ..] = words
         && (g == "г" || g == "город")
@@ -133,27 +136,28 @@ fn is_city_or_abbreviation(words: &[String], dict: &Dictionaries) -> bool {
     is_city(words, dict) || matches!(words, [w] if CITY_ABBREVIATIONS.contains(&w.as_str()))
 }
 
-/// True for one or two words that are a known city, or its first word's initial and its second word
-/// (`н новгород` for Нижний Новгород, as `Н.Новгород` is typed).
+/// True for words (up to four) that are a known city (`ростов на дону`), or a city's first word's initial and its
+/// second word (`н новгород` for Нижний Новгород, as `Н.Новгород` is typed).
 fn is_city(words: &[String], dict: &Dictionaries) -> bool {
+    if words.is_empty() || words.len() > 4 {
+        return false;
+    }
+    if dict.is_known_city(&words.join(" ")) || dict.is_known_city(&words.join("-")) {
+        return true;
+    }
     match words {
-        [w] => dict.is_known_city(w),
-        [a, b] => {
-            dict.is_known_city(&format!("{a} {b}"))
-                || dict.is_known_city(&format!("{a}-{b}"))
-                || (a.chars().count() == 1
-                    && dict
-                        .city_codes
-                        .keys()
-                        .chain(dict.multi_code_cities.iter())
-                        .any(|c| c.split_once(' ').is_some_and(|(x, y)| y == b && x.starts_with(a.as_str()))))
-        }
+        [a, b] if a.chars().count() == 1 => dict
+            .city_codes
+            .keys()
+            .chain(dict.multi_code_cities.iter())
+            .any(|c| c.split_once(' ').is_some_and(|(x, y)| y == b && x.starts_with(a.as_str()))),
         _ => false,
     }
 }
 
 /// The word at which a branch tag starts in the folded words of a name (never the first word): a branch word
-/// (`филиал Ростов`, `ОП Самара`), `ф-л` as typed in `raw`, `офис` before a place (`офис Москва`), or a city's adjective
+/// (`филиал Ростов`, `ОП Самара`), `ф-л` as typed in `raw`, `офис` before a place (`офис Москва`), `г.` before a
+/// known city (`X г. Самара`), or a city's adjective
 /// before a branch word that ends the name (`Самарский филиал`).
 fn branch_tag_start(words: &[String], raw: &str, dict: &Dictionaries) -> Option<usize> {
     (1..words.len()).filter(|&k| words.len() - k <= 5).find(|&k| {
@@ -163,6 +167,7 @@ fn branch_tag_start(words: &[String], raw: &str, dict: &Dictionaries) -> Option<
             // `ф-л` as typed, not the initials `Ф.Л.` of a person.
             || (w == "ф" && next == Some("л") && raw.to_lowercase().contains("ф-л"))
             || (w == "офис" && k + 1 < words.len() && is_city_or_abbreviation(&words[k + 1..], dict))
+            || ((w == "г" || w == "город") && k + 1 < words.len() && is_city(&words[k + 1..], dict))
             || (k + 2 == words.len()
                 && next.is_some_and(|n| BRANCH_WORDS.contains(&n))
                 && ["ский", "ская", "ское", "цкий"].iter().any(|end| w.ends_with(end)))
@@ -216,6 +221,12 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
                 if has_legal_form(&fi, dict) && bracket_brand.is_none() && !has_legal_form(&fo, dict) {
                     bracket_brand = Some(outer);
                     core = inner;
+                } else if bracket_brand.is_none()
+                    && let Some(brand) = after_beside_word(&inner, dict)
+                {
+                    // `X (бренд Y)`, `X (ТМ Y)`.
+                    bracket_brand = Some(brand);
+                    core = outer;
                 } else if is_place_tag(&fi, dict)
                     || (fi.len() <= 4 && BRANCH_WORDS.contains(&fi[0].as_str()))
                     || inner.to_lowercase().starts_with("ф-л")
@@ -257,11 +268,11 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
                 core = head;
             }
         }
-        // `ООО «X» Самара`: a city after the closing quote.
-        if let Some(q) = core.rfind('»')
-            && core[..q].contains('«')
+        // `ООО «X» Самара`, `„X“ СПб`: a city after the closing quote.
+        if let Some((q, close)) = core.char_indices().rev().find(|(_, c)| "»“”\"".contains(*c))
+            && core[..q].contains(|c: char| "«„“\"".contains(c))
         {
-            let qend = q + '»'.len_utf8();
+            let qend = q + close.len_utf8();
             let tail = core[qend..].trim().to_string();
             let ft = fold(&tail);
             let city = ft.len() <= 3 && is_city_or_abbreviation(&ft, dict);
@@ -270,11 +281,100 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
                 core = core[..qend].to_string();
             }
         }
+        // `Бренд / ООО «X»`, `ООО «X» (Бренд)`: a legal name beside a brand.
+        if bracket_brand.is_none()
+            && let Some((legal, brand)) = legal_name_beside_brand(&core, dict)
+        {
+            bracket_brand = Some(brand);
+            core = legal;
+        }
         if core == before {
             break;
         }
     }
     (core, branch, bracket_brand)
+}
+
+/// Words that say what the text after them is (`бренд X`, `юрлицо ООО «Y»`), dropped from either side of a brand
+/// written beside a legal name.
+const BESIDE_WORDS: &[&str] = &["бренд", "тм", "торговая марка", "юрлицо", "юр лицо", "юридическое лицо"];
+
+/// The text after a word that says it is a brand (`бренд Y`, `ТМ Y`, `торговая марка Y`), as typed.
+fn after_beside_word(text: &str, dict: &Dictionaries) -> Option<String> {
+    let words = text::fold_tokens(text, dict);
+    let n = nfkc(text);
+    let spans = word_spans(&n);
+    ["бренд", "тм", "торговая марка"].iter().find_map(|w| {
+        let t: Vec<&str> = w.split(' ').collect();
+        (words.len() > t.len() && words.iter().zip(&t).all(|(a, b)| a == b) && spans.len() == words.len())
+            .then(|| n[spans[t.len()].0..].trim().to_string())
+    })
+}
+
+/// A legal name written beside a brand with a separator or in brackets, either way round: `Пицца Фан - ООО
+/// «Трапеза»`, `Stroy Market / ООО «Белый медведь»`, `Сибмаркет Сити [ООО «Сибмаркет»]`, `ООО «Кофейня плюс»
+/// (Кофе Хаус)`, `ООО «Трапеза» (бренд Пицца Фан)`. Returns (the legal name, the brand) when exactly one side is a
+/// legal name (a legal form and a name) and the other is neither a place nor a former name (`ранее ООО «Y»`).
+fn legal_name_beside_brand(text: &str, dict: &Dictionaries) -> Option<(String, String)> {
+    let fold = |s: &str| text::fold_tokens(s, dict);
+    // (one side, the other, whether the legal side may be unquoted): beside a dash the legal name must be quoted
+    // or end with its form (`ООО Строй - Инвест` is one name; `Пицца Фан - Трапеза, ООО` is a brand beside one).
+    let mut splits: Vec<(&str, &str, bool)> = Vec::new();
+    for (open, close) in [('(', ')'), ('[', ']')] {
+        if text.ends_with(close)
+            && let Some(p) = text.rfind(open)
+        {
+            splits.push((&text[..p], &text[p + open.len_utf8()..text.len() - close.len_utf8()], true));
+        }
+    }
+    for sep in [" / ", " | ", " - ", " – ", " — ", ", "] {
+        for (p, _) in text.match_indices(sep) {
+            splits.push((&text[..p], &text[p + sep.len()..], [" / ", " | ", ", "].contains(&sep)));
+        }
+    }
+    let quoted = |s: &str, words: &[String]| {
+        s.contains(|c: char| "«»„“”\"".contains(c))
+            || words
+                .last()
+                .is_some_and(|l| dict.forms_by_last.contains_key(l) && !dict.forms_by_first.contains_key(&words[0]))
+    };
+    // A side without the words that say what it is.
+    let side = |s: &str| -> (String, Vec<String>) {
+        let s = s.trim().trim_matches(|c: char| "-–—/|,".contains(c)).trim();
+        let mut words = fold(s);
+        let spans = word_spans(&nfkc(s));
+        for w in BESIDE_WORDS {
+            let t: Vec<&str> = w.split(' ').collect();
+            if words.len() > t.len() && words.iter().zip(&t).all(|(a, b)| a == b) && spans.len() == words.len() {
+                let n = nfkc(s);
+                let rest = n[spans[t.len()].0..].to_string();
+                words.drain(..t.len());
+                return (rest, words);
+            }
+        }
+        (s.to_string(), words)
+    };
+    let former = |w: &[String]| w.first().is_some_and(|f| ["ранее", "бывш", "бывшее", "бывший"].contains(&f.as_str()));
+    // A split outside quotes only (`ООО «Альфа - Плюс»` is one name).
+    let balanced = |s: &str| {
+        let n = |set: &str| s.chars().filter(|c| set.contains(*c)).count();
+        n("«") == n("»") && n("\"") % 2 == 0 && n("„“”") % 2 == 0
+    };
+    for (a, b, unquoted_ok) in splits {
+        if !balanced(a) {
+            continue;
+        }
+        let ((ta, fa), (tb, fb)) = (side(a), side(b));
+        if fa.is_empty() || fb.is_empty() || former(&fa) || former(&fb) {
+            continue;
+        }
+        match (has_legal_form(&fa, dict), has_legal_form(&fb, dict)) {
+            (true, false) if !is_place_tag(&fb, dict) && (unquoted_ok || quoted(&ta, &fa)) => return Some((ta, tb)),
+            (false, true) if !is_place_tag(&fa, dict) && (unquoted_ok || quoted(&tb, &fb)) => return Some((tb, ta)),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Normalises a company name.
@@ -572,6 +672,10 @@ mod tests {
             ("ООО «Меридиан» (Москва, ТЦ Мега)", "меридиан", "Москва, ТЦ Мега"),
             ("ООО «Меридиан» (ф-л Пермь)", "меридиан", "ф-л Пермь"),
             ("ООО «Меридиан» - Н.Новгород", "меридиан", "Н.Новгород"),
+            ("Южная Сказка, ООО г. Москва", "южная сказка", "г. Москва"),
+            ("„Агроснаб“ г. Краснодар", "агроснаб", "г. Краснодар"),
+            ("Меридиан г. Ижевск", "меридиан", "г. Ижевск"),
+            ("Жюин Илья Федорович (Ростов-на-Дону)", "жюин илья федорович", "Ростов-на-Дону"),
         ];
         for (input, core, tag) in cases {
             let n = norm(input);
@@ -592,6 +696,8 @@ mod tests {
             ("Тех_Сервис", "тех сервис"),
             ("ООО «Вектор» СК", "вектор строительная компания"),
             ("ИП Цветков Ф.Л.", "цветков ф л"),
+            ("ИП Федоров Г.К.", "федоров г к"),
+            ("Федотов Н.Г.", "федотов н г"),
             ("Цветков Ф.Л. Самара", "цветков ф л самара"),
         ] {
             let n = norm(input);
@@ -610,5 +716,36 @@ mod tests {
         // A bracket without a legal form is not a legal name.
         let k = norm("Сибмаркет (опт и розница)");
         assert!(k.bracket_brand.is_none());
+        // A legal name beside a brand, with a separator or in brackets, either way round.
+        for (input, core, brand) in [
+            ("Stroy Market СПб / ООО «Белый медведь»", "белый медведь", "Stroy Market СПб"),
+            ("Пицца Фан - ООО «Трапеза»", "трапеза", "Пицца Фан"),
+            ("Сибмаркет Сити [ООО «Сибмаркет»]", "сибмаркет", "Сибмаркет Сити"),
+            ("АвтоДруг Смр, ООО «Гоист»", "гоист", "АвтоДруг Смр"),
+            ("ООО «Кофейня плюс» (Кофе Хаус)", "кофейня плюс", "Кофе Хаус"),
+            ("ООО «Кофейня плюс» / Кофе Хаус", "кофейня плюс", "Кофе Хаус"),
+            ("ООО «Белый медведь» (бренд Stroy Market)", "белый медведь", "Stroy Market"),
+            ("Пицца Фан (юрлицо ООО «Трапеза»)", "трапеза", "Пицца Фан"),
+            ("Пицца Фан - Трапеза, ООО", "трапеза", "Пицца Фан"),
+            ("Пицца Фан / ООО Трапеза", "трапеза", "Пицца Фан"),
+            ("Пицца Фан (ИП Иванов Иван Иванович)", "иванов иван иванович", "Пицца Фан"),
+            ("Редусуис (бренд Редусуис)", "редусуис", "Редусуис"),
+            ("ООО \"Стандарт\" (г. Москва) (Флёсюмюит)", "стандарт", "Флёсюмюит"),
+        ] {
+            let n = norm(input);
+            assert_eq!((n.core().as_str(), n.bracket_brand.as_deref()), (core, Some(brand)), "{input:?}");
+        }
+        // Not a brand: a name with a hyphen, a legal form after a comma, a former name, two legal names, a place.
+        for (input, core) in [
+            ("Альфа - Плюс", "альфа плюс"),
+            ("Трапеза, ООО", "трапеза"),
+            ("ООО «Трапеза» (ранее ООО «Пицца»)", "трапеза ранее ооо пицца"),
+            ("ООО «Трапеза» / ООО «Пицца»", "трапеза ооо пицца"),
+            ("ООО Строй - Инвест", "строй инвест"),
+            ("ООО Строй — Инвест Групп", "строй инвест групп"),
+        ] {
+            let n = norm(input);
+            assert_eq!((n.core().as_str(), n.bracket_brand.as_deref()), (core, None), "{input:?}");
+        }
     }
 }
