@@ -106,6 +106,14 @@ pub struct Rates {
     pub name_homoglyph: f64,
     /// Names in upper case.
     pub name_upper: f64,
+    /// Names with a branch or city tag written after them (`X - СПб`, `X (Самара)`, `X филиал Ростов`, `X (г.
+    /// Тольятти)` …), the card's own city. 0 draws nothing (the bases of the profiles without it stay as they were).
+    #[serde(default)]
+    pub name_tag: f64,
+    /// Cards of a firm with a brand whose name is written beside the brand, either way round (`Бренд (ООО «X»)`,
+    /// `Бренд / ООО «X»`, `ООО «X» (Бренд)`, `Бренд [ООО «X»]` …). 0 draws nothing.
+    #[serde(default)]
+    pub name_brand_beside: f64,
     /// Cards in the pool (no manager).
     pub pool: f64,
     /// Legal entities whose cards are all held by one manager.
@@ -168,6 +176,8 @@ impl Default for Rates {
             name_latin: 0.05,
             name_homoglyph: 0.03,
             name_upper: 0.08,
+            name_tag: 0.0,
+            name_brand_beside: 0.0,
             pool: 0.15,
             single_manager: 0.5,
             business_centre: 0.08,
@@ -213,6 +223,8 @@ impl Rates {
                 r.name_homoglyph = 0.08;
                 r.name_upper = 0.2;
                 r.branches = 0.15;
+                r.name_tag = 0.12;
+                r.name_brand_beside = 0.4;
             }
             // People everywhere: contacts on most cards, many ИП, owners' ИП beside their companies.
             "people" => {
@@ -243,7 +255,9 @@ impl Rates {
                 let v = serde_json::to_value(&r).ok()?;
                 let mut m: serde_json::Map<String, serde_json::Value> = v.as_object()?.clone();
                 for (_, x) in m.iter_mut() {
-                    if let Some(f) = x.as_f64() {
+                    // A rate of 0 (a habit only some profiles have) stays 0 and draws nothing, so adding one
+                    // leaves every other rate's draw as it was.
+                    if let Some(f) = x.as_f64().filter(|&f| f > 0.0) {
                         // Each rate from half to one and a half of its default, within 0..1.
                         let k: f64 = rng.random_range(0.5..1.5);
                         *x = serde_json::json!((f * k).clamp(0.0, 1.0));
@@ -1025,6 +1039,16 @@ fn fill_firm(
             };
             let mut c = SynthCard { entity: ed.gid, firm, ..SynthCard::default() };
             c.name = render_name(rng, r, ed);
+            if r.name_tag > 0.0 && chance(rng, r.name_tag) {
+                let place = branch.map(|b| &b.3).unwrap_or(&ed.place);
+                c.name = with_branch_tag(rng, &c.name, CITIES[place.city].0);
+            }
+            if r.name_brand_beside > 0.0
+                && let Some(b) = &ed.brand
+                && chance(rng, r.name_brand_beside)
+            {
+                c.name = beside_brand(rng, &c.name, b);
+            }
             // Identifiers.
             if chance(rng, r.inn_present) {
                 let u: f64 = rng.random();
@@ -1261,6 +1285,49 @@ fn render_name(rng: &mut ChaCha8Rng, r: &Rates, e: &EntityData) -> String {
         name = name.to_uppercase();
     }
     name
+}
+
+/// A city tag after a name, as managers write them: the city, its common abbreviation or its consonants
+/// (`Смр` for Самара), after a dash, in brackets, after `филиал`, `ОП`, `г.`.
+fn with_branch_tag(rng: &mut ChaCha8Rng, name: &str, city: &str) -> String {
+    let abbr = match city {
+        "Москва" => "Мск".to_string(),
+        "Санкт-Петербург" => "СПб".to_string(),
+        "Екатеринбург" => "Екб".to_string(),
+        "Новосибирск" => "Нск".to_string(),
+        "Нижний Новгород" => "Н.Новгород".to_string(),
+        _ => {
+            // The first letter and the next two consonants: Смр, Лпц, Крснд → Крс.
+            let mut cs = city.chars();
+            let first: String = cs.next().into_iter().collect();
+            first + &cs.filter(|c| !"аеёиоуыэюя-".contains(*c)).take(2).collect::<String>()
+        }
+    };
+    match rng.random_range(0..10) {
+        0 => format!("{name} - {abbr}"),
+        1 => format!("{name} - {abbr}."),
+        2 => format!("{name} ({city})"),
+        3 => format!("{name} филиал {city}"),
+        4 => format!("{name} (г. {city})"),
+        5 => format!("{name} г. {city}"),
+        6 => format!("{name}, филиал в г. {city}"),
+        7 => format!("{name} (ф-л {city})"),
+        8 => format!("{name} — {abbr}"),
+        _ => format!("{name} ОП {city}"),
+    }
+}
+
+/// A name written beside the firm's brand, either way round.
+fn beside_brand(rng: &mut ChaCha8Rng, name: &str, brand: &str) -> String {
+    match rng.random_range(0..8) {
+        0 | 1 => format!("{brand} ({name})"),
+        2 => format!("{brand} / {name}"),
+        3 => format!("{brand} - {name}"),
+        4 => format!("{name} ({brand})"),
+        5 => format!("{brand} [{name}]"),
+        6 => format!("{brand}, {name}"),
+        _ => format!("{name} (бренд {brand})"),
+    }
 }
 
 fn render_phone(rng: &mut ChaCha8Rng, r: &Rates, code: &str, local: &str) -> String {
