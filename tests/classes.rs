@@ -145,6 +145,22 @@ fn class_e_surname_only_people_do_not_fuse() {
     assert_ne!(g["1"].1, g["2"].1, "two different Полякова are two firms");
     assert_ne!(g["5"].1, g["7"].1, "two different Беспалов: a surname root of an ИП is no firm link");
     assert_ne!(g["4"].1, g["6"].1, "a surname-only contact links nothing");
+    // But a surname-only ИП sharing a phone with an ИП of that surname is that ИП (card 3 and card 1).
+    assert_eq!(g["3"].0, g["1"].0, "«ИП Полякова» with Елена Антоновна's phone is her card");
+}
+
+#[test]
+fn class_e_a_surname_only_ip_joins_the_person_it_shares_a_contact_with_not_another() {
+    let (_wd, g) = dedup(
+        "1,ИП Смирнов Олег Петрович,770100040723,,,,,+7 916 307-33-44,,,,ivanov,\n\
+         2,ИП Смирнов,,,,,,+7 916 307-33-44,,,,petrov,\n\
+         3,ИП Смирнов Андрей Ильич,770100050834,,,,,+7 916 400-00-01,,,,ivanov,\n\
+         5,ИП Смирнов,,,,,,,,,,petrov,\n",
+    );
+    assert_eq!(g["2"].0, g["1"].0, "the surname and a shared phone");
+    assert_ne!(g["2"].0, g["3"].0, "another Смирнов shares nothing");
+    assert_ne!(g["5"].0, g["1"].0, "a surname alone, with nothing shared, names no one in particular");
+    assert_ne!(g["5"].0, g["3"].0, "a surname alone, with nothing shared, names no one in particular");
 }
 
 #[test]

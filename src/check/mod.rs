@@ -535,8 +535,15 @@ fn name_sim(words: &mut Words, a: Compared, b: Compared, sims: &PairSims) -> f32
             (Some(pa), Some(pb)) => PersonLite::of(pa).compatible(&PersonLite::of(pb)),
             _ => false,
         };
+    let surname_of = |x: &NormName, y: &NormName| {
+        use crate::matching::block::is_ip_surname;
+        is_ip_surname(x)
+            && !is_ip_surname(y)
+            && matches!((&x.person, &y.person), (Some(px), Some(py)) if px.surname == py.surname)
+    };
+    let surname_of_person = surname_of(a, b) || surname_of(b, a);
     score::name_similarity_by(
-        NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (ca, cb), persons },
+        NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (ca, cb), persons, surname_of_person },
         |on_a, i| if on_a { wa[i] } else { wb[i] },
         |i, j| sims.get(i, j),
         || numbers(a).eq(numbers(b)),

@@ -84,6 +84,9 @@ pub struct NameVar {
     pub person: Option<Box<PersonLite>>,
     /// How many cards wrote it so.
     pub count: u32,
+    /// An ИП written with the surname only (`ИП Смирнов`): a person that names no one in particular, but is
+    /// compatible with a person of that surname ([`crate::matching::score::NameSides::surname_of_person`]).
+    pub ip_surname: bool,
 }
 
 impl NameVar {
@@ -990,7 +993,13 @@ pub fn name_var(name: &NormName, id: impl Fn(&str) -> u32) -> NameVar {
         compact: name.compact().into_boxed_str(),
         person: name.person.as_deref().map(|p| Box::new(PersonLite::of(p))),
         count: 1,
+        ip_surname: is_ip_surname(name),
     }
+}
+
+/// True for an ИП written with the surname only (`ИП Смирнов`: a person with no first name nor initial).
+pub fn is_ip_surname(name: &NormName) -> bool {
+    name.person.as_ref().is_some_and(|p| p.first.is_none() && p.first_initial.is_none())
 }
 
 /// Counts `v` among `vars` (same words, same compact key) or adds it; returns it back when it is new.

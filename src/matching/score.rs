@@ -371,6 +371,12 @@ pub fn word_similarity(x: &str, x_text: Option<&str>, y: &str, y_text: Option<&s
 /// Similarity of two name variants, 0..1.
 pub fn name_similarity(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
     let persons = matches!((&a.person, &b.person), (Some(pa), Some(pb)) if pa.compatible(pb));
+    let surname_of = |x: &NameVar, y: &NameVar| {
+        x.ip_surname
+            && !y.ip_surname
+            && matches!((&x.person, &y.person), (Some(px), Some(py)) if px.surname == py.surname)
+    };
+    let surname_of_person = surname_of(a, b) || surname_of(b, a);
     let numbers_agree = || {
         let nums = |v: &NameVar| -> Vec<u32> {
             v.tokens.iter().copied().filter(|&t| is_number(&p.tokens[t as usize])).collect()
@@ -378,7 +384,12 @@ pub fn name_similarity(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
         nums(a) == nums(b)
     };
     name_similarity_by(
-        NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (&a.compact, &b.compact), persons },
+        NameSides {
+            words: (a.tokens.len(), b.tokens.len()),
+            compact: (&a.compact, &b.compact),
+            persons,
+            surname_of_person,
+        },
         |on_a, i| {
             let v = if on_a { a } else { b };
             token_weight(p, v.tokens[i], v.is_generic(i))
@@ -397,7 +408,14 @@ pub struct NameSides<'a> {
     pub compact: (&'a str, &'a str),
     /// Both are persons (ИП) and compatible ("ИП Иванов И.И." and "ИП Иванов Иван Иванович").
     pub persons: bool,
+    /// One is an ИП written with the surname only ("ИП Смирнов") and the other a person of that surname ("ИП
+    /// Смирнов Олег Петрович"): they count [`SURNAME_OF_PERSON`], the legal-entity level's floor, so a shared
+    /// contact is still needed (a surname alone names no one in particular).
+    pub surname_of_person: bool,
 }
+
+/// The similarity of an ИП written with the surname only and a person of that surname.
+pub const SURNAME_OF_PERSON: f32 = 0.9;
 
 /// The name similarity of the matcher and the look-up, whatever holds the words: `weight(on_a, i)` is the
 /// weight of word `i` of side A (`on_a`) or B, `word_sim(i, j)` the similarity of word `i` of A and word `j` of
@@ -413,6 +431,9 @@ pub fn name_similarity_by(
     if sides.persons {
         // A typo in the surname falls through to the words.
         return 0.95;
+    }
+    if sides.surname_of_person {
+        return SURNAME_OF_PERSON;
     }
     if sides.compact.0 == sides.compact.1 {
         return 1.0;
@@ -783,7 +804,10 @@ mod tests {
     fn a_one_letter_typo_is_exactly_the_threshold_whatever_its_words_weigh() {
         // A one-letter typo in a one-word name is 0.9, the legal-entity name floor, whatever the word weighs in
         // this base (unrounded, w * 0.9 / w falls a unit in the last place under 0.9 for some weights).
-        let one_word = NameSides { words: (1, 1), compact: ("бябрюн", "ббрюн"), persons: false };
+        let one_word =
+            NameSides {
+                words: (1, 1), compact: ("бябрюн", "ббрюн"), persons: false, surname_of_person: false
+            };
         for w in [3.1f32, 8.7, 13.37, 0.3, 11.111, 7.77, 9.99] {
             assert_eq!(name_similarity_by(one_word, |_, _| w, |_, _| 0.9, || true), 0.9, "weight {w}");
         }
