@@ -245,6 +245,38 @@ fn class_h_a_hub_name_with_a_reception_phone() {
 }
 
 #[test]
+fn class_h_a_big_clients_many_cards_without_inn_are_one_legal_entity_not_a_hub() {
+    // One retailer typed by every manager: thirty cards of one name without ИНН, the corporate domain on most,
+    // the main phone on half, and its card with ИНН. Beside it, thirty «Вектор» of fifteen companies, each pair
+    // with its own domain and all with one reception phone: a hub, as before.
+    let mut rows = String::from("1,АО «Тандер»,2310031475,,,,,+7 861 210-98-10,info@tander.ru,,,ivanov,\n");
+    let forms = ["АО «Тандер»", "Тандер", "АО Тандер", "Тандер, АО", "\"\"\"Тандер\"\"\""];
+    for i in 2..32 {
+        let phone = if i % 2 == 1 { "+7 861 210-98-10" } else { "" };
+        let email = match i % 3 {
+            0 if phone.is_empty() => "zakupki@tander.ru",
+            0 => "",
+            1 => "info@tander.ru",
+            _ => "reklama@tander.ru",
+        };
+        rows += &format!("{i},{},,,,,,{phone},{email},,,m{},\n", forms[i % 5], i % 7);
+    }
+    for i in 0..30 {
+        rows += &format!("{},ООО «Вектор»,,,,,,+7 495 765-43-21,office@vektor{}.ru,,,m{},\n", 100 + i, i / 2, i % 3);
+    }
+    let (_wd, g) = dedup(&rows);
+    for i in 2..32 {
+        assert_eq!(g[&i.to_string()].0, g["1"].0, "card {i} is the retailer's");
+    }
+    for i in (100..130).step_by(2) {
+        assert_eq!(g[&i.to_string()].0, g[&(i + 1).to_string()].0, "cards {i} and {} share their domain", i + 1);
+        if i + 2 < 130 {
+            assert_ne!(g[&i.to_string()].1, g[&(i + 2).to_string()].1, "two «Вектор» of different domains");
+        }
+    }
+}
+
+#[test]
 fn class_i_placeholder_inn_never_identifies() {
     let (_wd, g) = dedup(
         "1,ООО «Альтаир»,0000000000,,,,,+7 812 100-00-01,,,,ivanov,\n\

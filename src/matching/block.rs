@@ -450,12 +450,18 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         let hi = noinn_names.partition_point(|&x| x <= h);
         hi - lo
     };
+    let one_client = one_client_names(&nodes, &noinn_names);
     let node_label: Vec<u32> = nodes
         .iter()
         .enumerate()
         .map(|(i, nd)| match (node_inn[i], nd.names.first()) {
             (Some(l), _) => l,
-            (None, Some(v)) if noinn_count(&v.compact) <= HUB_NAME_NODES => intern(tag(2, &v.compact)),
+            (None, Some(v))
+                if noinn_count(&v.compact) <= HUB_NAME_NODES
+                    || one_client.binary_search(&key_hash(KeyKind::NameFull, &v.compact)).is_ok() =>
+            {
+                intern(tag(2, &v.compact))
+            }
             (None, _) => intern(tag(3, &i.to_string())),
         })
         .collect();
@@ -865,7 +871,12 @@ fn forms_agree(norm: &[NormCard], a: &Node, b: &Node) -> bool {
 /// True when a node carries nothing a contact could be proved by: no valid ИНН and no contact value (a card
 /// with a name and perhaps a КПП, a brand or a manager).
 fn is_bare(nd: &Node) -> bool {
-    nd.inn.is_none() && !nd.keys.iter().any(|&(h, _)| kind_of(h).is_contact())
+    nd.inn.is_none() && !has_contact(nd)
+}
+
+/// True when a node carries a contact value (phone, e-mail, site, address, decision-maker …).
+fn has_contact(nd: &Node) -> bool {
+    nd.keys.iter().any(|&(h, _)| kind_of(h).is_contact())
 }
 
 /// Where a node's cards say the company is: the cities of its addresses and of its city phone numbers (an area
@@ -1000,6 +1011,47 @@ pub fn name_var(name: &NormName, id: impl Fn(&str) -> u32) -> NameVar {
 /// True for an ИП written with the surname only (`ИП Смирнов`: a person with no first name nor initial).
 pub fn is_ip_surname(name: &NormName) -> bool {
     name.person.as_ref().is_some_and(|p| p.first.is_none() && p.first_initial.is_none())
+}
+
+/// Of the names written on more nodes without ИНН than [`HUB_NAME_NODES`] (`noinn_names`: the first name of each
+/// such node, sorted), those that are one big client's rather than a hub of many companies: one corporate domain
+/// is all their nodes carry, and at least half of their nodes that carry a contact carry it (a retailer's thirty
+/// cards typed by every manager, with `@tander.ru` on most; «Вектор» on hundreds of cards carries many domains, or
+/// one on a few of its cards). Sorted name hashes.
+fn one_client_names(nodes: &[Node], noinn_names: &[u64]) -> Vec<u64> {
+    let hubs: Vec<u64> =
+        noinn_names.chunk_by(|a, b| a == b).filter(|run| run.len() > HUB_NAME_NODES).map(|run| run[0]).collect();
+    if hubs.is_empty() {
+        return Vec::new();
+    }
+    // (name, domain or 0 for a node with a contact and no domain, node)
+    let mut seen: Vec<(u64, u64, u32)> = Vec::new();
+    for (i, nd) in nodes.iter().enumerate().filter(|(_, nd)| nd.inn.is_none()) {
+        let Some(v) = nd.names.first() else { continue };
+        let h = key_hash(KeyKind::NameFull, &v.compact);
+        if hubs.binary_search(&h).is_err() || !has_contact(nd) {
+            continue;
+        }
+        let before = seen.len();
+        seen.extend(nd.keys.iter().filter(|&&(k, _)| kind_of(k) == KeyKind::Domain).map(|&(k, _)| (h, k, i as u32)));
+        if seen.len() == before {
+            seen.push((h, 0, i as u32));
+        }
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    let mut out = Vec::new();
+    for run in seen.chunk_by(|a, b| a.0 == b.0) {
+        let mut nodes_with_contact: SmallVec<[u32; 16]> = run.iter().map(|x| x.2).collect();
+        nodes_with_contact.sort_unstable();
+        nodes_with_contact.dedup();
+        let domains: SmallVec<[&(u64, u64, u32); 16]> = run.iter().filter(|x| x.1 != 0).collect();
+        let one_domain = domains.first().is_some_and(|d| domains.iter().all(|x| x.1 == d.1));
+        if one_domain && domains.len() * 2 >= nodes_with_contact.len() {
+            out.push(run[0].0);
+        }
+    }
+    out
 }
 
 /// Counts `v` among `vars` (same words, same compact key) or adds it; returns it back when it is new.
