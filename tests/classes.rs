@@ -247,7 +247,7 @@ fn class_h_a_hub_name_with_a_reception_phone() {
 #[test]
 fn class_h_a_big_clients_many_cards_without_inn_are_one_legal_entity_not_a_hub() {
     // One retailer typed by every manager: thirty cards of one name without ИНН, the corporate domain on most,
-    // the main phone on half, and its card with ИНН. Beside it, thirty «Вектор» of fifteen companies, each pair
+    // the main phone on half, and its card with ИНН; another whose cards with ИНН are a third of them. Beside it, thirty «Вектор» of fifteen companies, each pair
     // with its own domain and all with one reception phone: a hub, as before.
     let mut rows = String::from("1,АО «Тандер»,2310031475,,,,,+7 861 210-98-10,info@tander.ru,,,ivanov,\n");
     let forms = ["АО «Тандер»", "Тандер", "АО Тандер", "Тандер, АО", "\"\"\"Тандер\"\"\""];
@@ -264,9 +264,18 @@ fn class_h_a_big_clients_many_cards_without_inn_are_one_legal_entity_not_a_hub()
     for i in 0..30 {
         rows += &format!("{},ООО «Вектор»,,,,,,+7 495 765-43-21,office@vektor{}.ru,,,m{},\n", 100 + i, i / 2, i % 3);
     }
+    // Another big client with no domain at all: its ИНН on eight of its twenty-four cards, its phone on most.
+    for i in 0..24 {
+        let inn = if i % 3 == 0 { "7701018880" } else { "" };
+        let phone = if i % 4 == 3 { "" } else { "+7 495 444-55-66" };
+        rows += &format!("{},ООО «Пебренем»,{inn},,,,,{phone},,,,m{},\n", 200 + i, i % 5);
+    }
     let (_wd, g) = dedup(&rows);
     for i in 2..32 {
         assert_eq!(g[&i.to_string()].0, g["1"].0, "card {i} is the retailer's");
+    }
+    for i in (201..224).filter(|i| (i - 200) % 4 != 3) {
+        assert_eq!(g[&i.to_string()].0, g["200"].0, "card {i} is Пебренем's: one ИНН on a third of its cards");
     }
     for i in (100..130).step_by(2) {
         assert_eq!(g[&i.to_string()].0, g[&(i + 1).to_string()].0, "cards {i} and {} share their domain", i + 1);

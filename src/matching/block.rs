@@ -1017,7 +1017,8 @@ pub fn is_ip_surname(name: &NormName) -> bool {
 /// such node, sorted), those that are one big client's rather than a hub of many companies: one corporate domain
 /// is all their nodes carry, and at least half of their nodes that carry a contact carry it (a retailer's thirty
 /// cards typed by every manager, with `@tander.ru` on most; «Вектор» on hundreds of cards carries many domains, or
-/// one on a few of its cards). Sorted name hashes.
+/// one on a few of its cards); or one ИНН is all the name's labelled cards carry, on a quarter of its cards or
+/// more. Sorted name hashes.
 fn one_client_names(nodes: &[Node], noinn_names: &[u64]) -> Vec<u64> {
     let hubs: Vec<u64> =
         noinn_names.chunk_by(|a, b| a == b).filter(|run| run.len() > HUB_NAME_NODES).map(|run| run[0]).collect();
@@ -1051,6 +1052,27 @@ fn one_client_names(nodes: &[Node], noinn_names: &[u64]) -> Vec<u64> {
             out.push(run[0].0);
         }
     }
+    // Or: the name's cards with a valid ИНН all carry one ИНН, and they are a quarter of its cards or more (the
+    // labelled cards say the name is one company's; «Вектор» shows many ИНН, or one on a few of its cards).
+    // (name, ИНН, cards)
+    let mut labelled: Vec<(u64, &str, u32)> = nodes
+        .iter()
+        .filter_map(|nd| nd.inn.as_deref().map(|inn| (nd, inn)))
+        .flat_map(|(nd, inn)| nd.names.iter().map(move |v| (key_hash(KeyKind::NameFull, &v.compact), inn, v.count)))
+        .filter(|x| hubs.binary_search(&x.0).is_ok())
+        .collect();
+    labelled.sort_unstable();
+    for run in labelled.chunk_by(|a, b| a.0 == b.0) {
+        let one_inn = run.iter().all(|x| x.1 == run[0].1);
+        let inn_cards: u32 = run.iter().map(|x| x.2).sum();
+        let lo = noinn_names.partition_point(|&x| x < run[0].0);
+        let without = noinn_names.partition_point(|&x| x <= run[0].0) - lo;
+        if one_inn && inn_cards as usize * 3 >= without {
+            out.push(run[0].0);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
