@@ -114,6 +114,10 @@ pub struct Rates {
     /// `Бренд / ООО «X»`, `ООО «X» (Бренд)`, `Бренд [ООО «X»]` …). 0 draws nothing.
     #[serde(default)]
     pub name_brand_beside: f64,
+    /// Legal entities of a big client, typed by every manager: 12 to 40 cards instead of the usual few. 0 draws
+    /// nothing.
+    #[serde(default)]
+    pub big_client: f64,
     /// Cards in the pool (no manager).
     pub pool: f64,
     /// Legal entities whose cards are all held by one manager.
@@ -178,6 +182,7 @@ impl Default for Rates {
             name_upper: 0.08,
             name_tag: 0.0,
             name_brand_beside: 0.0,
+            big_client: 0.0,
             pool: 0.15,
             single_manager: 0.5,
             business_centre: 0.08,
@@ -249,6 +254,7 @@ impl Rates {
                 r.business_centre = 0.3;
                 r.bc_phone_on_card = 0.85;
                 r.inn_present = 0.45;
+                r.big_client = 0.005;
             }
             "random" => {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x05ee_d0f5_a7e5);
@@ -717,6 +723,7 @@ fn plan_firm(rng: &mut ChaCha8Rng, r: &Rates, world: &World) -> FirmPlan {
             2 => 3,
             _ => rng.random_range(4..=8),
         };
+        let cards = if r.big_client > 0.0 && chance(rng, r.big_client) { rng.random_range(12..=40) } else { cards };
         let branches = if !ip && chance(rng, r.branches) {
             (0..rng.random_range(1..=3)).map(|_| pick_city(rng, &world.city_weights)).collect()
         } else {
