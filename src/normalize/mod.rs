@@ -171,13 +171,17 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     let mut contacts: Vec<Person> = Vec::new();
     let mut contacts_unparsed = Vec::new();
     for c in &card.contacts {
-        match parse_person(c, dict) {
-            Some(p) => {
-                if !contacts.iter().any(|q| q.key() == p.key()) {
-                    contacts.push(p);
+        let people = if c.contains(',') { person::split_people(c, dict) } else { Vec::new() };
+        let people = if people.len() > 1 { people } else { vec![c.clone()] };
+        for c in people {
+            match parse_person(&c, dict) {
+                Some(p) => {
+                    if !contacts.iter().any(|q| q.key() == p.key()) {
+                        contacts.push(p);
+                    }
                 }
+                None => contacts_unparsed.push(c),
             }
-            None => contacts_unparsed.push(c.clone()),
         }
     }
     let manager = Some(card.manager.trim()).filter(|m| !m.is_empty()).map(CompactString::from);

@@ -148,6 +148,25 @@ fn words(s: &str, dict: &Dictionaries) -> Vec<Word> {
     out
 }
 
+/// The people of a contact value that names several with commas (`Сорокин П.А., Иванова М.С.`, `Сорокин П.А.,
+/// директор, Иванова М.С., бухгалтер`): each part that is a person with a first name or an initial starts one,
+/// other parts (a title, a phone) stay with the person before them. One element when the value names one person
+/// (`Иванов Иван Иванович, директор`).
+pub fn split_people(value: &str, dict: &Dictionaries) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let starts_one = parse_person(part, dict).is_some_and(|p| p.first_initial.is_some());
+        match out.last_mut() {
+            Some(last) if !starts_one => {
+                last.push_str(", ");
+                last.push_str(part);
+            }
+            _ => out.push(part.to_string()),
+        }
+    }
+    out
+}
+
 /// Parses a person from a contact value (or from the name of an ИП). `None` when no surname can be found.
 pub fn parse_person(value: &str, dict: &Dictionaries) -> Option<Person> {
     let text = nfkc(value);
@@ -256,6 +275,18 @@ pub fn parse_person(value: &str, dict: &Dictionaries) -> Option<Person> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_people_in_one_contact_value_are_split() {
+        let d = Dictionaries::embedded();
+        let keys = |v: &str| -> Vec<String> {
+            split_people(v, d).iter().filter_map(|p| parse_person(p, d)).map(|p| p.key()).collect()
+        };
+        assert_eq!(keys("Зимарин П.А., Иванова М.С."), ["зимарин п а", "иванова м с"]);
+        assert_eq!(keys("Сорокин П.А., директор, Иванова М.С., бухгалтер"), ["сорокин п а", "иванова м с"]);
+        assert_eq!(split_people("Иванов Иван Иванович, директор", d), ["Иванов Иван Иванович, директор"]);
+        assert_eq!(split_people("Сорокин П.А., +7 916 111-22-33", d), ["Сорокин П.А., +7 916 111-22-33"]);
+    }
 
     #[test]
     fn keys_table() {
