@@ -214,3 +214,25 @@ fn a_phone_on_too_many_firms_to_tell_is_never_called_free() {
     assert_eq!(own["found"], true, "{own}");
     assert_eq!(own["matches"][0]["name"], "ООО «Ромашка»", "{own}");
 }
+
+#[test]
+fn a_held_client_asked_by_its_brand_or_brand_and_name_is_never_called_free() {
+    let wd = Workdir::new();
+    // ООО «Трапеза» trades as «Пицца Фан»: its cards write the brand beside the legal name; held by petrov.
+    wd.write(
+        "crm.csv",
+        "id,name,inn,phones,manager,last_activity\n\
+         1,ООО «Трапеза»,7701020015,+7 495 200-11-22,petrov,2026-10-20\n\
+         2,Пицца Фан - ООО «Трапеза»,,+7 495 200-11-22,petrov,2026-10-20\n\
+         3,ООО «Кофейня плюс»,7701020022,+7 495 200-33-44,ivanov,2026-10-20\n",
+    );
+    wd.run(&["dedup", "crm.csv", "--out", "out", "--state", "state.db", "--today", TODAY, "-q"]).success();
+    for asked in ["Пицца Фан", "Пицца Фан - ООО Трапеза", "Пицца Фан / ООО «Трапеза»"]
+    {
+        let a = check_json(&wd, "state.db", &["--name", asked]);
+        let first = &a["matches"][0];
+        assert_eq!(first["name"], "ООО «Трапеза»", "{asked}: {a}");
+        assert_eq!(first["owner"], "petrov", "{asked}: {a}");
+        assert!(!a["verdict"].as_str().unwrap().starts_with("Фирма свободна"), "{asked}: {a}");
+    }
+}

@@ -410,8 +410,28 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
             return Err(QueryError::Bad(format!("brand {v:?} has no letters or digits")));
         }
         keys.push((KeyKind::Brand, b.compact()));
+    } else if let Some(v) = given(&q.name) {
+        // A brand written beside the legal name in the name asked (`Сибмаркет Сити (ООО «Сибмаркет»)`) is asked as
+        // the brand too.
+        let n = normalize::normalize_name(&v, dict);
+        if let Some(b) =
+            n.bracket_brand.as_deref().map(|b| normalize::normalize_name(b, dict)).filter(|b| !b.is_empty())
+        {
+            keys.push((KeyKind::Brand, b.compact()));
+        }
     }
     Ok((keys, notes))
+}
+
+/// A question whose name is a brand beside a legal name (`Пицца Фан - ООО Трапеза`, `Кофе Хаус / ООО «Кофейня
+/// плюс»`) and no brand: asked as the legal name and the brand. `None` when there is nothing to split.
+fn split_brand_from_name(q: &Query, dict: &Dictionaries) -> Option<Query> {
+    if q.brand.as_deref().is_some_and(|b| !b.trim().is_empty()) {
+        return None;
+    }
+    let name = q.name.as_deref()?;
+    let (legal, brand) = crate::normalize::name::brand_beside_legal_name(name.trim(), dict, true)?;
+    Some(Query { name: Some(legal), brand: Some(brand), ..q.clone() })
 }
 
 /// The state's word counts, read once per question.
@@ -652,6 +672,8 @@ pub fn check_with(
     }
     let cfg = source.config()?;
     let cfg: &Config = &cfg;
+    let split = split_brand_from_name(q, dict);
+    let q = split.as_ref().unwrap_or(q);
     let (keys, notes) = query_keys(q, dict)?;
     let contact_person = q.contact.as_deref().and_then(|v| normalize::parse_person(v, dict));
 
@@ -850,6 +872,33 @@ pub fn check_with(
     }
     near.sort();
     near.dedup();
+
+    // A name asked without a brand may be the client's brand (what a manager often knows of it): the firms carrying
+    // it as a brand that the name did not find are listed, at half a brand's weight, so never the same client by it
+    // alone (a brand is often another company's name) but never unseen either.
+    if q.brand.as_deref().is_none_or(|b| b.trim().is_empty())
+        && let Some(name) = q.name.as_deref().filter(|n| !n.trim().is_empty())
+    {
+        let n = normalize::normalize_name(name, dict);
+        if !n.is_empty() {
+            let value = n.compact();
+            let hits = lookup(conn, KeyKind::Brand, &value)?;
+            let w = score::key_weight(cfg, KeyKind::Brand, hits.len() as u32, Level::Firm) / 2.0;
+            let firms = hits.len() as u32;
+            for (firm, card) in hits {
+                if cands.get(&firm).is_some_and(|c| c.evidence.iter().any(|(_, e)| matches!(e, Evidence::Name { .. })))
+                {
+                    continue;
+                }
+                let c = cands.entry(firm).or_default();
+                put(&mut c.firm, group(KeyKind::Brand), w);
+                c.evidence.push((
+                    w,
+                    Evidence::Value { kind: KeyKind::Brand, site: false, value: value.clone(), card, firms },
+                ));
+            }
+        }
+    }
 
     // A generic contact (reception, accountant) confirms a rare near-identical name at the legal-entity level.
     for c in cands.values_mut() {

@@ -316,9 +316,17 @@ fn after_beside_word(text: &str, dict: &Dictionaries) -> Option<String> {
 /// (Кофе Хаус)`, `ООО «Трапеза» (бренд Пицца Фан)`. Returns (the legal name, the brand) when exactly one side is a
 /// legal name (a legal form and a name) and the other is neither a place nor a former name (`ранее ООО «Y»`).
 fn legal_name_beside_brand(text: &str, dict: &Dictionaries) -> Option<(String, String)> {
+    brand_beside_legal_name(text, dict, false)
+}
+
+/// [`legal_name_beside_brand`], and with `loose` also beside a dash when the legal name is neither quoted nor
+/// ends with its form (`Пицца Фан - ООО Трапеза`): for a question asked, where a manager types a brand and its
+/// company so, not for the cards, where `ООО Строй - Инвест` must stay one name.
+pub fn brand_beside_legal_name(text: &str, dict: &Dictionaries, loose: bool) -> Option<(String, String)> {
     let fold = |s: &str| text::fold_tokens(s, dict);
-    // (one side, the other, whether the legal side may be unquoted): beside a dash the legal name must be quoted
-    // or end with its form (`ООО Строй - Инвест` is one name; `Пицца Фан - Трапеза, ООО` is a brand beside one).
+    // (one side, the other, whether the legal side may be unquoted): beside a dash or a comma the legal name must
+    // be quoted or end with its form (`ООО Строй - Инвест`, `Дорстрой, ООО Трейд` are one name each; `Пицца Фан -
+    // Трапеза, ООО` is a brand beside one).
     let mut splits: Vec<(&str, &str, bool)> = Vec::new();
     for (open, close) in [('(', ')'), ('[', ']')] {
         if text.ends_with(close)
@@ -329,7 +337,8 @@ fn legal_name_beside_brand(text: &str, dict: &Dictionaries) -> Option<(String, S
     }
     for sep in [" / ", " | ", " - ", " – ", " — ", ", "] {
         for (p, _) in text.match_indices(sep) {
-            splits.push((&text[..p], &text[p + sep.len()..], [" / ", " | ", ", "].contains(&sep)));
+            let dash = [" - ", " – ", " — "].contains(&sep);
+            splits.push((&text[..p], &text[p + sep.len()..], (loose && dash) || [" / ", " | "].contains(&sep)));
         }
     }
     let quoted = |s: &str, words: &[String]| {
@@ -743,6 +752,7 @@ mod tests {
             ("ООО «Трапеза» / ООО «Пицца»", "трапеза ооо пицца"),
             ("ООО Строй - Инвест", "строй инвест"),
             ("ООО Строй — Инвест Групп", "строй инвест групп"),
+            ("Дорстрой, ООО Трейд", "дорстрой ооо трейд"),
         ] {
             let n = norm(input);
             assert_eq!((n.core().as_str(), n.bracket_brand.as_deref()), (core, None), "{input:?}");
