@@ -341,8 +341,18 @@ pub fn brand_beside_legal_name(text: &str, dict: &Dictionaries, loose: bool) -> 
             splits.push((&text[..p], &text[p + sep.len()..], (loose && dash) || [" / ", " | "].contains(&sep)));
         }
     }
+    // An ИП's name (`ИП Иванов И.И.`) is never quoted.
+    let ip = |words: &[String]| {
+        words.first().and_then(|f| dict.forms_by_first.get(f)).is_some_and(|vs| {
+            vs.iter().any(|&i| {
+                let v = &dict.legal_forms[i];
+                v.kind == crate::dict::FormKind::Person && words.len() > v.tokens.len() && match_at(words, 0, &v.tokens)
+            })
+        })
+    };
     let quoted = |s: &str, words: &[String]| {
-        s.contains(|c: char| "«»„“”\"".contains(c))
+        ip(words)
+            || s.contains(|c: char| "«»„“”\"".contains(c))
             || words
                 .last()
                 .is_some_and(|l| dict.forms_by_last.contains_key(l) && !dict.forms_by_first.contains_key(&words[0]))
@@ -737,6 +747,7 @@ mod tests {
             ("Пицца Фан (юрлицо ООО «Трапеза»)", "трапеза", "Пицца Фан"),
             ("Пицца Фан - Трапеза, ООО", "трапеза", "Пицца Фан"),
             ("Пицца Фан / ООО Трапеза", "трапеза", "Пицца Фан"),
+            ("Пицца Фан, ИП Иванов Иван Иванович", "иванов иван иванович", "Пицца Фан"),
             ("Пицца Фан (ИП Иванов Иван Иванович)", "иванов иван иванович", "Пицца Фан"),
             ("Редусуис (бренд Редусуис)", "редусуис", "Редусуис"),
             ("ООО \"Стандарт\" (г. Москва) (Флёсюмюит)", "стандарт", "Флёсюмюит"),
