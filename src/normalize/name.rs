@@ -379,8 +379,10 @@ pub fn brand_beside_legal_name(text: &str, dict: &Dictionaries, loose: bool) -> 
         let n = |set: &str| s.chars().filter(|c| set.contains(*c)).count();
         n("«") == n("»") && n("\"") % 2 == 0 && n("„“”") % 2 == 0
     };
+    // A legal name is a form and a name: two words at least (a cheap test first: most splits are `X, ООО`).
+    let two_words = |s: &str| s.trim().contains(char::is_whitespace);
     for (a, b, unquoted_ok) in splits {
-        if !balanced(a) {
+        if !balanced(a) || !(two_words(a) || two_words(b)) {
             continue;
         }
         let ((ta, fa), (tb, fb)) = (side(a), side(b));

@@ -155,7 +155,15 @@ fn words(s: &str, dict: &Dictionaries) -> Vec<Word> {
 pub fn split_people(value: &str, dict: &Dictionaries) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let starts_one = parse_person(part, dict).is_some_and(|p| p.first_initial.is_some());
+        // Only a part that begins with a capital and not with a title may start a person (most values are one
+        // person and a title: parsing every part would triple the cost of reading contacts).
+        let starts_one = out.is_empty()
+            || (part.chars().next().is_some_and(char::is_uppercase)
+                && !part
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|w| dict.positions.contains(&w.to_lowercase().trim_end_matches('.').to_string()))
+                && parse_person(part, dict).is_some_and(|p| p.first_initial.is_some()));
         match out.last_mut() {
             Some(last) if !starts_one => {
                 last.push_str(", ");
