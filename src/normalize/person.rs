@@ -162,7 +162,7 @@ pub fn split_people(value: &str, dict: &Dictionaries) -> Vec<String> {
                 && !part
                     .split_whitespace()
                     .next()
-                    .is_some_and(|w| dict.positions.contains(&w.to_lowercase().trim_end_matches('.').to_string()))
+                    .is_some_and(|w| dict.positions.contains(w.to_lowercase().trim_end_matches('.')))
                 && parse_person(part, dict).is_some_and(|p| p.first_initial.is_some()));
         match out.last_mut() {
             Some(last) if !starts_one => {
