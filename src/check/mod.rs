@@ -410,27 +410,22 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
             return Err(QueryError::Bad(format!("brand {v:?} has no letters or digits")));
         }
         keys.push((KeyKind::Brand, b.compact()));
-    } else if let Some(v) = given(&q.name) {
-        // A brand written beside the legal name in the name asked (`Сибмаркет Сити (ООО «Сибмаркет»)`) is asked as
-        // the brand too.
-        let n = normalize::normalize_name(&v, dict);
-        if let Some(b) =
-            n.bracket_brand.as_deref().map(|b| normalize::normalize_name(b, dict)).filter(|b| !b.is_empty())
-        {
-            keys.push((KeyKind::Brand, b.compact()));
-        }
     }
     Ok((keys, notes))
 }
 
-/// A question whose name is a brand beside a legal name (`Пицца Фан - ООО Трапеза`, `Кофе Хаус / ООО «Кофейня
-/// плюс»`) and no brand: asked as the legal name and the brand. `None` when there is nothing to split.
+/// A question whose name carries a brand beside the legal name (`Сибмаркет Сити (ООО «Сибмаркет»)`, as the cards'
+/// names are read; in a question also `Пицца Фан - ООО Трапеза`) and no brand: asked as the legal name and the
+/// brand. `None` when there is nothing to split.
 fn split_brand_from_name(q: &Query, dict: &Dictionaries) -> Option<Query> {
     if q.brand.as_deref().is_some_and(|b| !b.trim().is_empty()) {
         return None;
     }
-    let name = q.name.as_deref()?;
-    let (legal, brand) = crate::normalize::name::brand_beside_legal_name(name.trim(), dict, true)?;
+    let name = q.name.as_deref()?.trim();
+    let (legal, brand) = match crate::normalize::name::split_name_tags(name, dict) {
+        (core, _, Some(brand)) => (core, brand),
+        _ => crate::normalize::name::brand_beside_legal_name(name, dict, true)?,
+    };
     Some(Query { name: Some(legal), brand: Some(brand), ..q.clone() })
 }
 
@@ -555,13 +550,10 @@ fn name_sim(words: &mut Words, a: Compared, b: Compared, sims: &PairSims) -> f32
             (Some(pa), Some(pb)) => PersonLite::of(pa).compatible(&PersonLite::of(pb)),
             _ => false,
         };
-    let surname_of = |x: &NormName, y: &NormName| {
-        use crate::matching::block::is_ip_surname;
-        is_ip_surname(x)
-            && !is_ip_surname(y)
-            && matches!((&x.person, &y.person), (Some(px), Some(py)) if px.surname == py.surname)
+    let side = |n: &NormName| {
+        (crate::matching::block::is_ip_surname(n), n.person.as_deref().map(|p| PersonLite::of(p).surname))
     };
-    let surname_of_person = surname_of(a, b) || surname_of(b, a);
+    let surname_of_person = score::surname_of_person(side(a), side(b));
     score::name_similarity_by(
         NameSides { words: (a.tokens.len(), b.tokens.len()), compact: (ca, cb), persons, surname_of_person },
         |on_a, i| if on_a { wa[i] } else { wb[i] },
@@ -877,26 +869,20 @@ pub fn check_with(
     // it as a brand that the name did not find are listed, at half a brand's weight, so never the same client by it
     // alone (a brand is often another company's name) but never unseen either.
     if q.brand.as_deref().is_none_or(|b| b.trim().is_empty())
-        && let Some(name) = q.name.as_deref().filter(|n| !n.trim().is_empty())
+        && let Some((_, n)) = query_names.iter().find(|(is_brand, _)| !is_brand)
     {
-        let n = normalize::normalize_name(name, dict);
-        if !n.is_empty() {
-            let value = n.compact();
-            let hits = lookup(conn, KeyKind::Brand, &value)?;
-            let w = score::key_weight(cfg, KeyKind::Brand, hits.len() as u32, Level::Firm) / 2.0;
-            let firms = hits.len() as u32;
-            for (firm, card) in hits {
-                if cands.get(&firm).is_some_and(|c| c.evidence.iter().any(|(_, e)| matches!(e, Evidence::Name { .. })))
-                {
-                    continue;
-                }
-                let c = cands.entry(firm).or_default();
-                put(&mut c.firm, group(KeyKind::Brand), w);
-                c.evidence.push((
-                    w,
-                    Evidence::Value { kind: KeyKind::Brand, site: false, value: value.clone(), card, firms },
-                ));
+        let value = n.compact();
+        let hits = lookup(conn, KeyKind::Brand, &value)?;
+        let w = score::key_weight(cfg, KeyKind::Brand, hits.len() as u32, Level::Firm) / 2.0;
+        let firms = hits.len() as u32;
+        for (firm, card) in hits {
+            if cands.get(&firm).is_some_and(|c| c.evidence.iter().any(|(_, e)| matches!(e, Evidence::Name { .. }))) {
+                continue;
             }
+            let c = cands.entry(firm).or_default();
+            put(&mut c.firm, group(KeyKind::Brand), w);
+            c.evidence
+                .push((w, Evidence::Value { kind: KeyKind::Brand, site: false, value: value.clone(), card, firms }));
         }
     }
 

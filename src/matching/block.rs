@@ -444,12 +444,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         .filter_map(|nd| nd.names.first().map(|v| key_hash(KeyKind::NameFull, &v.compact)))
         .collect();
     noinn_names.par_sort_unstable();
-    let noinn_count = |c: &str| {
-        let h = key_hash(KeyKind::NameFull, c);
-        let lo = noinn_names.partition_point(|&x| x < h);
-        let hi = noinn_names.partition_point(|&x| x <= h);
-        hi - lo
-    };
+    let noinn_count = |c: &str| occurrences(&noinn_names, key_hash(KeyKind::NameFull, c));
     let one_client = one_client_names(&nodes, &noinn_names);
     let node_label: Vec<u32> = nodes
         .iter()
@@ -741,18 +736,8 @@ fn unique_name_pairs(
     let forms_agree = |a: u32, b: u32| forms_agree(norm, &nodes[a as usize], &nodes[b as usize]);
     // The distinctive words of the name a node writes under `hash`.
     let name_of = |hash: u64, nd: u32| -> SmallVec<[&str; 3]> {
-        nodes[nd as usize]
-            .names
-            .iter()
-            .find(|v| key_hash(KeyKind::NameFull, &v.compact) == hash)
-            .map(|v| {
-                v.tokens
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !v.is_generic(*i))
-                    .map(|(_, &t)| &*tokens[t as usize])
-                    .collect()
-            })
+        variant_by_hash(&nodes[nd as usize], hash)
+            .map(|v| distinctive_words(v).map(|t| &*tokens[t as usize]).collect())
             .unwrap_or_default()
     };
     // Learn: of the names written on two cards or more with ИНН whose words are written nowhere else (carried by
@@ -1008,6 +993,16 @@ pub fn name_var(name: &NormName, id: impl Fn(&str) -> u32) -> NameVar {
     }
 }
 
+/// How many times `x` stands in the sorted slice.
+fn occurrences(sorted: &[u64], x: u64) -> usize {
+    sorted.partition_point(|&y| y <= x) - sorted.partition_point(|&y| y < x)
+}
+
+/// The name variant of a node written under `hash` (a [`KeyKind::NameFull`] key).
+fn variant_by_hash(nd: &Node, hash: u64) -> Option<&NameVar> {
+    nd.names.iter().find(|v| key_hash(KeyKind::NameFull, &v.compact) == hash)
+}
+
 /// True for an ИП written with the surname only (`ИП Смирнов`: a person with no first name nor initial).
 pub fn is_ip_surname(name: &NormName) -> bool {
     name.person.as_ref().is_some_and(|p| p.first.is_none() && p.first_initial.is_none())
@@ -1065,8 +1060,7 @@ fn one_client_names(nodes: &[Node], noinn_names: &[u64]) -> Vec<u64> {
     for run in labelled.chunk_by(|a, b| a.0 == b.0) {
         let one_inn = run.iter().all(|x| x.1 == run[0].1);
         let inn_cards: u32 = run.iter().map(|x| x.2).sum();
-        let lo = noinn_names.partition_point(|&x| x < run[0].0);
-        let without = noinn_names.partition_point(|&x| x <= run[0].0) - lo;
+        let without = occurrences(noinn_names, run[0].0);
         if one_inn && inn_cards as usize * 3 >= without {
             out.push(run[0].0);
         }
@@ -1197,9 +1191,9 @@ impl Prepared {
     ///
     /// Before clustering, the other cards of a name that carry contacts may each look like a second company of
     /// that name; once clustered, they are seen to be one legal entity or several. A name qualifies when exactly
-    /// one legal entity with a contact or an ИНН writes it, every distinctive word of it is carried by no legal
-    /// entity but those writing the name (in a name or a brand), at most [`HUB_NAME_NODES`] bare nodes write it,
-    /// and the legal forms agree. Names of persons, and names with no distinctive word of four letters or more,
+    /// one legal entity with a contact or an ИНН writes it, a distinctive word of it of four letters or more is
+    /// carried by no legal entity but those writing the name (in a name or a brand), at most [`HUB_NAME_NODES`]
+    /// bare nodes write it, and the legal forms agree. Names of persons, and names with no distinctive word of four letters or more,
     /// never join so.
     pub fn bare_name_pairs(&self, norm: &[NormCard], entity_of_node: &[u32]) -> Vec<(u32, u32)> {
         let nodes = &self.nodes;
@@ -1241,7 +1235,7 @@ impl Prepared {
             if bare_nodes == 0 || bare_nodes > HUB_NAME_NODES || full.any(|e| e != anchor) {
                 continue;
             }
-            if let Some(v) = self.name_var(run[0].2, run[0].0) {
+            if let Some(v) = variant_by_hash(&nodes[run[0].2 as usize], run[0].0) {
                 for t in distinctive_words(v) {
                     wanted[t as usize] = true;
                 }
@@ -1276,7 +1270,7 @@ impl Prepared {
         let mut out = Vec::new();
         for (range, anchor) in candidates {
             let run = &post[range];
-            let Some(v) = self.name_var(run[0].2, run[0].0) else { continue };
+            let Some(v) = variant_by_hash(&nodes[run[0].2 as usize], run[0].0) else { continue };
             let mut writers: SmallVec<[u32; 4]> = run.iter().map(|x| x.1).collect();
             writers.dedup();
             if !distinctive_words(v)
@@ -1294,11 +1288,6 @@ impl Prepared {
         out.sort_unstable();
         out.dedup();
         out
-    }
-
-    /// The name variant of node `nd` written under `hash` (a [`KeyKind::NameFull`] key).
-    fn name_var(&self, nd: u32, hash: u64) -> Option<&NameVar> {
-        self.nodes[nd as usize].names.iter().find(|v| key_hash(KeyKind::NameFull, &v.compact) == hash)
     }
 
     /// True when nodes `a` and `b` (either order) joined by a bare card's distinctive name once legal entities

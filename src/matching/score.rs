@@ -371,12 +371,8 @@ pub fn word_similarity(x: &str, x_text: Option<&str>, y: &str, y_text: Option<&s
 /// Similarity of two name variants, 0..1.
 pub fn name_similarity(p: &Prepared, a: &NameVar, b: &NameVar) -> f32 {
     let persons = matches!((&a.person, &b.person), (Some(pa), Some(pb)) if pa.compatible(pb));
-    let surname_of = |x: &NameVar, y: &NameVar| {
-        x.ip_surname
-            && !y.ip_surname
-            && matches!((&x.person, &y.person), (Some(px), Some(py)) if px.surname == py.surname)
-    };
-    let surname_of_person = surname_of(a, b) || surname_of(b, a);
+    let side = |v: &NameVar| (v.ip_surname, v.person.as_ref().map(|p| p.surname));
+    let surname_of_person = surname_of_person(side(a), side(b));
     let numbers_agree = || {
         let nums = |v: &NameVar| -> Vec<u32> {
             v.tokens.iter().copied().filter(|&t| is_number(&p.tokens[t as usize])).collect()
@@ -416,6 +412,12 @@ pub struct NameSides<'a> {
 
 /// The similarity of an ИП written with the surname only and a person of that surname.
 pub const SURNAME_OF_PERSON: f32 = 0.9;
+
+/// [`NameSides::surname_of_person`] from each side's (written with the surname only, its person's surname hash):
+/// the matcher's and the look-up's one rule.
+pub fn surname_of_person(a: (bool, Option<u64>), b: (bool, Option<u64>)) -> bool {
+    a.0 != b.0 && a.1.is_some() && a.1 == b.1
+}
 
 /// The name similarity of the matcher and the look-up, whatever holds the words: `weight(on_a, i)` is the
 /// weight of word `i` of side A (`on_a`) or B, `word_sim(i, j)` the similarity of word `i` of A and word `j` of
