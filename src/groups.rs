@@ -11,7 +11,13 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use compact_str::{CompactString, ToCompactString};
+
 use crate::normalize::NormCard;
+
+/// One value of a summary (an ИНН, a phone, a domain, a person …): most fit inline, without an allocation of
+/// their own — a million-card base has millions of them.
+pub type Value = CompactString;
 
 /// A legal entity as a row.
 #[derive(Debug, Clone, Default)]
@@ -23,21 +29,21 @@ pub struct EntitySummary {
     /// Card indices, ascending.
     pub cards: Vec<u32>,
     /// Valid ИНН.
-    pub inns: Vec<String>,
+    pub inns: Vec<Value>,
     /// КПП (branches).
-    pub kpps: Vec<String>,
+    pub kpps: Vec<Value>,
     /// ОГРН.
-    pub ogrns: Vec<String>,
+    pub ogrns: Vec<Value>,
     /// Brands.
-    pub brands: Vec<String>,
+    pub brands: Vec<Value>,
     /// Phones.
-    pub phones: Vec<String>,
+    pub phones: Vec<Value>,
     /// Corporate domains and websites.
-    pub domains: Vec<String>,
+    pub domains: Vec<Value>,
     /// Decision-makers (`Иванов И.И.`).
-    pub decision_makers: Vec<String>,
+    pub decision_makers: Vec<Value>,
     /// Managers holding its cards.
-    pub managers: Vec<String>,
+    pub managers: Vec<Value>,
     /// Latest activity on any card.
     pub last_activity: Option<NaiveDate>,
 }
@@ -52,19 +58,19 @@ pub struct FirmSummary {
     /// Number of cards.
     pub cards: usize,
     /// Union of the entities' values.
-    pub inns: Vec<String>,
+    pub inns: Vec<Value>,
     /// КПП.
-    pub kpps: Vec<String>,
+    pub kpps: Vec<Value>,
     /// Brands.
-    pub brands: Vec<String>,
+    pub brands: Vec<Value>,
     /// Phones.
-    pub phones: Vec<String>,
+    pub phones: Vec<Value>,
     /// Domains and websites.
-    pub domains: Vec<String>,
+    pub domains: Vec<Value>,
     /// Decision-makers.
-    pub decision_makers: Vec<String>,
+    pub decision_makers: Vec<Value>,
     /// Managers holding its cards.
-    pub managers: Vec<String>,
+    pub managers: Vec<Value>,
     /// Latest activity.
     pub last_activity: Option<NaiveDate>,
 }
@@ -97,7 +103,7 @@ pub fn canonical_name(norm: &[NormCard], cards: &[u32]) -> (String, String) {
         .unwrap_or_default()
 }
 
-fn set_into(s: BTreeSet<String>) -> Vec<String> {
+fn set_into(s: BTreeSet<Value>) -> Vec<Value> {
     s.into_iter().collect()
 }
 
@@ -118,28 +124,28 @@ pub fn summarize(
         .map(|cs| {
             let (name, legal_form) = canonical_name(norm, &cs);
             let (mut inns, mut kpps, mut ogrns, mut brands, mut phones, mut domains, mut dms, mut managers) = <(
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
             )>::default(
             );
             let mut last: Option<NaiveDate> = None;
             for &c in &cs {
                 let n = &norm[c as usize];
-                inns.extend(n.ids.inn.as_deref().map(str::to_string));
-                kpps.extend(n.ids.kpp.as_deref().map(str::to_string));
-                ogrns.extend(n.ids.ogrn.as_deref().map(str::to_string));
-                brands.extend(n.brand.as_ref().map(|b| b.display_core.clone()));
-                phones.extend(n.phones.iter().map(|p| p.number.to_string()));
-                domains.extend(n.corporate_domains().into_iter().map(str::to_string));
-                domains.extend(n.website.as_deref().map(str::to_string));
-                dms.extend(n.decision_makers().map(|p| p.display()));
-                managers.extend(n.manager.as_deref().map(str::to_string));
+                inns.extend(n.ids.inn.clone());
+                kpps.extend(n.ids.kpp.clone());
+                ogrns.extend(n.ids.ogrn.clone());
+                brands.extend(n.brand.as_ref().map(|b| b.display_core.to_compact_string()));
+                phones.extend(n.phones.iter().map(|p| p.number.clone()));
+                domains.extend(n.corporate_domains().into_iter().map(Value::from));
+                domains.extend(n.website.clone());
+                dms.extend(n.decision_makers().map(|p| Value::from(p.display())));
+                managers.extend(n.manager.clone());
                 last = last.max(n.last_activity);
             }
             EntitySummary {
@@ -175,13 +181,13 @@ pub fn summarize(
                 .unwrap_or(0);
             let mut f = FirmSummary { name: entities[largest as usize].name.clone(), ..FirmSummary::default() };
             let (mut inns, mut kpps, mut brands, mut phones, mut domains, mut dms, mut managers) = <(
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
-                BTreeSet<String>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
+                BTreeSet<Value>,
             )>::default(
             );
             for &e in &es {
@@ -211,7 +217,7 @@ pub fn summarize(
 }
 
 /// Joins values for a CSV cell, at most `max` of them.
-pub fn join_capped(values: &[String], max: usize) -> String {
+pub fn join_capped<S: std::borrow::Borrow<str>>(values: &[S], max: usize) -> String {
     if values.len() <= max {
         values.join("; ")
     } else {

@@ -336,6 +336,9 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
             link_record(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s),
         ));
     }
+    // What only the legal-entity level needed is freed before the firm rounds allocate theirs.
+    drop(joined_e);
+    drop((entity_pairs, e_links, e_scored, bare_joined, ec, veto));
     laps.lap("cluster_entities");
     p.grouped_name_pairs = bare_pairs;
     let entity_stage = keep_entity_stage.then(|| Box::new(p.clone()));
@@ -402,24 +405,8 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     let ent_node =
         |e: u32| -> &Node { merged.get(&e).unwrap_or_else(|| &p.nodes[nodes_of_entity[e as usize][0] as usize]) };
 
-    // --- Link records.
-    let mut by_signal: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    let mut links: Vec<LinkRecord> = Vec::new();
-    for nd in &p.nodes {
-        let first = nd.cards[0];
-        for &c in &nd.cards[1..] {
-            let (ev, sig) = hard_evidence(&norm[first as usize], &norm[c as usize]);
-            *by_signal.entry(format!("entity:{sig}")).or_default() += 1;
-            links.push(LinkRecord {
-                level: Level::Entity,
-                a: first,
-                b: c,
-                score: 0.0,
-                evidence: ev,
-                signals: vec![sig],
-            });
-        }
-    }
+    // --- Link records. The firm level's first, from the merged nodes, which are freed with the rounds' scores
+    // before the card-level links are made.
     let joined_f: Vec<&(u32, u32, Scored)> =
         f_scored.iter().zip(&fc.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
     let f_records: Vec<LinkRecord> = joined_f
@@ -438,6 +425,25 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
             cfg.thresholds.firm,
             link_record(Level::Firm, &p, norm, cfg, ent_node(*a), ent_node(*b), s),
         ));
+    }
+    drop(joined_f);
+    drop((merged, f_scored, fc, near, firm_pairs, nodes_of_entity));
+    let mut by_signal: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let mut links: Vec<LinkRecord> = Vec::new();
+    for nd in &p.nodes {
+        let first = nd.cards[0];
+        for &c in &nd.cards[1..] {
+            let (ev, sig) = hard_evidence(&norm[first as usize], &norm[c as usize]);
+            *by_signal.entry(format!("entity:{sig}")).or_default() += 1;
+            links.push(LinkRecord {
+                level: Level::Entity,
+                a: first,
+                b: c,
+                score: 0.0,
+                evidence: ev,
+                signals: vec![sig],
+            });
+        }
     }
     for r in e_records.iter().chain(&f_records) {
         for s in &r.signals {

@@ -75,7 +75,9 @@ pub fn write(
         })?;
         tr.lap("state: cards");
         // Legal entities and firms with every value (the CSV files cut long lists for people; the state does not).
-        let list = |v: &[String]| v.join("; ");
+        fn list<S: std::borrow::Borrow<str>>(v: &[S]) -> String {
+            v.join("; ")
+        }
         let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
         digests.sync(tx, "entities", ENTITY_COLUMNS, true, &mut |put| {
             for i in key_order(d.entities.len(), |i| &ids.entity[i]) {
@@ -110,10 +112,17 @@ pub fn write(
             for &i in &firm_order {
                 let f = &d.firms[i];
                 let o = &own[i];
-                let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
-                let lists =
-                    [&names, &f.inns, &f.kpps, &f.brands, &f.phones, &f.domains, &f.decision_makers, &f.managers]
-                        .map(|v| list(v));
+                let names: Vec<&str> = f.entities.iter().map(|&e| d.entities[e as usize].name.as_str()).collect();
+                let lists = [
+                    list(&names),
+                    list(&f.inns),
+                    list(&f.kpps),
+                    list(&f.brands),
+                    list(&f.phones),
+                    list(&f.domains),
+                    list(&f.decision_makers),
+                    list(&f.managers),
+                ];
                 let (last, owner_last) = (date(f.last_activity), date(o.owner_last_activity));
                 put(&[
                     text(&ids.firm[i]),
