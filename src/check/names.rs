@@ -107,7 +107,7 @@ impl PreparedName {
             + s(&c.name)
             + s(&c.legal_form)
             + co(&n.legal_form)
-            + s(&n.display_core)
+            + cs(&n.display_core)
             + o(&n.branch)
             + o(&n.bracket_brand)
             + n.tokens.capacity() * std::mem::size_of::<crate::normalize::name::NameToken>()
@@ -793,7 +793,7 @@ impl NameSource for NameIndex {
             for p in names.iter_mut() {
                 // Kept only what the look-up compares: not the display forms.
                 let n = &mut p.norm;
-                (n.display_core, n.branch, n.bracket_brand) = (String::new(), None, None);
+                (n.display_core, n.branch, n.bracket_brand) = (CompactString::default(), None, None);
                 if let Some(person) = n.person.as_mut() {
                     person.position = None;
                 }

@@ -234,7 +234,7 @@ pub(super) fn key_text(p: &Prepared, norm: &[NormCard], node: &Node, hash: u64) 
         });
         if let Some(t) = found {
             let shown = match kind {
-                KeyKind::Brand => n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or(t),
+                KeyKind::Brand => n.brand.as_ref().map(|b| b.display_core.to_string()).unwrap_or(t),
                 KeyKind::AddrOffice | KeyKind::AddrHouse => n
                     .addresses
                     .iter()
@@ -324,7 +324,7 @@ pub(super) fn link_record(
                 let cb = card_with_brand(norm, bn, &bn.brands[*brand as usize].compact);
                 let cn = card_with_name(norm, nn, &nn.names[*name as usize].compact);
                 let bt = cb
-                    .and_then(|c| norm[c as usize].brand.as_ref().map(|x| x.display_core.clone()))
+                    .and_then(|c| norm[c as usize].brand.as_ref().map(|x| x.display_core.to_string()))
                     .unwrap_or_default();
                 let nt = cn.map(|c| norm[c as usize].name.display()).unwrap_or_default();
                 let pair = if *brand_on_a { cb.zip(cn) } else { cn.zip(cb) };

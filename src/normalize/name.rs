@@ -32,7 +32,7 @@ pub struct NormName {
     /// The words of the name proper, legal form removed.
     pub tokens: Vec<NameToken>,
     /// The name proper as typed (quotes and legal form removed, spacing tidied), for display.
-    pub display_core: String,
+    pub display_core: CompactString,
     /// For an ИП / КФХ, or a name that is a person's full name: the person.
     pub person: Option<Box<Person>>,
     /// A branch or city tag written after the name (`- Лпц`, `(Мурманск)`, `филиал Ростов`), as typed; it is
@@ -77,7 +77,7 @@ impl NormName {
             (Some(f), Some(FormKind::Person)) => format!("{f} {}", self.display_core),
             (Some(f), _) if !self.display_core.is_empty() => format!("{f} «{}»", self.display_core),
             (Some(f), _) => f.to_string(),
-            (None, _) => self.display_core.clone(),
+            (None, _) => self.display_core.to_string(),
         }
     }
 }
@@ -475,12 +475,13 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
         .collect();
 
     // The name proper as typed: the raw words that correspond to the kept tokens.
-    let display_core = if spans.len() == typed.len() && start < end {
+    let display_core: CompactString = if spans.len() == typed.len() && start < end {
         let (a, b) = (spans[origin[start].0].0, spans[origin[end - 1].1 - 1].1);
         tidy(&raw_nfkc[a..b])
     } else {
         tidy(&raw_nfkc)
-    };
+    }
+    .into();
 
     let (form_code, form_kind) = match legal_form {
         Some((c, k)) => (Some(CompactString::from(c)), Some(k)),

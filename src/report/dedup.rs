@@ -121,7 +121,7 @@ pub fn card_record(d: &Dedup, ids: &Ids, i: usize) -> CardRecord {
         emails: n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join("; "),
         domains: domains.join("; "),
         contacts: n.contacts.iter().map(|p| p.display()).collect::<Vec<_>>().join("; "),
-        brand: n.brand.as_ref().map(|b| b.display_core.clone()).unwrap_or_default(),
+        brand: n.brand.as_ref().map(|b| b.display_core.to_string()).unwrap_or_default(),
         address: n.addresses.iter().map(|a| a.normalized()).collect::<Vec<_>>().join(" | "),
         manager: n.manager.as_deref().unwrap_or_default().to_string(),
         last_activity: n.last_activity.map(|d| d.to_string()).unwrap_or_default(),
