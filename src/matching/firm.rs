@@ -152,11 +152,15 @@ fn firm_round(
     f_must: &[(u32, u32)],
     tags: Vec<Vec<(u32, bool)>>,
 ) -> FirmRound {
-    // Entity features: single-node entities use their node; others are merged.
+    // Entity features: single-node entities use their node; others are merged, those of a candidate pair only.
+    let mut in_pairs = vec![false; n_entities];
+    for &(a, b) in firm_pairs {
+        (in_pairs[a as usize], in_pairs[b as usize]) = (true, true);
+    }
     let merged: FxHashMap<u32, Node> = nodes_of_entity
         .par_iter()
         .enumerate()
-        .filter(|(_, ns)| ns.len() > 1)
+        .filter(|(e, ns)| ns.len() > 1 && in_pairs[*e])
         .map(|(e, ns)| (e as u32, merge_nodes(&ns.iter().map(|&n| &p.nodes[n as usize]).collect::<Vec<_>>())))
         .collect();
     let ent_node =
