@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
-use compact_str::{CompactString, ToCompactString};
+use compact_str::CompactString;
 
 use crate::normalize::NormCard;
 
@@ -19,33 +19,87 @@ use crate::normalize::NormCard;
 /// their own — a million-card base has millions of them.
 pub type Value = CompactString;
 
+/// The value lists of a row (ИНН, КПП, phones …), kept in one allocation: a million-card base has over a million
+/// rows, and a row's lists, each a `Vec` of its own, cost more than the values they hold.
+#[derive(Debug, Clone)]
+pub struct Lists<const N: usize> {
+    values: Box<[Value]>,
+    ends: [u32; N],
+}
+
+impl<const N: usize> Default for Lists<N> {
+    fn default() -> Self {
+        Lists { values: Box::default(), ends: [0; N] }
+    }
+}
+
+impl<const N: usize> Lists<N> {
+    /// The lists, each sorted and without repeats.
+    fn new(lists: [BTreeSet<Value>; N]) -> Lists<N> {
+        let mut values = Vec::with_capacity(lists.iter().map(BTreeSet::len).sum());
+        let mut ends = [0u32; N];
+        for (i, l) in lists.into_iter().enumerate() {
+            values.extend(l);
+            ends[i] = values.len() as u32;
+        }
+        Lists { values: values.into_boxed_slice(), ends }
+    }
+
+    /// List `i`.
+    fn get(&self, i: usize) -> &[Value] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.values[start..self.ends[i] as usize]
+    }
+}
+
 /// A legal entity as a row.
 #[derive(Debug, Clone, Default)]
 pub struct EntitySummary {
     /// Canonical name.
     pub name: String,
     /// Legal form code, when written.
-    pub legal_form: String,
+    pub legal_form: Value,
     /// Card indices, ascending.
-    pub cards: Vec<u32>,
-    /// Valid ИНН.
-    pub inns: Vec<Value>,
-    /// КПП (branches).
-    pub kpps: Vec<Value>,
-    /// ОГРН.
-    pub ogrns: Vec<Value>,
-    /// Brands.
-    pub brands: Vec<Value>,
-    /// Phones.
-    pub phones: Vec<Value>,
-    /// Corporate domains and websites.
-    pub domains: Vec<Value>,
-    /// Decision-makers (`Иванов И.И.`).
-    pub decision_makers: Vec<Value>,
-    /// Managers holding its cards.
-    pub managers: Vec<Value>,
+    pub cards: Box<[u32]>,
+    /// ИНН, КПП, ОГРН, brands, phones, domains, decision-makers, managers (see the accessors).
+    lists: Lists<8>,
     /// Latest activity on any card.
     pub last_activity: Option<NaiveDate>,
+}
+
+impl EntitySummary {
+    /// Valid ИНН.
+    pub fn inns(&self) -> &[Value] {
+        self.lists.get(0)
+    }
+    /// КПП (branches).
+    pub fn kpps(&self) -> &[Value] {
+        self.lists.get(1)
+    }
+    /// ОГРН.
+    pub fn ogrns(&self) -> &[Value] {
+        self.lists.get(2)
+    }
+    /// Brands.
+    pub fn brands(&self) -> &[Value] {
+        self.lists.get(3)
+    }
+    /// Phones.
+    pub fn phones(&self) -> &[Value] {
+        self.lists.get(4)
+    }
+    /// Corporate domains and websites.
+    pub fn domains(&self) -> &[Value] {
+        self.lists.get(5)
+    }
+    /// Decision-makers (`Иванов И.И.`).
+    pub fn decision_makers(&self) -> &[Value] {
+        self.lists.get(6)
+    }
+    /// Managers holding its cards.
+    pub fn managers(&self) -> &[Value] {
+        self.lists.get(7)
+    }
 }
 
 /// A firm as a row.
@@ -54,25 +108,45 @@ pub struct FirmSummary {
     /// Canonical name.
     pub name: String,
     /// Entity indices.
-    pub entities: Vec<u32>,
+    pub entities: Box<[u32]>,
     /// Number of cards.
     pub cards: usize,
-    /// Union of the entities' values.
-    pub inns: Vec<Value>,
-    /// КПП.
-    pub kpps: Vec<Value>,
-    /// Brands.
-    pub brands: Vec<Value>,
-    /// Phones.
-    pub phones: Vec<Value>,
-    /// Domains and websites.
-    pub domains: Vec<Value>,
-    /// Decision-makers.
-    pub decision_makers: Vec<Value>,
-    /// Managers holding its cards.
-    pub managers: Vec<Value>,
+    /// The union of its legal entities' ИНН, КПП, brands, phones, domains, decision-makers, managers (see the
+    /// accessors).
+    lists: Lists<7>,
     /// Latest activity.
     pub last_activity: Option<NaiveDate>,
+}
+
+impl FirmSummary {
+    /// Valid ИНН.
+    pub fn inns(&self) -> &[Value] {
+        self.lists.get(0)
+    }
+    /// КПП.
+    pub fn kpps(&self) -> &[Value] {
+        self.lists.get(1)
+    }
+    /// Brands.
+    pub fn brands(&self) -> &[Value] {
+        self.lists.get(2)
+    }
+    /// Phones.
+    pub fn phones(&self) -> &[Value] {
+        self.lists.get(3)
+    }
+    /// Domains and websites.
+    pub fn domains(&self) -> &[Value] {
+        self.lists.get(4)
+    }
+    /// Decision-makers.
+    pub fn decision_makers(&self) -> &[Value] {
+        self.lists.get(5)
+    }
+    /// Managers holding its cards.
+    pub fn managers(&self) -> &[Value] {
+        self.lists.get(6)
+    }
 }
 
 fn well_formed(n: &NormCard) -> bool {
@@ -103,10 +177,6 @@ pub fn canonical_name(norm: &[NormCard], cards: &[u32]) -> (String, String) {
         .unwrap_or_default()
 }
 
-fn set_into(s: BTreeSet<Value>) -> Vec<Value> {
-    s.into_iter().collect()
-}
-
 /// Builds the summaries of every legal entity and firm.
 pub fn summarize(
     norm: &[NormCard],
@@ -123,24 +193,15 @@ pub fn summarize(
         .into_par_iter()
         .map(|cs| {
             let (name, legal_form) = canonical_name(norm, &cs);
-            let (mut inns, mut kpps, mut ogrns, mut brands, mut phones, mut domains, mut dms, mut managers) = <(
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-            )>::default(
-            );
+            let mut lists = <[BTreeSet<Value>; 8]>::default();
             let mut last: Option<NaiveDate> = None;
             for &c in &cs {
                 let n = &norm[c as usize];
+                let [inns, kpps, ogrns, brands, phones, domains, dms, managers] = &mut lists;
                 inns.extend(n.ids.inn.clone());
                 kpps.extend(n.ids.kpp.clone());
                 ogrns.extend(n.ids.ogrn.clone());
-                brands.extend(n.brand.as_ref().map(|b| b.display_core.to_compact_string()));
+                brands.extend(n.brand.as_ref().map(|b| b.display_core.clone()));
                 phones.extend(n.phones.iter().map(|p| p.number.clone()));
                 domains.extend(n.corporate_domains().into_iter().map(Value::from));
                 domains.extend(n.website.clone());
@@ -150,16 +211,9 @@ pub fn summarize(
             }
             EntitySummary {
                 name,
-                legal_form,
-                cards: cs,
-                inns: set_into(inns),
-                kpps: set_into(kpps),
-                ogrns: set_into(ogrns),
-                brands: set_into(brands),
-                phones: set_into(phones),
-                domains: set_into(domains),
-                decision_makers: set_into(dms),
-                managers: set_into(managers),
+                legal_form: legal_form.into(),
+                cards: cs.into_boxed_slice(),
+                lists: Lists::new(lists),
                 last_activity: last,
             }
         })
@@ -179,38 +233,25 @@ pub fn summarize(
                     eb.cards.len().cmp(&ea.cards.len()).then(ea.cards[0].cmp(&eb.cards[0]))
                 })
                 .unwrap_or(0);
-            let mut f = FirmSummary { name: entities[largest as usize].name.clone(), ..FirmSummary::default() };
-            let (mut inns, mut kpps, mut brands, mut phones, mut domains, mut dms, mut managers) = <(
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-                BTreeSet<Value>,
-            )>::default(
-            );
+            let mut lists = <[BTreeSet<Value>; 7]>::default();
+            let (mut cards, mut last_activity) = (0, None);
             for &e in &es {
                 let en = &entities[e as usize];
-                f.cards += en.cards.len();
-                inns.extend(en.inns.iter().cloned());
-                kpps.extend(en.kpps.iter().cloned());
-                brands.extend(en.brands.iter().cloned());
-                phones.extend(en.phones.iter().cloned());
-                domains.extend(en.domains.iter().cloned());
-                dms.extend(en.decision_makers.iter().cloned());
-                managers.extend(en.managers.iter().cloned());
-                f.last_activity = f.last_activity.max(en.last_activity);
+                cards += en.cards.len();
+                let from =
+                    [en.inns(), en.kpps(), en.brands(), en.phones(), en.domains(), en.decision_makers(), en.managers()];
+                for (l, values) in lists.iter_mut().zip(from) {
+                    l.extend(values.iter().cloned());
+                }
+                last_activity = last_activity.max(en.last_activity);
             }
-            f.entities = es;
-            f.inns = set_into(inns);
-            f.kpps = set_into(kpps);
-            f.brands = set_into(brands);
-            f.phones = set_into(phones);
-            f.domains = set_into(domains);
-            f.decision_makers = set_into(dms);
-            f.managers = set_into(managers);
-            f
+            FirmSummary {
+                name: entities[largest as usize].name.clone(),
+                entities: es.into_boxed_slice(),
+                cards,
+                lists: Lists::new(lists),
+                last_activity,
+            }
         })
         .collect();
     (entities, firms)

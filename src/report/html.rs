@@ -182,7 +182,7 @@ pub fn data(
     }));
     let entities = array(sel.entities.iter().map(|&i| {
         let (i, e) = (i as usize, &d.entities[i as usize]);
-        (&ids.entity[i], &e.name, sel.firm[g.firm_of_entity[i] as usize], e.inns.join(", "))
+        (&ids.entity[i], &e.name, sel.firm[g.firm_of_entity[i] as usize], e.inns().join(", "))
     }));
     let firms = array(sel.firms.iter().map(|&i| {
         let (i, f) = (i as usize, &d.firms[i as usize]);

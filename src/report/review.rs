@@ -171,7 +171,7 @@ pub fn rows(d: &Dedup, cfg: &Config) -> Vec<ReviewRow> {
 fn inn_outliers(d: &Dedup) -> Vec<ReviewRow> {
     let mut out = Vec::new();
     for e in &d.entities {
-        if e.cards.len() < 2 || e.inns.is_empty() {
+        if e.cards.len() < 2 || e.inns().is_empty() {
             continue;
         }
         // Compared on the distinctive words' transliteration keys, sorted, so "Romashka LLC" is not unlike
@@ -197,7 +197,7 @@ fn inn_outliers(d: &Dedup) -> Vec<ReviewRow> {
                 continue;
             }
             let c = e.cards[i];
-            let inn = d.norm[c as usize].ids.inn.as_deref().map_or_else(|| e.inns.join(", "), str::to_string);
+            let inn = d.norm[c as usize].ids.inn.as_deref().map_or_else(|| e.inns().join(", "), str::to_string);
             out.push(ReviewRow {
                 kind: GreyKind::InnOutlier,
                 level: Level::Entity,

@@ -83,11 +83,11 @@ pub fn write(
             for i in key_order(d.entities.len(), |i| &ids.entity[i]) {
                 let e = &d.entities[i];
                 let (inns, kpps, ogrns, brands, managers, last) = (
-                    list(&e.inns),
-                    list(&e.kpps),
-                    list(&e.ogrns),
-                    list(&e.brands),
-                    list(&e.managers),
+                    list(e.inns()),
+                    list(e.kpps()),
+                    list(e.ogrns()),
+                    list(e.brands()),
+                    list(e.managers()),
                     date(e.last_activity),
                 );
                 put(&[
@@ -115,13 +115,13 @@ pub fn write(
                 let names: Vec<&str> = f.entities.iter().map(|&e| d.entities[e as usize].name.as_str()).collect();
                 let lists = [
                     list(&names),
-                    list(&f.inns),
-                    list(&f.kpps),
-                    list(&f.brands),
-                    list(&f.phones),
-                    list(&f.domains),
-                    list(&f.decision_makers),
-                    list(&f.managers),
+                    list(f.inns()),
+                    list(f.kpps()),
+                    list(f.brands()),
+                    list(f.phones()),
+                    list(f.domains()),
+                    list(f.decision_makers()),
+                    list(f.managers()),
                 ];
                 let (last, owner_last) = (date(f.last_activity), date(o.owner_last_activity));
                 put(&[
