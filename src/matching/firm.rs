@@ -325,14 +325,6 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     stats.guarded += ec.outcomes.iter().filter(|o| **o == Outcome::Guarded).count() as u64;
     stats.confirmed_by_second_pair += ec.confirmed_by_second_pair as u64;
     let entity_of_card: Vec<u32> = p.node_of_card.iter().map(|&nd| entity_of_node[nd as usize]).collect();
-    // Entity-level link records are made now, with the frequencies that decided them.
-    let joined_e: Vec<&(u32, u32, Scored)> =
-        e_scored.iter().zip(&ec.outcomes).filter(|(_, o)| **o == Outcome::Joined).map(|(x, _)| x).collect();
-    let joined_e: Vec<&(u32, u32, Scored)> = joined_e.into_iter().chain(&bare_joined).collect();
-    let e_records: Vec<LinkRecord> = joined_e
-        .par_iter()
-        .map(|(a, b, s)| link_record(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
-        .collect();
     for &i in &ec.confirmed_links {
         let (a, b, s) = &e_scored[i];
         grey.push(review::over_guard(
@@ -340,9 +332,17 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
             link_record(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s),
         ));
     }
+    // The joined pairs' scores are kept for their link records, made once the firm rounds are done: a score's
+    // pieces carry the frequencies that decided the link, and are a third of the size of the record's texts.
+    let joined_e: Vec<(u32, u32, Scored)> = e_scored
+        .into_iter()
+        .zip(&ec.outcomes)
+        .filter(|(_, o)| **o == Outcome::Joined)
+        .map(|(x, _)| x)
+        .chain(bare_joined)
+        .collect();
     // What only the legal-entity level needed is freed before the firm rounds allocate theirs.
-    drop(joined_e);
-    drop((entity_pairs, e_links, e_scored, bare_joined, ec, veto));
+    drop((entity_pairs, e_links, ec, veto));
     laps.lap("cluster_entities");
     p.grouped_name_pairs = bare_pairs;
     let entity_stage = keep_entity_stage.then(|| Box::new(p.clone()));
@@ -432,6 +432,11 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     }
     drop(joined_f);
     drop((merged, f_scored, fc, near, firm_pairs, nodes_of_entity));
+    let e_records: Vec<LinkRecord> = joined_e
+        .par_iter()
+        .map(|(a, b, s)| link_record(Level::Entity, &p, norm, cfg, &p.nodes[*a as usize], &p.nodes[*b as usize], s))
+        .collect();
+    drop(joined_e);
     let mut by_signal: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let mut links: Vec<LinkRecord> = Vec::new();
     for nd in &p.nodes {
