@@ -18,6 +18,10 @@ use serde::Serialize;
 use crate::config::{ConflictPolicy, OverLimit, OwnershipConfig};
 use crate::normalize::NormCard;
 
+/// A manager's name as the cards write it: most fit inline (`CompactString`), so the plan's rows and targets
+/// copy them without an allocation each.
+pub type Manager = compact_str::CompactString;
+
 /// The comparable form of a manager login: trimmed, inner runs of spaces made one, lower case
 /// (`" Manager08 "`, `"manager08"` and `"MANAGER08"` are one manager). Ownership and the managers' check both
 /// compare logins through it.
@@ -34,7 +38,7 @@ pub fn days_between(from: NaiveDate, today: NaiveDate) -> i64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holding {
     /// Manager login.
-    pub manager: String,
+    pub manager: Manager,
     /// Cards of the firm this manager holds.
     pub cards: u32,
     /// Latest activity on those cards.
@@ -45,7 +49,7 @@ pub struct Holding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FirmOwnership {
     /// The owner (`None`: in the pool).
-    pub owner: Option<String>,
+    pub owner: Option<Manager>,
     /// The owner's latest activity on the firm.
     pub owner_last_activity: Option<NaiveDate>,
     /// Held, stale or in the pool.
@@ -147,9 +151,7 @@ pub fn compute(
                             h.cards += 1;
                             h.last_activity = h.last_activity.max(n.last_activity);
                         }
-                        None => {
-                            holdings.push(Holding { manager: m.to_string(), cards: 1, last_activity: n.last_activity })
-                        }
+                        None => holdings.push(Holding { manager: m.clone(), cards: 1, last_activity: n.last_activity }),
                     },
                 }
             }
@@ -198,7 +200,7 @@ pub fn managers(own: &[FirmOwnership], policy: &OwnershipConfig) -> Vec<ManagerR
     for f in own {
         for (i, h) in f.holdings.iter().enumerate() {
             let r = rows.entry(login_key(&h.manager)).or_insert_with(|| ManagerRow {
-                manager: h.manager.clone(),
+                manager: h.manager.to_string(),
                 limit: policy.limit,
                 ..ManagerRow::default()
             });
@@ -257,16 +259,16 @@ pub enum PlanReason {
     /// The firm stays with its owner (the conflict policy's choice); other managers' and pool cards join.
     Owner {
         /// The owner.
-        owner: String,
+        owner: Manager,
         /// The policy that chose the owner, when several managers hold cards.
         policy: Option<ConflictPolicy>,
     },
     /// The owner has gone quiet and another manager works the firm.
     ActiveWins {
         /// The manager who gets the firm.
-        active: String,
+        active: Manager,
         /// The quiet owner.
-        owner: String,
+        owner: Manager,
         /// Days since the owner's last activity (None: never).
         owner_idle: Option<i64>,
     },
@@ -278,7 +280,7 @@ pub enum PlanReason {
     /// Beyond the manager's limit, the least recently worked firms first.
     OverLimit {
         /// The manager.
-        manager: String,
+        manager: Manager,
         /// The limit.
         limit: u32,
         /// The firm's last activity.
@@ -361,7 +363,7 @@ impl Access {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FirmTarget {
     /// The manager every card of the firm should have (`None`: the pool).
-    pub target: Option<String>,
+    pub target: Option<Manager>,
     /// Why.
     pub reason: PlanReason,
 }
@@ -374,9 +376,9 @@ pub struct PlanRow {
     /// Firm index.
     pub firm: u32,
     /// The manager now (`None`: the pool).
-    pub manager_now: Option<String>,
+    pub manager_now: Option<Manager>,
     /// The manager after the plan (`None`: the pool).
-    pub manager_new: Option<String>,
+    pub manager_new: Option<Manager>,
 }
 
 /// The reassignment plan: one target per held firm, and the cards that must change.
@@ -477,7 +479,7 @@ pub fn plan(
         })
         .collect();
     if policy.over_limit == OverLimit::ReleaseOldest {
-        let mut by_manager: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+        let mut by_manager: std::collections::BTreeMap<Manager, Vec<usize>> = std::collections::BTreeMap::new();
         for (f, t) in firms.iter().enumerate() {
             if let Some(m) = t.as_ref().and_then(|t| t.target.clone()) {
                 by_manager.entry(m).or_default().push(f);
@@ -507,7 +509,7 @@ pub fn plan(
             (now != t.target.as_deref()).then(|| PlanRow {
                 card: c as u32,
                 firm: f,
-                manager_now: now.map(str::to_string),
+                manager_now: now.map(Manager::from),
                 manager_new: t.target.clone(),
             })
         })

@@ -35,7 +35,7 @@ impl FirmColumns for OwnershipColumns<'_> {
     fn values(&self, i: usize) -> Vec<String> {
         let o = &self.0[i];
         vec![
-            o.owner.clone().unwrap_or_default(),
+            o.owner.as_deref().unwrap_or_default().to_string(),
             o.owner_last_activity.map(|d| d.to_string()).unwrap_or_default(),
             o.status.as_str().to_string(),
             o.idle_days.map(|d| d.to_string()).unwrap_or_default(),
@@ -94,7 +94,7 @@ pub fn write_conflicts(
         row.extend([
             ids.firm[f].clone(),
             d.firms[f].name.clone(),
-            o.owner.clone().unwrap_or_default(),
+            o.owner.as_deref().unwrap_or_default().to_string(),
             policy_name.to_string(),
             holdings_text(o),
             evidence.get(&(f as u32)).map(|v| v.join(" | ")).unwrap_or_default(),

@@ -40,8 +40,8 @@ pub fn write(dir: &Path, d: &Dedup, ids: &Ids, plan: &Plan) -> std::io::Result<W
             d.cards[r.card as usize].id.clone(),
             ids.firm[f].clone(),
             d.firms[f].name.clone(),
-            r.manager_now.clone().unwrap_or_default(),
-            r.manager_new.clone().unwrap_or_default(),
+            r.manager_now.as_deref().unwrap_or_default().to_string(),
+            r.manager_new.as_deref().unwrap_or_default().to_string(),
             reason,
         ]);
     })?;
@@ -66,7 +66,7 @@ pub fn write(dir: &Path, d: &Dedup, ids: &Ids, plan: &Plan) -> std::io::Result<W
                 .iter()
                 .map(|&i| {
                     let r = &plan.rows[i];
-                    vec![d.cards[r.card as usize].id.clone(), r.manager_new.clone().unwrap_or_default()]
+                    vec![d.cards[r.card as usize].id.clone(), r.manager_new.as_deref().unwrap_or_default().to_string()]
                 })
                 .collect();
             write_export_like(&import, format, &[id.as_str(), manager.as_str()], &rows)?;
