@@ -135,7 +135,7 @@ pub struct Card {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CardText {
     /// The CRM id.
-    pub id: String,
+    pub id: compact_str::CompactString,
     /// The name as typed.
     pub name: String,
 }

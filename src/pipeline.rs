@@ -89,7 +89,7 @@ pub fn normalize_all(cards: Vec<Card>, dict: &Dictionaries, progress: Progress) 
         .map(|c| {
             let n = normalize_card(&c, dict);
             pb.inc(1);
-            (CardText { id: c.id, name: c.name }, n)
+            (CardText { id: c.id.into(), name: c.name }, n)
         })
         .unzip();
     pb.finish_and_clear();

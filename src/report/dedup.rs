@@ -106,7 +106,7 @@ pub fn card_record(d: &Dedup, ids: &Ids, i: usize) -> CardRecord {
         domains.push(w);
     }
     CardRecord {
-        id: c.id.clone(),
+        id: c.id.to_string(),
         entity_id: ids.entity[e].clone(),
         firm_id: ids.firm[f].clone(),
         name: c.name.clone(),
@@ -277,8 +277,8 @@ pub fn write_links(dir: &Path, d: &Dedup) -> std::io::Result<()> {
         let l = &links[i];
         row.extend([
             l.level.to_string(),
-            d.cards[l.a as usize].id.clone(),
-            d.cards[l.b as usize].id.clone(),
+            d.cards[l.a as usize].id.to_string(),
+            d.cards[l.b as usize].id.to_string(),
             format!("{:.2}", l.score),
             l.signals.join("+"),
             l.evidence.en(),

@@ -37,7 +37,7 @@ pub fn write(dir: &Path, d: &Dedup, ids: &Ids, plan: &Plan) -> std::io::Result<W
         let f = r.firm as usize;
         let reason = plan.firms[f].as_ref().map(|t| t.reason.text()).unwrap_or_default();
         row.extend([
-            d.cards[r.card as usize].id.clone(),
+            d.cards[r.card as usize].id.to_string(),
             ids.firm[f].clone(),
             d.firms[f].name.clone(),
             r.manager_now.as_deref().unwrap_or_default().to_string(),
@@ -66,7 +66,10 @@ pub fn write(dir: &Path, d: &Dedup, ids: &Ids, plan: &Plan) -> std::io::Result<W
                 .iter()
                 .map(|&i| {
                     let r = &plan.rows[i];
-                    vec![d.cards[r.card as usize].id.clone(), r.manager_new.as_deref().unwrap_or_default().to_string()]
+                    vec![
+                        d.cards[r.card as usize].id.to_string(),
+                        r.manager_new.as_deref().unwrap_or_default().to_string(),
+                    ]
                 })
                 .collect();
             write_export_like(&import, format, &[id.as_str(), manager.as_str()], &rows)?;

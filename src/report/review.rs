@@ -254,8 +254,8 @@ pub fn write_review(dir: &Path, d: &Dedup, rows: &[ReviewRow]) -> std::io::Resul
         row.extend([
             r.kind.name().to_string(),
             r.level.to_string(),
-            d.cards[r.a as usize].id.clone(),
-            d.cards[r.b as usize].id.clone(),
+            d.cards[r.a as usize].id.to_string(),
+            d.cards[r.b as usize].id.to_string(),
             format!("{:.2}", r.score),
             format!("{:.2}", r.threshold),
             if r.together { "yes".into() } else { "no".into() },

@@ -174,7 +174,7 @@ pub fn write(
 /// of its primary key gets each row after the last, not on a random page of its b-tree (card ids are in natural
 /// order, "9" before "10", which SQLite's is not). The order is the same in every run, so an unchanged table
 /// digests alike (`Digests`).
-fn key_order<'a>(n: usize, key: impl Fn(usize) -> &'a String + Sync) -> Vec<usize> {
+fn key_order<'a>(n: usize, key: impl Fn(usize) -> &'a str + Sync) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     order.par_sort_unstable_by(|&a, &b| key(a).as_bytes().cmp(key(b).as_bytes()).then(a.cmp(&b)));
     order
