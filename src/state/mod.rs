@@ -346,7 +346,13 @@ impl State {
         .map_err(&err)?;
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(&err)?;
         let exists = check_identity(&conn, path, true)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(&err)?;
+        // WAL lets readers (`check`, `serve`) go on while a nightly run writes. A new state has no reader (none
+        // can use it before its first run is committed), and its first run writes every page: through a WAL each
+        // page would be written twice (the log, then the checkpoint), while a rollback journal of a new file holds
+        // next to nothing. The state is left in rollback mode at rest anyway (`Drop`).
+        if exists {
+            conn.pragma_update(None, "journal_mode", "WAL").map_err(&err)?;
+        }
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(&err)?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(&err)?;
         if !exists || version < SCHEMA_VERSION {
