@@ -124,6 +124,10 @@ fn ho<T: Heap>(s: &Option<T>) -> usize {
 fn hv<T>(v: &Vec<T>) -> usize {
     if v.capacity() == 0 { 0 } else { (v.capacity() * std::mem::size_of::<T>() + 15) / 16 * 16 }
 }
+/// A boxed slice's heap (its length is its capacity).
+fn hb<T>(v: &[T]) -> usize {
+    if v.is_empty() { 0 } else { (std::mem::size_of_val(v) + 15) / 16 * 16 }
+}
 fn name_heap(n: &firmdedup::normalize::name::NormName) -> (usize, usize, usize) {
     let toks = hv(&n.tokens) + n.tokens.iter().map(|t| hs(&t.text) + hs(&t.key)).sum::<usize>();
     let person = n.person.as_ref().map_or(0, |p| {
@@ -160,7 +164,7 @@ fn breakdown(norm: &[firmdedup::normalize::NormCard]) {
         );
         add(
             "addresses",
-            hv(&n.addresses)
+            hb(&n.addresses)
                 + n.addresses
                     .iter()
                     .map(|a| {
@@ -174,12 +178,12 @@ fn breakdown(norm: &[firmdedup::normalize::NormCard]) {
                     })
                     .sum::<usize>(),
         );
-        add("phones", hv(&n.phones) + n.phones.iter().map(|x| hs(&x.number) + ho(&x.ext)).sum::<usize>());
-        add("emails", hv(&n.emails) + n.emails.iter().map(|x| hs(&x.address) + hs(&x.domain)).sum::<usize>());
+        add("phones", hb(&n.phones) + n.phones.iter().map(|x| hs(&x.number) + ho(&x.ext)).sum::<usize>());
+        add("emails", hb(&n.emails) + n.emails.iter().map(|x| hs(&x.address) + hs(&x.domain)).sum::<usize>());
         add("website", ho(&n.website));
         add(
             "contacts",
-            hv(&n.contacts) + n.contacts.iter().map(|p| hs(&p.surname) + ho(&p.first) + ho(&p.position)).sum::<usize>(),
+            hb(&n.contacts) + n.contacts.iter().map(|p| hs(&p.surname) + ho(&p.first) + ho(&p.position)).sum::<usize>(),
         );
         add("manager", ho(&n.manager));
         add("invalid", n.invalid.as_ref().map_or(0, |_| 100));
@@ -188,10 +192,6 @@ fn breakdown(norm: &[firmdedup::normalize::NormCard]) {
         add("n.emails", n.emails.len());
         add("n.contacts", n.contacts.len());
         add("n.tokens", n.name.tokens.len());
-        add("cap.addresses", n.addresses.capacity());
-        add("cap.phones", n.phones.capacity());
-        add("cap.emails", n.emails.capacity());
-        add("cap.contacts", n.contacts.capacity());
         add("cap.tokens", n.name.tokens.capacity());
     }
     eprintln!(
