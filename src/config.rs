@@ -29,6 +29,10 @@ pub struct Weights {
     pub person: f32,
     /// A shared decision-maker with both initials or the full name on both sides (`Иванов И.И.`).
     pub person_full: f32,
+    /// At the legal-entity level, one card's personal e-mail spelling the surname of another card's contact
+    /// (`pluanova.g193@…` and `Плуанова Г.В.`), both cards of one name, where the base's labelled cards trust it
+    /// (`thresholds.mail_person`): counted as a shared contact.
+    pub mail_person: f32,
     /// A shared brand.
     pub brand: f32,
     /// The same office (street, house, office).
@@ -65,6 +69,7 @@ impl Default for Weights {
             domain: 1.0,
             person: 0.6,
             person_full: 1.0,
+            mail_person: 1.0,
             brand: 1.0,
             address_office: 0.6,
             address_house: 0.15,
@@ -99,6 +104,9 @@ pub struct Thresholds {
     /// Which shared values make close names one legal entity: `learn` (the base's cards with ИНН decide, kind by
     /// kind, see `matching::learn`), `never` or `always`.
     pub close_names: crate::matching::learn::LearnedRule,
+    /// Whether a personal e-mail spelling a contact's surname joins two cards of one name (`weights.mail_person`):
+    /// `learn` (the base's cards with ИНН decide, see `matching::mail_person`), `never` or `always`.
+    pub mail_person: crate::matching::learn::LearnedRule,
     /// Two legal entities are one firm when the firm-level score reaches this.
     pub firm: f32,
     /// Rounds of firm clustering: after each, shared values are counted again in the firms found so far.
@@ -117,6 +125,7 @@ impl Default for Thresholds {
             name_alone: crate::matching::learn::NameAlone::Learn,
             close_name_min: 0.75,
             close_names: crate::matching::learn::LearnedRule::Learn,
+            mail_person: crate::matching::learn::LearnedRule::Learn,
             firm: 1.0,
             firm_rounds: 2,
             chain_guard_size: 2,
@@ -344,6 +353,7 @@ impl Config {
             ("weights.domain", w.domain),
             ("weights.person", w.person),
             ("weights.person_full", w.person_full),
+            ("weights.mail_person", w.mail_person),
             ("weights.brand", w.brand),
             ("weights.address_office", w.address_office),
             ("weights.address_house", w.address_house),

@@ -569,3 +569,89 @@ fn class_d_close_names_keep_the_default_with_too_few_pairs_or_a_pinned_rule() {
     let entity = |id: &str| got.iter().find(|r| r["id"] == id).unwrap()["entity_id"].clone();
     assert_ne!(entity("9001"), entity("1"), "pinned off: close names never join");
 }
+
+/// `pairs` made-up companies «Лим…ан Медиа», each typed on two cards: one with the decision-maker's personal
+/// e-mail (`plu…eva.g7@yandex.ru`), the other with the decision-maker (`Плу…ева Г.В.`), under one ИНН
+/// (`one_company`) or under two (sister companies of one name). Card 9001 writes the first name without ИНН, with
+/// another personal e-mail of the first decision-maker and nothing the other cards carry.
+fn mail_person_base(pairs: usize, one_company: bool) -> String {
+    let syl = [
+        ("ба", "ba"),
+        ("ве", "ve"),
+        ("гро", "gro"),
+        ("ду", "du"),
+        ("жи", "zhi"),
+        ("зо", "zo"),
+        ("ки", "ki"),
+        ("лу", "lu"),
+        ("мя", "mya"),
+        ("но", "no"),
+        ("пре", "pre"),
+        ("ры", "ry"),
+        ("се", "se"),
+        ("ту", "tu"),
+        ("фа", "fa"),
+        ("хо", "kho"),
+    ];
+    let inn = |k: usize| firmdedup::normalize::ids::inn10_with_check(&format!("63{:07}", 3000 + k)).unwrap();
+    let mut rows = String::new();
+    for i in 0..pairs {
+        let (x, y) = (syl[i % 16], syl[(i / 16 + 5) % 16]);
+        let name = format!("ООО «Лим{}{}ан Медиа»", x.0, y.0);
+        let (surname, latin) = (format!("Плу{}{}ева", x.0, y.0), format!("plu{}{}eva", x.1, y.1));
+        let (a, b) = if one_company { (inn(i), inn(i)) } else { (inn(2 * i), inn(2 * i + 1)) };
+        rows += &format!("{},{name},{a},,,,,,{latin}.g{i}@yandex.ru,,,ivanov,\n", 2 * i + 1);
+        rows += &format!("{},{name},{b},,,,,,,,{surname} Г.В.,petrov,\n", 2 * i + 2);
+        if i == 0 {
+            rows += &format!("9001,{name},,,,,,,{latin}.galina@gmail.com,,,sidorov,\n");
+        }
+    }
+    rows
+}
+
+fn learned_mail_person(wd: &Workdir) -> serde_json::Value {
+    let s: serde_json::Value = serde_json::from_str(&wd.read("out/summary.json")).unwrap();
+    s["matching"]["learned_mail_person"].clone()
+}
+
+#[test]
+fn an_email_spelling_a_contacts_surname_joins_where_the_base_shows_it_one_company() {
+    let (wd, g) = dedup(&mail_person_base(40, true));
+    let m = learned_mail_person(&wd);
+    assert_eq!((m["same_inn"].as_u64(), m["different_inn"].as_u64()), (Some(40), Some(0)), "{m}");
+    assert_eq!((m["joins"].as_bool(), m["decided_by"].as_str()), (Some(true), Some("learned")), "{m}");
+    assert_eq!(g["9001"].0, g["2"].0, "the decision-maker's e-mail on a card of the same name: one legal entity");
+    let links = read_csv(&wd.path("out/links.csv"));
+    let link = links.iter().find(|r| r["card_a"] == "2" && r["card_b"] == "9001").expect("a link 2 — 9001");
+    assert!(
+        link["evidence"].contains("e-mail plubazoeva.galina@gmail.com of decision-maker Плубазоева Г.В."),
+        "{link:?}"
+    );
+    let text = wd.run(&["explain", "crm.csv", "9001", "2"]).success().stdout();
+    assert!(
+        text.contains("an e-mail spelling a contact's surname joins cards of one name (40 of 40 labelled pairs"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_email_spelling_a_contacts_surname_is_not_used_where_the_base_shows_sisters_or_too_few_pairs() {
+    let (wd, g) = dedup(&mail_person_base(40, false));
+    let m = learned_mail_person(&wd);
+    assert_eq!((m["same_inn"].as_u64(), m["different_inn"].as_u64()), (Some(0), Some(40)), "{m}");
+    assert_eq!((m["joins"].as_bool(), m["decided_by"].as_str()), (Some(false), Some("learned")), "{m}");
+    assert_ne!(g["9001"].0, g["2"].0);
+    assert_ne!(g["9001"].0, g["1"].0);
+    let (wd, g) = dedup(&mail_person_base(12, true));
+    let m = learned_mail_person(&wd);
+    assert_eq!((m["joins"].as_bool(), m["decided_by"].as_str()), (Some(false), Some("too_few_pairs")), "{m}");
+    assert_ne!(g["9001"].0, g["2"].0, "too few labelled pairs to trust it: apart");
+    // Pinned on, it joins even so.
+    let wd = Workdir::new();
+    wd.write("crm.csv", format!("{HEADER}{}", mail_person_base(12, true)));
+    wd.write("c.toml", "[thresholds]\nmail_person = \"always\"\n");
+    wd.run(&["dedup", "crm.csv", "--out", "out", "--config", "c.toml", "-q"]).success();
+    let got = read_csv(&wd.path("out/cards.csv"));
+    let entity = |id: &str| got.iter().find(|r| r["id"] == id).unwrap()["entity_id"].clone();
+    assert_eq!(entity("9001"), entity("2"), "pinned on: it joins");
+}

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::matching::cluster::UnionFind;
 use crate::matching::keys::{KeyKind, for_each_key, key_hash, kind_of, usable_inn};
 use crate::matching::learn::{self, CloseNameStats, NameAlone, NameAloneRule, NameAloneStats};
+use crate::matching::mail_person::{self, MailPair, MailPersonStats};
 use crate::normalize::phone::PhoneKind;
 use crate::normalize::{NormCard, NormName, Person};
 
@@ -163,6 +164,11 @@ pub struct Prepared {
     pub name_alone: NameAloneStats,
     /// What they taught about close names (a little under the near-identical floor) with a shared contact.
     pub close_names: CloseNameStats,
+    /// Pairs of nodes of one name (one without ИНН) where one card's e-mail spells another's contact's surname,
+    /// sorted by nodes; empty unless this base's labelled cards trust them ([`mail_person::pairs`]).
+    pub mail_pairs: Vec<MailPair>,
+    /// What the labelled cards taught about such e-mails.
+    pub mail_person: MailPersonStats,
     /// Postings of the weighted keys: (hash, node), sorted; kept to count legal entities again once they are
     /// known ([`Prepared::recount`]).
     pub weighted_postings: Vec<(u64, u32)>,
@@ -494,6 +500,9 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     let (unique_name_pairs, name_alone) =
         unique_name_pairs(norm, &nodes, &tokens, &token_df, cfg.thresholds.name_alone);
     tr.lap("unique names");
+    // Two cards of one name, one with the decision-maker's e-mail, the other with the decision-maker.
+    let (mail_pairs, mail_person) = mail_person::pairs(norm, &nodes, &node_of_card, cfg);
+    tr.lap("mail person");
 
     // Postings of weighted keys: (hash, node).
     let mut postings: Vec<(u64, u32)> =
@@ -635,6 +644,8 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         grouped_name_pairs: Vec::new(),
         name_alone,
         close_names: CloseNameStats::default(),
+        mail_pairs,
+        mail_person,
         weighted_postings: postings,
     };
     p.close_names = learn::close_names(&p, norm, cfg);
@@ -1177,6 +1188,12 @@ impl Prepared {
         self.token_named_apart = Vec::new();
         self.spread_numbers = Vec::new();
         self.weighted_postings = Vec::new();
+    }
+
+    /// The pair of nodes `a` and `b` (either order) joined by an e-mail spelling a contact's surname, if any.
+    pub fn mail_pair(&self, a: u32, b: u32) -> Option<&MailPair> {
+        let key = (a.min(b), a.max(b));
+        self.mail_pairs.binary_search_by_key(&key, |m| (m.a, m.b)).ok().map(|i| &self.mail_pairs[i])
     }
 
     /// True when nodes `a` and `b` (either order) carry the same whole distinctive name, unique in the base.

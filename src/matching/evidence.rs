@@ -53,6 +53,13 @@ pub enum EvidencePart {
     },
     /// A shared decision-maker (as written on each side, once when alike).
     Person(String),
+    /// One card's e-mail spells another card's contact's surname.
+    MailPerson {
+        /// The e-mail address.
+        email: String,
+        /// The contact, as shown (`Плуанова Г.В.`).
+        person: String,
+    },
     /// Similar names, with their similarity.
     Name {
         /// One side's name.
@@ -116,6 +123,7 @@ impl EvidencePart {
                 format!("{what} {value}{on}")
             }
             EvidencePart::Person(p) => format!("shared decision-maker {p}"),
+            EvidencePart::MailPerson { email, person } => format!("e-mail {email} of decision-maker {person}"),
             EvidencePart::Name { a, b, sim } => format!("name \"{a}\" ~ \"{b}\" {sim:.2}"),
             EvidencePart::Root { word, rarity } => format!("shared name root \"{word}\" (rarity {rarity:.2})"),
             EvidencePart::BrandName { brand, name } => format!("brand «{brand}» ~ name {name}"),
@@ -150,6 +158,7 @@ impl EvidencePart {
                 format!("{what} {value}{on}")
             }
             EvidencePart::Person(p) => format!("общее ЛПР {p}"),
+            EvidencePart::MailPerson { email, person } => format!("e-mail {email} — ЛПР {person}"),
             EvidencePart::Name { a, b, sim } => format!("название «{a}» ~ «{b}» (сходство {sim:.2})"),
             EvidencePart::Root { word, rarity } => format!("общий корень названия «{word}» (редкость {rarity:.2})"),
             EvidencePart::BrandName { brand, name } => format!("бренд «{brand}» ~ название {name}"),
@@ -318,6 +327,13 @@ pub(super) fn link_record(
                     })
                     .unwrap_or_else(|| key.to_string());
                 (EvidencePart::Root { word, rarity: *rarity }, Some((a.cards[0], b.cards[0])))
+            }
+            Piece::MailPerson { email_card, contact_card, .. } => {
+                let (email, person) =
+                    crate::matching::mail_person::shown(norm, *email_card, *contact_card).unwrap_or_default();
+                let on_a = a.cards.contains(email_card);
+                let pair = if on_a { (*email_card, *contact_card) } else { (*contact_card, *email_card) };
+                (EvidencePart::MailPerson { email, person }, Some(pair))
             }
             Piece::BrandName { brand_on_a, brand, name, .. } => {
                 let (bn, nn) = if *brand_on_a { (a, b) } else { (b, a) };

@@ -75,7 +75,11 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             // Scored with the counts the level was decided with, not the firm rounds' recounted ones.
             let pe = g.entity_stage.as_deref().unwrap_or(p);
             let (x, y) = (&pe.nodes[na as usize], &pe.nodes[nb as usize]);
-            let sc = score::score(pe, cfg, x, y, Level::Entity);
+            let mut sc = score::score(pe, cfg, x, y, Level::Entity);
+            let mail = pe.mail_pair(na, nb);
+            if let Some(m) = mail {
+                score::with_mail_person(cfg, &mut sc, m);
+            }
             let rec = link_record(Level::Entity, pe, norm, cfg, x, y, &sc);
             let unique = pe.is_unique_name_pair(na, nb);
             show(&mut s, "legal entity level (the two cards' groups)", Level::Entity, unique, &rec, &sc);
@@ -87,6 +91,9 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
                 );
             } else if unique {
                 let _ = writeln!(s, "  {}", pe.name_alone.describe());
+            }
+            if mail.is_some() {
+                let _ = writeln!(s, "  {}", pe.mail_person.describe());
             }
             // Close names: whether this base trusts them with what the pair shares, and what taught it.
             if sc.name_sim < cfg.thresholds.entity_name_min && sc.name_sim >= pe.close_names.min_similarity {

@@ -53,6 +53,8 @@ pub struct MatchStats {
     pub learned_name_alone: crate::matching::learn::NameAloneStats,
     /// What they taught about close names: with which kinds of shared value they make one legal entity.
     pub learned_close_names: crate::matching::learn::CloseNameStats,
+    /// What the base's cards with ИНН taught about e-mails spelling a contact's surname.
+    pub learned_mail_person: crate::matching::mail_person::MailPersonStats,
     /// Time per matching stage, milliseconds (reported under `timing_ms` in the summary).
     #[serde(skip)]
     pub stage_ms: Vec<(&'static str, u64)>,
@@ -247,6 +249,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         ogrn_conflicts: p.ogrn_conflicts as u64,
         learned_name_alone: p.name_alone.clone(),
         learned_close_names: p.close_names.clone(),
+        learned_mail_person: p.mail_person.clone(),
         ..MatchStats::default()
     };
 
@@ -259,6 +262,8 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         .collect();
     // Plus the pairs a unique distinctive name alone may join (see `block::Prepared::unique_name_pairs`).
     entity_pairs.extend_from_slice(&p.unique_name_pairs);
+    // And the pairs of one name joined by an e-mail spelling a contact's surname (`mail_person`).
+    entity_pairs.extend(p.mail_pairs.iter().map(|m| (m.a, m.b)));
     entity_pairs.par_sort_unstable();
     entity_pairs.dedup();
     stats.entity_pairs_scored = entity_pairs.len() as u64;
@@ -268,10 +273,14 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         .map(|&(a, b)| {
             let (x, y) = (&p.nodes[a as usize], &p.nodes[b as usize]);
             let unique = p.is_unique_name_pair(a, b);
-            if !unique && cfg.thresholds.entity_needs_contact && !score::shares_contact(x, y) {
+            let mail = p.mail_pair(a, b);
+            if !unique && mail.is_none() && cfg.thresholds.entity_needs_contact && !score::shares_contact(x, y) {
                 return None;
             }
-            let s = score::score(&p, cfg, x, y, Level::Entity);
+            let mut s = score::score(&p, cfg, x, y, Level::Entity);
+            if let Some(m) = mail {
+                score::with_mail_person(cfg, &mut s, m);
+            }
             let link = score::joins_entities(cfg, &s, unique);
             (link || review::near_entity(cfg, &s)).then_some((s, link))
         })

@@ -17,4 +17,5 @@ pub mod explain;
 pub mod firm;
 pub mod keys;
 pub mod learn;
+pub mod mail_person;
 pub mod score;

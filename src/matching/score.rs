@@ -100,6 +100,16 @@ pub enum Piece {
         /// Weight given.
         weight: f32,
     },
+    /// One card's personal e-mail spells another card's contact's surname, both cards of one name
+    /// ([`crate::matching::mail_person`]).
+    MailPerson {
+        /// The card with the e-mail.
+        email_card: u32,
+        /// The card with the contact.
+        contact_card: u32,
+        /// Weight given.
+        weight: f32,
+    },
     /// One side's brand is the other's name.
     BrandName {
         /// True when the brand is on side A.
@@ -121,7 +131,8 @@ impl Piece {
             | Piece::Person { weight, .. }
             | Piece::Name { weight, .. }
             | Piece::Root { weight, .. }
-            | Piece::BrandName { weight, .. } => *weight,
+            | Piece::BrandName { weight, .. }
+            | Piece::MailPerson { weight, .. } => *weight,
         }
     }
 }
@@ -718,6 +729,26 @@ pub fn score(p: &Prepared, cfg: &Config, a: &Node, b: &Node, level: Level) -> Sc
                 if person_is_full(&a.persons[*ia as usize], &b.persons[*ib as usize]))
     });
     Scored { score, signals: evidence.len() as u8, evidence, name_sim, has_contact, close_name }
+}
+
+/// Adds to a legal-entity pair of near-identical names the e-mail of one card that spells the surname of the
+/// other's contact ([`crate::matching::mail_person`]; only pairs the base trusts it for are given): a
+/// decision-maker's piece, counted as a shared contact.
+pub fn with_mail_person(cfg: &Config, s: &mut Scored, m: &crate::matching::mail_person::MailPair) {
+    if s.name_sim < cfg.thresholds.entity_name_min || cfg.weights.mail_person <= 0.0 {
+        return;
+    }
+    let piece =
+        Piece::MailPerson { email_card: m.email_card, contact_card: m.contact_card, weight: cfg.weights.mail_person };
+    match s.evidence.iter().position(|(sig, _)| *sig == Signal::Person) {
+        Some(i) if s.evidence[i].1.weight() >= piece.weight() => {}
+        Some(i) => s.evidence[i].1 = piece,
+        None => s.evidence.push((Signal::Person, piece)),
+    }
+    s.evidence.sort_by(|x, y| y.1.weight().total_cmp(&x.1.weight()).then(x.0.cmp(&y.0)));
+    s.score = s.evidence.iter().map(|(_, pc)| pc.weight()).sum::<f32>() + 0.0;
+    s.signals = s.evidence.len() as u8;
+    s.has_contact = true;
 }
 
 /// The two records name the person with both initials alike, or in full, on both sides.
