@@ -655,3 +655,28 @@ fn an_email_spelling_a_contacts_surname_is_not_used_where_the_base_shows_sisters
     let entity = |id: &str| got.iter().find(|r| r["id"] == id).unwrap()["entity_id"].clone();
     assert_eq!(entity("9001"), entity("2"), "pinned on: it joins");
 }
+
+#[test]
+fn requisites_written_in_the_name_are_taken_out_of_it() {
+    // A spreadsheet without an ИНН column: the ИНН (and КПП) typed into the name.
+    let (wd, g) = dedup(
+        "1,ООО «Ромашка» ИНН 7707083893,,,,,,,,,,ivanov,\n\
+         2,ООО Ромашка,7707083893,,,,,+7 495 111-22-33,,,,petrov,\n\
+         3,\"ООО \"\"Ромашка\"\" (ИНН 7707083893, КПП 770701001)\",,,,,,,,,,sidorov,\n\
+         4,ООО «Ромашка» ИНН 7707083894,,,,,,,,,,sidorov,\n\
+         5,ООО «Василёк» ИНН 7707083893,5010012340,,,,,,,,,sidorov,\n",
+    );
+    assert_eq!(g["1"].0, g["2"].0, "the ИНН in the name is the card's ИНН");
+    assert_eq!(g["3"].0, g["2"].0);
+    assert_ne!(g["4"].0, g["2"].0, "an ИНН with a wrong check digit is not taken");
+    let cards = read_csv(&wd.path("out/cards.csv"));
+    let row = |id: &str| cards.iter().find(|r| r["id"] == id).unwrap().clone();
+    assert_eq!((row("1")["name_norm"].as_str(), row("1")["inn"].as_str()), ("ромашка", "7707083893"));
+    assert_eq!(
+        (row("3")["kpp"].as_str(), row("3")["name"].as_str()),
+        ("770701001", "ООО \"Ромашка\" (ИНН 7707083893, КПП 770701001)")
+    );
+    assert_eq!(row("4")["name_norm"], "ромашка инн 7707083894", "an invalid one stays in the name");
+    // The field's own ИНН wins over the one in the name; the name is read without it either way.
+    assert_eq!((row("5")["inn"].as_str(), row("5")["name_norm"].as_str()), ("5010012340", "василек"));
+}

@@ -95,6 +95,86 @@ pub fn kpp_form_valid(s: &str) -> bool {
         && b[6..].iter().all(u8::is_ascii_digit)
 }
 
+/// Requisites written into a card's name (`ООО «Ромашка» ИНН 7707083893`, `Ромашка (ИНН 7707083893, КПП
+/// 770701001)`): a spreadsheet or a CRM without an ИНН field keeps them there. Each is taken only with its label
+/// and only when valid (a bare ten-digit number may be a phone); the name comes back without them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NameRequisites {
+    /// The name without the requisites (and without the brackets or commas they leave empty).
+    pub name: String,
+    /// A valid ИНН written with its label.
+    pub inn: Option<String>,
+    /// A КПП of valid form written with its label.
+    pub kpp: Option<String>,
+    /// A valid ОГРН or ОГРНИП written with its label.
+    pub ogrn: Option<String>,
+}
+
+/// Finds labelled requisites in a name (see [`NameRequisites`]); `None` when there are none.
+pub fn requisites_in_name(name: &str) -> Option<NameRequisites> {
+    // Cheap test first: nine digits in a row at least.
+    let mut run = 0;
+    if !name.bytes().any(|b| {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        run >= 9
+    }) {
+        return None;
+    }
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"(?i)\b(ИНН|INN|КПП|KPP|ОГРНИП|ОГРН|OGRNIP|OGRN)\b\s*[:№#.]?\s*(\d{9,15})\b")
+            .expect("static regex")
+    });
+    let mut found = NameRequisites::default();
+    let mut rest = String::with_capacity(name.len());
+    let mut last = 0;
+    for c in re.captures_iter(name) {
+        let (whole, label, digits) = (c.get(0).expect("match"), c[1].to_lowercase(), &c[2]);
+        let slot = match label.as_str() {
+            "инн" | "inn" if inn_valid(digits) => &mut found.inn,
+            "кпп" | "kpp" if kpp_form_valid(digits) => &mut found.kpp,
+            "огрн" | "огрнип" | "ogrn" | "ogrnip" if ogrn_valid(digits) => &mut found.ogrn,
+            _ => continue,
+        };
+        slot.get_or_insert_with(|| digits.to_string());
+        rest.push_str(&name[last..whole.start()]);
+        last = whole.end();
+    }
+    if last == 0 {
+        return None;
+    }
+    rest.push_str(&name[last..]);
+    found.name = tidy_leftovers(&rest);
+    Some(found)
+}
+
+/// Removes what taking requisites out of a name leaves: brackets holding only separators, and separators at the
+/// ends (`Ромашка (, )` → `Ромашка`, `Ромашка, ` → `Ромашка`).
+fn tidy_leftovers(s: &str) -> String {
+    let sep = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '/' | ':' | '-' | '–');
+    let mut s = s.to_string();
+    loop {
+        let mut changed = false;
+        for (open, close) in [('(', ')'), ('[', ']')] {
+            let mut from = 0;
+            while let Some(i) = s[from..].find(open).map(|i| i + from) {
+                match s[i + open.len_utf8()..].find(close).map(|j| j + i + open.len_utf8()) {
+                    Some(j) if s[i + open.len_utf8()..j].chars().all(sep) => {
+                        s.replace_range(i..j + close.len_utf8(), "");
+                        changed = true;
+                    }
+                    _ => from = i + open.len_utf8(),
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let t = s.trim_matches(sep);
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Keeps digits (and, for a КПП, Latin capitals) and drops spaces, dashes, dots and the like. Returns `None`
 /// when something else (letters) is mixed in.
 fn strip(raw: &str, allow_upper: bool) -> Option<String> {
@@ -135,6 +215,9 @@ pub enum IdNote {
     SeveralInn,
     /// ИНН and КПП in one cell (`7707083893/770701001`): split.
     InnKppInOneCell,
+    /// The ИНН, КПП or ОГРН field was empty and the value was written in the name (`Ромашка ИНН 7707083893`):
+    /// taken from there.
+    FromName,
 }
 
 impl IdNote {
@@ -148,6 +231,7 @@ impl IdNote {
             IdNote::ExcelExponent => "mangled by Excel into exponent form (6,31646E+11): digits lost",
             IdNote::SeveralInn => "several ИНН in one cell: the one of the card's kind used",
             IdNote::InnKppInOneCell => "ИНН/КПП in one cell: split",
+            IdNote::FromName => "written in the name: taken from there",
         }
     }
 }
@@ -400,6 +484,26 @@ fn single_inn(d: &str) -> (Option<String>, Option<IdNote>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requisites_written_in_the_name() {
+        let r = requisites_in_name("ООО «Ромашка» ИНН 7707083893").unwrap();
+        assert_eq!((r.name.as_str(), r.inn.as_deref()), ("ООО «Ромашка»", Some("7707083893")));
+        let r = requisites_in_name("ООО \"Ромашка\" (ИНН 7707083893, КПП 770701001)").unwrap();
+        assert_eq!(
+            (r.name.as_str(), r.inn.as_deref(), r.kpp.as_deref()),
+            ("ООО \"Ромашка\"", Some("7707083893"), Some("770701001"))
+        );
+        let r = requisites_in_name("Ромашка, инн: 7707083893 / ОГРН 1027700132195").unwrap();
+        assert_eq!((r.name.as_str(), r.ogrn.as_deref()), ("Ромашка", Some("1027700132195")));
+        let r = requisites_in_name("ИП Смирнова А.В. (ИНН 500100732259)").unwrap();
+        assert_eq!((r.name.as_str(), r.inn.as_deref()), ("ИП Смирнова А.В.", Some("500100732259")));
+        // No label (a bare number may be a phone), an invalid checksum, a placeholder: the name stays as written.
+        assert_eq!(requisites_in_name("Ромашка 7707083893"), None);
+        assert_eq!(requisites_in_name("Ромашка ИНН 7707083894"), None);
+        assert_eq!(requisites_in_name("Ромашка ИНН 0000000000"), None);
+        assert_eq!(requisites_in_name("Ромашка"), None);
+    }
 
     #[test]
     fn inn_checksums() {

@@ -107,8 +107,27 @@ impl NormCard {
 
 /// Normalises one card.
 pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
-    let name = normalize_name(&card.name, dict);
-    let mut ids = normalize_ids(&card.inn, &card.kpp, &card.ogrn);
+    // Requisites written into the name are not part of it; they fill the fields left empty.
+    let in_name = ids::requisites_in_name(&card.name);
+    let name = normalize_name(in_name.as_ref().map_or(card.name.as_str(), |r| r.name.as_str()), dict);
+    let mut ids = match &in_name {
+        None => normalize_ids(&card.inn, &card.kpp, &card.ogrn),
+        Some(r) => {
+            let pick = |field: &str, found: &Option<String>| -> (String, bool) {
+                match found {
+                    Some(v) if field.trim().is_empty() => (v.clone(), true),
+                    _ => (field.to_string(), false),
+                }
+            };
+            let ((inn, a), (kpp, b), (ogrn, c)) =
+                (pick(&card.inn, &r.inn), pick(&card.kpp, &r.kpp), pick(&card.ogrn, &r.ogrn));
+            let mut ids = normalize_ids(&inn, &kpp, &ogrn);
+            if a || b || c {
+                ids.rare_mut().notes.push(ids::IdNote::FromName);
+            }
+            ids
+        }
+    };
     // Two ИНН in one cell (a company with two requisites): the one of the card's own kind is its ИНН.
     let own_len = match name.form_kind {
         Some(crate::dict::FormKind::Org) => Some(10),
