@@ -236,3 +236,24 @@ fn a_held_client_asked_by_its_brand_or_brand_and_name_is_never_called_free() {
         assert!(!a["verdict"].as_str().unwrap().starts_with("Фирма свободна"), "{asked}: {a}");
     }
 }
+
+#[test]
+fn a_name_carrying_an_inn_is_asked_by_that_inn_too() {
+    // A manager pastes a name with requisites from an invoice: the ИНН in it is asked, so a held firm is never
+    // "free" because the name before it is another.
+    let wd = Workdir::new();
+    wd.write(
+        "crm.csv",
+        "id,name,inn,phones,manager,last_activity\n\
+         1,ООО «Ромашка»,7707083893,+7 495 111-22-33,petrov,2026-10-20\n\
+         2,ООО «Ромашка» ИНН 7707083893,,,petrov,2026-10-21\n",
+    );
+    wd.run(&["dedup", "crm.csv", "--out", "out", "--state", "state.db", "--today", TODAY, "-q"]).success();
+    let cards = read_csv(&wd.path("out/cards.csv"));
+    assert_eq!(cards[0]["firm_id"], cards[1]["firm_id"], "the card with the ИНН in its name is the same firm");
+    let a = check_json(&wd, "state.db", &["--name", "ООО «Василёк» (ИНН 7707083893)"]);
+    assert_eq!(a["found"], true, "{a}");
+    assert_eq!(a["matches"][0]["firm_id"], cards[0]["firm_id"].as_str(), "{a}");
+    assert_eq!((a["matches"][0]["found_by"].as_str(), a["matches"][0]["status"].as_str()), (Some("inn"), Some("held")));
+    assert!(a["matches"][0]["evidence"].to_string().contains("ИНН 7707083893"), "the answer says it is the ИНН: {a}");
+}

@@ -414,6 +414,17 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
     Ok((keys, notes))
 }
 
+/// A question whose name carries requisites (`Ромашка ИНН 7707083893`, as the cards' names are read): asked as
+/// the name without them, and by the ИНН (or ОГРН) when none was asked. `None` when the name carries none.
+fn requisites_from_name(q: &Query) -> Option<Query> {
+    let r = crate::normalize::ids::requisites_in_name(q.name.as_deref()?)?;
+    let inn = match q.inn.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(asked) => Some(asked.to_string()),
+        None => r.inn.or(r.ogrn),
+    };
+    Some(Query { name: Some(r.name).filter(|n| !n.trim().is_empty()), inn, ..q.clone() })
+}
+
 /// A question whose name carries a brand beside the legal name (`Сибмаркет Сити (ООО «Сибмаркет»)`, as the cards'
 /// names are read; in a question also `Пицца Фан - ООО Трапеза`) and no brand: asked as the legal name and the
 /// brand. `None` when there is nothing to split.
@@ -664,6 +675,8 @@ pub fn check_with(
     }
     let cfg = source.config()?;
     let cfg: &Config = &cfg;
+    let taken = requisites_from_name(q);
+    let q = taken.as_ref().unwrap_or(q);
     let split = split_brand_from_name(q, dict);
     let q = split.as_ref().unwrap_or(q);
     let (keys, notes) = query_keys(q, dict)?;
