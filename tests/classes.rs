@@ -680,3 +680,21 @@ fn requisites_written_in_the_name_are_taken_out_of_it() {
     // The field's own ИНН wins over the one in the name; the name is read without it either way.
     assert_eq!((row("5")["inn"].as_str(), row("5")["name_norm"].as_str()), ("5010012340", "василек"));
 }
+
+#[test]
+fn a_contact_written_with_its_phone_and_email_gives_them_to_the_card() {
+    // A spreadsheet's «Контактное лицо» cell holds the person, the mobile and the e-mail.
+    let (wd, g) = dedup(
+        "1,ООО «Альфа-Трейд»,,,,,,,,,\"Иванов И.И., +7 916 123-45-67, ivanov@alfa-trade.ru\",ivanov,\n\
+         2,ООО «Альфа-Трейд»,7707083893,,,,,,ivanov@alfa-trade.ru,,,petrov,\n\
+         3,Альфа Трейд,,,,,,89161234567,,,,sidorov,\n",
+    );
+    assert_eq!(g["1"].0, g["2"].0, "the e-mail in the contact cell is the card's e-mail");
+    assert_eq!(g["3"].0, g["2"].0, "and the phone its phone");
+    let cards = read_csv(&wd.path("out/cards.csv"));
+    let one = cards.iter().find(|r| r["id"] == "1").unwrap();
+    assert_eq!(
+        (one["phones"].as_str(), one["emails"].as_str(), one["contacts"].as_str()),
+        ("+79161234567", "ivanov@alfa-trade.ru", "Иванов И.И.")
+    );
+}

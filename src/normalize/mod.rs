@@ -105,6 +105,37 @@ impl NormCard {
     }
 }
 
+/// The e-mail addresses and full phone numbers (ten digits or more) written in a contact's text, as written.
+fn values_in_contact(c: &str) -> (Vec<String>, Vec<String>) {
+    let (mut mail, mut tel) = (Vec::new(), Vec::new());
+    if !c.contains('@') && c.bytes().filter(u8::is_ascii_digit).count() < 10 {
+        return (mail, tel);
+    }
+    for w in c.split(|ch: char| ch.is_whitespace() || matches!(ch, ',' | ';')) {
+        let w = w.trim_matches(|ch: char| matches!(ch, '(' | ')' | '<' | '>' | '[' | ']' | '.' | ':' | '"' | '\''));
+        if w.contains('@') {
+            mail.push(w.to_string());
+        }
+    }
+    // Runs of digits and the signs phones are written with.
+    let mut run = String::new();
+    let mut flush = |run: &mut String| {
+        if run.bytes().filter(u8::is_ascii_digit).count() >= 10 {
+            tel.push(run.trim().to_string());
+        }
+        run.clear();
+    };
+    for ch in c.chars() {
+        if ch.is_ascii_digit() || matches!(ch, '+' | '(' | ')' | '-' | ' ' | '\u{a0}') {
+            run.push(ch);
+        } else {
+            flush(&mut run);
+        }
+    }
+    flush(&mut run);
+    (mail, tel)
+}
+
 /// Normalises one card.
 pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     // Requisites written into the name are not part of it; they fill the fields left empty.
@@ -171,7 +202,7 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
         .find_map(|a| a.city.as_ref())
         .and_then(|c| dict.city_codes.get(c.as_str()))
         .map(String::as_str);
-    let (phones, phones_invalid) = parse_phones(&card.phones, area_code);
+    let (mut phones, phones_invalid) = parse_phones(&card.phones, area_code);
     let mut emails = Vec::new();
     let mut emails_invalid = Vec::new();
     for e in &card.emails {
@@ -182,6 +213,23 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
                 }
             }
             None => emails_invalid.push(e.clone()),
+        }
+    }
+    // A contact written with the person's phone or e-mail in the same cell (`Иванов И.И., +7 916 123-45-67,
+    // ivanov@alfa.ru`): the values are the card's too (the person is read without them).
+    for c in &card.contacts {
+        let (mail, tel) = values_in_contact(c);
+        if !tel.is_empty() {
+            for p in parse_phones(&tel, area_code).0 {
+                if !phones.iter().any(|x| x.number == p.number) {
+                    phones.push(p);
+                }
+            }
+        }
+        for e in mail.iter().filter_map(|m| parse_email(m, dict)) {
+            if !emails.iter().any(|x: &Email| x.address == e.address) {
+                emails.push(e);
+            }
         }
     }
     let website = normalize_website(&card.website, dict);
@@ -233,6 +281,27 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_and_emails_written_in_a_contact() {
+        let (mail, tel) = values_in_contact("Иванов И.И. (ivanov@alfa.ru), моб. +7 (916) 123-45-67; 8-495-111-22-33");
+        assert_eq!(mail, ["ivanov@alfa.ru"]);
+        assert_eq!(tel, ["+7 (916) 123-45-67", "8-495-111-22-33"]);
+        // A local number, a year, a person alone: nothing.
+        assert_eq!(values_in_contact("Петров П.П., тел. 231-60-14, с 2019"), (vec![], vec![]));
+        assert_eq!(values_in_contact("Сидорова Анна Петровна"), (vec![], vec![]));
+        let card = Card {
+            name: "ООО «Альфа»".into(),
+            phones: vec!["+7 916 123-45-67".into()],
+            contacts: vec!["Иванов Иван Иванович, директор, 8 916 123-45-67, ivanov@alfa.ru".into()],
+            ..Card::default()
+        };
+        let n = normalize_card(&card, Dictionaries::embedded());
+        let phones: Vec<&str> = n.phones.iter().map(|p| p.number.as_str()).collect();
+        assert_eq!(phones, ["+79161234567"], "the same number once");
+        assert_eq!(n.emails[0].address, "ivanov@alfa.ru");
+        assert_eq!(n.contacts[0].key(), "иванов и и");
+    }
 
     #[test]
     fn a_whole_card() {
