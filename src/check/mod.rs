@@ -420,7 +420,11 @@ fn requisites_from_name(q: &Query) -> Option<Query> {
     let r = crate::normalize::ids::requisites_in_name(q.name.as_deref()?)?;
     let inn = match q.inn.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(asked) => Some(asked.to_string()),
-        None => r.inn.or(r.ogrn),
+        // Only a valid one: an invalid number asked would refuse the whole question.
+        None => r
+            .inn
+            .filter(|v| crate::normalize::ids::inn_valid(v))
+            .or(r.ogrn.filter(|v| crate::normalize::ids::ogrn_valid(v))),
     };
     Some(Query { name: Some(r.name).filter(|n| !n.trim().is_empty()), inn, ..q.clone() })
 }

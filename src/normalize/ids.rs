@@ -97,16 +97,18 @@ pub fn kpp_form_valid(s: &str) -> bool {
 
 /// Requisites written into a card's name (`ООО «Ромашка» ИНН 7707083893`, `Ромашка (ИНН 7707083893, КПП
 /// 770701001)`): a spreadsheet or a CRM without an ИНН field keeps them there. Each is taken only with its label
-/// and only when valid (a bare ten-digit number may be a phone); the name comes back without them.
+/// (a bare ten-digit number may be a phone), as the text its field would hold: the field's own checks and repairs
+/// then apply (a dropped leading zero, an ОГРН typed as the ИНН, a wrong check digit kept as invalid text). The
+/// name comes back without them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NameRequisites {
     /// The name without the requisites (and without the brackets or commas they leave empty).
     pub name: String,
-    /// A valid ИНН written with its label.
+    /// The digits written after `ИНН`.
     pub inn: Option<String>,
-    /// A КПП of valid form written with its label.
+    /// The digits written after `КПП`.
     pub kpp: Option<String>,
-    /// A valid ОГРН or ОГРНИП written with its label.
+    /// The digits written after `ОГРН` or `ОГРНИП`.
     pub ogrn: Option<String>,
 }
 
@@ -131,10 +133,9 @@ pub fn requisites_in_name(name: &str) -> Option<NameRequisites> {
     for c in re.captures_iter(name) {
         let (whole, label, digits) = (c.get(0).expect("match"), c[1].to_lowercase(), &c[2]);
         let slot = match label.as_str() {
-            "инн" | "inn" if inn_valid(digits) => &mut found.inn,
-            "кпп" | "kpp" if kpp_form_valid(digits) => &mut found.kpp,
-            "огрн" | "огрнип" | "ogrn" | "ogrnip" if ogrn_valid(digits) => &mut found.ogrn,
-            _ => continue,
+            "инн" | "inn" => &mut found.inn,
+            "кпп" | "kpp" => &mut found.kpp,
+            _ => &mut found.ogrn,
         };
         slot.get_or_insert_with(|| digits.to_string());
         rest.push_str(&name[last..whole.start()]);
@@ -498,10 +499,11 @@ mod tests {
         assert_eq!((r.name.as_str(), r.ogrn.as_deref()), ("Ромашка", Some("1027700132195")));
         let r = requisites_in_name("ИП Смирнова А.В. (ИНН 500100732259)").unwrap();
         assert_eq!((r.name.as_str(), r.inn.as_deref()), ("ИП Смирнова А.В.", Some("500100732259")));
-        // No label (a bare number may be a phone), an invalid checksum, a placeholder: the name stays as written.
+        // A wrong check digit is taken out of the name all the same: the ИНН field's checks judge it.
+        let r = requisites_in_name("Ромашка ИНН 7707083894").unwrap();
+        assert_eq!((r.name.as_str(), r.inn.as_deref()), ("Ромашка", Some("7707083894")));
+        // No label (a bare number may be a phone): the name stays as written.
         assert_eq!(requisites_in_name("Ромашка 7707083893"), None);
-        assert_eq!(requisites_in_name("Ромашка ИНН 7707083894"), None);
-        assert_eq!(requisites_in_name("Ромашка ИНН 0000000000"), None);
         assert_eq!(requisites_in_name("Ромашка"), None);
     }
 

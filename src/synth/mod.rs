@@ -66,6 +66,12 @@ pub struct Rates {
     pub inn_sibling: f64,
     /// ИНН of regions 01-09 written without the leading zero.
     pub inn_zero_dropped: f64,
+    /// Of cards with an ИНН: the ИНН (and КПП) written into the name with their labels, the fields left empty
+    /// (`ООО «Ромашка» ИНН 7707083893`, `… (ИНН …, КПП …)`: a spreadsheet without those columns).
+    pub inn_in_name: f64,
+    /// Of cards with a contact: one phone and one e-mail of the card written in the contact's cell instead of
+    /// their own (`Иванов И.И., +7 916 123-45-67, ivanov@alfa.ru`).
+    pub contact_inline: f64,
     /// Cards with КПП; with ОГРН.
     pub kpp_present: f64,
     /// Cards with ОГРН.
@@ -160,6 +166,8 @@ impl Default for Rates {
             inn_is_ogrn: 0.015,
             inn_sibling: 0.02,
             inn_zero_dropped: 0.5,
+            inn_in_name: 0.0,
+            contact_inline: 0.0,
             kpp_present: 0.3,
             ogrn_present: 0.15,
             phone_main: 0.85,
@@ -217,6 +225,9 @@ impl Rates {
                 r.address = 0.3;
                 r.kpp_present = 0.1;
                 r.ogrn_present = 0.05;
+                // A spreadsheet's habits: requisites in the name, a contact's cell with the phone and e-mail.
+                r.inn_in_name = 0.2;
+                r.contact_inline = 0.3;
             }
             // Names written every which way: forms missing, in full or at the end, typos, Latin, look-alikes.
             "spelling" => {
@@ -1167,6 +1178,24 @@ fn fill_firm(
                 && chance(rng, r.brand_on_card)
             {
                 c.brand = b.clone();
+            }
+            // Drawn only where a profile has the habit, so that the other profiles' bases stay as they were.
+            if r.inn_in_name > 0.0 && !c.inn.is_empty() && chance(rng, r.inn_in_name) {
+                c.name = if c.kpp.is_empty() {
+                    format!("{} ИНН {}", c.name, c.inn)
+                } else {
+                    format!("{} (ИНН {}, КПП {})", c.name, c.inn, c.kpp)
+                };
+                c.inn.clear();
+                c.kpp.clear();
+            }
+            if r.contact_inline > 0.0 && !c.contacts.is_empty() && chance(rng, r.contact_inline) {
+                let mut inline: Vec<String> = Vec::new();
+                inline.extend(c.mobile_phones.pop().or_else(|| c.work_phones.pop()));
+                inline.extend(c.emails.pop());
+                if !inline.is_empty() {
+                    c.contacts[0] = format!("{}, {}", c.contacts[0], inline.join(", "));
+                }
             }
             c.manager = if chance(rng, r.pool) {
                 String::new()
