@@ -209,6 +209,19 @@ pub enum LearnedRule {
     Always,
 }
 
+/// Whether a signal taught by labelled pairs is trusted: `same` pairs under one ИНН against `different` under two,
+/// at least [`MIN_CLOSE_PAIRS`] of them and [`MIN_CLOSE_PRECISION`] under one ИНН (counted with two more pairs
+/// against it than seen, so that a small sample must be clearly above), unless the configuration pins it.
+pub fn decide_pairs(mode: LearnedRule, same: u64, different: u64) -> (bool, DecidedBy) {
+    let n = same + different;
+    match mode {
+        LearnedRule::Never => (false, DecidedBy::Config),
+        LearnedRule::Always => (true, DecidedBy::Config),
+        LearnedRule::Learn if n < MIN_CLOSE_PAIRS => (false, DecidedBy::TooFewPairs),
+        LearnedRule::Learn => (same as f64 / (n + 2) as f64 >= MIN_CLOSE_PRECISION, DecidedBy::Learned),
+    }
+}
+
 /// The kinds of shared value a close name may be trusted with.
 pub const CLOSE_KINDS: [KeyKind; 9] = [
     KeyKind::Phone,
@@ -273,12 +286,7 @@ impl CloseNameStats {
             .zip(counts)
             .map(|(&k, &(same, diff))| {
                 let n = same + diff;
-                let (joins_k, decided_by) = match mode {
-                    LearnedRule::Never => (false, DecidedBy::Config),
-                    LearnedRule::Always => (true, DecidedBy::Config),
-                    LearnedRule::Learn if n < MIN_CLOSE_PAIRS => (false, DecidedBy::TooFewPairs),
-                    LearnedRule::Learn => (same as f64 / (n + 2) as f64 >= MIN_CLOSE_PRECISION, DecidedBy::Learned),
-                };
+                let (joins_k, decided_by) = decide_pairs(mode, same, diff);
                 if joins_k {
                     joins |= 1 << k as u32;
                 }

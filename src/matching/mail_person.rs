@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 
 use crate::config::Config;
 use crate::matching::block::Node;
-use crate::matching::learn::{DecidedBy, LearnedRule, MIN_CLOSE_PAIRS, MIN_CLOSE_PRECISION};
+use crate::matching::learn::{self, DecidedBy, LearnedRule, MIN_CLOSE_PAIRS, MIN_CLOSE_PRECISION};
 use crate::normalize::{Email, NormCard, Person, translit_key};
 
 /// The fewest letters a word of an e-mail's local part needs to be read as a surname.
@@ -211,12 +211,7 @@ pub fn pairs(
         }
     }
     let n = same + different;
-    let (joins, decided_by) = match mode {
-        LearnedRule::Never => (false, DecidedBy::Config),
-        LearnedRule::Always => (true, DecidedBy::Config),
-        LearnedRule::Learn if n < MIN_CLOSE_PAIRS => (false, DecidedBy::TooFewPairs),
-        LearnedRule::Learn => (same as f64 / (n + 2) as f64 >= MIN_CLOSE_PRECISION, DecidedBy::Learned),
-    };
+    let (joins, decided_by) = learn::decide_pairs(mode, same, different);
     let precision = if n == 0 { 0.0 } else { (same as f64 / n as f64 * 1000.0).round() / 1000.0 };
     let stats = MailPersonStats {
         same_inn: same,
