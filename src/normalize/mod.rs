@@ -202,18 +202,38 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
         .find_map(|a| a.city.as_ref())
         .and_then(|c| dict.city_codes.get(c.as_str()))
         .map(String::as_str);
-    let (mut phones, phones_invalid) = parse_phones(&card.phones, area_code);
+    let (mut phones, mut phones_invalid) = parse_phones(&card.phones, area_code);
     let mut emails = Vec::new();
     let mut emails_invalid = Vec::new();
-    for e in &card.emails {
+    // An e-mail typed in the phone column is read as an e-mail.
+    let mail_in_phones: Vec<String> = phones_invalid.iter().filter(|v| v.contains('@')).cloned().collect();
+    for e in card.emails.iter().chain(&mail_in_phones) {
         match parse_email(e, dict) {
             Some(e) => {
                 if !emails.iter().any(|x: &Email| x.address == e.address) {
                     emails.push(e);
                 }
             }
+            None if mail_in_phones.contains(e) => {}
             None => emails_invalid.push(e.clone()),
         }
+    }
+    phones_invalid.retain(|v| !v.contains('@') || parse_email(v, dict).is_none());
+    // A phone typed in the e-mail column is read as a phone.
+    let phones_in_mail: Vec<String> = emails_invalid
+        .iter()
+        .filter(|v| !v.contains('@') && v.bytes().filter(u8::is_ascii_digit).count() >= 10)
+        .cloned()
+        .collect();
+    if !phones_in_mail.is_empty() {
+        let (found, _) = parse_phones(&phones_in_mail, area_code);
+        for p in found {
+            if !phones.iter().any(|x| x.number == p.number) {
+                phones.push(p);
+            }
+        }
+        emails_invalid
+            .retain(|v| !phones_in_mail.contains(v) || parse_phones(std::slice::from_ref(v), area_code).0.is_empty());
     }
     // A contact written with the person's phone or e-mail in the same cell (`Иванов И.И., +7 916 123-45-67,
     // ivanov@alfa.ru`): the values are the card's too (the person is read without them).
@@ -281,6 +301,26 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_email_in_the_phone_column_and_a_phone_in_the_email_column() {
+        let card = Card {
+            name: "ООО «Альфа»".into(),
+            phones: vec!["+7 495 111-22-33".into(), "info@alfa.ru".into(), "не звонить".into()],
+            emails: vec!["8 (916) 123-45-67".into(), "нет".into()],
+            ..Card::default()
+        };
+        let n = normalize_card(&card, Dictionaries::embedded());
+        let phones: Vec<&str> = n.phones.iter().map(|p| p.number.as_str()).collect();
+        assert_eq!(phones, ["+74951112233", "+79161234567"]);
+        assert_eq!(n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>(), ["info@alfa.ru"]);
+        // What is neither stays invalid in its column, for the quality report.
+        let invalid = n.invalid.as_deref().unwrap();
+        assert_eq!(
+            (invalid.phones.as_slice(), invalid.emails.as_slice()),
+            (&["не звонить".to_string()][..], &["нет".to_string()][..])
+        );
+    }
 
     #[test]
     fn phones_and_emails_written_in_a_contact() {
