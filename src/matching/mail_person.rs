@@ -133,8 +133,9 @@ pub fn shown(norm: &[NormCard], email_card: u32, contact_card: u32) -> Option<(S
     })
 }
 
-/// One card's word: (surname key hash, card, true for an e-mail's word, the initial written with it).
-type Posting = (u64, u32, bool, Option<char>);
+/// One card's word: (surname key hash, card, true for an e-mail's word, the initial written with it, the hash of
+/// the card's name key).
+type Posting = (u64, u32, bool, Option<char>, u64);
 
 /// Finds the pairs of one name joined by an e-mail spelling a contact's surname, and learns from the cards with
 /// ИНН whether this base can trust them (see the module comment). Pairs come back sorted by nodes.
@@ -161,13 +162,14 @@ pub fn pairs(
                 if n.name.person.is_some() || n.name.tokens.is_empty() {
                     return out;
                 }
+                let name = hash(&n.name.compact());
                 for e in n.emails.iter() {
                     let (words, initial) = mail_words(e);
-                    out.extend(words.iter().map(|w| (hash(w), c as u32, true, initial)));
+                    out.extend(words.iter().map(|w| (hash(w), c as u32, true, initial, name)));
                 }
                 for p in n.contacts.iter() {
                     if let Some(w) = contact_word(p) {
-                        out.push((hash(&w), c as u32, false, p.first_initial));
+                        out.push((hash(&w), c as u32, false, p.first_initial, name));
                     }
                 }
                 out.sort_unstable();
@@ -186,7 +188,9 @@ pub fn pairs(
             let mut out = Vec::new();
             for m in run.iter().filter(|x| x.2) {
                 for c in run.iter().filter(|x| !x.2 && x.1 != m.1) {
-                    if !initials_agree(m.3, c.3)
+                    // Names compared by their hashes, and the texts of the few that agree.
+                    if m.4 != c.4
+                        || !initials_agree(m.3, c.3)
                         || norm[m.1 as usize].name.compact() != norm[c.1 as usize].name.compact()
                     {
                         continue;

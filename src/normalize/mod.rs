@@ -205,36 +205,39 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
     let (mut phones, mut phones_invalid) = parse_phones(&card.phones, area_code);
     let mut emails = Vec::new();
     let mut emails_invalid = Vec::new();
-    // An e-mail typed in the phone column is read as an e-mail.
-    let mail_in_phones: Vec<String> = phones_invalid.iter().filter(|v| v.contains('@')).cloned().collect();
-    for e in card.emails.iter().chain(&mail_in_phones) {
+    for e in &card.emails {
         match parse_email(e, dict) {
             Some(e) => {
                 if !emails.iter().any(|x: &Email| x.address == e.address) {
                     emails.push(e);
                 }
             }
-            None if mail_in_phones.contains(e) => {}
             None => emails_invalid.push(e.clone()),
         }
     }
-    phones_invalid.retain(|v| !v.contains('@') || parse_email(v, dict).is_none());
-    // A phone typed in the e-mail column is read as a phone.
-    let phones_in_mail: Vec<String> = emails_invalid
-        .iter()
-        .filter(|v| !v.contains('@') && v.bytes().filter(u8::is_ascii_digit).count() >= 10)
-        .cloned()
-        .collect();
-    if !phones_in_mail.is_empty() {
-        let (found, _) = parse_phones(&phones_in_mail, area_code);
-        for p in found {
+    // An e-mail typed in the phone column is read as an e-mail, a phone typed in the e-mail column as a phone; what
+    // is neither stays invalid in its column.
+    phones_invalid.retain(|v| match v.contains('@').then(|| parse_email(v, dict)).flatten() {
+        Some(e) => {
+            if !emails.iter().any(|x: &Email| x.address == e.address) {
+                emails.push(e);
+            }
+            false
+        }
+        None => true,
+    });
+    emails_invalid.retain(|v| {
+        if v.contains('@') || v.bytes().filter(u8::is_ascii_digit).count() < 10 {
+            return true;
+        }
+        let found = parse_phones(std::slice::from_ref(v), area_code).0;
+        for p in &found {
             if !phones.iter().any(|x| x.number == p.number) {
-                phones.push(p);
+                phones.push(p.clone());
             }
         }
-        emails_invalid
-            .retain(|v| !phones_in_mail.contains(v) || parse_phones(std::slice::from_ref(v), area_code).0.is_empty());
-    }
+        found.is_empty()
+    });
     // A contact written with the person's phone or e-mail in the same cell (`Иванов И.И., +7 916 123-45-67,
     // ivanov@alfa.ru`): the values are the card's too (the person is read without them).
     for c in &card.contacts {
