@@ -234,7 +234,7 @@ fn manager_history_after_several_nightly_runs() {
 
     let conn = rusqlite::Connection::open(wd.path("state.db")).unwrap();
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, firmdedup::state::SCHEMA_VERSION);
     let hist = firmdedup::state::history::all(&conn).unwrap();
     let runs: BTreeSet<i64> = hist.iter().map(|h| h.0).collect();
     assert_eq!(runs.len(), 4);

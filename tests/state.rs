@@ -292,7 +292,7 @@ fn snapshot_rows(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
         ("firms", "*"),
         ("keys", "*"),
         ("name_words", "*"),
-        ("word_variants", "*"),
+        ("name_word_ends", "*"),
         ("departed", "*"),
         ("lineage", "old_id, fate, into_id, run_id"),
         ("counters", "*"),
@@ -300,7 +300,10 @@ fn snapshot_rows(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
     tables
         .iter()
         .map(|(t, cols)| {
-            let mut st = conn.prepare(&format!("SELECT {cols} FROM {t}")).unwrap();
+            // A table an older version does not have: no rows.
+            let Ok(mut st) = conn.prepare(&format!("SELECT {cols} FROM {t}")) else {
+                return (t.to_string(), Vec::new());
+            };
             let n = st.column_count();
             let mut rows: Vec<String> = st
                 .query_map([], |r| {
@@ -364,7 +367,7 @@ fn a_run_that_writes_only_what_changed_leaves_the_state_a_full_rewrite_would() {
     }
     assert!(a.iter().any(|(t, r)| t == "departed" && !r.is_empty()), "the run removed cards");
     // The tables keyed by their whole row had rows removed and rows added, not only kept.
-    for t in ["keys", "word_variants"] {
+    for t in ["keys", "name_words"] {
         let (was, now) = (table(&first, t), table(&a, t));
         assert!(was.iter().any(|r| !now.contains(r)), "{t}: the run removed rows");
         assert!(now.iter().any(|r| !was.contains(r)), "{t}: the run added rows");
@@ -388,10 +391,63 @@ fn user_version(path: &std::path::Path) -> i64 {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap()
 }
 
+/// Turns a state of this version back into a version-3 one, as firmdedup wrote it before version 4: the key
+/// index with the kinds' names and each row's firm, the cards with their normalised name and domains, the word
+/// variants stored, no `key_kinds` nor `name_word_ends`.
+fn downgrade_to_v3(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "BEGIN;
+         CREATE TABLE keys_v3 (
+             kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL,
+             PRIMARY KEY (kind, value, firm_id, card_id)
+         ) WITHOUT ROWID;
+         INSERT INTO keys_v3 SELECT n.name, k.value, c.firm_id, k.card_id
+             FROM keys k JOIN key_kinds n ON n.kind = k.kind JOIN cards c ON c.card_id = k.card_id;
+         DROP TABLE keys;
+         ALTER TABLE keys_v3 RENAME TO keys;
+         CREATE TABLE cards_v3 (
+             card_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, firm_id TEXT NOT NULL,
+             name TEXT NOT NULL, legal_form TEXT NOT NULL, name_norm TEXT NOT NULL,
+             inn TEXT NOT NULL, kpp TEXT NOT NULL, ogrn TEXT NOT NULL,
+             phones TEXT NOT NULL, emails TEXT NOT NULL, domains TEXT NOT NULL, contacts TEXT NOT NULL,
+             brand TEXT NOT NULL, address TEXT NOT NULL, manager TEXT NOT NULL, last_activity TEXT NOT NULL
+         ) WITHOUT ROWID;
+         INSERT INTO cards_v3 SELECT card_id, entity_id, firm_id, name, legal_form, lower(name), inn, kpp, ogrn,
+             phones, emails, '', contacts, brand, address, manager, last_activity FROM cards;
+         DROP TABLE cards;
+         ALTER TABLE cards_v3 RENAME TO cards;
+         CREATE INDEX cards_by_firm ON cards(firm_id);
+         CREATE TABLE word_variants (variant TEXT NOT NULL, word TEXT NOT NULL, PRIMARY KEY (variant, word)) WITHOUT ROWID;
+         DROP TABLE key_kinds;
+         DROP TABLE name_word_ends;
+         PRAGMA user_version = 3;
+         COMMIT;",
+    )
+    .unwrap();
+    let words: Vec<String> = conn
+        .prepare("SELECT word FROM name_words")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let tx = conn.unchecked_transaction().unwrap();
+    let mut st = tx.prepare("INSERT OR IGNORE INTO word_variants(variant, word) VALUES (?1, ?2)").unwrap();
+    for w in &words {
+        for v in firmdedup::state::snapshot::word_variants(w) {
+            st.execute([&v, w]).unwrap();
+        }
+    }
+    drop(st);
+    tx.commit().unwrap();
+}
+
 /// Turns a state of this version back into a version-2 one, as firmdedup 2 wrote it: the key index and the word
 /// variants as rowid tables (rows in another order than their key's) with their secondary index, and one row of
 /// the key index twice.
 fn downgrade_to_v2(path: &std::path::Path) {
+    downgrade_to_v3(path);
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.execute_batch(
         "BEGIN;
@@ -432,31 +488,43 @@ fn answers(wd: &Workdir, state: &str, cards: &[BTreeMap<String, String>]) -> Vec
 
 #[test]
 fn a_version_2_state_is_migrated_with_its_key_index_intact_and_answers_the_same() {
+    an_older_state_is_migrated_and_answers_the_same(2, downgrade_to_v2);
+}
+
+#[test]
+fn a_version_3_state_is_migrated_with_its_key_index_intact_and_answers_the_same() {
+    an_older_state_is_migrated_and_answers_the_same(3, downgrade_to_v3);
+}
+
+/// A state of an older version `from` (made from one of this version by `downgrade`): read as it is, migrated by
+/// the next run with every row kept (the key index rows with their kinds and cards), smaller after it.
+fn an_older_state_is_migrated_and_answers_the_same(from: i64, downgrade: fn(&std::path::Path)) {
     let wd = Workdir::new();
     wd.run(&["synth", "--cards", "3000", "--seed", "11", "--out", "b", "--formats", "canonical"]).success();
     dedup(&wd, "b/crm.csv", "o1").success();
-    assert_eq!(user_version(&wd.path("state.db")), 3);
+    assert_eq!(user_version(&wd.path("state.db")), 4);
     let written = snapshot_rows(&wd.path("state.db"));
-    downgrade_to_v2(&wd.path("state.db"));
-    assert_eq!(user_version(&wd.path("state.db")), 2);
-    let v2 = snapshot_rows(&wd.path("state.db"));
-    assert_eq!(table(&v2, "keys").len(), table(&written, "keys").len() + 1, "one key row twice");
-    std::fs::copy(wd.path("state.db"), wd.path("v2.db")).unwrap();
+    downgrade(&wd.path("state.db"));
+    assert_eq!(user_version(&wd.path("state.db")), from);
+    let old = snapshot_rows(&wd.path("state.db"));
+    let twice = usize::from(from == 2);
+    assert_eq!(table(&old, "keys").len(), table(&written, "keys").len() + twice, "one key row twice in version 2");
+    std::fs::copy(wd.path("state.db"), wd.path("old.db")).unwrap();
 
     // The look-up reads the version-2 state as it is (readers never migrate).
     let cards = read_csv(&wd.path("o1/cards.csv"));
     let before = answers(&wd, "state.db", &cards);
-    assert_eq!(user_version(&wd.path("state.db")), 2, "a reader leaves the version alone");
+    assert_eq!(user_version(&wd.path("state.db")), from, "a reader leaves the version alone");
     let found = before.iter().filter(|a| a.starts_with("--inn") && a.contains("\"found\": true")).count();
     assert!(found >= 5, "questions by ИНН find their firm: {before:#?}");
     assert_eq!(answers(&wd, "state.db", &cards), before, "the same answers twice");
 
-    // A run refused after the migration: the state is version 3, with every key row still there.
+    // A run refused after the migration: the state is version 4, with every key row still there.
     let half = wd.read("b/crm.csv").lines().take(1000).collect::<Vec<_>>().join("\n") + "\n";
     wd.write("half.csv", half);
     let err = dedup(&wd, "half.csv", "o2").fails_with(3).stderr();
     assert!(err.contains("--allow-shrink"), "{err}");
-    assert_eq!(user_version(&wd.path("state.db")), 3);
+    assert_eq!(user_version(&wd.path("state.db")), 4);
     let migrated = snapshot_rows(&wd.path("state.db"));
     assert!(migrated == written, "the migration keeps every row of the snapshot, a duplicate once");
     let conn = rusqlite::Connection::open(wd.path("state.db")).unwrap();
@@ -470,8 +538,9 @@ fn a_version_2_state_is_migrated_with_its_key_index_intact_and_answers_the_same(
         .collect::<Result<_, _>>()
         .unwrap();
     assert!(
-        schema.len() == 2 && schema.iter().all(|s| s.contains("WITHOUT ROWID") && s.contains("PRIMARY KEY")),
-        "{schema:?}"
+        schema.len() == 1
+            && schema.iter().all(|s| s.contains("WITHOUT ROWID") && s.contains("PRIMARY KEY (kind, value, card_id)")),
+        "the key index without its firm, the word variants dropped: {schema:?}"
     );
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cards' ORDER BY name")
@@ -484,16 +553,16 @@ fn a_version_2_state_is_migrated_with_its_key_index_intact_and_answers_the_same(
     drop(conn);
     assert_eq!(answers(&wd, "state.db", &cards), before, "the look-up answers as before the migration");
 
-    // A run right after the migration (the stored digests of the last run still hold: the rows are unchanged)
-    // leaves the state a whole rewrite would, and the look-up answers the same.
-    std::fs::copy(wd.path("v2.db"), wd.path("rewrite.db")).unwrap();
-    wd.run(&["dedup", "b/crm.csv", "--state", "v2.db", "--out", "o3", "-q"]).success();
+    // A run right after the migration (which dropped the stored digests of the last run's tables: the tables
+    // themselves are compared) leaves the state a whole rewrite would, and the look-up answers the same.
+    std::fs::copy(wd.path("old.db"), wd.path("rewrite.db")).unwrap();
+    wd.run(&["dedup", "b/crm.csv", "--state", "old.db", "--out", "o3", "-q"]).success();
     wd.run_env(
         &["dedup", "b/crm.csv", "--state", "rewrite.db", "--out", "o4", "-q"],
         &[("FIRMDEDUP_STATE_REWRITE", "1")],
     )
     .success();
-    assert_eq!(user_version(&wd.path("v2.db")), 3);
+    assert_eq!(user_version(&wd.path("old.db")), 4);
     // The run after the migration compacted the file: the dropped tables' pages are given back.
     let free = |p: &str| -> i64 {
         let conn = rusqlite::Connection::open(wd.path(p)).unwrap();
@@ -501,14 +570,14 @@ fn a_version_2_state_is_migrated_with_its_key_index_intact_and_answers_the_same(
     };
     let size = |p: &str| std::fs::metadata(wd.path(p)).unwrap().len();
     assert!(free("state.db") > 0, "migrated, not yet compacted (the run was refused)");
-    assert_eq!(free("v2.db"), 0);
-    assert!(size("v2.db") < size("state.db"), "{} < {}", size("v2.db"), size("state.db"));
-    let (a, b) = (snapshot_rows(&wd.path("v2.db")), snapshot_rows(&wd.path("rewrite.db")));
+    assert_eq!(free("old.db"), 0);
+    assert!(size("old.db") < size("state.db"), "{} < {}", size("old.db"), size("state.db"));
+    let (a, b) = (snapshot_rows(&wd.path("old.db")), snapshot_rows(&wd.path("rewrite.db")));
     for ((t, ra), (_, rb)) in a.iter().zip(&b) {
         assert!(ra == rb, "{t}: the migrated and diffed state differs from the rewritten one");
         if t != "lineage" {
             assert!(*ra == table(&written, t), "{t}: the unchanged run after the migration changed the snapshot");
         }
     }
-    assert_eq!(answers(&wd, "v2.db", &cards), before, "the look-up answers as before the migration and the run");
+    assert_eq!(answers(&wd, "old.db", &cards), before, "the look-up answers as before the migration and the run");
 }

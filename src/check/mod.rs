@@ -309,6 +309,15 @@ fn lookup_at_most(
     // index's own (its primary key, version 3; a version-2 state sorts the few rows), so a key on more firms
     // than the limit gives the same firms however the state was written (diffed or whole), and the same as
     // the names held in memory (`names::NameIndex`).
+    // A version-4 state keeps the card only (its firm is the card's); an older one the firm too.
+    if crate::state::keys_by_code(conn)? {
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT c.firm_id, k.card_id FROM keys k JOIN cards c ON c.card_id = k.card_id \
+             WHERE k.kind = ?1 AND k.value = ?2 ORDER BY c.firm_id LIMIT {limit}"
+        ))?;
+        let rows = st.query_map(params![kind.code(), value], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        return rows.collect();
+    }
     let mut st = conn.prepare_cached(&format!(
         "SELECT firm_id, card_id FROM keys WHERE kind = ?1 AND value = ?2 ORDER BY firm_id LIMIT {limit}"
     ))?;

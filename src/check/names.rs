@@ -158,6 +158,21 @@ fn keyed_firms(conn: &Connection, kind: KeyKind, value: &str, limit: usize) -> r
     Ok(super::lookup_at_most(conn, kind, value, limit)?.into_iter().map(|(firm, _)| firm).collect())
 }
 
+/// Whether deleting one letter of `word` gives `variant`, for a word one letter longer than the variant.
+fn deletes_to(word: &str, variant: &str) -> bool {
+    let (w, v) = (word.as_bytes(), variant.as_bytes());
+    if w.len() <= v.len() {
+        return false;
+    }
+    // The common prefix, cut back to a letter's start; the letter after it is the deleted one.
+    let mut p = w.iter().zip(v).take_while(|(a, b)| a == b).count();
+    while !word.is_char_boundary(p) {
+        p -= 1;
+    }
+    let skipped = word[p..].chars().next().map_or(0, char::len_utf8);
+    v[p..] == w[p + skipped..]
+}
+
 impl NameSource for Sqlite<'_> {
     fn config(&self) -> Result<Cow<'_, Config>, Box<dyn std::error::Error + Send + Sync>> {
         Ok(Cow::Owned(crate::state::read_config(self.0)?))
@@ -179,8 +194,52 @@ impl NameSource for Sqlite<'_> {
     }
 
     fn words_with_variant(&self, variant: &str) -> rusqlite::Result<Vec<String>> {
-        let mut st = self.0.prepare_cached("SELECT word FROM word_variants WHERE variant = ?1 ORDER BY word")?;
-        st.query_map([variant], |r| r.get(0))?.collect()
+        if !crate::state::keys_by_code(self.0)? {
+            // An older state stores every word's variants.
+            let mut st = self.0.prepare_cached("SELECT word FROM word_variants WHERE variant = ?1 ORDER BY word")?;
+            return st.query_map([variant], |r| r.get(0))?.collect();
+        }
+        // The word itself, and the words of four letters or more one letter longer that give it with a letter
+        // deleted (`word_variants`). Such a word begins as the variant's first half when the deleted letter is in
+        // its second half, and ends as the variant's second half (from the half's last letter) otherwise: found by
+        // their beginnings in `name_words` and their ends in `name_word_ends`, each a short range of a key.
+        let mut out: Vec<String> = Vec::new();
+        let mut exact = self.0.prepare_cached("SELECT 1 FROM name_words WHERE word = ?1")?;
+        if exact.exists([variant])? {
+            out.push(variant.to_string());
+        }
+        let chars: Vec<char> = variant.chars().collect();
+        if chars.len() >= 3 {
+            let h = chars.len().div_ceil(2);
+            let begin: String = chars[..h].iter().collect();
+            let mut st = self.0.prepare_cached("SELECT word FROM name_words WHERE word >= ?1 ORDER BY word")?;
+            let mut rows = st.query([&begin])?;
+            while let Some(r) = rows.next()? {
+                let w = r.get_ref(0)?.as_str()?;
+                if !w.starts_with(&begin) {
+                    break;
+                }
+                if deletes_to(w, variant) {
+                    out.push(w.to_string());
+                }
+            }
+            let end: String = chars[h - 1..].iter().rev().collect();
+            let mut st = self.0.prepare_cached("SELECT rev FROM name_word_ends WHERE rev >= ?1 ORDER BY rev")?;
+            let mut rows = st.query([&end])?;
+            while let Some(r) = rows.next()? {
+                let rev = r.get_ref(0)?.as_str()?;
+                if !rev.starts_with(&end) {
+                    break;
+                }
+                let w: String = rev.chars().rev().collect();
+                if deletes_to(&w, variant) {
+                    out.push(w);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
     }
 
     fn firms_with_word(&self, word: &str, limit: usize) -> rusqlite::Result<Vec<Cow<'_, str>>> {
@@ -456,6 +515,11 @@ impl NameIndex {
         // Brands and managers, each text once.
         let (mut brands, mut managers): (Vec<(u32, Span)>, Vec<(u32, Span)>) = (Vec::new(), Vec::new());
         let mut interned: rustc_hash::FxHashMap<String, Span> = rustc_hash::FxHashMap::default();
+        // A version-4 key index names the card, not the firm: every card's firm, by card id (the cards come in
+        // their ids' order), until the keys are read.
+        let by_code = crate::state::keys_by_code(conn)?;
+        let mut card_ids = Arena::default();
+        let mut card_firms: Vec<(Span, u32)> = Vec::new();
         {
             let mut st = conn.prepare(
                 "SELECT firm_id, card_id, name, legal_form, inn, brand, manager FROM cards ORDER BY card_id",
@@ -464,6 +528,9 @@ impl NameIndex {
             let mut forms: Vec<(String, Span)> = Vec::new();
             while let Some(r) = rows.next()? {
                 let Some(f) = find_firm(&text, &firms, r.get_ref(0)?.as_str()?) else { continue };
+                if by_code {
+                    card_firms.push((card_ids.push(r.get_ref(1)?.as_str()?), f));
+                }
                 let inn = r.get_ref(4)?.as_str()?;
                 if !inn.is_empty() {
                     inns.push((f, text.push(inn)));
@@ -582,12 +649,26 @@ impl NameIndex {
         let mut scratch = Arena::default();
         let mut full_rows: Vec<(Span, u32)> = Vec::new();
         {
-            let mut st = conn.prepare("SELECT kind, value, firm_id FROM keys NOT INDEXED WHERE kind IN (?1, ?2)")?;
-            let mut rows = st.query([KeyKind::NameToken.name(), KeyKind::NameFull.name()])?;
+            let mut st = if by_code {
+                conn.prepare("SELECT kind = ?1, value, card_id FROM keys WHERE kind IN (?1, ?2)")?
+            } else {
+                conn.prepare("SELECT kind = ?1, value, firm_id FROM keys NOT INDEXED WHERE kind IN (?1, ?2)")?
+            };
+            let mut rows = if by_code {
+                st.query([KeyKind::NameToken.code(), KeyKind::NameFull.code()])?
+            } else {
+                st.query([KeyKind::NameToken.name(), KeyKind::NameFull.name()])?
+            };
             while let Some(r) = rows.next()? {
-                let Some(f) = find_firm(&text, &firms, r.get_ref(2)?.as_str()?) else { continue };
+                let of = r.get_ref(2)?.as_str()?;
+                let f = if by_code {
+                    card_firms.binary_search_by(|(c, _)| card_ids.get(*c).cmp(of)).ok().map(|i| card_firms[i].1)
+                } else {
+                    find_firm(&text, &firms, of)
+                };
+                let Some(f) = f else { continue };
                 let value = r.get_ref(1)?.as_str()?;
-                if r.get_ref(0)?.as_str()? == KeyKind::NameToken.name() {
+                if r.get::<_, bool>(0)? {
                     if let Ok(w) = words.binary_search_by(|s| text.get(*s).cmp(value)) {
                         word_rows.push((w as u32, f));
                     }
@@ -612,7 +693,7 @@ impl NameIndex {
             owners.push(full.len() as u32 - 1);
             full_firms.push(*f);
         }
-        drop((full_rows, scratch));
+        drop((full_rows, scratch, card_firms, card_ids));
         let full_firms_of = Ranges::of_sorted(owners.into_iter(), full.len());
         laps.lap("names: keys");
         text.text.shrink_to_fit();
@@ -830,6 +911,59 @@ impl NameSource for NameIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A version-4 state's name words (and their ends) in memory.
+    fn v4_words(words: &[String]) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE name_words (word TEXT PRIMARY KEY, firms INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE name_word_ends (rev TEXT PRIMARY KEY) WITHOUT ROWID;
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        for w in words {
+            conn.execute("INSERT OR IGNORE INTO name_words VALUES (?1, 1)", [w]).unwrap();
+            conn.execute(
+                "INSERT OR IGNORE INTO name_word_ends VALUES (?1)",
+                [crate::state::snapshot::name_word_end(w)],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn words_one_letter_longer_are_found_by_their_beginning_or_their_end() {
+        let words: Vec<String> =
+            ["ромашка", "ромашкаа", "ромашк", "оромашка", "ромаашка", "рмашка", "вега", "вегаа", "евга", "вег", "вэга"]
+                .iter()
+                .map(|w| w.to_string())
+                .collect();
+        let conn = v4_words(&words);
+        let found = |v: &str| Sqlite(&conn).words_with_variant(v).unwrap();
+        assert_eq!(found("ромашка"), ["оромашка", "ромаашка", "ромашка", "ромашкаа"]);
+        assert_eq!(found("вега"), ["вега", "вегаа"]);
+        // A three-letter variant: the four-letter words with a letter more (a three-letter word has no variants).
+        assert_eq!(found("вег"), ["вег", "вега"]);
+        assert_eq!(found("ег"), Vec::<String>::new());
+    }
+
+    proptest! {
+        /// The state's look-up by a variant finds exactly the words that have it among their `word_variants`.
+        #[test]
+        fn words_with_a_variant_are_those_a_stored_variant_table_gave(
+            words in proptest::collection::vec("[абвa]{1,7}", 1..40),
+            variant in "[абвa]{0,7}",
+        ) {
+            let conn = v4_words(&words);
+            let mut expected: Vec<String> =
+                words.iter().filter(|w| word_variants(w).contains(&variant)).cloned().collect();
+            expected.sort();
+            expected.dedup();
+            prop_assert_eq!(Sqlite(&conn).words_with_variant(&variant).unwrap(), expected);
+        }
+    }
 
     fn names(n: &str) -> Arc<[PreparedName]> {
         let card = CardName { card: "C1".into(), name: n.into(), legal_form: String::new() };

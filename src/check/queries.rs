@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::check::{self, Query};
 use crate::dict::Dictionaries;
+use crate::matching::keys::KeyKind;
 
 /// What the base can answer for a query about an existing firm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,17 +131,25 @@ fn classify(
     ambiguous: bool,
 ) -> rusqlite::Result<QueryClass> {
     let keys = check::query_keys(q, dict).map(|k| k.0).unwrap_or_default();
-    let mut st = conn.prepare_cached("SELECT 1 FROM keys WHERE kind = ?1 AND value = ?2 AND firm_id = ?3 LIMIT 1")?;
+    // The kind as the state stores it: a code (version 4, the firm being the card's) or a name (older).
+    let by_code = crate::state::keys_by_code(conn)?;
+    let kind_of =
+        |k: KeyKind| if by_code { rusqlite::types::Value::from(k.code()) } else { k.name().to_string().into() };
+    let mut st = conn.prepare_cached(if by_code {
+        "SELECT 1 FROM keys k JOIN cards c ON c.card_id = k.card_id WHERE k.kind = ?1 AND k.value = ?2 AND c.firm_id = ?3 LIMIT 1"
+    } else {
+        "SELECT 1 FROM keys WHERE kind = ?1 AND value = ?2 AND firm_id = ?3 LIMIT 1"
+    })?;
     let mut on_firm = false;
     for (kind, value) in &keys {
         for f in right {
-            on_firm |= st.exists(rusqlite::params![kind.name(), value, f])?;
+            on_firm |= st.exists(rusqlite::params![kind_of(*kind), value, f])?;
         }
     }
     let mut any = conn.prepare_cached("SELECT 1 FROM keys WHERE kind = ?1 AND value = ?2 LIMIT 1")?;
     let mut in_base = false;
     for (kind, value) in &keys {
-        in_base |= any.exists(rusqlite::params![kind.name(), value])?;
+        in_base |= any.exists(rusqlite::params![kind_of(*kind), value])?;
     }
     let named = q.name.as_deref().is_some_and(|s| !s.trim().is_empty());
     Ok(match (on_firm, named, keys.is_empty()) {

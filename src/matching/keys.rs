@@ -106,6 +106,17 @@ impl KeyKind {
     fn from_u8(v: u8) -> KeyKind {
         KeyKind::ALL[v as usize]
     }
+
+    /// The kind's code in the state's key index (`keys.kind`, named in its table `key_kinds`): the enum's
+    /// discriminant, which is therefore never renumbered (a new kind takes the next number).
+    pub fn code(self) -> i64 {
+        self as u8 as i64
+    }
+
+    /// The kind of a state code ([`KeyKind::code`]), if it is one.
+    pub fn from_code(code: i64) -> Option<KeyKind> {
+        KeyKind::ALL.get(usize::try_from(code).ok()?).copied()
+    }
 }
 
 /// The hash of a key: kind and text.
@@ -200,5 +211,40 @@ fn name_keys(name: &NormName, f: &mut impl FnMut(KeyKind, &str)) {
         if t.key.chars().count() >= 3 {
             f(KeyKind::NameToken, &t.key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The state stores kinds by code: a renumbered kind would read another kind's rows of an existing state.
+    #[test]
+    fn state_codes_of_the_kinds_are_fixed() {
+        let codes: Vec<(i64, &str)> = KeyKind::ALL.iter().map(|k| (k.code(), k.name())).collect();
+        assert_eq!(
+            codes,
+            [
+                (0, "inn"),
+                (1, "ogrn"),
+                (2, "phone"),
+                (3, "local_phone"),
+                (4, "toll_free"),
+                (5, "email"),
+                (6, "domain"),
+                (7, "person"),
+                (8, "person_full"),
+                (9, "brand"),
+                (10, "address_office"),
+                (11, "address_house"),
+                (12, "name"),
+                (13, "name_word"),
+            ]
+        );
+        for k in KeyKind::ALL {
+            assert_eq!(KeyKind::from_code(k.code()), Some(k));
+        }
+        assert_eq!(KeyKind::from_code(14), None);
+        assert_eq!(KeyKind::from_code(-1), None);
     }
 }

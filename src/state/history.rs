@@ -157,8 +157,28 @@ mod tests {
         {
             let st = State::open(&path).unwrap();
             st.conn.execute("INSERT INTO meta(key, value) VALUES ('mark', 'kept')", []).unwrap();
-            // What a version-1 state looks like: no manager_history.
-            st.conn.execute_batch("DROP TABLE manager_history; PRAGMA user_version = 1;").unwrap();
+            // What a version-1 state looks like: no manager_history, the key index and the word variants as
+            // rowid tables with the kinds' names and the firms, the cards with their normalised name and domains.
+            st.conn
+                .execute_batch(
+                    "DROP TABLE manager_history; DROP TABLE key_kinds; DROP TABLE keys; DROP TABLE cards;
+                     CREATE TABLE keys (kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL);
+                     CREATE INDEX keys_by_value ON keys(kind, value);
+                     INSERT INTO keys VALUES ('inn', '7707083893', 'F000001', '1');
+                     CREATE TABLE word_variants (variant TEXT NOT NULL, word TEXT NOT NULL);
+                     CREATE TABLE cards (
+                         card_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, firm_id TEXT NOT NULL,
+                         name TEXT NOT NULL, legal_form TEXT NOT NULL, name_norm TEXT NOT NULL,
+                         inn TEXT NOT NULL, kpp TEXT NOT NULL, ogrn TEXT NOT NULL,
+                         phones TEXT NOT NULL, emails TEXT NOT NULL, domains TEXT NOT NULL, contacts TEXT NOT NULL,
+                         brand TEXT NOT NULL, address TEXT NOT NULL, manager TEXT NOT NULL, last_activity TEXT NOT NULL
+                     ) WITHOUT ROWID;
+                     CREATE INDEX cards_by_entity ON cards(entity_id);
+                     INSERT INTO cards VALUES ('1', 'E000001', 'F000001', 'ООО «Ромашка»', 'ООО', 'ромашка',
+                         '7707083893', '', '', '', '', '', '', '', '', 'ivanova', '');
+                     PRAGMA user_version = 1;",
+                )
+                .unwrap();
         }
         let st = State::open(&path).unwrap();
         let v: i64 = st.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
@@ -166,6 +186,14 @@ mod tests {
         let mark: String = st.conn.query_row("SELECT value FROM meta WHERE key = 'mark'", [], |r| r.get(0)).unwrap();
         assert_eq!(mark, "kept");
         assert!(all(&st.conn).unwrap().is_empty());
+        let key: (i64, String, String) = st
+            .conn
+            .query_row("SELECT kind, value, card_id FROM keys", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        assert_eq!(key, (crate::matching::keys::KeyKind::Inn.code(), "7707083893".into(), "1".into()));
+        let card: (String, String) =
+            st.conn.query_row("SELECT firm_id, manager FROM cards", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!(card, ("F000001".into(), "ivanova".into()));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use serde::Serialize;
 /// `PRAGMA application_id` of a firmdedup state ("FDDP").
 pub const APPLICATION_ID: i64 = 0x4644_4450;
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Why a state cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -139,11 +139,12 @@ DROP TABLE IF EXISTS firms;
 DROP TABLE IF EXISTS keys;
 DROP TABLE IF EXISTS name_words;
 DROP TABLE IF EXISTS word_variants;
+DROP TABLE IF EXISTS name_word_ends;
 CREATE TABLE cards (
     card_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, firm_id TEXT NOT NULL,
-    name TEXT NOT NULL, legal_form TEXT NOT NULL, name_norm TEXT NOT NULL,
+    name TEXT NOT NULL, legal_form TEXT NOT NULL,
     inn TEXT NOT NULL, kpp TEXT NOT NULL, ogrn TEXT NOT NULL,
-    phones TEXT NOT NULL, emails TEXT NOT NULL, domains TEXT NOT NULL, contacts TEXT NOT NULL,
+    phones TEXT NOT NULL, emails TEXT NOT NULL, contacts TEXT NOT NULL,
     brand TEXT NOT NULL, address TEXT NOT NULL, manager TEXT NOT NULL, last_activity TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE entities (
@@ -159,18 +160,18 @@ CREATE TABLE firms (
     conflict INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE keys (
-    kind TEXT NOT NULL, value TEXT NOT NULL, firm_id TEXT NOT NULL, card_id TEXT NOT NULL,
-    PRIMARY KEY (kind, value, firm_id, card_id)
+    kind INTEGER NOT NULL, value TEXT NOT NULL, card_id TEXT NOT NULL,
+    PRIMARY KEY (kind, value, card_id)
 ) WITHOUT ROWID;
 CREATE TABLE name_words (word TEXT PRIMARY KEY, firms INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE word_variants (variant TEXT NOT NULL, word TEXT NOT NULL, PRIMARY KEY (variant, word)) WITHOUT ROWID;
+CREATE TABLE name_word_ends (rev TEXT PRIMARY KEY) WITHOUT ROWID;
 "#;
 
 /// Indexes of the rebuilt tables, created after their rows are in: those a reader or the nightly run searches by.
-/// The key index and the word variants need none: their primary key (the whole row, WITHOUT ROWID) is the
-/// look-up's order (version 3; version 2 kept them as rowid tables with an index `keys_by_value` /
-/// `word_variants_by_variant` beside, which readers still understand). Cards are read by card id (their key) and by
-/// firm, never by legal entity (version 2 also had `cards_by_entity`).
+/// The key index needs none: its primary key (the whole row, WITHOUT ROWID) is the look-up's order (since
+/// version 3; version 2 kept it as a rowid table with an index `keys_by_value` beside, which readers still
+/// understand). Cards are read by card id (their key) and by firm, never by legal entity (version 2 also had
+/// `cards_by_entity`).
 pub const SNAPSHOT_INDEXES: &str = r#"
 CREATE INDEX cards_by_firm ON cards(firm_id);
 CREATE INDEX entities_by_firm ON entities(firm_id);
@@ -197,6 +198,43 @@ INSERT INTO word_variants_v3 (variant, word)
 DROP TABLE word_variants;
 ALTER TABLE word_variants_v3 RENAME TO word_variants;
 DROP INDEX IF EXISTS cards_by_entity;
+"#;
+
+/// Version 4, a smaller state (1M cards: 643 → 498 MB): the key index keeps each firm's (kind, value) once with
+/// its first card as before, but the kind as a code (`key_kinds` names them) and without the firm, which is the
+/// card's (`cards.firm_id`); the cards lose the columns made from others (`name_norm`, `domains`: cards.csv has
+/// them); the word variants are no longer stored: the look-up finds a word one letter longer than a variant by its
+/// beginning in `name_words` or its end in `name_word_ends` (the words backwards, filled after these statements). Rows copied, never
+/// emptied (a run that fails after the migration must still find every held firm); the stored digests of the
+/// last run's tables are dropped, since the rows are no longer the ones they describe (the next run compares the
+/// tables themselves).
+const MIGRATE_4: &str = r#"
+CREATE TABLE cards_v4 (
+    card_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, firm_id TEXT NOT NULL,
+    name TEXT NOT NULL, legal_form TEXT NOT NULL,
+    inn TEXT NOT NULL, kpp TEXT NOT NULL, ogrn TEXT NOT NULL,
+    phones TEXT NOT NULL, emails TEXT NOT NULL, contacts TEXT NOT NULL,
+    brand TEXT NOT NULL, address TEXT NOT NULL, manager TEXT NOT NULL, last_activity TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO cards_v4 (card_id, entity_id, firm_id, name, legal_form, inn, kpp, ogrn, phones, emails, contacts,
+        brand, address, manager, last_activity)
+    SELECT card_id, entity_id, firm_id, name, legal_form, inn, kpp, ogrn, phones, emails, contacts,
+        brand, address, manager, last_activity FROM cards ORDER BY card_id;
+DROP TABLE cards;
+ALTER TABLE cards_v4 RENAME TO cards;
+CREATE INDEX IF NOT EXISTS cards_by_firm ON cards(firm_id);
+CREATE TABLE keys_v4 (
+    kind INTEGER NOT NULL, value TEXT NOT NULL, card_id TEXT NOT NULL,
+    PRIMARY KEY (kind, value, card_id)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO keys_v4 (kind, value, card_id)
+    SELECT k.kind, keys.value, keys.card_id FROM keys JOIN key_kinds k ON k.name = keys.kind
+    ORDER BY 1, 2, 3;
+DROP TABLE keys;
+ALTER TABLE keys_v4 RENAME TO keys;
+DROP TABLE IF EXISTS word_variants;
+CREATE TABLE IF NOT EXISTS name_word_ends (rev TEXT PRIMARY KEY) WITHOUT ROWID;
+DELETE FROM meta WHERE key = 'snapshot_digests';
 "#;
 
 fn sql_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -274,7 +312,34 @@ fn migrate(conn: &Connection, from: i64, path: &Path) -> Result<(), StateError> 
         }
         conn.pragma_update(None, "user_version", 3).map_err(&err)?;
     }
-    // Future versions: `if from < 4 { ... }`, each step in the same transaction as the version bump.
+    if from < 4 {
+        // The names of the key index's kind codes, for the sqlite3 shell (the codes never change).
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS key_kinds (kind INTEGER PRIMARY KEY, name TEXT NOT NULL);")
+            .map_err(&err)?;
+        let mut st = conn.prepare("INSERT OR REPLACE INTO key_kinds(kind, name) VALUES (?1, ?2)").map_err(&err)?;
+        for k in crate::matching::keys::KeyKind::ALL {
+            st.execute(params![k.code(), k.name()]).map_err(&err)?;
+        }
+        drop(st);
+        // A state created just above has the version-4 tables already.
+        if from >= 1 {
+            conn.execute_batch(MIGRATE_4).map_err(&err)?;
+            let mut ends: Vec<String> = conn
+                .prepare("SELECT word FROM name_words")
+                .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+                .map_err(&err)?;
+            for e in &mut ends {
+                *e = snapshot::name_word_end(e);
+            }
+            ends.sort_unstable();
+            let mut st = conn.prepare("INSERT OR IGNORE INTO name_word_ends(rev) VALUES (?1)").map_err(&err)?;
+            for e in &ends {
+                st.execute([e]).map_err(&err)?;
+            }
+        }
+        conn.pragma_update(None, "user_version", 4).map_err(&err)?;
+    }
+    // Future versions: `if from < 5 { ... }`, each step in the same transaction as the version bump.
     Ok(())
 }
 
@@ -694,6 +759,12 @@ pub fn write_config(conn: &Connection, cfg: &crate::config::Config) -> rusqlite:
     let json = serde_json::to_string(cfg).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('config', ?1)", [json])?;
     Ok(())
+}
+
+/// Whether the state's key index is version 4's (kind codes, no firm column: the firm is the card's), rather than
+/// an older state's (kind names and the firm in each row), which the readers still read as it is.
+pub fn keys_by_code(conn: &Connection) -> rusqlite::Result<bool> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? >= 4)
 }
 
 /// The configuration a state was built with. A state written before the configuration was stored gives the

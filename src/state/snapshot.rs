@@ -57,13 +57,11 @@ pub fn write(
                     text(&r.firm_id),
                     text(&r.name),
                     text(&r.legal_form),
-                    text(&r.name_norm),
                     text(&r.inn),
                     text(&r.kpp),
                     text(&r.ogrn),
                     text(&r.phones),
                     text(&r.emails),
-                    text(&r.domains),
                     text(&r.contacts),
                     text(&r.brand),
                     text(&r.address),
@@ -148,7 +146,7 @@ pub fn write(
         })?;
         tr.lap("state: entities, firms");
     }
-    write_keys(tx, d, ids, (&card_order, &firm_order), &mut digests)?;
+    write_keys(tx, d, &card_order, &mut digests)?;
     tr.lap("state: keys, words");
     if !diff {
         tx.execute_batch(SNAPSHOT_INDEXES)?;
@@ -180,16 +178,10 @@ fn key_order<'a>(n: usize, key: impl Fn(usize) -> &'a str + Sync) -> Vec<usize> 
     order
 }
 
-/// The key index: every (kind, value) of a firm once, with the first card that carries it; and the words of
-/// names with the number of firms using each.
-/// `orders`: the cards' and the firms' row numbers in the order of their ids (see [`key_order`]).
-fn write_keys(
-    tx: &Transaction,
-    d: &Dedup,
-    ids: &Ids,
-    orders: (&[usize], &[usize]),
-    digests: &mut Digests,
-) -> rusqlite::Result<()> {
+/// The key index: every (kind, value) of a firm once, with the first card that carries it (the firm is the
+/// card's); and the words of names with the number of firms using each.
+/// `card_order`: the cards' row numbers in the order of their ids (see [`key_order`]).
+fn write_keys(tx: &Transaction, d: &Dedup, card_order: &[usize], digests: &mut Digests) -> rusqlite::Result<()> {
     let mut cards_of_firm: Vec<Vec<u32>> = vec![Vec::new(); d.firms.len()];
     for (i, &e) in d.grouping.entity_of_card.iter().enumerate() {
         cards_of_firm[d.grouping.firm_of_entity[e as usize] as usize].push(i as u32);
@@ -197,53 +189,40 @@ fn write_keys(
     let whole = !digests.diff;
     let mut words: FxHashMap<CompactString, u32> = FxHashMap::default();
     let count_words = |rows: &[KeyRow], words: &mut FxHashMap<CompactString, u32>| {
-        for (kind, value, _, _) in rows {
+        for (kind, value, _) in rows {
             if *kind == KeyKind::NameToken {
                 *words.entry(value.clone()).or_default() += 1;
             }
         }
     };
     let put_rows = |rows: &[KeyRow], put: &mut dyn FnMut(&[ValueRef]) -> rusqlite::Result<()>| {
-        rows.iter().try_for_each(|(kind, value, f, card)| {
-            put(&[text(kind.name()), text(value), text(&ids.firm[*f as usize]), text(&d.cards[*card as usize].id)])
+        rows.iter().try_for_each(|(kind, value, card)| {
+            put(&[ValueRef::Integer(kind.code()), text(value), text(&d.cards[*card as usize].id)])
         })
     };
     if whole {
         // Written whole, every row is made, then sorted into the table's key order (text compares bytewise, as
-        // Rust's strings do: the kinds by name, the firms and cards by the rank of their ids).
-        let mut rows: Vec<KeyRow> =
-            cards_of_firm.par_iter().enumerate().flat_map_iter(|(f, cards)| firm_key_rows(d, f, cards)).collect();
-        let mut kind_rank = [0u8; KeyKind::ALL.len()];
-        let mut by_name = KeyKind::ALL;
-        by_name.sort_by_key(|k| k.name());
-        for (r, k) in by_name.iter().enumerate() {
-            kind_rank[*k as usize] = r as u8;
+        // Rust's strings do: the cards by the rank of their ids).
+        let mut rows: Vec<KeyRow> = cards_of_firm.par_iter().flat_map_iter(|cards| firm_key_rows(d, cards)).collect();
+        let mut card_rank = vec![0u32; card_order.len()];
+        for (i, &x) in card_order.iter().enumerate() {
+            card_rank[x] = i as u32;
         }
-        let rank = |order: &[usize]| {
-            let mut r = vec![0u32; order.len()];
-            for (i, &x) in order.iter().enumerate() {
-                r[x] = i as u32;
-            }
-            r
-        };
-        let (card_rank, firm_rank) = (rank(orders.0), rank(orders.1));
-        let place = |r: &KeyRow| (kind_rank[r.0 as usize], firm_rank[r.2 as usize], card_rank[r.3 as usize]);
         rows.par_sort_unstable_by(|a, b| {
-            let (x, y) = (place(a), place(b));
-            (x.0, a.1.as_str(), x.1, x.2).cmp(&(y.0, b.1.as_str(), y.1, y.2))
+            (a.0.code(), a.1.as_str(), card_rank[a.2 as usize]).cmp(&(
+                b.0.code(),
+                b.1.as_str(),
+                card_rank[b.2 as usize],
+            ))
         });
         count_words(&rows, &mut words);
-        digests.sync(tx, "keys", &["kind", "value", "firm_id", "card_id"], false, &mut |put| put_rows(&rows, put))?;
+        digests.sync(tx, "keys", KEY_COLUMNS, false, &mut |put| put_rows(&rows, put))?;
     } else {
         // Diffed, the rows come as they are made, a few thousand firms at a time (never all of them in memory).
-        digests.sync(tx, "keys", &["kind", "value", "firm_id", "card_id"], false, &mut |put| {
+        digests.sync(tx, "keys", KEY_COLUMNS, false, &mut |put| {
             words.clear();
-            for (k, firms) in cards_of_firm.chunks(16_384).enumerate() {
-                let rows: Vec<KeyRow> = firms
-                    .par_iter()
-                    .enumerate()
-                    .flat_map_iter(|(j, cards)| firm_key_rows(d, k * 16_384 + j, cards))
-                    .collect();
+            for firms in cards_of_firm.chunks(16_384) {
+                let rows: Vec<KeyRow> = firms.par_iter().flat_map_iter(|cards| firm_key_rows(d, cards)).collect();
                 count_words(&rows, &mut words);
                 put_rows(&rows, put)?;
             }
@@ -259,42 +238,35 @@ fn write_keys(
         }
         Ok(())
     })?;
-    // Typo-tolerant lookup: each word under itself and under each one-letter deletion (SymSpell, distance 1);
-    // written whole, in key order; diffed, as they are made.
-    if whole {
-        let mut variants: Vec<(String, &str)> = words
-            .par_iter()
-            .flat_map_iter(|(w, _)| word_variants(w).into_iter().map(move |v| (v, w.as_str())))
-            .collect();
-        variants.par_sort_unstable();
-        return digests.sync(tx, "word_variants", &["variant", "word"], false, &mut |put| {
-            variants.iter().try_for_each(|(v, w)| put(&[text(v), text(w)]))
-        });
-    }
-    digests.sync(tx, "word_variants", &["variant", "word"], false, &mut |put| {
-        for (w, _) in &words {
-            for v in word_variants(w) {
-                put(&[text(&v), text(w)])?;
-            }
-        }
-        Ok(())
-    })
+    // The typo-tolerant look-up: the words by their ends, each written backwards (`name_word_end`), so that a
+    // word one letter longer than a variant ([`word_variants`]) is found by its beginning or by its end.
+    let mut ends: Vec<String> = words.par_iter().map(|(w, _)| name_word_end(w)).collect();
+    ends.par_sort_unstable();
+    digests.sync(tx, "name_word_ends", &["rev"], false, &mut |put| ends.iter().try_for_each(|e| put(&[text(e)])))
 }
 
-/// A row of the key index: kind, value, firm (index), the firm's first card carrying it.
-type KeyRow = (KeyKind, CompactString, u32, u32);
+/// A name word written backwards, as `name_word_ends` keeps it.
+pub fn name_word_end(w: &str) -> String {
+    w.chars().rev().collect()
+}
 
-/// The key index rows of firm `f` (its cards in canonical order): each (kind, value) once, with its first card.
-fn firm_key_rows(d: &Dedup, f: usize, cards: &[u32]) -> Vec<KeyRow> {
+/// The key index's columns (version 4): the kind's code, the value, the firm's first card carrying it.
+const KEY_COLUMNS: &[&str] = &["kind", "value", "card_id"];
+
+/// A row of the key index: kind, value, the firm's first card carrying it.
+type KeyRow = (KeyKind, CompactString, u32);
+
+/// The key index rows of one firm (its cards in canonical order): each (kind, value) once, with its first card.
+fn firm_key_rows(d: &Dedup, cards: &[u32]) -> Vec<KeyRow> {
     let mut v: Vec<KeyRow> = Vec::new();
     for &c in cards {
         for_each_key(&d.norm[c as usize], |kind, t| {
             if indexed_kind(kind) {
-                v.push((kind, CompactString::from(t), f as u32, c));
+                v.push((kind, CompactString::from(t), c));
             }
         });
     }
-    v.sort_by(|a, b| (a.0, &a.1, a.3).cmp(&(b.0, &b.1, b.3)));
+    v.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
     v.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     v
 }
@@ -383,13 +355,11 @@ const CARD_COLUMNS: &[&str] = &[
     "firm_id",
     "name",
     "legal_form",
-    "name_norm",
     "inn",
     "kpp",
     "ogrn",
     "phones",
     "emails",
-    "domains",
     "contacts",
     "brand",
     "address",
