@@ -199,6 +199,29 @@ fn class_g_a_sisters_inn_typed_on_one_card() {
 }
 
 #[test]
+fn class_g_a_sisters_inn_typed_on_a_card_of_one_name_root() {
+    // ООО «Флявлича» (7701007712) and its sister МУП «Флявлича-Трейд» (5201034337); card 5 writes the first name
+    // with the sister's ИНН. The names share a word, so only the name written exactly so under the other ИНН
+    // tells the typed ИНН. ООО «Ромашка» and «Ромашка Трейд» on one ИНН, the short name under no other ИНН: one
+    // legal entity written two ways.
+    let (_wd, g) = dedup(
+        "1,ООО «Флявлича»,7701007712,,,,,+7 831 250-50-50,,,,ivanov,\n\
+         2,ООО «Флявлича»,7701007712,,,,,+7 831 250-50-50,,,,ivanov,\n\
+         3,МУП «Флявлича-Трейд»,5201034337,,,,,+7 831 260-60-60,,,,petrov,\n\
+         4,МУП «Флявлича-Трейд»,5201034337,,,,,+7 831 260-60-60,,,,petrov,\n\
+         5,ООО «Флявлича»,5201034337,,,,,+7 831 250-50-50,,,,sidorov,\n\
+         6,ООО «Ромашка»,6601018109,,,,,+7 343 270-70-70,,,,ivanov,\n\
+         7,ООО «Ромашка Трейд»,6601018109,,,,,+7 343 280-80-80,,,,ivanov,\n",
+    );
+    assert_ne!(g["1"].0, g["3"].0, "the typed ИНН does not make the two sisters one legal entity");
+    assert_eq!(g["3"].0, g["4"].0);
+    assert_ne!(g["5"].0, g["3"].0, "the card with the sister's ИНН is not the sister's");
+    assert_eq!(g["5"].0, g["1"].0, "it goes with its name and phone");
+    assert_eq!(g["1"].1, g["3"].1, "a sister's ИНН typed on a card is firm evidence: one firm");
+    assert_eq!(g["6"].0, g["7"].0, "a short name under no other ИНН stays with its ИНН");
+}
+
+#[test]
 fn class_g_a_typed_inn_is_firm_evidence_unless_the_config_sets_it_to_nothing() {
     let rows = "1,ООО «Ларинвест»,6901006062,,,,,+7 4822 50-50-50,,,,ivanov,\n\
                 2,ООО «Пеликан Трейд»,6901006062,,,,,+7 4822 60-60-60,,,,petrov,\n\

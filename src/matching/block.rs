@@ -272,9 +272,21 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         let lo = name_inn.partition_point(|x| x.0 < h);
         name_inn[lo..].iter().take_while(|x| x.0 == h).any(|x| x.1 != inn)
     };
+    // The valid ИНН other than `inn` under which card `c`'s whole name is written.
+    let other_inns = |c: u32, inn: u64| -> SmallVec<[u64; 4]> {
+        let h = key_hash(KeyKind::NameFull, &norm[c as usize].name.compact());
+        let lo = name_inn.partition_point(|x| x.0 < h);
+        name_inn[lo..].iter().take_while(|x| x.0 == h).filter(|x| x.1 != inn && x.1 != 0).map(|x| x.1).collect()
+    };
     let outliers: Vec<u32> = inn_runs
         .par_iter()
-        .flat_map_iter(|run| if run.len() >= 3 { inn_outliers(norm, run) } else { pair_outlier(norm, run, &elsewhere) })
+        .flat_map_iter(|run| {
+            let mut out = if run.len() >= 3 { inn_outliers(norm, run) } else { pair_outlier(norm, run, &elsewhere) };
+            if out.is_empty() {
+                out = sister_outlier(norm, run, &other_inns);
+            }
+            out
+        })
         .collect();
     drop(name_inn);
     // The ИНН typed on another company's card: each card of it carries the ИНН as a key, so the firm level sees
@@ -985,6 +997,58 @@ fn pair_outlier(norm: &[NormCard], run: &[(u64, u32)], elsewhere: &impl Fn(u32, 
         (false, true) => vec![*b],
         _ => Vec::new(),
     }
+}
+
+/// A sister company's ИНН typed on a card of a sister of one name root (`Флявлича` / `Флявлича-Трейд`): the card
+/// of the group whose name is another card's name with a word less or more, written exactly so under another
+/// valid ИНН, while that other card's name is not written under it. Their shared word keeps such cards out of
+/// [`inn_outliers`] and [`pair_outlier`]. A person's name (an ИП with or without initials) is never judged so, and
+/// when more than one card of the group would be, none is.
+fn sister_outlier(
+    norm: &[NormCard],
+    run: &[(u64, u32)],
+    other_inns: &impl Fn(u32, u64) -> SmallVec<[u64; 4]>,
+) -> Vec<u32> {
+    if run.len() > 400 {
+        return Vec::new();
+    }
+    let words = |c: u32| -> SmallVec<[&str; 8]> {
+        let mut w: SmallVec<[&str; 8]> = norm[c as usize].name.tokens.iter().map(|t| t.key.as_str()).collect();
+        w.sort_unstable();
+        w.dedup();
+        w
+    };
+    let subset = |a: &[&str], b: &[&str]| a.len() < b.len() && a.iter().all(|x| b.binary_search(x).is_ok());
+    // Each card's whole name and words, made once.
+    let names: Vec<(String, SmallVec<[&str; 8]>, bool)> = run
+        .iter()
+        .map(|&(_, c)| {
+            let n = &norm[c as usize].name;
+            (n.compact(), words(c), n.person.is_some() || n.tokens.is_empty())
+        })
+        .collect();
+    let mut found: Vec<u32> = Vec::new();
+    for (i, &(inn, c)) in run.iter().enumerate() {
+        let (compact, wc, skip) = &names[i];
+        if *skip || names.iter().enumerate().any(|(j, n)| j != i && n.0 == *compact) {
+            continue;
+        }
+        let elsewhere = other_inns(c, inn);
+        if elsewhere.is_empty() {
+            continue;
+        }
+        let sister = run.iter().enumerate().any(|(j, &(_, o))| {
+            let (_, wo, person) = &names[j];
+            j != i
+                && !person
+                && (subset(wc, wo) || subset(wo, wc))
+                && !other_inns(o, inn).iter().any(|x| elsewhere.contains(x))
+        });
+        if sister {
+            found.push(c);
+        }
+    }
+    if found.len() == 1 { found } else { Vec::new() }
 }
 
 /// A name as the scorer reads it; `id` gives the id of a word key.
