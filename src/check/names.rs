@@ -158,6 +158,20 @@ fn keyed_firms(conn: &Connection, kind: KeyKind, value: &str, limit: usize) -> r
     Ok(super::lookup_at_most(conn, kind, value, limit)?.into_iter().map(|(firm, _)| firm).collect())
 }
 
+/// Hands `each` the texts `sql` (a key's range from `?1`, in key order) gives that begin with `start`.
+fn starting_with(conn: &Connection, sql: &str, start: &str, mut each: impl FnMut(&str)) -> rusqlite::Result<()> {
+    let mut st = conn.prepare_cached(sql)?;
+    let mut rows = st.query([start])?;
+    while let Some(r) = rows.next()? {
+        let t = r.get_ref(0)?.as_str()?;
+        if !t.starts_with(start) {
+            break;
+        }
+        each(t);
+    }
+    Ok(())
+}
+
 /// Whether deleting one letter of `word` gives `variant`, for a word one letter longer than the variant.
 fn deletes_to(word: &str, variant: &str) -> bool {
     let (w, v) = (word.as_bytes(), variant.as_bytes());
@@ -212,30 +226,18 @@ impl NameSource for Sqlite<'_> {
         if chars.len() >= 3 {
             let h = chars.len().div_ceil(2);
             let begin: String = chars[..h].iter().collect();
-            let mut st = self.0.prepare_cached("SELECT word FROM name_words WHERE word >= ?1 ORDER BY word")?;
-            let mut rows = st.query([&begin])?;
-            while let Some(r) = rows.next()? {
-                let w = r.get_ref(0)?.as_str()?;
-                if !w.starts_with(&begin) {
-                    break;
-                }
+            starting_with(self.0, "SELECT word FROM name_words WHERE word >= ?1 ORDER BY word", &begin, |w| {
                 if deletes_to(w, variant) {
                     out.push(w.to_string());
                 }
-            }
+            })?;
             let end: String = chars[h - 1..].iter().rev().collect();
-            let mut st = self.0.prepare_cached("SELECT rev FROM name_word_ends WHERE rev >= ?1 ORDER BY rev")?;
-            let mut rows = st.query([&end])?;
-            while let Some(r) = rows.next()? {
-                let rev = r.get_ref(0)?.as_str()?;
-                if !rev.starts_with(&end) {
-                    break;
-                }
+            starting_with(self.0, "SELECT rev FROM name_word_ends WHERE rev >= ?1 ORDER BY rev", &end, |rev| {
                 let w: String = rev.chars().rev().collect();
                 if deletes_to(&w, variant) {
                     out.push(w);
                 }
-            }
+            })?;
         }
         out.sort_unstable();
         out.dedup();
