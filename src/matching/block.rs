@@ -272,9 +272,8 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         let lo = name_inn.partition_point(|x| x.0 < h);
         name_inn[lo..].iter().take_while(|x| x.0 == h).any(|x| x.1 != inn)
     };
-    // The valid ИНН other than `inn` under which card `c`'s whole name is written.
-    let other_inns = |c: u32, inn: u64| -> SmallVec<[u64; 4]> {
-        let h = key_hash(KeyKind::NameFull, &norm[c as usize].name.compact());
+    // The valid ИНН other than `inn` under which a whole name (its `NameFull` key hash) is written.
+    let other_inns = |h: u64, inn: u64| -> SmallVec<[u64; 4]> {
         let lo = name_inn.partition_point(|x| x.0 < h);
         name_inn[lo..].iter().take_while(|x| x.0 == h).filter(|x| x.1 != inn && x.1 != 0).map(|x| x.1).collect()
     };
@@ -1007,7 +1006,7 @@ fn pair_outlier(norm: &[NormCard], run: &[(u64, u32)], elsewhere: &impl Fn(u32, 
 fn sister_outlier(
     norm: &[NormCard],
     run: &[(u64, u32)],
-    other_inns: &impl Fn(u32, u64) -> SmallVec<[u64; 4]>,
+    other_inns: &impl Fn(u64, u64) -> SmallVec<[u64; 4]>,
 ) -> Vec<u32> {
     if run.len() > 400 {
         return Vec::new();
@@ -1019,30 +1018,24 @@ fn sister_outlier(
         w
     };
     let subset = |a: &[&str], b: &[&str]| a.len() < b.len() && a.iter().all(|x| b.binary_search(x).is_ok());
-    // Each card's whole name and words, made once.
-    let names: Vec<(String, SmallVec<[&str; 8]>, bool)> = run
+    // Each card's whole name, words, and the other ИНН its name is written under, made once.
+    let names: Vec<(String, SmallVec<[&str; 8]>, bool, SmallVec<[u64; 4]>)> = run
         .iter()
-        .map(|&(_, c)| {
+        .map(|&(inn, c)| {
             let n = &norm[c as usize].name;
-            (n.compact(), words(c), n.person.is_some() || n.tokens.is_empty())
+            let compact = n.compact();
+            let elsewhere = other_inns(key_hash(KeyKind::NameFull, &compact), inn);
+            (compact, words(c), n.person.is_some() || n.tokens.is_empty(), elsewhere)
         })
         .collect();
     let mut found: Vec<u32> = Vec::new();
-    for (i, &(inn, c)) in run.iter().enumerate() {
-        let (compact, wc, skip) = &names[i];
-        if *skip || names.iter().enumerate().any(|(j, n)| j != i && n.0 == *compact) {
+    for (i, &(_, c)) in run.iter().enumerate() {
+        let (compact, wc, skip, elsewhere) = &names[i];
+        if *skip || elsewhere.is_empty() || names.iter().enumerate().any(|(j, n)| j != i && n.0 == *compact) {
             continue;
         }
-        let elsewhere = other_inns(c, inn);
-        if elsewhere.is_empty() {
-            continue;
-        }
-        let sister = run.iter().enumerate().any(|(j, &(_, o))| {
-            let (_, wo, person) = &names[j];
-            j != i
-                && !person
-                && (subset(wc, wo) || subset(wo, wc))
-                && !other_inns(o, inn).iter().any(|x| elsewhere.contains(x))
+        let sister = names.iter().enumerate().any(|(j, (_, wo, person, theirs))| {
+            j != i && !person && (subset(wc, wo) || subset(wo, wc)) && !theirs.iter().any(|x| elsewhere.contains(x))
         });
         if sister {
             found.push(c);

@@ -764,7 +764,7 @@ pub fn write_config(conn: &Connection, cfg: &crate::config::Config) -> rusqlite:
 /// Whether the state's key index is version 4's (kind codes, no firm column: the firm is the card's), rather than
 /// an older state's (kind names and the firm in each row), which the readers still read as it is.
 pub fn keys_by_code(conn: &Connection) -> rusqlite::Result<bool> {
-    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? >= 4)
+    Ok(conn.prepare_cached("PRAGMA user_version")?.query_row([], |r| r.get::<_, i64>(0))? >= 4)
 }
 
 /// The configuration a state was built with. A state written before the configuration was stored gives the
