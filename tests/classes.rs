@@ -386,6 +386,31 @@ fn coined_and_compound_base() -> String {
 }
 
 #[test]
+fn class_c_bare_cards_of_a_name_no_other_legal_entity_writes_join_once_grouped() {
+    // Cards 1 and 2 carry nothing but a name no other card writes, and no legal entity with a contact or an ИНН
+    // writes it: they are one legal entity. Card 4 writes «Кравитон Групп» as only the legal entity of card 3
+    // writes it; that another company is called «Кравитон» (5) does not make the whole name shared. Cards 6 and 7
+    // write «Мирвела», a name contained in another company's «Мирвела Плюс» (8): they cannot tell which.
+    let (wd, g) = dedup(
+        "1,ООО «Тралеонт»,,,,,,,,,,ivanov,\n\
+         2,Тралеонт,,,,,,,,,,petrov,\n\
+         3,ООО «Кравитон Групп»,7701017407,,,,,+7 495 555-12-34,,,,ivanov,\n\
+         4,Кравитон Групп,,,,,,,,,,petrov,\n\
+         5,ООО «Кравитон»,7701017414,,,,,+7 495 100-00-01,,,,sidorov,\n\
+         6,ООО «Мирвела»,,,,,,,,,,ivanov,\n\
+         7,Мирвела,,,,,,,,,,petrov,\n\
+         8,ООО «Мирвела Плюс»,,,,,,+7 495 100-00-02,,,,sidorov,\n",
+    );
+    assert_eq!(g["1"].0, g["2"].0, "two bare cards of a name no other legal entity writes");
+    assert_eq!(g["4"].0, g["3"].0, "the whole name is written by one legal entity only");
+    assert_ne!(g["4"].0, g["5"].0, "another company of the name's first word");
+    assert_ne!(g["6"].0, g["7"].0, "«Мирвела Плюс» carries every word of «Мирвела»: the name alone singles no one out");
+    assert_ne!(g["6"].0, g["8"].0);
+    let s: serde_json::Value = serde_json::from_str(&wd.read("out/summary.json")).unwrap();
+    assert_eq!(s["matching"]["learned_name_alone"]["joined_once_grouped"], 2, "{s}");
+}
+
+#[test]
 fn class_c_coined_names_alone_join_where_the_base_shows_them_unique_though_compound_names_are_shared() {
     let (wd, g) = dedup(&coined_and_compound_base());
     let learned = learned_name_alone(&wd);

@@ -1260,15 +1260,15 @@ impl Prepared {
     }
 
     /// Node pairs `(a, b)`, `a < b`, by which cards that carry nothing but a distinctive name join, once the legal
-    /// entities are clustered (`entity_of_node`), the one legal entity writing that name: the pairs of each bare
-    /// node (no ИНН, no contact: [`is_bare`]) with each node of that entity writing the name.
+    /// entities are clustered (`entity_of_node`), the one legal entity writing that name with more: the pairs of
+    /// each bare node (no ИНН, no contact: [`is_bare`]) with each node of that entity writing the name.
     ///
     /// Before clustering, the other cards of a name that carry contacts may each look like a second company of
-    /// that name; once clustered, they are seen to be one legal entity or several. A name qualifies when exactly
-    /// one legal entity with a contact or an ИНН writes it, a distinctive word of it of four letters or more is
-    /// carried by no legal entity but those writing the name (in a name or a brand), at most [`HUB_NAME_NODES`]
-    /// bare nodes write it, and the legal forms agree. Names of persons, and names with no distinctive word of four letters or more,
-    /// never join so.
+    /// that name; once clustered, they are seen to be one legal entity or several. A name qualifies when at most
+    /// one legal entity with a contact or an ИНН writes it (when none does, the bare ones join one another), no
+    /// legal entity but those writing the name carries every distinctive word of it (in a name or a brand:
+    /// `Кворнета Сервис` beside `Кворнета`), at most [`HUB_NAME_NODES`] bare nodes write it, and the legal forms
+    /// agree. Names of persons, and names with no distinctive word of four letters or more, never join so.
     pub fn bare_name_pairs(&self, norm: &[NormCard], entity_of_node: &[u32]) -> Vec<(u32, u32)> {
         let nodes = &self.nodes;
         let tokens = &self.tokens;
@@ -1293,24 +1293,28 @@ impl Prepared {
             .collect();
         post.par_sort_unstable();
         post.dedup();
-        // The candidate names: (the run in `post`, the one entity with a contact or an ИНН), and the words they
-        // need counted.
+        // The candidate names: (the run in `post`, the anchor), and the words they need counted.
         let mut candidates: Vec<(std::ops::Range<usize>, u32)> = Vec::new();
         let mut wanted = vec![false; tokens.len()];
         let mut at = 0;
         for run in post.chunk_by(|a, b| a.0 == b.0) {
             let range = at..at + run.len();
             at += run.len();
-            let mut full = run.iter().map(|x| x.1).filter(|&e| !entity_bare[e as usize]);
-            let (Some(anchor), bare_nodes) = (full.next(), run.iter().filter(|x| entity_bare[x.1 as usize]).count())
-            else {
+            let mut writers: SmallVec<[u32; 4]> = run.iter().map(|x| x.1).collect();
+            writers.dedup();
+            if writers.len() < 2 {
                 continue;
-            };
-            if bare_nodes == 0 || bare_nodes > HUB_NAME_NODES || full.any(|e| e != anchor) {
+            }
+            let mut full = writers.iter().copied().filter(|&e| !entity_bare[e as usize]);
+            let anchor = full.next().unwrap_or(writers[0]);
+            if full.next().is_some() {
+                continue;
+            }
+            if run.iter().filter(|x| x.1 != anchor).count() > HUB_NAME_NODES {
                 continue;
             }
             if let Some(v) = variant_by_hash(&nodes[run[0].2 as usize], run[0].0) {
-                for t in distinctive_words(v) {
+                for &t in v.tokens.iter() {
                     wanted[t as usize] = true;
                 }
             }
@@ -1336,24 +1340,34 @@ impl Prepared {
             .collect();
         carriers.par_sort_unstable();
         carriers.dedup();
-        let entities_with = |t: u32| -> usize {
+        // The entities carrying word `t`, sorted.
+        let entities_with = |t: u32| -> &[(u32, u32)] {
             let lo = carriers.partition_point(|x| x.0 < t);
             let hi = carriers.partition_point(|x| x.0 <= t);
-            hi - lo
+            &carriers[lo..hi]
         };
         let mut out = Vec::new();
         for (range, anchor) in candidates {
             let run = &post[range];
             let Some(v) = variant_by_hash(&nodes[run[0].2 as usize], run[0].0) else { continue };
-            let mut writers: SmallVec<[u32; 4]> = run.iter().map(|x| x.1).collect();
-            writers.dedup();
-            if !distinctive_words(v)
-                .any(|t| tokens[t as usize].chars().count() >= 4 && entities_with(t) == writers.len())
-            {
+            // Every entity carrying every word of the name must write it: any other writes a name
+            // containing this one. (A writer may spell the name in other words, `МегасервисДевелопмент`.)
+            let mut lists: SmallVec<[&[(u32, u32)]; 4]> = v.tokens.iter().map(|&t| entities_with(t)).collect();
+            lists.sort_by_key(|l| l.len());
+            let Some((shortest, rest)) = lists.split_first() else { continue };
+            let writers: SmallVec<[u32; 4]> = {
+                let mut w: SmallVec<[u32; 4]> = run.iter().map(|x| x.1).collect();
+                w.dedup();
+                w
+            };
+            let another = shortest.iter().any(|&(_, e)| {
+                !writers.contains(&e) && rest.iter().all(|l| l.binary_search_by_key(&e, |x| x.1).is_ok())
+            });
+            if another {
                 continue;
             }
             let full: SmallVec<[u32; 4]> = run.iter().filter(|x| x.1 == anchor).map(|x| x.2).collect();
-            for x in run.iter().filter(|x| entity_bare[x.1 as usize]) {
+            for x in run.iter().filter(|x| x.1 != anchor) {
                 for &f in full.iter().filter(|&&f| forms_agree(norm, &nodes[x.2 as usize], &nodes[f as usize])) {
                     out.push((x.2.min(f), x.2.max(f)));
                 }

@@ -86,8 +86,8 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             if pe.is_grouped_name_pair(na, nb) {
                 let _ = writeln!(
                     s,
-                    "  joined once legal entities were grouped: the card carries nothing but the name, and one legal \
-                     entity writes it"
+                    "  joined once legal entities were grouped: the card carries nothing but the name, at most one \
+                     legal entity with a contact or an ИНН writes it, and no other carries every word of it"
                 );
             } else if unique {
                 let _ = writeln!(s, "  {}", pe.name_alone.describe());
