@@ -194,6 +194,15 @@ fn has_legal_form(words: &[String], dict: &Dictionaries) -> bool {
 /// brand before a bracketed legal name. Tags are recognised by their shape only (a separator, brackets or a
 /// branch word before a place), so a name that merely contains a city word keeps it.
 pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String>, Option<String>) {
+    let (core, branch, brand, _) = split_name_tags_folded(raw, dict);
+    (core, branch, brand)
+}
+
+/// [`split_name_tags`], and the folded words of the name left (`text::fold_tokens`) when they were made on the way.
+fn split_name_tags_folded(
+    raw: &str,
+    dict: &Dictionaries,
+) -> (String, Option<String>, Option<String>, Option<Vec<String>>) {
     const QUOTES: &str = "«»„“”\"'`‘’‹›";
     let mut t = raw.trim();
     // A name wrapped whole in quotes reads as the name inside: one pair of quotes at a time, so that `«X»` reads
@@ -208,6 +217,8 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
     let mut branch: Option<String> = None;
     let mut bracket_brand: Option<String> = None;
     let fold = |s: &str| text::fold_tokens(s, dict);
+    // The words of `core` as folded in the last round, kept when that round changed nothing.
+    let mut folded: Option<Vec<String>> = None;
     for _ in 0..3 {
         let before = core.clone();
         // `X (…)` at the end.
@@ -253,6 +264,7 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
         }
         // `X филиал Ростов`, `X, филиал в г. Самара`: from the branch word to the end (never the first word).
         let words = fold(&core);
+        let folded_at = core.len();
         if words.len() >= 2
             && let Some(k) = branch_tag_start(&words, &core, dict)
         {
@@ -289,10 +301,12 @@ pub fn split_name_tags(raw: &str, dict: &Dictionaries) -> (String, Option<String
             core = legal;
         }
         if core == before {
+            // Nothing changed in this round, so the words were folded from the name left.
+            folded = (folded_at == core.len()).then_some(words);
             break;
         }
     }
-    (core, branch, bracket_brand)
+    (core, branch, bracket_brand, folded)
 }
 
 /// Words that say what the text after them is (`бренд X`, `юрлицо ООО «Y»`), dropped from either side of a brand
@@ -400,9 +414,9 @@ pub fn brand_beside_legal_name(text: &str, dict: &Dictionaries, loose: bool) -> 
 
 /// Normalises a company name.
 pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
-    let (raw_core, branch, bracket_brand) = split_name_tags(full_raw, dict);
+    let (raw_core, branch, bracket_brand, folded) = split_name_tags_folded(full_raw, dict);
     let raw = raw_core.as_str();
-    let typed = text::fold_tokens(raw, dict);
+    let typed = folded.unwrap_or_else(|| text::fold_tokens(raw, dict));
     // The words with kind-of-business phrases abbreviated; `origin[i]` is the range of typed words of word `i`.
     let raw_nfkc = nfkc(raw);
     let spans: Vec<(usize, usize)> = word_spans(&raw_nfkc);
