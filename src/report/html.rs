@@ -77,9 +77,10 @@ fn policy_ru(p: ConflictPolicy) -> &'static str {
 
 /// A JSON array of rows, each serialised as it comes: no tree of values for a million cards (the page's data at
 /// 1M cards would otherwise take gigabytes while it is built). Each item's row (`None`: left out) is made and
-/// serialised in parallel chunks, kept in order, so the text is the same whatever the thread count.
-fn par_array<T: Sync, R: Serialize>(items: &[T], row: impl Fn(&T) -> Option<R> + Sync) -> String {
-    let chunks: Vec<Vec<u8>> = items
+/// serialised in parallel chunks, kept in order, so the text is the same whatever the thread count. The text comes
+/// in parts (the page writes them one after the other), so the chunks are not copied into one.
+fn par_array<T: Sync, R: Serialize>(items: &[T], row: impl Fn(&T) -> Option<R> + Sync) -> Vec<String> {
+    let mut chunks: Vec<Vec<u8>> = items
         .par_chunks(4096)
         .map(|chunk| {
             let mut buf: Vec<u8> = Vec::new();
@@ -91,14 +92,15 @@ fn par_array<T: Sync, R: Serialize>(items: &[T], row: impl Fn(&T) -> Option<R> +
             buf
         })
         .collect();
-    let mut buf: Vec<u8> = Vec::with_capacity(chunks.iter().map(Vec::len).sum::<usize>() + 1);
-    buf.push(b'[');
-    for c in &chunks {
-        // Every row starts with a comma: the first one's becomes the bracket.
-        buf.extend_from_slice(if buf.len() == 1 { &c[c.len().min(1)..] } else { c });
+    // Every row starts with a comma: the first row's goes.
+    if let Some(first) = chunks.iter_mut().find(|c| !c.is_empty()) {
+        first.remove(0);
     }
-    buf.push(b']');
-    String::from_utf8(buf).unwrap_or_default()
+    let mut parts = Vec::with_capacity(chunks.len() + 2);
+    parts.push("[".to_string());
+    parts.extend(chunks.into_iter().filter(|c| !c.is_empty()).map(|c| String::from_utf8(c).unwrap_or_default()));
+    parts.push("]".to_string());
+    parts
 }
 
 /// Conflicted firms embedded in the page (the most cards first); conflicts.csv has them all.
@@ -288,7 +290,7 @@ pub fn data(
     let mut parts = vec![small];
     for (key, text) in [("cards", cards), ("entities", entities), ("firms", firms), ("links", links)] {
         parts.push(format!(",\"{key}\":"));
-        parts.push(text);
+        parts.extend(text);
     }
     parts.push("}".to_string());
     parts
@@ -364,7 +366,7 @@ mod tests {
             for keep in [|i: usize| i % 3 == 1, |i: usize| i >= 5000, |_: usize| false] {
                 let rows: Vec<(usize, String)> =
                     items.iter().filter(|&&i| keep(i)).map(|&i| (i, format!("р{i}"))).collect();
-                let got = par_array(&items, |&i| keep(i).then(|| (i, format!("р{i}"))));
+                let got = par_array(&items, |&i| keep(i).then(|| (i, format!("р{i}")))).concat();
                 assert_eq!(got, serde_json::to_string(&rows).unwrap(), "n = {n}");
             }
         }
