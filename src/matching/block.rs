@@ -1260,13 +1260,14 @@ impl Prepared {
     }
 
     /// Node pairs `(a, b)`, `a < b`, by which cards that carry nothing but a distinctive name join, once the legal
-    /// entities are clustered (`entity_of_node`), the one legal entity writing that name with more: the pairs of
-    /// each bare node (no ИНН, no contact: [`is_bare`]) with each node of that entity writing the name.
+    /// entities are clustered (`entity_of_node`), the one legal entity writing that name with a contact or an ИНН
+    /// (or, where none has either, one bare legal entity of it): the pairs of each other node writing the name
+    /// (bare: no ИНН, no contact, [`is_bare`]) with each node of that entity writing it.
     ///
     /// Before clustering, the other cards of a name that carry contacts may each look like a second company of
     /// that name; once clustered, they are seen to be one legal entity or several. A name qualifies when at most
     /// one legal entity with a contact or an ИНН writes it (when none does, the bare ones join one another), no
-    /// legal entity but those writing the name carries every distinctive word of it (in a name or a brand:
+    /// legal entity but those writing the name carries every word of it (in a name or a brand:
     /// `Кворнета Сервис` beside `Кворнета`), at most [`HUB_NAME_NODES`] bare nodes write it, and the legal forms
     /// agree. Names of persons, and names with no distinctive word of four letters or more, never join so.
     pub fn bare_name_pairs(&self, norm: &[NormCard], entity_of_node: &[u32]) -> Vec<(u32, u32)> {
@@ -1293,8 +1294,9 @@ impl Prepared {
             .collect();
         post.par_sort_unstable();
         post.dedup();
-        // The candidate names: (the run in `post`, the anchor), and the words they need counted.
-        let mut candidates: Vec<(std::ops::Range<usize>, u32)> = Vec::new();
+        // The candidate names: (the run in `post`, the anchor, the entities writing the name), and the words they
+        // need counted.
+        let mut candidates: Vec<(std::ops::Range<usize>, u32, SmallVec<[u32; 4]>)> = Vec::new();
         let mut wanted = vec![false; tokens.len()];
         let mut at = 0;
         for run in post.chunk_by(|a, b| a.0 == b.0) {
@@ -1318,7 +1320,7 @@ impl Prepared {
                     wanted[t as usize] = true;
                 }
             }
-            candidates.push((range, anchor));
+            candidates.push((range, anchor, writers));
         }
         if candidates.is_empty() {
             return Vec::new();
@@ -1347,7 +1349,7 @@ impl Prepared {
             &carriers[lo..hi]
         };
         let mut out = Vec::new();
-        for (range, anchor) in candidates {
+        for (range, anchor, writers) in candidates {
             let run = &post[range];
             let Some(v) = variant_by_hash(&nodes[run[0].2 as usize], run[0].0) else { continue };
             // Every entity carrying every word of the name must write it: any other writes a name
@@ -1355,11 +1357,6 @@ impl Prepared {
             let mut lists: SmallVec<[&[(u32, u32)]; 4]> = v.tokens.iter().map(|&t| entities_with(t)).collect();
             lists.sort_by_key(|l| l.len());
             let Some((shortest, rest)) = lists.split_first() else { continue };
-            let writers: SmallVec<[u32; 4]> = {
-                let mut w: SmallVec<[u32; 4]> = run.iter().map(|x| x.1).collect();
-                w.dedup();
-                w
-            };
             let another = shortest.iter().any(|&(_, e)| {
                 !writers.contains(&e) && rest.iter().all(|l| l.binary_search_by_key(&e, |x| x.1).is_ok())
             });

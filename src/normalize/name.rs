@@ -264,7 +264,6 @@ fn split_name_tags_folded(
         }
         // `X филиал Ростов`, `X, филиал в г. Самара`: from the branch word to the end (never the first word).
         let words = fold(&core);
-        let folded_at = core.len();
         if words.len() >= 2
             && let Some(k) = branch_tag_start(&words, &core, dict)
         {
@@ -302,7 +301,7 @@ fn split_name_tags_folded(
         }
         if core == before {
             // Nothing changed in this round, so the words were folded from the name left.
-            folded = (folded_at == core.len()).then_some(words);
+            folded = Some(words);
             break;
         }
     }
