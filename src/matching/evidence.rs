@@ -9,6 +9,9 @@ use crate::matching::keys::{KeyKind, for_each_key, key_hash, kind_of};
 use crate::matching::score::{Level, Piece, Scored};
 use crate::normalize::NormCard;
 
+/// The text of a piece of evidence: most values (an ИНН, a phone, a short name) fit in the value itself.
+pub type Text = compact_str::CompactString;
+
 /// A link that was made, for `links.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LinkRecord {
@@ -23,8 +26,8 @@ pub struct LinkRecord {
     /// The evidence, typed: written in English in the CSV files ([`Evidence::en`]) and in Russian on the
     /// administrator's page ([`Evidence::ru`]).
     pub evidence: Evidence,
-    /// The signal groups behind it.
-    pub signals: Vec<&'static str>,
+    /// The signal groups behind it (most links have one or two: kept inline).
+    pub signals: smallvec::SmallVec<[&'static str; 2]>,
 }
 
 /// One piece of evidence between two cards or groups, with the values it rests on. Both texts are rendered
@@ -34,68 +37,72 @@ pub enum EvidencePart {
     /// The same ИНН, with the two КПП when they differ (branches).
     SameInn {
         /// The ИНН.
-        inn: String,
+        inn: Text,
         /// The two КПП, when they differ.
-        kpp: Option<(String, String)>,
+        kpp: Option<Box<(Text, Text)>>,
     },
     /// The same ОГРН.
-    SameOgrn(String),
+    SameOgrn(Text),
     /// In one ИНН/ОГРН group through other cards.
-    InnGroup(String),
+    InnGroup(Text),
     /// A shared contact or address value.
     Shared {
         /// What kind of value.
         kind: KeyKind,
         /// The value as shown.
-        value: String,
+        value: Text,
         /// For a value carried by many legal entities: how many, and the weight it got.
         generic: Option<(u32, f32)>,
     },
     /// A shared decision-maker (as written on each side, once when alike).
-    Person(String),
+    Person(Text),
     /// One card's e-mail spells another card's contact's surname.
     MailPerson {
         /// The e-mail address.
-        email: String,
+        email: Text,
         /// The contact, as shown (`Плуанова Г.В.`).
-        person: String,
+        person: Text,
     },
     /// Similar names, with their similarity.
     Name {
         /// One side's name.
-        a: String,
+        a: Text,
         /// The other's.
-        b: String,
+        b: Text,
         /// Similarity 0..1.
         sim: f32,
     },
     /// A rare word shared by the names.
     Root {
         /// The word.
-        word: String,
+        word: Text,
         /// Its rarity 0..1.
         rarity: f32,
     },
     /// One side's brand is the other's name.
     BrandName {
         /// The brand.
-        brand: String,
+        brand: Text,
         /// The name.
-        name: String,
+        name: Text,
     },
     /// The administrator linked them (`override`).
     Override,
-    /// Cards of one ИНН whose names are unlike (the review's ИНН outliers).
-    NameUnlike {
-        /// The ИНН.
-        inn: String,
-        /// The outlier's name.
-        a: String,
-        /// The legal entity's usual name.
-        b: String,
-        /// Their likeness 0..1.
-        sim: f32,
-    },
+    /// Cards of one ИНН whose names are unlike (the review's ИНН outliers); boxed, as rare and the largest.
+    NameUnlike(Box<NameUnlike>),
+}
+
+/// Cards of one ИНН whose names are unlike (the review's ИНН outliers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameUnlike {
+    /// The ИНН.
+    pub inn: Text,
+    /// The outlier's name.
+    pub a: Text,
+    /// The legal entity's usual name.
+    pub b: Text,
+    /// Their likeness 0..1.
+    pub sim: f32,
 }
 
 impl EvidencePart {
@@ -103,7 +110,10 @@ impl EvidencePart {
     pub fn en(&self) -> String {
         match self {
             EvidencePart::SameInn { inn, kpp: None } => format!("same INN {inn}"),
-            EvidencePart::SameInn { inn, kpp: Some((k1, k2)) } => format!("same INN {inn} (another КПП: {k1} / {k2})"),
+            EvidencePart::SameInn { inn, kpp: Some(k) } => {
+                let (k1, k2) = &**k;
+                format!("same INN {inn} (another КПП: {k1} / {k2})")
+            }
             EvidencePart::SameOgrn(x) => format!("same OGRN {x}"),
             EvidencePart::InnGroup(x) => format!("same INN/OGRN group ({x})"),
             EvidencePart::Shared { kind, value, generic } => {
@@ -128,7 +138,8 @@ impl EvidencePart {
             EvidencePart::Root { word, rarity } => format!("shared name root \"{word}\" (rarity {rarity:.2})"),
             EvidencePart::BrandName { brand, name } => format!("brand «{brand}» ~ name {name}"),
             EvidencePart::Override => "administrator's link override".into(),
-            EvidencePart::NameUnlike { inn, a, b, sim } => {
+            EvidencePart::NameUnlike(u) => {
+                let NameUnlike { inn, a, b, sim } = &**u;
                 format!("same INN {inn}, but name \"{a}\" is unlike \"{b}\" ({sim:.2})")
             }
         }
@@ -138,7 +149,10 @@ impl EvidencePart {
     pub fn ru(&self) -> String {
         match self {
             EvidencePart::SameInn { inn, kpp: None } => format!("тот же ИНН {inn}"),
-            EvidencePart::SameInn { inn, kpp: Some((k1, k2)) } => format!("тот же ИНН {inn} (другой КПП: {k1} / {k2})"),
+            EvidencePart::SameInn { inn, kpp: Some(k) } => {
+                let (k1, k2) = &**k;
+                format!("тот же ИНН {inn} (другой КПП: {k1} / {k2})")
+            }
             EvidencePart::SameOgrn(x) => format!("тот же ОГРН {x}"),
             EvidencePart::InnGroup(x) => format!("та же группа ИНН/ОГРН ({x})"),
             EvidencePart::Shared { kind, value, generic } => {
@@ -163,7 +177,8 @@ impl EvidencePart {
             EvidencePart::Root { word, rarity } => format!("общий корень названия «{word}» (редкость {rarity:.2})"),
             EvidencePart::BrandName { brand, name } => format!("бренд «{brand}» ~ название {name}"),
             EvidencePart::Override => "решение администратора: связать".into(),
-            EvidencePart::NameUnlike { inn, a, b, sim } => {
+            EvidencePart::NameUnlike(u) => {
+                let NameUnlike { inn, a, b, sim } = &**u;
                 format!("тот же ИНН {inn}, но название «{a}» не похоже на «{b}» (сходство {sim:.2})")
             }
         }
@@ -172,12 +187,12 @@ impl EvidencePart {
 
 /// The evidence of a link: its pieces, strongest first.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Evidence(pub Vec<EvidencePart>);
+pub struct Evidence(pub smallvec::SmallVec<[EvidencePart; 1]>);
 
 impl Evidence {
     /// One piece.
     pub fn one(part: EvidencePart) -> Evidence {
-        Evidence(vec![part])
+        Evidence(smallvec::smallvec![part])
     }
 
     /// No piece at all.
@@ -212,16 +227,16 @@ pub(super) fn hard_evidence(first: &NormCard, c: &NormCard) -> (Evidence, &'stat
     match (&first.ids.inn, &c.ids.inn) {
         (Some(x), Some(y)) if x == y => {
             let kpp = match (&first.ids.kpp, &c.ids.kpp) {
-                (Some(k1), Some(k2)) if k1 != k2 => Some((k1.to_string(), k2.to_string())),
+                (Some(k1), Some(k2)) if k1 != k2 => Some(Box::new((k1.clone(), k2.clone()))),
                 _ => None,
             };
-            (Evidence::one(EvidencePart::SameInn { inn: x.to_string(), kpp }), "inn")
+            (Evidence::one(EvidencePart::SameInn { inn: x.clone(), kpp }), "inn")
         }
         _ => match (&first.ids.ogrn, &c.ids.ogrn) {
-            (Some(x), Some(y)) if x == y => (Evidence::one(EvidencePart::SameOgrn(x.to_string())), "ogrn"),
+            (Some(x), Some(y)) if x == y => (Evidence::one(EvidencePart::SameOgrn(x.clone())), "ogrn"),
             _ => {
                 let id = c.ids.inn.as_deref().or(c.ids.ogrn.as_deref()).unwrap_or_default().to_string();
-                (Evidence::one(EvidencePart::InnGroup(id)), "inn")
+                (Evidence::one(EvidencePart::InnGroup(id.into())), "inn")
             }
         },
     }
@@ -289,7 +304,7 @@ pub(super) fn link_record(
     b: &Node,
     s: &Scored,
 ) -> LinkRecord {
-    let mut parts = Vec::with_capacity(s.evidence.len());
+    let mut parts = smallvec::SmallVec::with_capacity(s.evidence.len());
     let mut cards: Option<(u32, u32)> = None;
     for (_, piece) in &s.evidence {
         let (part, pair) = match piece {
@@ -298,7 +313,10 @@ pub(super) fn link_record(
                 let tb = key_text(p, norm, b, *hash);
                 let value = ta.as_ref().map(|x| x.1.clone()).unwrap_or_default();
                 let generic = (*df > cfg.generic.full_up_to).then(|| (*df, piece.weight()));
-                (EvidencePart::Shared { kind: kind_of(*hash), value, generic }, ta.zip(tb).map(|(x, y)| (x.0, y.0)))
+                (
+                    EvidencePart::Shared { kind: kind_of(*hash), value: value.into(), generic },
+                    ta.zip(tb).map(|(x, y)| (x.0, y.0)),
+                )
             }
             Piece::Person { a: ia, b: ib, .. } => {
                 let (pa, pb) = (&a.persons[*ia as usize], &b.persons[*ib as usize]);
@@ -308,14 +326,14 @@ pub(super) fn link_record(
                     cb.as_ref().map(|x| x.1.clone()).unwrap_or_default(),
                 );
                 let shown = if da == db { da } else { format!("{da} ~ {db}") };
-                (EvidencePart::Person(shown), ca.zip(cb).map(|(x, y)| (x.0, y.0)))
+                (EvidencePart::Person(shown.into()), ca.zip(cb).map(|(x, y)| (x.0, y.0)))
             }
             Piece::Name { a: ia, b: ib, sim, .. } => {
                 let ca = card_with_name(norm, a, &a.names[*ia as usize].compact);
                 let cb = card_with_name(norm, b, &b.names[*ib as usize].compact);
                 let na = ca.map(|c| norm[c as usize].name.core()).unwrap_or_default();
                 let nb = cb.map(|c| norm[c as usize].name.core()).unwrap_or_default();
-                (EvidencePart::Name { a: na, b: nb, sim: *sim }, ca.zip(cb))
+                (EvidencePart::Name { a: na.into(), b: nb.into(), sim: *sim }, ca.zip(cb))
             }
             Piece::Root { token, rarity, .. } => {
                 let key = &p.tokens[*token as usize];
@@ -326,14 +344,14 @@ pub(super) fn link_record(
                         norm[c as usize].name.tokens.iter().find(|t| *t.key == **key).map(|t| t.text.to_string())
                     })
                     .unwrap_or_else(|| key.to_string());
-                (EvidencePart::Root { word, rarity: *rarity }, Some((a.cards[0], b.cards[0])))
+                (EvidencePart::Root { word: word.into(), rarity: *rarity }, Some((a.cards[0], b.cards[0])))
             }
             Piece::MailPerson { email_card, contact_card, .. } => {
                 let (email, person) =
                     crate::matching::mail_person::shown(norm, *email_card, *contact_card).unwrap_or_default();
                 let on_a = a.cards.contains(email_card);
                 let pair = if on_a { (*email_card, *contact_card) } else { (*contact_card, *email_card) };
-                (EvidencePart::MailPerson { email, person }, Some(pair))
+                (EvidencePart::MailPerson { email: email.into(), person: person.into() }, Some(pair))
             }
             Piece::BrandName { brand_on_a, brand, name, .. } => {
                 let (bn, nn) = if *brand_on_a { (a, b) } else { (b, a) };
@@ -344,7 +362,7 @@ pub(super) fn link_record(
                     .unwrap_or_default();
                 let nt = cn.map(|c| norm[c as usize].name.display()).unwrap_or_default();
                 let pair = if *brand_on_a { cb.zip(cn) } else { cn.zip(cb) };
-                (EvidencePart::BrandName { brand: bt, name: nt }, pair)
+                (EvidencePart::BrandName { brand: bt.into(), name: nt.into() }, pair)
             }
         };
         if cards.is_none() {

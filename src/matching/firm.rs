@@ -459,7 +459,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
                 b: c,
                 score: 0.0,
                 evidence: ev,
-                signals: vec![sig],
+                signals: smallvec::smallvec![sig],
             });
         }
     }
@@ -479,7 +479,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
                 b: a.max(b),
                 score: 0.0,
                 evidence: Evidence::one(EvidencePart::Override),
-                signals: vec!["override"],
+                signals: smallvec::smallvec!["override"],
             });
         }
     }
@@ -502,11 +502,11 @@ mod tests {
     #[test]
     fn evidence_reads_the_same_in_english_and_russian() {
         use EvidencePart as P;
-        let s = |x: &str| x.to_string();
+        let s = |x: &str| crate::matching::evidence::Text::from(x);
         let table: Vec<(EvidencePart, &str, &str)> = vec![
             (P::SameInn { inn: s("7701123451"), kpp: None }, "same INN 7701123451", "тот же ИНН 7701123451"),
             (
-                P::SameInn { inn: s("7701123451"), kpp: Some((s("770101001"), s("771401001"))) },
+                P::SameInn { inn: s("7701123451"), kpp: Some(Box::new((s("770101001"), s("771401001")))) },
                 "same INN 7701123451 (another КПП: 770101001 / 771401001)",
                 "тот же ИНН 7701123451 (другой КПП: 770101001 / 771401001)",
             ),
@@ -547,7 +547,12 @@ mod tests {
             ),
             (P::Override, "administrator's link override", "решение администратора: связать"),
             (
-                P::NameUnlike { inn: s("7701123451"), a: s("лютик"), b: s("ромашка"), sim: 0.2 },
+                P::NameUnlike(Box::new(crate::matching::evidence::NameUnlike {
+                    inn: s("7701123451"),
+                    a: s("лютик"),
+                    b: s("ромашка"),
+                    sim: 0.2,
+                })),
                 "same INN 7701123451, but name \"лютик\" is unlike \"ромашка\" (0.20)",
                 "тот же ИНН 7701123451, но название «лютик» не похоже на «ромашка» (сходство 0.20)",
             ),
@@ -557,7 +562,7 @@ mod tests {
             assert_eq!(part.ru(), *ru);
         }
         // Pieces are joined by "; " in both languages, and the English text is what JSON and Display give.
-        let ev = Evidence(vec![table[4].0.clone(), table[7].0.clone()]);
+        let ev = Evidence(smallvec::smallvec![table[4].0.clone(), table[7].0.clone()]);
         assert_eq!(ev.en(), "shared phone +7 495 111-22-33; shared decision-maker Иванов И.И.");
         assert_eq!(ev.ru(), "общий телефон +7 495 111-22-33; общее ЛПР Иванов И.И.");
         assert_eq!(ev.to_string(), ev.en());

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::csvio::CsvOut;
+use crate::matching::evidence::NameUnlike;
 use crate::matching::firm::{Evidence, EvidencePart, LinkRecord};
 use crate::matching::score::{Level, Scored, edit_similarity};
 use crate::pipeline::Dedup;
@@ -207,12 +208,12 @@ fn inn_outliers(d: &Dedup) -> Vec<ReviewRow> {
                 threshold: OUTLIER_NAME_SIM,
                 together: true,
                 doubt: (1.0 - sim).clamp(0.0, 1.0),
-                evidence: Evidence::one(EvidencePart::NameUnlike {
-                    inn,
-                    a: d.norm[c as usize].name.core(),
-                    b: d.norm[best.2 as usize].name.core(),
+                evidence: Evidence::one(EvidencePart::NameUnlike(Box::new(NameUnlike {
+                    inn: inn.into(),
+                    a: d.norm[c as usize].name.core().into(),
+                    b: d.norm[best.2 as usize].name.core().into(),
                     sim,
-                }),
+                }))),
             });
         }
     }

@@ -11,6 +11,10 @@
 //! valgrind --tool=massif --depth=40 --massif-out-file=massif.out target/release/heapx crm.csv   # 100k cards: ~30 s
 //! ```
 //!
+//! `heapx --run dedup crm.csv --out DIR` runs the real command instead (any `firmdedup` command line after
+//! `--run`) and prints, every 250 ms, the most live heap bytes seen in that window; with `FIRMDEDUP_TRACE=1` the
+//! stage laps come on the same stream, so each stage's live peak can be read off beside them.
+//!
 //! A separate crate because firmdedup itself forbids `unsafe` (a global allocator is an unsafe trait).
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
@@ -60,9 +64,33 @@ fn show(what: &str) {
     );
 }
 
+/// Runs a firmdedup command line, printing the live heap's window peaks as it goes.
+fn run(args: Vec<String>) {
+    use clap::Parser;
+    let cli = firmdedup::cli::Cli::parse_from(std::iter::once("firmdedup".to_string()).chain(args));
+    static WINDOW: AtomicUsize = AtomicUsize::new(0);
+    let t0 = std::time::Instant::now();
+    std::thread::spawn(move || {
+        loop {
+            for _ in 0..25 {
+                WINDOW.fetch_max(LIVE.load(Relaxed).max(0) as usize, Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            let w = WINDOW.swap(0, Relaxed);
+            eprintln!("{:7.2}s live max {:>6} MB  rss {:>6} MB", t0.elapsed().as_secs_f64(), w >> 20, rss());
+        }
+    });
+    let r = firmdedup::cmd::run(cli);
+    eprintln!("done: {:?}; peak live {} MB", r.map(|_| ()), PEAK.load(Relaxed) >> 20);
+}
+
 fn main() {
     use firmdedup::*;
-    let path = std::path::PathBuf::from(std::env::args().nth(1).unwrap());
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("--run") {
+        return run(argv[1..].to_vec());
+    }
+    let path = std::path::PathBuf::from(&argv[0]);
     let dict = Dictionaries::embedded();
     let opts = firmdedup::ingest::IngestOptions::default();
     let cfg = firmdedup::config::Config::default();
@@ -80,6 +108,12 @@ fn main() {
             std::mem::size_of::<name::NameToken>(),
             std::mem::size_of::<Invalid>()
         );
+        eprintln!(
+            "sizes: LinkRecord {} EvidencePart {} Evidence {}",
+            std::mem::size_of::<firmdedup::matching::evidence::LinkRecord>(),
+            std::mem::size_of::<firmdedup::matching::evidence::EvidencePart>(),
+            std::mem::size_of::<firmdedup::matching::evidence::Evidence>(),
+        );
     }
     show("start");
     let (_ing, cards) = pipeline::read_ordered(&path, &opts, dict).unwrap();
@@ -93,6 +127,23 @@ fn main() {
     show("group");
     g.prepared.release_matching_data();
     show("  released");
+    let (entities, firms) =
+        groups::summarize(&norm, &g.entity_of_card, g.n_entities, &g.firm_of_entity, g.n_firms);
+    show("  summaries");
+    let mut cards_of_firm: Vec<Vec<u32>> = vec![Vec::new(); g.n_firms];
+    for (i, &e) in g.entity_of_card.iter().enumerate() {
+        cards_of_firm[g.firm_of_entity[e as usize] as usize].push(i as u32);
+    }
+    let today = chrono_today();
+    let own = ownership::compute(&norm, &cards_of_firm, &cfg.ownership, today);
+    drop(cards_of_firm);
+    show("  ownership");
+    let plan = ownership::plan(&norm, &g.firms_of_cards(), &own, &cfg.ownership, today);
+    show("  plan");
+    let ids = (report::dedup::batch_ids('E', g.n_entities), report::dedup::batch_ids('F', g.n_firms));
+    show("  batch ids");
+    drop((entities, firms, own, plan, ids));
+    show("  without summaries");
     let links = std::mem::take(&mut g.links);
     drop(links);
     show("  without links");
@@ -100,6 +151,11 @@ fn main() {
     show("  without grouping");
     drop(norm);
     show("without norm");
+}
+
+/// A fixed day, as the reports' figures depend on it.
+fn chrono_today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
 }
 
 trait Heap {
