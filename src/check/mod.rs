@@ -396,7 +396,7 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
             .ok_or_else(|| QueryError::Bad(format!("{v:?} is not an email address")))?;
         keys.push((KeyKind::Email, e.address.to_string()));
         if !e.public {
-            keys.push((KeyKind::Domain, e.domain.to_string()));
+            keys.push((KeyKind::Domain, e.domain().to_string()));
         }
     }
     if let Some(v) = given(&q.website) {

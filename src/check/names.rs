@@ -94,7 +94,7 @@ impl PreparedName {
     /// Bytes it holds on the heap and inline, roughly (for the memo's budget).
     fn bytes(&self) -> usize {
         let s = |x: &String| x.capacity();
-        let o = |x: &Option<String>| x.as_ref().map_or(0, String::capacity);
+        let o = |x: &Option<Box<str>>| x.as_ref().map_or(0, |b| b.len());
         // A short text is held inline, with no heap of its own.
         let cs = |x: &CompactString| if x.is_heap_allocated() { x.capacity() } else { 0 };
         let co = |x: &Option<CompactString>| x.as_ref().map_or(0, cs);
@@ -110,7 +110,7 @@ impl PreparedName {
             + cs(&n.display_core)
             + o(&n.branch)
             + o(&n.bracket_brand)
-            + n.tokens.capacity() * std::mem::size_of::<crate::normalize::name::NameToken>()
+            + n.tokens.len() * std::mem::size_of::<crate::normalize::name::NameToken>()
             + n.tokens.iter().map(|t| cs(&t.text) + cs(&t.key)).sum::<usize>()
             + n.person.as_ref().map_or(0, |p| {
                 std::mem::size_of::<crate::normalize::person::Person>()

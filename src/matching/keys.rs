@@ -171,7 +171,7 @@ pub fn for_each_key(n: &NormCard, mut f: impl FnMut(KeyKind, &str)) {
     for e in &n.emails {
         f(KeyKind::Email, &e.address);
         if !e.public {
-            f(KeyKind::Domain, &e.domain);
+            f(KeyKind::Domain, e.domain());
         }
     }
     if let Some(w) = &n.website {

@@ -88,7 +88,7 @@ impl Invalid {
 impl NormCard {
     /// The corporate email domains of the card (public mail services excluded), deduplicated.
     pub fn corporate_domains(&self) -> Vec<&str> {
-        let mut v: Vec<&str> = self.emails.iter().filter(|e| !e.public).map(|e| e.domain.as_str()).collect();
+        let mut v: Vec<&str> = self.emails.iter().filter(|e| !e.public).map(|e| e.domain()).collect();
         v.sort_unstable();
         v.dedup();
         v

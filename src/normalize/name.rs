@@ -30,7 +30,7 @@ pub struct NormName {
     #[serde(skip)]
     pub form_kind: Option<FormKind>,
     /// The words of the name proper, legal form removed.
-    pub tokens: Vec<NameToken>,
+    pub tokens: Box<[NameToken]>,
     /// The name proper as typed (quotes and legal form removed, spacing tidied), for display.
     pub display_core: CompactString,
     /// For an ИП / КФХ, or a name that is a person's full name: the person.
@@ -38,11 +38,11 @@ pub struct NormName {
     /// A branch or city tag written after the name (`- Лпц`, `(Мурманск)`, `филиал Ростов`), as typed; it is
     /// not part of the name proper.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
+    pub branch: Option<Box<str>>,
     /// A brand written before a legal name in brackets (`Сибмаркет Сити (ООО «Сибмаркет»)`): the bracketed legal
     /// name is the name, this text is the brand.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bracket_brand: Option<String>,
+    pub bracket_brand: Option<Box<str>>,
 }
 
 impl NormName {
@@ -459,8 +459,8 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
             return NormName {
                 legal_form: Some(v.code.as_str().into()),
                 form_kind: Some(v.kind),
-                branch,
-                bracket_brand,
+                branch: branch.map(Into::into),
+                bracket_brand: bracket_brand.map(Into::into),
                 ..NormName::default()
             };
         }
@@ -516,11 +516,11 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
     NormName {
         legal_form: form_code,
         form_kind,
-        tokens,
+        tokens: tokens.into_boxed_slice(),
         display_core,
         person: person.map(Box::new),
-        branch,
-        bracket_brand,
+        branch: branch.map(Into::into),
+        bracket_brand: bracket_brand.map(Into::into),
     }
 }
 

@@ -31,7 +31,7 @@ pub struct Phone {
     /// `+7XXXXXXXXXX`, `+<E.164>` for foreign numbers, or the bare digits of a local number.
     pub number: CompactString,
     /// Extension digits, if any.
-    pub ext: Option<CompactString>,
+    pub ext: Option<Box<str>>,
     /// The kind of number.
     pub kind: PhoneKind,
 }
@@ -111,7 +111,7 @@ pub fn parse_phone(value: &str, area_code: Option<&str>) -> Result<Phone, PhoneE
         Some(c) => {
             // `unwrap`: group 0 always exists in a match.
             let start = c.get(0).map(|m| m.start()).unwrap_or(v.len());
-            (&v[..start], Some(CompactString::from(&c[1])))
+            (&v[..start], Some(Box::<str>::from(&c[1])))
         }
         None => (v, None),
     };
@@ -199,7 +199,7 @@ pub fn parse_phones(values: &[String], area_code: Option<&str>) -> (Vec<Phone>, 
                 && let Some(last) = phones.last_mut()
                 && last.ext.is_none()
             {
-                last.ext = Some(ext);
+                last.ext = Some(ext.as_str().into());
                 continue;
             }
             let code = area_code.or(prev_code.as_deref());

@@ -166,6 +166,11 @@ impl Heap for String {
         if self.capacity() == 0 { 0 } else { (self.capacity() + 15) / 16 * 16 }
     }
 }
+impl Heap for Box<str> {
+    fn heap(&self) -> usize {
+        if self.is_empty() { 0 } else { self.len().div_ceil(16) * 16 }
+    }
+}
 impl Heap for compact_str::CompactString {
     fn heap(&self) -> usize {
         if !self.is_heap_allocated() { 0 } else { (self.capacity() + 15) / 16 * 16 }
@@ -185,7 +190,7 @@ fn hb<T>(v: &[T]) -> usize {
     if v.is_empty() { 0 } else { (std::mem::size_of_val(v) + 15) / 16 * 16 }
 }
 fn name_heap(n: &firmdedup::normalize::name::NormName) -> (usize, usize, usize) {
-    let toks = hv(&n.tokens) + n.tokens.iter().map(|t| hs(&t.text) + hs(&t.key)).sum::<usize>();
+    let toks = hb(&n.tokens) + n.tokens.iter().map(|t| hs(&t.text) + hs(&t.key)).sum::<usize>();
     let person = n.person.as_ref().map_or(0, |p| {
         std::mem::size_of::<firmdedup::normalize::person::Person>() + hs(&p.surname) + ho(&p.first) + ho(&p.position)
     });
@@ -235,7 +240,7 @@ fn breakdown(norm: &[firmdedup::normalize::NormCard]) {
                     .sum::<usize>(),
         );
         add("phones", hb(&n.phones) + n.phones.iter().map(|x| hs(&x.number) + ho(&x.ext)).sum::<usize>());
-        add("emails", hb(&n.emails) + n.emails.iter().map(|x| hs(&x.address) + hs(&x.domain)).sum::<usize>());
+        add("emails", hb(&n.emails) + n.emails.iter().map(|x| hs(&x.address)).sum::<usize>());
         add("website", ho(&n.website));
         add(
             "contacts",
@@ -248,7 +253,6 @@ fn breakdown(norm: &[firmdedup::normalize::NormCard]) {
         add("n.emails", n.emails.len());
         add("n.contacts", n.contacts.len());
         add("n.tokens", n.name.tokens.len());
-        add("cap.tokens", n.name.tokens.capacity());
     }
     eprintln!(
         "NormCard inline {} bytes x {} = {} MB",
