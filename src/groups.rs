@@ -7,6 +7,7 @@
 //! legal entity (most cards; ties: the entity whose first card comes first).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -20,29 +21,33 @@ use crate::normalize::NormCard;
 pub type Value = CompactString;
 
 /// The value lists of a row (ИНН, КПП, phones …), kept in one allocation: a million-card base has over a million
-/// rows, and a row's lists, each a `Vec` of its own, cost more than the values they hold.
+/// rows, and a row's lists, each a `Vec` of its own, cost more than the values they hold. Shared, not copied, by a
+/// firm of one legal entity (most firms), whose lists are that entity's.
 #[derive(Debug, Clone)]
-pub struct Lists<const N: usize> {
-    values: Box<[Value]>,
-    ends: [u32; N],
+pub struct Lists {
+    values: Arc<[Value]>,
+    ends: [u32; LISTS],
 }
 
-impl<const N: usize> Default for Lists<N> {
+/// The lists of a row: ИНН, КПП, ОГРН, brands, phones, domains, decision-makers, managers.
+const LISTS: usize = 8;
+
+impl Default for Lists {
     fn default() -> Self {
-        Lists { values: Box::default(), ends: [0; N] }
+        Lists { values: Arc::from([]), ends: [0; LISTS] }
     }
 }
 
-impl<const N: usize> Lists<N> {
+impl Lists {
     /// The lists, each sorted and without repeats.
-    fn new(lists: [BTreeSet<Value>; N]) -> Lists<N> {
+    fn new(lists: [BTreeSet<Value>; LISTS]) -> Lists {
         let mut values = Vec::with_capacity(lists.iter().map(BTreeSet::len).sum());
-        let mut ends = [0u32; N];
+        let mut ends = [0u32; LISTS];
         for (i, l) in lists.into_iter().enumerate() {
             values.extend(l);
             ends[i] = values.len() as u32;
         }
-        Lists { values: values.into_boxed_slice(), ends }
+        Lists { values: values.into(), ends }
     }
 
     /// List `i`.
@@ -55,14 +60,14 @@ impl<const N: usize> Lists<N> {
 /// A legal entity as a row.
 #[derive(Debug, Clone, Default)]
 pub struct EntitySummary {
-    /// Canonical name.
-    pub name: String,
+    /// Canonical name (shared with its firm when it is the firm's name).
+    pub name: Arc<str>,
     /// Legal form code, when written.
     pub legal_form: Value,
     /// Card indices, ascending.
     pub cards: Box<[u32]>,
     /// ИНН, КПП, ОГРН, brands, phones, domains, decision-makers, managers (see the accessors).
-    lists: Lists<8>,
+    lists: Lists,
     /// Latest activity on any card.
     pub last_activity: Option<NaiveDate>,
 }
@@ -105,15 +110,15 @@ impl EntitySummary {
 /// A firm as a row.
 #[derive(Debug, Clone, Default)]
 pub struct FirmSummary {
-    /// Canonical name.
-    pub name: String,
+    /// Canonical name: its largest legal entity's.
+    pub name: Arc<str>,
     /// Entity indices.
     pub entities: Box<[u32]>,
     /// Number of cards.
     pub cards: usize,
     /// The union of its legal entities' ИНН, КПП, brands, phones, domains, decision-makers, managers (see the
-    /// accessors).
-    lists: Lists<7>,
+    /// accessors; ОГРН are not kept but for a firm of one legal entity, whose lists these are).
+    lists: Lists,
     /// Latest activity.
     pub last_activity: Option<NaiveDate>,
 }
@@ -129,23 +134,23 @@ impl FirmSummary {
     }
     /// Brands.
     pub fn brands(&self) -> &[Value] {
-        self.lists.get(2)
+        self.lists.get(3)
     }
     /// Phones.
     pub fn phones(&self) -> &[Value] {
-        self.lists.get(3)
+        self.lists.get(4)
     }
     /// Domains and websites.
     pub fn domains(&self) -> &[Value] {
-        self.lists.get(4)
+        self.lists.get(5)
     }
     /// Decision-makers.
     pub fn decision_makers(&self) -> &[Value] {
-        self.lists.get(5)
+        self.lists.get(6)
     }
     /// Managers holding its cards.
     pub fn managers(&self) -> &[Value] {
-        self.lists.get(6)
+        self.lists.get(7)
     }
 }
 
@@ -193,7 +198,7 @@ pub fn summarize(
         .into_par_iter()
         .map(|cs| {
             let (name, legal_form) = canonical_name(norm, &cs);
-            let mut lists = <[BTreeSet<Value>; 8]>::default();
+            let mut lists = <[BTreeSet<Value>; LISTS]>::default();
             let mut last: Option<NaiveDate> = None;
             for &c in &cs {
                 let n = &norm[c as usize];
@@ -210,7 +215,7 @@ pub fn summarize(
                 last = last.max(n.last_activity);
             }
             EntitySummary {
-                name,
+                name: name.into(),
                 legal_form: legal_form.into(),
                 cards: cs.into_boxed_slice(),
                 lists: Lists::new(lists),
@@ -233,23 +238,29 @@ pub fn summarize(
                     eb.cards.len().cmp(&ea.cards.len()).then(ea.cards[0].cmp(&eb.cards[0]))
                 })
                 .unwrap_or(0);
-            let mut lists = <[BTreeSet<Value>; 7]>::default();
             let (mut cards, mut last_activity) = (0, None);
             for &e in &es {
                 let en = &entities[e as usize];
                 cards += en.cards.len();
-                let from =
-                    [en.inns(), en.kpps(), en.brands(), en.phones(), en.domains(), en.decision_makers(), en.managers()];
-                for (l, values) in lists.iter_mut().zip(from) {
-                    l.extend(values.iter().cloned());
-                }
                 last_activity = last_activity.max(en.last_activity);
             }
+            let lists = match es[..] {
+                [e] => entities[e as usize].lists.clone(),
+                _ => {
+                    let mut lists = <[BTreeSet<Value>; LISTS]>::default();
+                    for &e in &es {
+                        for (i, l) in lists.iter_mut().enumerate().filter(|(i, _)| *i != 2) {
+                            l.extend(entities[e as usize].lists.get(i).iter().cloned());
+                        }
+                    }
+                    Lists::new(lists)
+                }
+            };
             FirmSummary {
                 name: entities[largest as usize].name.clone(),
                 entities: es.into_boxed_slice(),
                 cards,
-                lists: Lists::new(lists),
+                lists,
                 last_activity,
             }
         })

@@ -187,7 +187,7 @@ pub fn entity_row(d: &Dedup, ids: &Ids, i: usize, row: &mut Vec<String>) {
     row.extend([
         ids.entity[i].clone(),
         ids.firm[f].clone(),
-        e.name.clone(),
+        e.name.to_string(),
         e.legal_form.to_string(),
         join_capped(e.inns(), MAX_LIST),
         join_capped(e.kpps(), MAX_LIST),
@@ -238,10 +238,10 @@ pub const FIRM_COLUMNS: [&str; 13] = [
 /// The cells of firm `i`, in [`FIRM_COLUMNS`] order.
 pub fn firm_row(d: &Dedup, ids: &Ids, i: usize, row: &mut Vec<String>) {
     let f = &d.firms[i];
-    let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.clone()).collect();
+    let names: Vec<String> = f.entities.iter().map(|&e| d.entities[e as usize].name.to_string()).collect();
     row.extend([
         ids.firm[i].clone(),
-        f.name.clone(),
+        f.name.to_string(),
         f.entities.len().to_string(),
         join_capped(&names, MAX_LIST),
         join_capped(f.inns(), MAX_LIST),

@@ -196,7 +196,7 @@ pub fn data(
     });
     let entities = par_array(&sel.entities, |&i| {
         let (i, e) = (i as usize, &d.entities[i as usize]);
-        Some((&ids.entity[i], &e.name, sel.firm[g.firm_of_entity[i] as usize], e.inns().join(", ")))
+        Some((&ids.entity[i], &*e.name, sel.firm[g.firm_of_entity[i] as usize], e.inns().join(", ")))
     });
     let firms = par_array(&sel.firms, |&i| {
         let (i, f) = (i as usize, &d.firms[i as usize]);
@@ -204,7 +204,7 @@ pub fn data(
         // A firm is named after one of its legal entities: its number stands for the name.
         let name = match f.entities.iter().find(|&&e| d.entities[e as usize].name == f.name) {
             Some(&e) => json!(sel.entity[e as usize]),
-            None => json!(f.name),
+            None => json!(&*f.name),
         };
         Some((
             &ids.firm[i],

@@ -93,7 +93,7 @@ pub fn write_conflicts(
         let o = &own[f];
         row.extend([
             ids.firm[f].clone(),
-            d.firms[f].name.clone(),
+            d.firms[f].name.to_string(),
             o.owner.as_deref().unwrap_or_default().to_string(),
             policy_name.to_string(),
             holdings_text(o),

@@ -39,7 +39,7 @@ pub fn write(dir: &Path, d: &Dedup, ids: &Ids, plan: &Plan) -> std::io::Result<W
         row.extend([
             d.cards[r.card as usize].id.to_string(),
             ids.firm[f].clone(),
-            d.firms[f].name.clone(),
+            d.firms[f].name.to_string(),
             r.manager_now.as_deref().unwrap_or_default().to_string(),
             r.manager_new.as_deref().unwrap_or_default().to_string(),
             reason,

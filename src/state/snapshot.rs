@@ -110,7 +110,7 @@ pub fn write(
             for &i in &firm_order {
                 let f = &d.firms[i];
                 let o = &own[i];
-                let names: Vec<&str> = f.entities.iter().map(|&e| d.entities[e as usize].name.as_str()).collect();
+                let names: Vec<&str> = f.entities.iter().map(|&e| &*d.entities[e as usize].name).collect();
                 let lists = [
                     list(&names),
                     list(f.inns()),
