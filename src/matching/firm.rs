@@ -167,25 +167,25 @@ fn firm_round(
         .collect();
     let ent_node =
         |e: u32| -> &Node { merged.get(&e).unwrap_or_else(|| &p.nodes[nodes_of_entity[e as usize][0] as usize]) };
-    let firm_scored: Vec<Option<Scored>> = firm_pairs
+    // Only the pairs that link or come near are kept (a tenth of those scored): the others' evidence is freed as
+    // soon as it is scored.
+    let kept: Vec<(u32, u32, Scored)> = firm_pairs
         .par_iter()
-        .map(|&(a, b)| {
+        .filter_map(|&(a, b)| {
             let s = score::score(p, cfg, ent_node(a), ent_node(b), Level::Firm);
-            (score::is_firm_link(cfg, &s) || review::near_firm(cfg, &s)).then_some(s)
+            (score::is_firm_link(cfg, &s) || review::near_firm(cfg, &s)).then_some((a, b, s))
         })
         .collect();
     let mut links: Vec<Link> = Vec::new();
     let mut scored: Vec<(u32, u32, Scored)> = Vec::new();
     let mut near: Vec<(u32, u32, Scored)> = Vec::new();
-    for (&(a, b), s) in firm_pairs.iter().zip(firm_scored) {
-        if let Some(s) = s {
-            if !score::is_firm_link(cfg, &s) {
-                near.push((a, b, s));
-                continue;
-            }
-            links.push(Link { a, b, score: s.score, signals: s.signals });
-            scored.push((a, b, s));
+    for (a, b, s) in kept {
+        if !score::is_firm_link(cfg, &s) {
+            near.push((a, b, s));
+            continue;
         }
+        links.push(Link { a, b, score: s.score, signals: s.signals });
+        scored.push((a, b, s));
     }
     let mut veto = SplitVeto { tags, inn: None, vetoed_inn: 0, vetoed_split: 0 };
     let mut clustering =
@@ -268,9 +268,9 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     entity_pairs.dedup();
     stats.entity_pairs_scored = entity_pairs.len() as u64;
     // Each pair scored: (score, whether it is a link); pairs near the threshold are kept for the review.
-    let entity_scored: Vec<Option<(Scored, bool)>> = entity_pairs
+    let entity_scored: Vec<(u32, u32, Scored, bool)> = entity_pairs
         .par_iter()
-        .map(|&(a, b)| {
+        .filter_map(|&(a, b)| {
             let (x, y) = (&p.nodes[a as usize], &p.nodes[b as usize]);
             let unique = p.is_unique_name_pair(a, b);
             let mail = p.mail_pair(a, b);
@@ -282,22 +282,20 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
                 score::with_mail_person(cfg, &mut s, m);
             }
             let link = score::joins_entities(cfg, &s, unique);
-            (link || review::near_entity(cfg, &s)).then_some((s, link))
+            (link || review::near_entity(cfg, &s)).then_some((a, b, s, link))
         })
         .collect();
     let mut e_links: Vec<Link> = Vec::new();
     let mut e_scored: Vec<(u32, u32, Scored)> = Vec::new();
     let mut grey: Vec<GreyPair> = Vec::new();
-    for (&(a, b), s) in entity_pairs.iter().zip(entity_scored) {
-        if let Some((s, link)) = s {
-            if !link {
-                let r = link_record(Level::Entity, &p, norm, cfg, &p.nodes[a as usize], &p.nodes[b as usize], &s);
-                grey.push(review::near(cfg.thresholds.entity, r));
-                continue;
-            }
-            e_links.push(Link { a, b, score: s.score, signals: s.signals });
-            e_scored.push((a, b, s));
+    for (a, b, s, link) in entity_scored {
+        if !link {
+            let r = link_record(Level::Entity, &p, norm, cfg, &p.nodes[a as usize], &p.nodes[b as usize], &s);
+            grey.push(review::near(cfg.thresholds.entity, r));
+            continue;
         }
+        e_links.push(Link { a, b, score: s.score, signals: s.signals });
+        e_scored.push((a, b, s));
     }
     stats.entity_candidates = e_links.len() as u64;
     laps.lap("score_entities");
@@ -410,6 +408,8 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
     else {
         unreachable!("at least one round runs")
     };
+    // The postings only served counting values again between rounds: freed before the link records are made.
+    p.weighted_postings = Vec::new();
     let p = p;
     stats.firm_candidates = f_scored.len() as u64;
     stats.vetoed_by_override += vetoed_split;

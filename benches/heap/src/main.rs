@@ -12,7 +12,7 @@
 //! ```
 //!
 //! `heapx --run dedup crm.csv --out DIR` runs the real command instead (any `firmdedup` command line after
-//! `--run`) and prints, every 250 ms, the most live heap bytes seen in that window; with `FIRMDEDUP_TRACE=1` the
+//! `--run`) and prints, every 100 ms, the most live heap bytes seen in that window; with `FIRMDEDUP_TRACE=1` the
 //! stage laps come on the same stream, so each stage's live peak can be read off beside them.
 //!
 //! A separate crate because firmdedup itself forbids `unsafe` (a global allocator is an unsafe trait).
@@ -72,7 +72,7 @@ fn run(args: Vec<String>) {
     let t0 = std::time::Instant::now();
     std::thread::spawn(move || {
         loop {
-            for _ in 0..25 {
+            for _ in 0..10 {
                 WINDOW.fetch_max(LIVE.load(Relaxed).max(0) as usize, Relaxed);
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
@@ -125,6 +125,36 @@ fn main() {
     show("  without texts");
     let mut g = matching::firm::group(&norm, &cfg, &[]);
     show("group");
+    {
+        let p = &g.prepared;
+        let node_heap: usize = p
+            .nodes
+            .iter()
+            .map(|n| {
+                (if n.cards.spilled() { n.cards.capacity() * 4 } else { 0 })
+                    + n.inn.as_ref().map_or(0, |x| x.len())
+                    + n.keys.capacity() * 16
+                    + n.names.iter().map(|v| 48 + v.compact.len() + v.person.as_ref().map_or(0, |_| 64)).sum::<usize>()
+                    + n.brands.capacity() * std::mem::size_of::<matching::block::NameVar>()
+                    + n.persons.capacity() * std::mem::size_of::<matching::block::PersonLite>()
+            })
+            .sum();
+        let mb = |x: usize| x >> 20;
+        eprintln!(
+            "  prepared: nodes {} x {} B + heap {} MB; pairs {} MB; card_keys {} MB; postings {} MB; tokens {}+{} ids; unique/grouped/mail pairs {} MB; links {} x {} B",
+            p.nodes.len(),
+            std::mem::size_of::<matching::block::Node>(),
+            mb(node_heap),
+            mb(p.pairs.capacity() * 8),
+            mb(p.card_keys.capacity() * 8 + p.card_key_start.capacity() * 4),
+            mb(p.weighted_postings.capacity() * 16),
+            p.tokens.len(),
+            p.token_text.len(),
+            mb((p.unique_name_pairs.capacity() + p.grouped_name_pairs.capacity()) * 8 + p.mail_pairs.capacity() * 64),
+            g.links.len(),
+            std::mem::size_of::<matching::evidence::LinkRecord>(),
+        );
+    }
     g.prepared.release_matching_data();
     show("  released");
     let (entities, firms) =
