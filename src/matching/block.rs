@@ -105,13 +105,13 @@ pub struct Node {
     /// The valid ИНН, if any.
     pub inn: Option<Box<str>>,
     /// Weighted keys (contacts, decision-makers, brands): (hash, legal entities carrying it), sorted by hash.
-    pub keys: Vec<(u64, u32)>,
+    pub keys: Box<[(u64, u32)]>,
     /// Name variants, most frequent first (at most [`MAX_VARIANTS`]).
     pub names: SmallVec<[NameVar; 1]>,
     /// Brand variants.
-    pub brands: Vec<NameVar>,
+    pub brands: Box<[NameVar]>,
     /// Decision-makers and the ИП's own person.
-    pub persons: Vec<PersonLite>,
+    pub persons: Box<[PersonLite]>,
 }
 
 /// A name written on more nodes without ИНН than this is a hub name (many companies), not one client's.
@@ -413,7 +413,17 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
             name_keys.shrink_to_fit();
             brands.shrink_to_fit();
             persons.shrink_to_fit();
-            (Node { cards, inn, keys, names, brands, persons }, name_keys)
+            (
+                Node {
+                    cards,
+                    inn,
+                    keys: keys.into_boxed_slice(),
+                    names,
+                    brands: brands.into_boxed_slice(),
+                    persons: persons.into_boxed_slice(),
+                },
+                name_keys,
+            )
         })
         .collect();
     let (mut nodes, node_name_keys): (Vec<Node>, Vec<Vec<u64>>) = built.into_iter().unzip();

@@ -225,7 +225,14 @@ pub(super) fn merge_nodes(nodes: &[&Node]) -> Node {
     persons.sort();
     persons.dedup();
     persons.truncate(16);
-    Node { cards, inn: nodes.iter().find_map(|n| n.inn.clone()), keys, names, brands, persons }
+    Node {
+        cards,
+        inn: nodes.iter().find_map(|n| n.inn.clone()),
+        keys: keys.into_boxed_slice(),
+        names,
+        brands: brands.into_boxed_slice(),
+        persons: persons.into_boxed_slice(),
+    }
 }
 
 /// Groups cards into legal entities and firms. `norm` must be in canonical card order; `constraints` are the

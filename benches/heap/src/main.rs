@@ -133,10 +133,10 @@ fn main() {
             .map(|n| {
                 (if n.cards.spilled() { n.cards.capacity() * 4 } else { 0 })
                     + n.inn.as_ref().map_or(0, |x| x.len())
-                    + n.keys.capacity() * 16
+                    + n.keys.len() * 16
                     + n.names.iter().map(|v| 48 + v.compact.len() + v.person.as_ref().map_or(0, |_| 64)).sum::<usize>()
-                    + n.brands.capacity() * std::mem::size_of::<matching::block::NameVar>()
-                    + n.persons.capacity() * std::mem::size_of::<matching::block::PersonLite>()
+                    + n.brands.len() * std::mem::size_of::<matching::block::NameVar>()
+                    + n.persons.len() * std::mem::size_of::<matching::block::PersonLite>()
             })
             .sum();
         let mb = |x: usize| x >> 20;
