@@ -454,7 +454,10 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         .collect();
     drop(joined_e);
     let mut by_signal: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    let mut links: Vec<LinkRecord> = Vec::new();
+    // Sized once: grown by doubling, a million cards' links would hold room for twice as many to the end of the run.
+    let hard: usize = p.nodes.iter().map(|nd| nd.cards.len() - 1).sum();
+    let overrides = constraints.iter().filter(|c| c.kind == ConstraintKind::Link).count();
+    let mut links: Vec<LinkRecord> = Vec::with_capacity(hard + e_records.len() + f_records.len() + overrides);
     for nd in &p.nodes {
         let first = nd.cards[0];
         for &c in &nd.cards[1..] {
