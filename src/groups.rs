@@ -29,8 +29,16 @@ pub struct Lists {
     ends: [u32; LISTS],
 }
 
-/// The lists of a row: ИНН, КПП, ОГРН, brands, phones, domains, decision-makers, managers.
+/// The lists of a row: ИНН, КПП, ОГРН, brands, phones, domains, decision-makers, managers, in this order.
 const LISTS: usize = 8;
+const INN: usize = 0;
+const KPP: usize = 1;
+const OGRN: usize = 2;
+const BRAND: usize = 3;
+const PHONE: usize = 4;
+const DOMAIN: usize = 5;
+const DECISION_MAKER: usize = 6;
+const MANAGER: usize = 7;
 
 impl Default for Lists {
     fn default() -> Self {
@@ -75,35 +83,35 @@ pub struct EntitySummary {
 impl EntitySummary {
     /// Valid ИНН.
     pub fn inns(&self) -> &[Value] {
-        self.lists.get(0)
+        self.lists.get(INN)
     }
     /// КПП (branches).
     pub fn kpps(&self) -> &[Value] {
-        self.lists.get(1)
+        self.lists.get(KPP)
     }
     /// ОГРН.
     pub fn ogrns(&self) -> &[Value] {
-        self.lists.get(2)
+        self.lists.get(OGRN)
     }
     /// Brands.
     pub fn brands(&self) -> &[Value] {
-        self.lists.get(3)
+        self.lists.get(BRAND)
     }
     /// Phones.
     pub fn phones(&self) -> &[Value] {
-        self.lists.get(4)
+        self.lists.get(PHONE)
     }
     /// Corporate domains and websites.
     pub fn domains(&self) -> &[Value] {
-        self.lists.get(5)
+        self.lists.get(DOMAIN)
     }
     /// Decision-makers (`Иванов И.И.`).
     pub fn decision_makers(&self) -> &[Value] {
-        self.lists.get(6)
+        self.lists.get(DECISION_MAKER)
     }
     /// Managers holding its cards.
     pub fn managers(&self) -> &[Value] {
-        self.lists.get(7)
+        self.lists.get(MANAGER)
     }
 }
 
@@ -126,31 +134,31 @@ pub struct FirmSummary {
 impl FirmSummary {
     /// Valid ИНН.
     pub fn inns(&self) -> &[Value] {
-        self.lists.get(0)
+        self.lists.get(INN)
     }
     /// КПП.
     pub fn kpps(&self) -> &[Value] {
-        self.lists.get(1)
+        self.lists.get(KPP)
     }
     /// Brands.
     pub fn brands(&self) -> &[Value] {
-        self.lists.get(3)
+        self.lists.get(BRAND)
     }
     /// Phones.
     pub fn phones(&self) -> &[Value] {
-        self.lists.get(4)
+        self.lists.get(PHONE)
     }
     /// Domains and websites.
     pub fn domains(&self) -> &[Value] {
-        self.lists.get(5)
+        self.lists.get(DOMAIN)
     }
     /// Decision-makers.
     pub fn decision_makers(&self) -> &[Value] {
-        self.lists.get(6)
+        self.lists.get(DECISION_MAKER)
     }
     /// Managers holding its cards.
     pub fn managers(&self) -> &[Value] {
-        self.lists.get(7)
+        self.lists.get(MANAGER)
     }
 }
 
@@ -249,7 +257,7 @@ pub fn summarize(
                 _ => {
                     let mut lists = <[BTreeSet<Value>; LISTS]>::default();
                     for &e in &es {
-                        for (i, l) in lists.iter_mut().enumerate().filter(|(i, _)| *i != 2) {
+                        for (i, l) in lists.iter_mut().enumerate().filter(|(i, _)| *i != OGRN) {
                             l.extend(entities[e as usize].lists.get(i).iter().cloned());
                         }
                     }
