@@ -363,7 +363,7 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
                 .filter(|&&c| !inn_outlier[c as usize])
                 .find_map(|&c| usable_inn(&norm[c as usize]))
                 .map(Box::from);
-            let (mut keys, mut name_keys): (Vec<(u64, u32)>, Vec<u64>) = if cards.len() == 1 {
+            let (keys, mut name_keys): (Vec<(u64, u32)>, Vec<u64>) = if cards.len() == 1 {
                 let c = cards[0] as usize;
                 (keys_of(c).iter().filter(|&&h| node_key(h)).map(|&h| (h, 0)).collect(), names_of(c).to_vec())
             } else {
@@ -408,11 +408,9 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
             }
             persons.sort();
             persons.truncate(16);
-            // A million nodes live through the whole match: no room for values that never come.
-            keys.shrink_to_fit();
+            // A million nodes live through the whole match: no room for values that never come (the node's own
+            // lists are boxed slices below, held at their size).
             name_keys.shrink_to_fit();
-            brands.shrink_to_fit();
-            persons.shrink_to_fit();
             (
                 Node {
                     cards,
