@@ -411,6 +411,48 @@ fn class_c_bare_cards_of_a_name_no_other_legal_entity_writes_join_once_grouped()
 }
 
 #[test]
+fn class_c_a_card_without_inn_joins_the_one_legal_entity_of_its_name_when_nothing_it_carries_could_contradict() {
+    // A base whose labelled names are mostly one company's (4 of 44 under two ИНН: the strict rule, but names are
+    // not often shared). «Эколюкс»: the legal entity (1001) has an ИНН and a director; card 1002 has a phone and an
+    // e-mail, no ИНН, and shares nothing with it. They alone write the name, and card 1002 carries no kind of
+    // contact card 1001 has (no decision-maker to differ): nothing says it is another company, so it joins.
+    // «Ротаквин»: the card without ИНН has a phone and the legal entity another phone — maybe a second company of
+    // the name: apart. «Стелмира»: a third card writes the name with its own phone: the name singles no one out.
+    let inn = |k: usize| firmdedup::normalize::ids::inn10_with_check(&format!("54{:07}", 1000 + k)).unwrap();
+    let mut rows = labelled_names_base(40, false);
+    for (i, name) in ["Дравелон", "Крустави", "Мобрелия", "Фастеон"].iter().enumerate() {
+        rows += &format!("{},ООО «{name}»,{},,,,,,,,,ivanov,\n", 101 + 2 * i, inn(10 + 2 * i));
+        rows += &format!("{},ООО «{name}»,{},,,,,,,,,petrov,\n", 102 + 2 * i, inn(11 + 2 * i));
+    }
+    rows += &format!(
+        "1001,ООО «Эколюкс»,{},,,,,,,,генеральный директор Тюхукая Жанна Максимовна,ivanov,\n\
+         1002,Эколюкс,,,,,,+7 383 356-91-12,ekolux@yandex.ru,,,petrov,\n\
+         1003,ООО «Ротаквин»,{},,,,,+7 383 210-00-01,,,,ivanov,\n\
+         1004,ООО «Ротаквин»,,,,,,+7 383 210-77-02,,,,petrov,\n\
+         1005,ООО «Стелмира»,{},,,,,,,,,ivanov,\n\
+         1006,ООО «Стелмира»,,,,,,+7 383 210-00-05,,,,petrov,\n\
+         1007,Стелмира,,,,,,+7 495 100-00-06,,,,sidorov,\n",
+        inn(1),
+        inn(2),
+        inn(3)
+    );
+    let (wd, g) = dedup(&rows);
+    let learned = learned_name_alone(&wd);
+    assert_eq!((learned["rule"].as_str(), learned["names_under_two_inn"].as_u64()), (Some("strict"), Some(4)));
+    assert_eq!(learned["lone_contact"], true, "{learned}");
+    assert_eq!(g["1002"].0, g["1001"].0, "the only other writer of the name, carrying no contact of a kind 1001 has");
+    assert_ne!(g["1004"].0, g["1003"].0, "both carry a phone and the phones differ");
+    assert_ne!(g["1006"].0, g["1005"].0, "three legal entities write the name");
+    assert_ne!(g["1007"].0, g["1005"].0, "three legal entities write the name");
+    let text = wd.run(&["explain", "crm.csv", "1002", "1001"]).success().stdout();
+    assert!(text.contains("only two legal entities write the name"), "{text}");
+    // Where the base shows names shared (every labelled name under two ИНН), such a card must prove itself.
+    let (wd, g) = dedup(&(labelled_names_base(40, true) + &rows[rows.find("1001,").unwrap()..]));
+    assert_eq!(learned_name_alone(&wd)["lone_contact"], false);
+    assert_ne!(g["1002"].0, g["1001"].0, "names are shared by companies in this base");
+}
+
+#[test]
 fn class_c_coined_names_alone_join_where_the_base_shows_them_unique_though_compound_names_are_shared() {
     let (wd, g) = dedup(&coined_and_compound_base());
     let learned = learned_name_alone(&wd);

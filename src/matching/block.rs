@@ -885,8 +885,22 @@ fn forms_agree(norm: &[NormCard], a: &Node, b: &Node) -> bool {
 
 /// True when a node carries nothing a contact could be proved by: no valid ИНН and no contact value (a card
 /// with a name and perhaps a КПП, a brand or a manager).
-fn is_bare(nd: &Node) -> bool {
+pub(crate) fn is_bare(nd: &Node) -> bool {
     nd.inn.is_none() && !has_contact(nd)
+}
+
+/// The kinds of contact a node carries, one bit each: a phone (any kind), an e-mail or a site, a
+/// decision-maker, an address.
+fn contact_families(nd: &Node) -> u8 {
+    nd.keys.iter().fold(0, |bits, &(h, _)| {
+        bits | match kind_of(h) {
+            KeyKind::Phone | KeyKind::LocalPhone | KeyKind::TollFree => 1,
+            KeyKind::Email | KeyKind::Domain => 2,
+            KeyKind::Person | KeyKind::PersonFull => 4,
+            KeyKind::AddrOffice | KeyKind::AddrHouse => 8,
+            _ => 0,
+        }
+    })
 }
 
 /// True when a node carries a contact value (phone, e-mail, site, address, decision-maker …).
@@ -1274,7 +1288,9 @@ impl Prepared {
     ///
     /// Before clustering, the other cards of a name that carry contacts may each look like a second company of
     /// that name; once clustered, they are seen to be one legal entity or several. A name qualifies when at most
-    /// one legal entity with a contact or an ИНН writes it (when none does, the bare ones join one another), no
+    /// one legal entity with a contact or an ИНН writes it (when none does, the bare ones join one another) — or
+    /// exactly two write it, one with ИНН and one without ИНН whose contacts are of no kind the first carries
+    /// (its phone cannot contradict the entity's phone when the entity has none) — no
     /// legal entity but those writing the name carries every word of it (in a name or a brand:
     /// `Кворнета Сервис` beside `Кворнета`), at most [`HUB_NAME_NODES`] bare nodes write it, and the legal forms
     /// agree. Names of persons, and names with no distinctive word of four letters or more, never join so.
@@ -1282,13 +1298,25 @@ impl Prepared {
         let nodes = &self.nodes;
         let tokens = &self.tokens;
         let n_entities = entity_of_node.iter().max().map_or(0, |&m| m as usize + 1);
-        // An entity is bare when every node of it is.
+        // An entity is bare when every node of it is; what kinds of contact it carries; whether it has an ИНН.
         let mut entity_bare = vec![true; n_entities];
+        let mut entity_contacts = vec![0u8; n_entities];
+        let mut entity_inn = vec![false; n_entities];
         for (nd, &e) in nodes.iter().zip(entity_of_node) {
             if !is_bare(nd) {
                 entity_bare[e as usize] = false;
             }
+            entity_contacts[e as usize] |= contact_families(nd);
+            entity_inn[e as usize] |= nd.inn.is_some();
         }
+        // A legal entity without ИНН that carries contacts, but none of a kind the legal entity with ИНН writing the
+        // same name carries (so nothing it has could contradict it), when they are the only two writing the name.
+        let lone_contact = |anchor: u32, other: u32| -> bool {
+            self.name_alone.lone_contact
+                && entity_inn[anchor as usize]
+                && !entity_inn[other as usize]
+                && entity_contacts[anchor as usize] & entity_contacts[other as usize] == 0
+        };
         // (name, entity, node), for company names.
         let mut post: Vec<(u64, u32, u32)> = nodes
             .par_iter()
@@ -1316,9 +1344,17 @@ impl Prepared {
                 continue;
             }
             let mut full = writers.iter().copied().filter(|&e| !entity_bare[e as usize]);
-            let anchor = full.next().unwrap_or(writers[0]);
-            if full.next().is_some() {
-                continue;
+            let mut anchor = full.next().unwrap_or(writers[0]);
+            if let Some(second) = full.next() {
+                // Two legal entities with contacts write the name: only the one with ИНН and one without, alone.
+                if writers.len() != 2 {
+                    continue;
+                }
+                if lone_contact(second, anchor) {
+                    anchor = second;
+                } else if !lone_contact(anchor, second) {
+                    continue;
+                }
             }
             if run.iter().filter(|x| x.1 != anchor).count() > HUB_NAME_NODES {
                 continue;

@@ -5,7 +5,7 @@ use crate::matching::evidence::{LinkRecord, key_text, link_record};
 use crate::matching::firm::{Grouping, merge_nodes};
 
 use crate::config::Config;
-use crate::matching::block::{Node, Prepared};
+use crate::matching::block::{self, Node, Prepared};
 use crate::matching::keys::kind_of;
 use crate::matching::score::{self, Level, Scored};
 use crate::normalize::NormCard;
@@ -83,11 +83,18 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             let rec = link_record(Level::Entity, pe, norm, cfg, x, y, &sc);
             let unique = pe.is_unique_name_pair(na, nb);
             show(&mut s, "legal entity level (the two cards' groups)", Level::Entity, unique, &rec, &sc);
-            if pe.is_grouped_name_pair(na, nb) {
+            if pe.is_grouped_name_pair(na, nb) && (block::is_bare(x) || block::is_bare(y)) {
                 let _ = writeln!(
                     s,
                     "  joined once legal entities were grouped: the card carries nothing but the name, at most one \
                      legal entity with a contact or an ИНН writes it, and no other carries every word of it"
+                );
+            } else if pe.is_grouped_name_pair(na, nb) {
+                let _ = writeln!(
+                    s,
+                    "  joined once legal entities were grouped: only two legal entities write the name, one with an \
+                     ИНН and one without whose contacts are of no kind the first carries, and no other carries \
+                     every word of it"
                 );
             } else if unique {
                 let _ = writeln!(s, "  {}", pe.name_alone.describe());
