@@ -231,15 +231,16 @@ pub enum LearnedRule {
 }
 
 /// Whether a signal taught by labelled pairs is trusted: `same` pairs under one ИНН against `different` under two,
-/// at least [`MIN_CLOSE_PAIRS`] of them and [`MIN_CLOSE_PRECISION`] under one ИНН (counted with two more pairs
-/// against it than seen, so that a small sample must be clearly above), unless the configuration pins it.
+/// at least [`MIN_CLOSE_PAIRS`] of them and [`MIN_CLOSE_PRECISION`] under one ИНН, estimated by the rule of
+/// succession (one more pair under one ИНН and one more under two than seen: 30 of 30 is 31 / 32, 37 of 38 is
+/// 38 / 40), unless the configuration pins it.
 pub fn decide_pairs(mode: LearnedRule, same: u64, different: u64) -> (bool, DecidedBy) {
     let n = same + different;
     match mode {
         LearnedRule::Never => (false, DecidedBy::Config),
         LearnedRule::Always => (true, DecidedBy::Config),
         LearnedRule::Learn if n < MIN_CLOSE_PAIRS => (false, DecidedBy::TooFewPairs),
-        LearnedRule::Learn => (same as f64 / (n + 2) as f64 >= MIN_CLOSE_PRECISION, DecidedBy::Learned),
+        LearnedRule::Learn => ((same + 1) as f64 / (n + 2) as f64 >= MIN_CLOSE_PRECISION, DecidedBy::Learned),
     }
 }
 
@@ -259,8 +260,8 @@ pub const CLOSE_KINDS: [KeyKind; 9] = [
 /// The fewest labelled pairs of close names sharing a kind of value that the kind is judged on.
 pub const MIN_CLOSE_PAIRS: u64 = 30;
 
-/// The lowest share of those pairs under one ИНН at which the kind is trusted (counted with two more pairs
-/// under different ИНН than seen, so that a small sample must be clearly above it).
+/// The lowest share of those pairs under one ИНН at which the kind is trusted (estimated by the rule of
+/// succession, [`decide_pairs`]).
 pub const MIN_CLOSE_PRECISION: f64 = 0.95;
 
 /// A value carried by more different (ИНН, name) pairs of labelled cards than this is not learned from: it is a
@@ -501,11 +502,13 @@ mod tests {
             c
         };
         let decide = |phone| CloseNameStats::decide(LearnedRule::Learn, (0.75, 0.9), &counts(phone));
-        // 38 of 38: 38 / 40 = 0.95 with the two pairs counted against; 37 of 37 is not enough.
-        assert!(decide((38, 0)).joins(KeyKind::Phone));
-        assert!(!decide((37, 0)).joins(KeyKind::Phone));
-        assert!(decide((57, 1)).joins(KeyKind::Phone));
-        assert!(!decide((56, 1)).joins(KeyKind::Phone));
+        // By the rule of succession: 30 of 30 is 31 / 32; 37 of 38 is 38 / 40 = 0.95, 36 of 37 is not enough;
+        // 56 of 58 is 57 / 60 = 0.95, 55 of 57 is not.
+        assert!(decide((30, 0)).joins(KeyKind::Phone));
+        assert!(decide((37, 1)).joins(KeyKind::Phone));
+        assert!(!decide((36, 1)).joins(KeyKind::Phone));
+        assert!(decide((56, 2)).joins(KeyKind::Phone));
+        assert!(!decide((55, 2)).joins(KeyKind::Phone));
         assert_eq!(decide((29, 0)).kinds[0].decided_by, DecidedBy::TooFewPairs);
         assert!(!decide((29, 0)).any());
         assert!(!decide((400, 0)).joins(KeyKind::Email), "each kind on its own counts");
