@@ -418,6 +418,7 @@ fn class_c_a_card_without_inn_joins_the_one_legal_entity_of_its_name_when_nothin
     // contact card 1001 has (no decision-maker to differ): nothing says it is another company, so it joins.
     // «Ротаквин»: the card without ИНН has a phone and the legal entity another phone — maybe a second company of
     // the name: apart. «Стелмира»: a third card writes the name with its own phone: the name singles no one out.
+    // «Тревалис», no ИНН on either card: a phone on one, an e-mail on the other — joined; «Норвеста»: two phones.
     let inn = |k: usize| firmdedup::normalize::ids::inn10_with_check(&format!("54{:07}", 1000 + k)).unwrap();
     let mut rows = labelled_names_base(40, false);
     for (i, name) in ["Дравелон", "Крустави", "Мобрелия", "Фастеон"].iter().enumerate() {
@@ -431,7 +432,11 @@ fn class_c_a_card_without_inn_joins_the_one_legal_entity_of_its_name_when_nothin
          1004,ООО «Ротаквин»,,,,,,+7 383 210-77-02,,,,petrov,\n\
          1005,ООО «Стелмира»,{},,,,,,,,,ivanov,\n\
          1006,ООО «Стелмира»,,,,,,+7 383 210-00-05,,,,petrov,\n\
-         1007,Стелмира,,,,,,+7 495 100-00-06,,,,sidorov,\n",
+         1007,Стелмира,,,,,,+7 495 100-00-06,,,,sidorov,\n\
+         1008,Тревалис,,,,,,+7 383 210-00-08,,,,ivanov,\n\
+         1009,ООО «Тревалис»,,,,,,,trevalis@mail.ru,,,petrov,\n\
+         1010,Норвеста,,,,,,+7 383 210-00-10,,,,ivanov,\n\
+         1011,Норвеста,,,,,,+7 383 210-00-11,,,,petrov,\n",
         inn(1),
         inn(2),
         inn(3)
@@ -444,12 +449,15 @@ fn class_c_a_card_without_inn_joins_the_one_legal_entity_of_its_name_when_nothin
     assert_ne!(g["1004"].0, g["1003"].0, "both carry a phone and the phones differ");
     assert_ne!(g["1006"].0, g["1005"].0, "three legal entities write the name");
     assert_ne!(g["1007"].0, g["1005"].0, "three legal entities write the name");
+    assert_eq!(g["1009"].0, g["1008"].0, "no ИНН on either: a phone and an e-mail cannot contradict each other");
+    assert_ne!(g["1011"].0, g["1010"].0, "no ИНН on either, and two different phones");
     let text = wd.run(&["explain", "crm.csv", "1002", "1001"]).success().stdout();
     assert!(text.contains("only two legal entities write the name"), "{text}");
     // Where the base shows names shared (every labelled name under two ИНН), such a card must prove itself.
     let (wd, g) = dedup(&(labelled_names_base(40, true) + &rows[rows.find("1001,").unwrap()..]));
     assert_eq!(learned_name_alone(&wd)["lone_contact"], false);
     assert_ne!(g["1002"].0, g["1001"].0, "names are shared by companies in this base");
+    assert_ne!(g["1009"].0, g["1008"].0, "names are shared by companies in this base");
 }
 
 #[test]

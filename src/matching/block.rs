@@ -1288,9 +1288,10 @@ impl Prepared {
     ///
     /// Before clustering, the other cards of a name that carry contacts may each look like a second company of
     /// that name; once clustered, they are seen to be one legal entity or several. A name qualifies when at most
-    /// one legal entity with a contact or an ИНН writes it (when none does, the bare ones join one another) — or
-    /// exactly two write it, one with ИНН and one without ИНН whose contacts are of no kind the first carries
-    /// (its phone cannot contradict the entity's phone when the entity has none) — no
+    /// one legal entity with a contact or an ИНН writes it (when none does, the bare ones join one another) — or,
+    /// where the base shows names rarely shared ([`NameAloneStats::lone_contact`]), exactly two write it, at most
+    /// one with an ИНН, each with contacts of no kind the other carries (a phone cannot contradict the other's
+    /// phone when the other has none) — no
     /// legal entity but those writing the name carries every word of it (in a name or a brand:
     /// `Кворнета Сервис` beside `Кворнета`), at most [`HUB_NAME_NODES`] bare nodes write it, and the legal forms
     /// agree. Names of persons, and names with no distinctive word of four letters or more, never join so.
@@ -1309,14 +1310,6 @@ impl Prepared {
             entity_contacts[e as usize] |= contact_families(nd);
             entity_inn[e as usize] |= nd.inn.is_some();
         }
-        // A legal entity without ИНН that carries contacts, but none of a kind the legal entity with ИНН writing the
-        // same name carries (so nothing it has could contradict it), when they are the only two writing the name.
-        let lone_contact = |anchor: u32, other: u32| -> bool {
-            self.name_alone.lone_contact
-                && entity_inn[anchor as usize]
-                && !entity_inn[other as usize]
-                && entity_contacts[anchor as usize] & entity_contacts[other as usize] == 0
-        };
         // (name, entity, node), for company names.
         let mut post: Vec<(u64, u32, u32)> = nodes
             .par_iter()
@@ -1346,14 +1339,19 @@ impl Prepared {
             let mut full = writers.iter().copied().filter(|&e| !entity_bare[e as usize]);
             let mut anchor = full.next().unwrap_or(writers[0]);
             if let Some(second) = full.next() {
-                // Two legal entities with contacts write the name: only the one with ИНН and one without, alone.
-                if writers.len() != 2 {
+                // Two legal entities with contacts write the name: they join when the base shows names rarely
+                // shared, they alone write it, at most one has an ИНН, and neither carries a kind of contact the
+                // other has (so nothing either carries could contradict the other).
+                let (a, b) = (anchor as usize, second as usize);
+                if writers.len() != 2
+                    || !self.name_alone.lone_contact
+                    || (entity_inn[a] && entity_inn[b])
+                    || entity_contacts[a] & entity_contacts[b] != 0
+                {
                     continue;
                 }
-                if lone_contact(second, anchor) {
+                if entity_inn[b] {
                     anchor = second;
-                } else if !lone_contact(anchor, second) {
-                    continue;
                 }
             }
             if run.iter().filter(|x| x.1 != anchor).count() > HUB_NAME_NODES {

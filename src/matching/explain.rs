@@ -92,9 +92,9 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
             } else if pe.is_grouped_name_pair(na, nb) {
                 let _ = writeln!(
                     s,
-                    "  joined once legal entities were grouped: only two legal entities write the name, one with an \
-                     ИНН and one without whose contacts are of no kind the first carries, and no other carries \
-                     every word of it"
+                    "  joined once legal entities were grouped: only two legal entities write the name, at most one \
+                     with an ИНН, neither carries a kind of contact the other has, and no other carries every word \
+                     of it"
                 );
             } else if unique {
                 let _ = writeln!(s, "  {}", pe.name_alone.describe());

@@ -71,10 +71,10 @@ pub const MIN_NAMES: u64 = 30;
 /// The highest share of such names written under two ИНН or more at which a name alone is trusted.
 pub const MAX_SHARED_NAME_RATE: f64 = 0.02;
 
-/// The highest share of labelled names written under two ИНН or more at which a card without ИНН that carries
-/// contacts joins the one legal entity with ИНН of its name, when the two are the only ones writing it and the
-/// card carries no kind of contact the legal entity has (so nothing it has could contradict it): at most one name
-/// in five shared. Over it, such a card must prove itself by a shared contact.
+/// The highest share of labelled names written under two ИНН or more at which a legal entity without ИНН that
+/// carries contacts joins the other legal entity of its name, when the two alone write it and neither carries a
+/// kind of contact the other has (so nothing either has could contradict the other): at most one name in five
+/// shared. Over it, such a card must prove itself by a shared contact.
 pub const MAX_LONE_CONTACT_RATE: f64 = 0.2;
 
 /// The name-alone rule of this base and what taught it.
@@ -90,9 +90,9 @@ pub struct NameAloneStats {
     pub rule: NameAloneRule,
     /// What decided it.
     pub decided_by: DecidedBy,
-    /// Whether, once legal entities are clustered, a legal entity without ИНН whose contacts are of no kind the one
-    /// legal entity with ИНН of its name carries joins it when the two alone write the name: learned from the
-    /// same counts (the open rule, or a shared-name rate up to [`MAX_LONE_CONTACT_RATE`]); never by default.
+    /// Whether, once legal entities are clustered, two legal entities that alone write a distinctive name, at most
+    /// one of them with an ИНН, each with contacts of no kind the other carries, are joined: learned from the same
+    /// counts (the open rule, or a shared-name rate up to [`MAX_LONE_CONTACT_RATE`]); never by default.
     pub lone_contact: bool,
     /// Cards carrying nothing but a distinctive name joined, once legal entities were clustered, to the one
     /// legal entity writing that name (under either rule: see `block::Prepared::bare_name_pairs`).
@@ -179,8 +179,8 @@ impl NameAloneStats {
         );
         let all = if self.lone_contact && self.rule == NameAloneRule::Strict {
             format!(
-                "{all}; a card without ИНН whose contacts are of no kind the legal entity of its name carries joins \
-                 it when they alone write the name (names shared up to {:.0}%)",
+                "{all}; two legal entities alone writing a name, at most one with ИНН, join when neither carries a \
+                 kind of contact the other has (names shared up to {:.0}%)",
                 MAX_LONE_CONTACT_RATE * 100.0
             )
         } else {
