@@ -923,7 +923,7 @@ impl Places {
         let mut out: SmallVec<[String; 2]> = SmallVec::new();
         for &c in &nd.cards {
             let card = &norm[c as usize];
-            out.extend(card.addresses.iter().filter_map(|a| a.city.as_deref().map(str::to_string)));
+            out.extend(card.addresses.iter().filter_map(|a| a.city().map(str::to_string)));
             for ph in card.phones.iter().filter(|ph| ph.kind == crate::normalize::phone::PhoneKind::Geographic) {
                 let Some(digits) = ph.number.strip_prefix("+7") else { continue };
                 let city = (3..=5)

@@ -9,70 +9,181 @@ use serde::Serialize;
 use crate::dict::{AddrLevel, Dictionaries};
 use crate::normalize::text::fold_address_words;
 
-/// A parsed address.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+/// A parsed address: its parts (postal code, city, street, street type, house, building, office) held in one
+/// text with their ends, so that a card's address costs one allocation, not seven strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Address {
-    /// 6-digit postal code.
-    pub postcode: Option<CompactString>,
-    /// City or other settlement, lower case.
-    pub city: Option<CompactString>,
-    /// Street name without its type (`тверская`), lower case.
-    pub street: Option<CompactString>,
-    /// Street type, canonical (`ул`, `пр-кт` ...), when written.
-    pub street_type: Option<CompactString>,
-    /// House number (`5`, `5а`, `5/1`).
-    pub house: Option<CompactString>,
-    /// Building (`к2`, `стр1`, `лит а`).
-    pub building: Option<CompactString>,
-    /// Office, room or flat (`оф 12`).
-    pub office: Option<CompactString>,
+    /// The parts written one after another.
+    text: Box<str>,
+    /// Where each part ends in `text`, in [`Part`] order (a part starts where the one before it ends).
+    ends: [u16; PARTS],
+    /// Bit `i` set when part `i` is written.
+    present: u8,
+}
+
+/// The number of parts an address has.
+const PARTS: usize = 7;
+
+/// The parts of an address, in the order [`Address`] holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Postcode,
+    City,
+    Street,
+    StreetType,
+    House,
+    Building,
+    Office,
 }
 
 impl Address {
+    /// Packs the parts written (`None`: not written), in [`Part`] order.
+    fn pack(parts: &[Option<CompactString>; PARTS]) -> Address {
+        let mut text = String::with_capacity(parts.iter().flatten().map(|x| x.len()).sum());
+        let mut ends = [0u16; PARTS];
+        let mut present = 0u8;
+        for (i, part) in parts.iter().enumerate() {
+            if let Some(x) = part {
+                text.push_str(x);
+                present |= 1 << i;
+            }
+            // An address part is a few words; a longer one (over 64 KiB of address) is cut at a character.
+            if text.len() > usize::from(u16::MAX) {
+                let mut cut = usize::from(u16::MAX);
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.truncate(cut);
+            }
+            ends[i] = text.len() as u16;
+        }
+        Address { text: text.into_boxed_str(), ends, present }
+    }
+
+    fn part(&self, part: Part) -> Option<&str> {
+        let i = part as usize;
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { usize::from(self.ends[i - 1]) };
+        Some(&self.text[start..usize::from(self.ends[i])])
+    }
+
+    /// 6-digit postal code.
+    pub fn postcode(&self) -> Option<&str> {
+        self.part(Part::Postcode)
+    }
+
+    /// City or other settlement, lower case.
+    pub fn city(&self) -> Option<&str> {
+        self.part(Part::City)
+    }
+
+    /// Street name without its type (`тверская`), lower case.
+    pub fn street(&self) -> Option<&str> {
+        self.part(Part::Street)
+    }
+
+    /// Street type, canonical (`ул`, `пр-кт` ...), when written.
+    pub fn street_type(&self) -> Option<&str> {
+        self.part(Part::StreetType)
+    }
+
+    /// House number (`5`, `5а`, `5/1`).
+    pub fn house(&self) -> Option<&str> {
+        self.part(Part::House)
+    }
+
+    /// Building (`к2`, `стр1`, `лит а`).
+    pub fn building(&self) -> Option<&str> {
+        self.part(Part::Building)
+    }
+
+    /// Office, room or flat (`оф 12`).
+    pub fn office(&self) -> Option<&str> {
+        self.part(Part::Office)
+    }
+
     /// The key of the building: city, street, house, building. `None` without a street and house.
     pub fn house_key(&self) -> Option<String> {
-        let street = self.street.as_ref()?;
-        let house = self.house.as_ref()?;
-        Some(format!(
-            "{}|{}|{}|{}",
-            self.city.as_deref().unwrap_or(""),
-            street,
-            house,
-            self.building.as_deref().unwrap_or("")
-        ))
+        let street = self.street()?;
+        let house = self.house()?;
+        Some(format!("{}|{}|{}|{}", self.city().unwrap_or(""), street, house, self.building().unwrap_or("")))
     }
 
     /// The key of the office: the building key plus the office. `None` without an office.
     pub fn office_key(&self) -> Option<String> {
-        let office = self.office.as_ref()?;
+        let office = self.office()?;
         Some(format!("{}|{}", self.house_key()?, office))
     }
 
     /// A normalised one-line form: `г москва, ул тверская, д 5, к2, оф 12`.
     pub fn normalized(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
-        if let Some(p) = &self.postcode {
+        if let Some(p) = self.postcode() {
             parts.push(p.to_string());
         }
-        if let Some(c) = &self.city {
+        if let Some(c) = self.city() {
             parts.push(format!("г {c}"));
         }
-        if let Some(s) = &self.street {
-            parts.push(match &self.street_type {
+        if let Some(s) = self.street() {
+            parts.push(match self.street_type() {
                 Some(t) => format!("{t} {s}"),
                 None => s.to_string(),
             });
         }
-        if let Some(h) = &self.house {
+        if let Some(h) = self.house() {
             parts.push(format!("д {h}"));
         }
-        if let Some(b) = &self.building {
+        if let Some(b) = self.building() {
             parts.push(b.to_string());
         }
-        if let Some(o) = &self.office {
+        if let Some(o) = self.office() {
             parts.push(o.to_string());
         }
         parts.join(", ")
+    }
+}
+
+/// Serialised as its parts, by name.
+impl Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("Address", PARTS)?;
+        st.serialize_field("postcode", &self.postcode())?;
+        st.serialize_field("city", &self.city())?;
+        st.serialize_field("street", &self.street())?;
+        st.serialize_field("street_type", &self.street_type())?;
+        st.serialize_field("house", &self.house())?;
+        st.serialize_field("building", &self.building())?;
+        st.serialize_field("office", &self.office())?;
+        st.end()
+    }
+}
+
+/// The parts of an address as the parser fills them.
+#[derive(Default)]
+struct Parts {
+    postcode: Option<CompactString>,
+    city: Option<CompactString>,
+    street: Option<CompactString>,
+    street_type: Option<CompactString>,
+    house: Option<CompactString>,
+    building: Option<CompactString>,
+    office: Option<CompactString>,
+}
+
+impl Parts {
+    fn pack(self) -> Address {
+        Address::pack(&[
+            self.postcode,
+            self.city,
+            self.street,
+            self.street_type,
+            self.house,
+            self.building,
+            self.office,
+        ])
     }
 }
 
@@ -111,7 +222,7 @@ fn split_house(w: &str) -> (String, Option<String>) {
 
 struct Parser<'a> {
     dict: &'a Dictionaries,
-    addr: Address,
+    addr: Parts,
     pending: Option<(String, AddrLevel)>,
     words: Vec<String>,
 }
@@ -208,7 +319,7 @@ impl PendingExt for Option<(String, AddrLevel)> {
 
 /// Parses an address. Returns `None` for an empty value.
 pub fn parse_address(value: &str, dict: &Dictionaries) -> Option<Address> {
-    let mut p = Parser { dict, addr: Address::default(), pending: None, words: Vec::new() };
+    let mut p = Parser { dict, addr: Parts::default(), pending: None, words: Vec::new() };
     let mut any = false;
     for part in value.split([',', ';', '\n']) {
         let words = fold_address_words(part);
@@ -259,7 +370,7 @@ pub fn parse_address(value: &str, dict: &Dictionaries) -> Option<Address> {
         p.assign_words();
         p.pending = None;
     }
-    if any { Some(p.addr) } else { None }
+    if any { Some(p.addr.pack()) } else { None }
 }
 
 #[cfg(test)]
@@ -292,17 +403,17 @@ mod tests {
     fn buildings_and_ordinals() {
         let d = Dictionaries::embedded();
         let a = parse_address("Санкт-Петербург, пр-т Невский, д. 28, корп. 2, пом. 4Н", d).unwrap();
-        assert_eq!(a.city.as_deref(), Some("санкт-петербург"));
-        assert_eq!(a.street.as_deref(), Some("невский"));
-        assert_eq!(a.street_type.as_deref(), Some("пр-кт"));
-        assert_eq!(a.house.as_deref(), Some("28"));
-        assert_eq!(a.building.as_deref(), Some("к2"));
-        assert_eq!(a.office.as_deref(), Some("пом 4н"));
+        assert_eq!(a.city(), Some("санкт-петербург"));
+        assert_eq!(a.street(), Some("невский"));
+        assert_eq!(a.street_type(), Some("пр-кт"));
+        assert_eq!(a.house(), Some("28"));
+        assert_eq!(a.building(), Some("к2"));
+        assert_eq!(a.office(), Some("пом 4н"));
 
         let b = parse_address("г. Москва, 1-я Тверская-Ямская ул., 5к2", d).unwrap();
-        assert_eq!(b.street.as_deref(), Some("1-я тверская-ямская"));
-        assert_eq!(b.house.as_deref(), Some("5"));
-        assert_eq!(b.building.as_deref(), Some("к2"));
+        assert_eq!(b.street(), Some("1-я тверская-ямская"));
+        assert_eq!(b.house(), Some("5"));
+        assert_eq!(b.building(), Some("к2"));
         assert_eq!(parse_address(" , ", d), None);
     }
 }

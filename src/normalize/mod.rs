@@ -101,7 +101,7 @@ impl NormCard {
 
     /// The city of the first address that names one.
     pub fn city(&self) -> Option<&str> {
-        self.addresses.iter().find_map(|a| a.city.as_deref())
+        self.addresses.iter().find_map(|a| a.city())
     }
 }
 
@@ -197,11 +197,7 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
         Some(Box::new(normalize_name(&card.brand, dict))).filter(|b| !b.is_empty())
     };
     let addresses: Vec<Address> = card.address.iter().filter_map(|a| parse_address(a, dict)).collect();
-    let area_code = addresses
-        .iter()
-        .find_map(|a| a.city.as_ref())
-        .and_then(|c| dict.city_codes.get(c.as_str()))
-        .map(String::as_str);
+    let area_code = addresses.iter().find_map(|a| a.city()).and_then(|c| dict.city_codes.get(c)).map(String::as_str);
     let (mut phones, mut phones_invalid) = parse_phones(&card.phones, area_code);
     let mut emails = Vec::new();
     let mut emails_invalid = Vec::new();

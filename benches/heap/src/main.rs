@@ -157,8 +157,7 @@ fn main() {
     }
     g.prepared.release_matching_data();
     show("  released");
-    let (entities, firms) =
-        groups::summarize(&norm, &g.entity_of_card, g.n_entities, &g.firm_of_entity, g.n_firms);
+    let (entities, firms) = groups::summarize(&norm, &g.entity_of_card, g.n_entities, &g.firm_of_entity, g.n_firms);
     show("  summaries");
     let mut cards_of_firm: Vec<Vec<u32>> = vec![Vec::new(); g.n_firms];
     for (i, &e) in g.entity_of_card.iter().enumerate() {
@@ -259,13 +258,11 @@ fn breakdown(norm: &[firmdedup::normalize::NormCard]) {
                 + n.addresses
                     .iter()
                     .map(|a| {
-                        ho(&a.postcode)
-                            + ho(&a.city)
-                            + ho(&a.street)
-                            + ho(&a.street_type)
-                            + ho(&a.house)
-                            + ho(&a.building)
-                            + ho(&a.office)
+                        // The packed parts: one allocation of their total length.
+                        [a.postcode(), a.city(), a.street(), a.street_type(), a.house(), a.building(), a.office()]
+                            .iter()
+                            .map(|x| x.map_or(0, str::len))
+                            .sum::<usize>()
                     })
                     .sum::<usize>(),
         );
