@@ -475,20 +475,20 @@ impl Words<'_> {
 /// The look-up's word similarity: the matcher's, and one typo in a short word (four letters) forgiven, which
 /// a manager typing a name makes and the matcher, comparing two cards, does not need.
 fn lookup_word_sim(a: &normalize::name::NameToken, b: &normalize::name::NameToken) -> f32 {
-    if a.key == b.key {
+    if a.key() == b.key() {
         return 1.0;
     }
-    let s = score::word_similarity(&a.key, Some(&a.text), &b.key, Some(&b.text));
+    let s = score::word_similarity(a.key(), Some(a.text()), b.key(), Some(b.text()));
     if s > 0.0 {
         return s;
     }
-    let (la, lb) = (a.text.chars().count(), b.text.chars().count());
+    let (la, lb) = (a.text().chars().count(), b.text().chars().count());
     let digits = |t: &str| t.chars().any(|c| c.is_ascii_digit());
     if la == 4
         && lb == 4
-        && !digits(&a.text)
-        && !digits(&b.text)
-        && crate::matching::edit::osa_distance_within(&a.text, &b.text, 1) == Some(1)
+        && !digits(a.text())
+        && !digits(b.text())
+        && crate::matching::edit::osa_distance_within(a.text(), b.text(), 1) == Some(1)
     {
         return 0.8;
     }
@@ -497,7 +497,7 @@ fn lookup_word_sim(a: &normalize::name::NameToken, b: &normalize::name::NameToke
 
 /// The words of a name that are numbers, in order.
 fn numbers(n: &NormName) -> impl Iterator<Item = &str> {
-    n.tokens.iter().filter(|t| t.key.bytes().all(|c| c.is_ascii_digit())).map(|t| t.key.as_str())
+    n.tokens.iter().filter(|t| t.key().bytes().all(|c| c.is_ascii_digit())).map(|t| t.key())
 }
 
 /// A normalised name with what comparing it needs, computed once.
@@ -547,7 +547,7 @@ impl<'a> PairSims<'a> {
 
 /// The weight of each word of a name in the name similarity, from the firms of the state carrying it.
 fn word_weights(words: &mut Words, n: &NormName) -> smallvec::SmallVec<[f32; 8]> {
-    n.tokens.iter().map(|t| score::word_weight(words.df(&t.key), words.labels, t.generic)).collect()
+    n.tokens.iter().map(|t| score::word_weight(words.df(t.key()), words.labels, t.generic)).collect()
 }
 
 /// A name's word weights: those known beforehand (kept with the name), or else asked of the state's word counts
@@ -645,7 +645,7 @@ fn fix_legal_form_typo(raw: &str, dict: &Dictionaries) -> Option<String> {
 /// The name root the matcher compares at the firm level: the first distinctive word of three letters or more that
 /// is not a number.
 fn root(n: &NormName) -> Option<&normalize::name::NameToken> {
-    n.tokens.iter().find(|t| !t.generic && t.key.chars().count() >= 3 && !t.key.bytes().all(|c| c.is_ascii_digit()))
+    n.tokens.iter().find(|t| !t.generic && t.key().chars().count() >= 3 && !t.key().bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Answers a question, in Russian.
@@ -803,13 +803,13 @@ pub fn check_with(
             same_name.sort();
             same_name.dedup();
         }
-        for t in qn.tokens.iter().filter(|t| !t.generic && t.key.chars().count() >= 3) {
-            let mut ws: Vec<String> = vec![t.key.to_string()];
-            for v in word_variants(&t.key) {
+        for t in qn.tokens.iter().filter(|t| !t.generic && t.key().chars().count() >= 3) {
+            let mut ws: Vec<String> = vec![t.key().to_string()];
+            for v in word_variants(t.key()) {
                 for w in source.words_with_variant(&v)? {
-                    let close = score::edit_similarity_reaching(&w, &t.key, 0.8) >= 0.8
-                        || (t.key.chars().count() == 4
-                            && crate::matching::edit::osa_distance_within(&w, &t.key, 1) == Some(1));
+                    let close = score::edit_similarity_reaching(&w, t.key(), 0.8) >= 0.8
+                        || (t.key().chars().count() == 4
+                            && crate::matching::edit::osa_distance_within(&w, t.key(), 1) == Some(1));
                     if !ws.contains(&w) && close {
                         ws.push(w);
                     }
@@ -851,10 +851,10 @@ pub fn check_with(
         let rarity = qn
             .tokens
             .iter()
-            .filter(|t| !t.generic && t.key.chars().count() >= 3)
-            .map(|t| score::word_rarity(cfg, words.df(&t.key)))
+            .filter(|t| !t.generic && t.key().chars().count() >= 3)
+            .map(|t| score::word_rarity(cfg, words.df(t.key())))
             .fold(0.0f32, f32::max);
-        let q_root = root(qn).map(|t| (t.clone(), words.df(&t.key)));
+        let q_root = root(qn).map(|t| (t.clone(), words.df(t.key())));
         for (f, _) in firms {
             let best = best_name(source, dict, &mut words, &f, qn)?;
             if best.sim < 0.6 {
@@ -876,8 +876,10 @@ pub fn check_with(
                 }
             }
             let root_w = match (&q_root, &best.root) {
-                (Some((a, df)), Some(b)) if a.key == b.key || (a.key.len() >= 5 && lookup_word_sim(a, b) >= 0.85) => {
-                    cfg.weights.name_root * score::root_rarity(cfg, (*df).max(words.df(&b.key)))
+                (Some((a, df)), Some(b))
+                    if a.key() == b.key() || (a.key().len() >= 5 && lookup_word_sim(a, b) >= 0.85) =>
+                {
+                    cfg.weights.name_root * score::root_rarity(cfg, (*df).max(words.df(b.key())))
                 }
                 _ => 0.0,
             };

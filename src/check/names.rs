@@ -111,7 +111,7 @@ impl PreparedName {
             + o(&n.branch)
             + o(&n.bracket_brand)
             + n.tokens.len() * std::mem::size_of::<crate::normalize::name::NameToken>()
-            + n.tokens.iter().map(|t| cs(&t.text) + cs(&t.key)).sum::<usize>()
+            + n.tokens.iter().map(|t| t.heap_bytes()).sum::<usize>()
             + n.person.as_ref().map_or(0, |p| {
                 std::mem::size_of::<crate::normalize::person::Person>()
                     + cs(&p.surname)
@@ -885,7 +885,7 @@ impl NameSource for NameIndex {
                     .norm
                     .tokens
                     .iter()
-                    .map(|t| crate::matching::score::word_weight(self.firms_of_word(&t.key), labels, t.generic))
+                    .map(|t| crate::matching::score::word_weight(self.firms_of_word(t.key()), labels, t.generic))
                     .collect();
             }
         }

@@ -338,10 +338,10 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
     let mut token_text: Vec<Box<str>> = Vec::new();
     for c in norm {
         for t in c.name.tokens.iter().chain(c.brand.iter().flat_map(|b| b.tokens.iter())) {
-            if !tok_ids.contains_key(t.key.as_str()) {
-                tok_ids.insert(t.key.as_str(), tokens.len() as u32);
-                tokens.push(t.key.as_str().into());
-                token_text.push(t.text.as_str().into());
+            if !tok_ids.contains_key(t.key()) {
+                tok_ids.insert(t.key(), tokens.len() as u32);
+                tokens.push(t.key().into());
+                token_text.push(t.text().into());
             }
         }
     }
@@ -687,8 +687,8 @@ fn inn_outliers(norm: &[NormCard], run: &[(u64, u32)]) -> Vec<u32> {
                 .name
                 .tokens
                 .iter()
-                .filter(|t| !t.generic && t.key.chars().count() >= 3)
-                .map(|t| t.key.as_str())
+                .filter(|t| !t.generic && t.key().chars().count() >= 3)
+                .map(|t| t.key())
                 .collect()
         })
         .collect();
@@ -1001,7 +1001,7 @@ fn pair_outlier(norm: &[NormCard], run: &[(u64, u32)], elsewhere: &impl Fn(u32, 
     let [(inn, a), (_, b)] = run else { return Vec::new() };
     let (na, nb) = (&norm[*a as usize].name, &norm[*b as usize].name);
     let words = |n: &NormName| -> Vec<String> {
-        n.tokens.iter().filter(|t| !t.generic && t.key.chars().count() >= 3).map(|t| t.key.to_string()).collect()
+        n.tokens.iter().filter(|t| !t.generic && t.key().chars().count() >= 3).map(|t| t.key().to_string()).collect()
     };
     let (wa, wb) = (words(na), words(nb));
     if wa.is_empty() || wb.is_empty() {
@@ -1034,7 +1034,7 @@ fn sister_outlier(
         return Vec::new();
     }
     let words = |c: u32| -> SmallVec<[&str; 8]> {
-        let mut w: SmallVec<[&str; 8]> = norm[c as usize].name.tokens.iter().map(|t| t.key.as_str()).collect();
+        let mut w: SmallVec<[&str; 8]> = norm[c as usize].name.tokens.iter().map(|t| t.key()).collect();
         w.sort_unstable();
         w.dedup();
         w
@@ -1069,7 +1069,7 @@ fn sister_outlier(
 /// A name as the scorer reads it; `id` gives the id of a word key.
 pub fn name_var(name: &NormName, id: impl Fn(&str) -> u32) -> NameVar {
     NameVar {
-        tokens: name.tokens.iter().map(|t| id(t.key.as_str())).collect(),
+        tokens: name.tokens.iter().map(|t| id(t.key())).collect(),
         generic: name
             .tokens
             .iter()

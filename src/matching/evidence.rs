@@ -341,7 +341,7 @@ pub(super) fn link_record(
                     .cards
                     .iter()
                     .find_map(|&c| {
-                        norm[c as usize].name.tokens.iter().find(|t| *t.key == **key).map(|t| t.text.to_string())
+                        norm[c as usize].name.tokens.iter().find(|t| *t.key() == **key).map(|t| t.text().to_string())
                     })
                     .unwrap_or_else(|| key.to_string());
                 (EvidencePart::Root { word: word.into(), rarity: *rarity }, Some((a.cards[0], b.cards[0])))

@@ -208,8 +208,8 @@ fn name_keys(name: &NormName, f: &mut impl FnMut(KeyKind, &str)) {
         f(KeyKind::NameFull, &compact);
     }
     for t in name.tokens.iter().filter(|t| !t.generic) {
-        if t.key.chars().count() >= 3 {
-            f(KeyKind::NameToken, &t.key);
+        if t.key().chars().count() >= 3 {
+            f(KeyKind::NameToken, t.key());
         }
     }
 }

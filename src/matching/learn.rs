@@ -485,7 +485,7 @@ fn words_hash(c: &NormCard) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = rustc_hash::FxHasher::default();
     for t in &c.name.tokens {
-        t.key.as_str().hash(&mut h);
+        t.key().hash(&mut h);
     }
     h.finish()
 }

@@ -10,15 +10,58 @@ use crate::normalize::person::{Person, parse_person};
 use crate::normalize::text::{self, nfkc};
 use crate::normalize::translit::translit_key;
 
-/// One word of the name proper.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+/// One word of the name proper: its folded form (`ромашка`) and its transliteration key (`romaSka`), held in one
+/// string (inline up to 24 bytes: most words cost no allocation).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NameToken {
-    /// The folded word (`ромашка`).
-    pub text: CompactString,
-    /// Its transliteration key (`romaSka`).
-    pub key: CompactString,
+    /// The folded word, then its key.
+    both: CompactString,
+    /// Where the key starts in `both`.
+    split: u16,
     /// True for non-distinctive words (группа, торговый дом, плюс ...).
     pub generic: bool,
+}
+
+impl NameToken {
+    /// A word from its folded form and its transliteration key (a word over 64 KiB is cut at a character).
+    pub fn new(text: &str, key: &str, generic: bool) -> NameToken {
+        let mut cut = text.len().min(usize::from(u16::MAX));
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let text = &text[..cut];
+        let mut both = CompactString::with_capacity(text.len() + key.len());
+        both.push_str(text);
+        both.push_str(key);
+        NameToken { both, split: text.len() as u16, generic }
+    }
+
+    /// The folded word (`ромашка`).
+    pub fn text(&self) -> &str {
+        &self.both[..usize::from(self.split)]
+    }
+
+    /// Its transliteration key (`romaSka`).
+    pub fn key(&self) -> &str {
+        &self.both[usize::from(self.split)..]
+    }
+
+    /// The bytes held on the heap (0 when inline).
+    pub fn heap_bytes(&self) -> usize {
+        if self.both.is_heap_allocated() { self.both.capacity() } else { 0 }
+    }
+}
+
+/// Serialised as its folded word, key and flag, by name.
+impl Serialize for NameToken {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("NameToken", 3)?;
+        st.serialize_field("text", self.text())?;
+        st.serialize_field("key", self.key())?;
+        st.serialize_field("generic", &self.generic)?;
+        st.end()
+    }
 }
 
 /// A normalised company name.
@@ -48,22 +91,22 @@ pub struct NormName {
 impl NormName {
     /// The folded name proper: `ромашка медиа`.
     pub fn core(&self) -> String {
-        self.tokens.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ")
+        self.tokens.iter().map(|t| t.text()).collect::<Vec<_>>().join(" ")
     }
 
     /// The transliteration key of the whole name: `romaSka media`.
     pub fn key(&self) -> String {
-        self.tokens.iter().map(|t| t.key.as_str()).collect::<Vec<_>>().join(" ")
+        self.tokens.iter().map(|t| t.key()).collect::<Vec<_>>().join(" ")
     }
 
     /// The key without spaces, so that `Ромашка-Медиа`, `Ромашка Медиа` and `РомашкаМедиа` are equal.
     pub fn compact(&self) -> String {
-        self.tokens.iter().map(|t| t.key.as_str()).collect()
+        self.tokens.iter().map(|t| t.key()).collect()
     }
 
     /// The name root: the first distinctive word of three or more letters (`ромашка` in "Ромашка-Медиа").
     pub fn root(&self) -> Option<&NameToken> {
-        self.tokens.iter().find(|t| !t.generic && t.text.chars().count() >= 3)
+        self.tokens.iter().find(|t| !t.generic && t.text().chars().count() >= 3)
     }
 
     /// True when the name has no words left.
@@ -481,11 +524,8 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
             None => i += 1,
         }
     }
-    let tokens: Vec<NameToken> = core
-        .iter()
-        .zip(generic)
-        .map(|(t, g)| NameToken { key: translit_key(t).into(), text: t.as_str().into(), generic: g })
-        .collect();
+    let tokens: Vec<NameToken> =
+        core.iter().zip(generic).map(|(t, g)| NameToken::new(t, &translit_key(t), g)).collect();
 
     // The name proper as typed: the raw words that correspond to the kept tokens.
     let display_core: CompactString = if spans.len() == typed.len() && start < end {
@@ -506,7 +546,7 @@ pub fn normalize_name(full_raw: &str, dict: &Dictionaries) -> NormName {
         None => {
             // A name that is a person's name (an ИП written without "ИП"): a full name with a patronymic, or a
             // surname with two initials ("Мартынов А.М.").
-            let initials = tokens.iter().filter(|t| t.text.chars().count() == 1).count();
+            let initials = tokens.iter().filter(|t| t.text().chars().count() == 1).count();
             (tokens.len() == 3).then(|| parse_person(&display_core, dict)).flatten().filter(|p| {
                 tokens.len() == 3
                     && ((p.patronymic_full && p.first.is_some()) || (initials == 2 && p.patronymic_initial.is_some()))
@@ -631,7 +671,7 @@ mod tests {
     #[test]
     fn generic_words_marked() {
         let n = norm("ГК Ромашка Торговый Дом");
-        let flags: Vec<(String, bool)> = n.tokens.iter().map(|t| (t.text.to_string(), t.generic)).collect();
+        let flags: Vec<(String, bool)> = n.tokens.iter().map(|t| (t.text().to_string(), t.generic)).collect();
         assert_eq!(
             flags,
             [
@@ -642,12 +682,12 @@ mod tests {
                 ("дом".into(), true)
             ]
         );
-        assert_eq!(n.root().map(|t| t.text.as_str()), Some("ромашка"));
+        assert_eq!(n.root().map(|t| t.text()), Some("ромашка"));
     }
 
     #[test]
     fn kind_of_business_phrases_read_as_their_abbreviations() {
-        let words = |s: &str| norm(s).tokens.iter().map(|t| t.text.clone()).collect::<Vec<_>>().join(" ");
+        let words = |s: &str| norm(s).tokens.iter().map(|t| t.text()).collect::<Vec<_>>().join(" ");
         for (long, short) in [
             ("ООО «Торговый дом Ромашка»", "ООО ТД «Ромашка»"),
             ("Строительная компания Монолит", "СК «Монолит»"),

@@ -222,9 +222,9 @@ fn inn_outliers(d: &Dedup) -> Vec<ReviewRow> {
 
 /// The distinctive words of a name (transliteration keys), sorted and joined by spaces.
 fn word_key(n: &crate::normalize::name::NormName) -> String {
-    let mut w: Vec<&str> = n.tokens.iter().filter(|t| !t.generic).map(|t| t.key.as_str()).collect();
+    let mut w: Vec<&str> = n.tokens.iter().filter(|t| !t.generic).map(|t| t.key()).collect();
     if w.is_empty() {
-        w = n.tokens.iter().map(|t| t.key.as_str()).collect();
+        w = n.tokens.iter().map(|t| t.key()).collect();
     }
     w.sort_unstable();
     w.dedup();

@@ -219,7 +219,7 @@ fn hb<T>(v: &[T]) -> usize {
     if v.is_empty() { 0 } else { (std::mem::size_of_val(v) + 15) / 16 * 16 }
 }
 fn name_heap(n: &firmdedup::normalize::name::NormName) -> (usize, usize, usize) {
-    let toks = hb(&n.tokens) + n.tokens.iter().map(|t| hs(&t.text) + hs(&t.key)).sum::<usize>();
+    let toks = hb(&n.tokens) + n.tokens.iter().map(|t| t.heap_bytes()).sum::<usize>();
     let person = n.person.as_ref().map_or(0, |p| {
         std::mem::size_of::<firmdedup::normalize::person::Person>() + hs(&p.surname) + ho(&p.first) + ho(&p.position)
     });
