@@ -18,7 +18,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("normalize");
     g.throughput(Throughput::Elements(cards.len() as u64));
     g.bench_function(BenchmarkId::new("card", cards.len()), |b| {
-        b.iter(|| cards.iter().map(|c| normalize_card(c, d)).filter(|n| n.ids.inn.is_some()).count())
+        b.iter(|| cards.iter().map(|c| normalize_card(c, d)).filter(|n| n.ids.inn().is_some()).count())
     });
     g.bench_function("name", |b| {
         b.iter(|| cards.iter().map(|c| normalize::normalize_name(&c.name, d).tokens.len()).sum::<usize>())

@@ -211,9 +211,9 @@ pub fn summarize(
             for &c in &cs {
                 let n = &norm[c as usize];
                 let [inns, kpps, ogrns, brands, phones, domains, dms, managers] = &mut lists;
-                inns.extend(n.ids.inn.clone());
-                kpps.extend(n.ids.kpp.clone());
-                ogrns.extend(n.ids.ogrn.clone());
+                inns.extend(n.ids.inn().map(CompactString::from));
+                kpps.extend(n.ids.kpp().map(CompactString::from));
+                ogrns.extend(n.ids.ogrn().map(CompactString::from));
                 brands.extend(n.brand.as_ref().map(|b| b.display_core.clone()));
                 phones.extend(n.phones.iter().map(|p| p.number.clone()));
                 domains.extend(n.corporate_domains().into_iter().map(Value::from));

@@ -91,7 +91,13 @@ pub fn field_quality(cards: &[Card], dict: &crate::dict::Dictionaries) -> (Vec<F
                 acc.note(idx(Field::Name), "a person's name (ИП)");
             }
             let inn_present = !c.inn.trim().is_empty();
-            count(&mut acc, Field::Inn, inn_present, n.ids.inn.is_some() as u64, n.ids.inn_invalid().is_some() as u64);
+            count(
+                &mut acc,
+                Field::Inn,
+                inn_present,
+                n.ids.inn().is_some() as u64,
+                n.ids.inn_invalid().is_some() as u64,
+            );
             if n.ids.inn_invalid().is_some() {
                 acc.note(idx(Field::Inn), "invalid: checksum or form");
             }
@@ -102,14 +108,14 @@ pub fn field_quality(cards: &[Card], dict: &crate::dict::Dictionaries) -> (Vec<F
                 &mut acc,
                 Field::Kpp,
                 !c.kpp.trim().is_empty(),
-                n.ids.kpp.is_some() as u64,
+                n.ids.kpp().is_some() as u64,
                 n.ids.kpp_invalid().is_some() as u64,
             );
             count(
                 &mut acc,
                 Field::Ogrn,
                 !c.ogrn.trim().is_empty(),
-                n.ids.ogrn.is_some() as u64,
+                n.ids.ogrn().is_some() as u64,
                 n.ids.ogrn_invalid().is_some() as u64,
             );
             count(&mut acc, Field::Brand, !c.brand.trim().is_empty(), n.brand.is_some() as u64, 0);

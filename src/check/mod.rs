@@ -363,11 +363,11 @@ pub fn query_keys(q: &Query, dict: &Dictionaries) -> Result<(Vec<(KeyKind, Strin
     let mut notes = Vec::new();
     if let Some(v) = given(&q.inn) {
         let ids = normalize::normalize_ids(&v, "", "");
-        if let Some(inn) = ids.inn {
+        if let Some(inn) = ids.inn() {
             keys.push((KeyKind::Inn, inn.to_string()));
-        } else if let Some(ogrn) = ids.ogrn {
+        } else if let Some(ogrn) = ids.ogrn() {
             keys.push((KeyKind::Ogrn, ogrn.to_string()));
-        } else if let Some(kpp) = ids.kpp {
+        } else if let Some(kpp) = ids.kpp() {
             // A КПП typed into the ИНН field (as on CRM cards): it ranks the firms carrying it, never identifies.
             notes.push(format!("kpp:{kpp}"));
         } else if ids.inn_invalid().is_some() {

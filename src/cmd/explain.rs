@@ -48,7 +48,7 @@ pub fn run(args: &ExplainArgs, dict: &Dictionaries) -> anyhow::Result<Exit> {
                 "card {}: {} | ИНН {} | phones {} | emails {} | site {} | contacts {}\n",
                 c.id,
                 c.name,
-                n.ids.inn.as_deref().or(n.ids.inn_invalid()).unwrap_or("-"),
+                n.ids.inn().or(n.ids.inn_invalid()).unwrap_or("-"),
                 n.phones.iter().map(|p| p.number.as_str()).collect::<Vec<_>>().join(", "),
                 n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join(", "),
                 n.website.as_deref().unwrap_or("-"),

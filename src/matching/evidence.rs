@@ -224,18 +224,18 @@ impl Serialize for Evidence {
 }
 
 pub(super) fn hard_evidence(first: &NormCard, c: &NormCard) -> (Evidence, &'static str) {
-    match (&first.ids.inn, &c.ids.inn) {
+    match (first.ids.inn(), c.ids.inn()) {
         (Some(x), Some(y)) if x == y => {
-            let kpp = match (&first.ids.kpp, &c.ids.kpp) {
-                (Some(k1), Some(k2)) if k1 != k2 => Some(Box::new((k1.clone(), k2.clone()))),
+            let kpp = match (first.ids.kpp(), c.ids.kpp()) {
+                (Some(k1), Some(k2)) if k1 != k2 => Some(Box::new((k1.into(), k2.into()))),
                 _ => None,
             };
-            (Evidence::one(EvidencePart::SameInn { inn: x.clone(), kpp }), "inn")
+            (Evidence::one(EvidencePart::SameInn { inn: x.into(), kpp }), "inn")
         }
-        _ => match (&first.ids.ogrn, &c.ids.ogrn) {
-            (Some(x), Some(y)) if x == y => (Evidence::one(EvidencePart::SameOgrn(x.clone())), "ogrn"),
+        _ => match (first.ids.ogrn(), c.ids.ogrn()) {
+            (Some(x), Some(y)) if x == y => (Evidence::one(EvidencePart::SameOgrn(x.into())), "ogrn"),
             _ => {
-                let id = c.ids.inn.as_deref().or(c.ids.ogrn.as_deref()).unwrap_or_default().to_string();
+                let id = c.ids.inn().or(c.ids.ogrn()).unwrap_or_default().to_string();
                 (Evidence::one(EvidencePart::InnGroup(id.into())), "inn")
             }
         },

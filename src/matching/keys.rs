@@ -149,7 +149,7 @@ pub fn is_placeholder_id(s: &str) -> bool {
 
 /// The card's ИНН when it can identify the card (valid, and not a placeholder).
 pub fn usable_inn(n: &NormCard) -> Option<&str> {
-    n.ids.inn.as_deref().filter(|v| !is_placeholder_id(v))
+    n.ids.inn().filter(|v| !is_placeholder_id(v))
 }
 
 /// Calls `f` with every key of a card (kind and text): what [`key_hash`] hashes, and what evidence shows.
@@ -157,7 +157,7 @@ pub fn for_each_key(n: &NormCard, mut f: impl FnMut(KeyKind, &str)) {
     if let Some(inn) = usable_inn(n) {
         f(KeyKind::Inn, inn);
     }
-    if let Some(ogrn) = n.ids.ogrn.as_deref().filter(|v| !is_placeholder_id(v)) {
+    if let Some(ogrn) = n.ids.ogrn().filter(|v| !is_placeholder_id(v)) {
         f(KeyKind::Ogrn, ogrn);
     }
     for p in &n.phones {

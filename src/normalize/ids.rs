@@ -2,7 +2,7 @@
 //! their official checksums, and the repairs CRM data needs (a leading zero dropped by Excel, a КПП or ОГРН typed
 //! into the ИНН field). Rules: ../shared/DOMAIN.md "Identifiers".
 
-use compact_str::{CompactString, format_compact};
+use compact_str::CompactString;
 use serde::Serialize;
 
 const INN10_W: [u32; 9] = [2, 4, 10, 3, 5, 9, 4, 6, 8];
@@ -237,19 +237,55 @@ impl IdNote {
     }
 }
 
-/// The identifiers of one card after normalisation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// The identifiers of one card after normalisation. The valid ИНН, КПП and ОГРН are ASCII of at most 12, 9 and 15
+/// characters: they are held in one fixed buffer (no allocation, 48 bytes with the rare part's pointer).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Ids {
-    /// A valid ИНН (10 or 12 digits), usable as an identifier.
-    pub inn: Option<CompactString>,
-    /// A КПП of valid form.
-    pub kpp: Option<CompactString>,
-    /// A valid ОГРН or ОГРНИП.
-    pub ogrn: Option<CompactString>,
+    /// The ИНН, the КПП and the ОГРН, each in its slot ([`SLOTS`]).
+    buf: [u8; ID_BYTES],
+    /// The length of each (0: none).
+    lens: [u8; 3],
     /// What few cards have: texts that are not valid identifiers, further ИНН, repairs. Boxed, `None` when there
     /// is nothing: a million cards are held through the whole run.
-    #[serde(flatten)]
     pub rare: Option<Box<RareIds>>,
+}
+
+/// Where the ИНН, the КПП and the ОГРН sit in [`Ids`]'s buffer.
+const SLOTS: [std::ops::Range<usize>; 3] = [0..12, 12..21, 21..36];
+
+/// The buffer's size: a 12-digit ИНН, a 9-character КПП, a 15-digit ОГРНИП.
+const ID_BYTES: usize = 36;
+
+impl Default for Ids {
+    fn default() -> Ids {
+        Ids { buf: [0; ID_BYTES], lens: [0; 3], rare: None }
+    }
+}
+
+impl std::fmt::Debug for Ids {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ids")
+            .field("inn", &self.inn())
+            .field("kpp", &self.kpp())
+            .field("ogrn", &self.ogrn())
+            .field("rare", &self.rare)
+            .finish()
+    }
+}
+
+/// Serialised as before the buffer: `inn`, `kpp`, `ogrn` and the rare part's fields.
+impl Serialize for Ids {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            inn: Option<&'a str>,
+            kpp: Option<&'a str>,
+            ogrn: Option<&'a str>,
+            #[serde(flatten)]
+            rare: &'a Option<Box<RareIds>>,
+        }
+        Shown { inn: self.inn(), kpp: self.kpp(), ogrn: self.ogrn(), rare: &self.rare }.serialize(serializer)
+    }
 }
 
 /// The rarely filled part of [`Ids`].
@@ -278,6 +314,66 @@ impl RareIds {
 }
 
 impl Ids {
+    fn slot(&self, i: usize) -> Option<&str> {
+        let len = usize::from(self.lens[i]);
+        let start = SLOTS[i].start;
+        (len > 0).then(|| std::str::from_utf8(&self.buf[start..start + len]).unwrap_or_default())
+    }
+
+    /// Writes slot `i`; a value that is not ASCII or does not fit (never a valid identifier) is not kept.
+    fn set_slot(&mut self, i: usize, value: Option<&str>) {
+        let slot = SLOTS[i].clone();
+        match value {
+            Some(v) if !v.is_empty() && v.is_ascii() && v.len() <= slot.len() => {
+                self.buf[slot.start..slot.start + v.len()].copy_from_slice(v.as_bytes());
+                self.buf[slot.start + v.len()..slot.end].fill(0);
+                self.lens[i] = v.len() as u8;
+            }
+            other => {
+                debug_assert!(other.is_none_or(str::is_empty), "not an identifier: {other:?}");
+                self.buf[slot].fill(0);
+                self.lens[i] = 0;
+            }
+        }
+    }
+
+    /// A valid ИНН (10 or 12 digits), usable as an identifier.
+    pub fn inn(&self) -> Option<&str> {
+        self.slot(0)
+    }
+
+    /// A КПП of valid form.
+    pub fn kpp(&self) -> Option<&str> {
+        self.slot(1)
+    }
+
+    /// A valid ОГРН or ОГРНИП.
+    pub fn ogrn(&self) -> Option<&str> {
+        self.slot(2)
+    }
+
+    /// Sets the ИНН (a valid one).
+    pub fn set_inn(&mut self, inn: Option<&str>) {
+        self.set_slot(0, inn);
+    }
+
+    /// Sets the КПП (of valid form).
+    pub fn set_kpp(&mut self, kpp: Option<&str>) {
+        self.set_slot(1, kpp);
+    }
+
+    /// Sets the ОГРН (a valid one).
+    pub fn set_ogrn(&mut self, ogrn: Option<&str>) {
+        self.set_slot(2, ogrn);
+    }
+
+    /// Takes the ИНН out.
+    pub fn take_inn(&mut self) -> Option<CompactString> {
+        let inn = self.inn().map(CompactString::from);
+        self.set_inn(None);
+        inn
+    }
+
     /// Text in the ИНН field that is not a valid ИНН.
     pub fn inn_invalid(&self) -> Option<&str> {
         self.rare.as_ref().and_then(|r| r.inn_invalid.as_deref())
@@ -377,7 +473,7 @@ fn read_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     let ogrn_digits = strip(&ogrn_clean, false);
     match ogrn_digits.as_deref() {
         Some("") => {}
-        Some(d) if ogrn_valid(d) => ids.ogrn = Some(d.into()),
+        Some(d) if ogrn_valid(d) => ids.set_ogrn(Some(d)),
         _ => ids.rare_mut().ogrn_invalid = Some(ogrn_raw.trim().into()),
     }
     let kpp_cell = clean_cell(kpp_raw);
@@ -385,8 +481,8 @@ fn read_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     match kpp_clean.as_deref() {
         Some("") => {}
         // Excel drops the leading zero of КПП of regions 01-09 too.
-        Some(k) if kpp_form_valid(k) => ids.kpp = Some(k.into()),
-        Some(k) if k.len() == 8 && kpp_form_valid(&format!("0{k}")) => ids.kpp = Some(format_compact!("0{k}")),
+        Some(k) if kpp_form_valid(k) => ids.set_kpp(Some(k)),
+        Some(k) if k.len() == 8 && kpp_form_valid(&format!("0{k}")) => ids.set_kpp(Some(&format!("0{k}"))),
         _ => ids.rare_mut().kpp_invalid = Some(kpp_raw.trim().into()),
     }
 
@@ -409,10 +505,10 @@ fn read_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
             && let Some(inn) = inn_of(&digits[0])
             && let Some(k) = digits[1].as_deref().filter(|k| kpp_form_valid(k))
         {
-            ids.inn = Some(inn.into());
+            ids.set_inn(Some(&inn));
             ids.rare_mut().notes.push(IdNote::InnKppInOneCell);
-            if ids.kpp.is_none() {
-                ids.kpp = Some(k.into());
+            if ids.kpp().is_none() {
+                ids.set_kpp(Some(k));
                 if let Some(r) = ids.rare.as_mut() {
                     r.kpp_invalid = None;
                 }
@@ -422,9 +518,8 @@ fn read_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
         let inns: Vec<Option<String>> = digits.iter().map(inn_of).collect();
         if inns.iter().all(Option::is_some) {
             let mut it = inns.into_iter().flatten();
-            ids.inn = it.next().map(Into::into);
-            let other: Vec<CompactString> =
-                it.filter(|x| ids.inn.as_deref() != Some(x.as_str())).map(Into::into).collect();
+            ids.set_inn(it.next().as_deref());
+            let other: Vec<CompactString> = it.filter(|x| ids.inn() != Some(x.as_str())).map(Into::into).collect();
             ids.rare_mut().inn_other = other;
             ids.rare_mut().notes.push(IdNote::SeveralInn);
             return ids;
@@ -444,25 +539,25 @@ fn read_ids(inn_raw: &str, kpp_raw: &str, ogrn_raw: &str) -> Ids {
     }
     let (inn, note) = single_inn(&d);
     if let Some(inn) = inn {
-        ids.inn = Some(inn.into());
+        ids.set_inn(Some(&inn));
         ids.rare_mut().notes.extend(note);
     } else if d.len() == 9 && looks_like_kpp(&d) {
         // Nine digits shaped like a КПП (a registration reason code in the middle): a КПП typed into the ИНН
         // field, even when a leading zero would make it a checksum-valid ИНН (one КПП is shared by thousands of
         // companies: read as an ИНН it would glue them together).
         ids.rare_mut().notes.push(IdNote::KppInInnField);
-        if ids.kpp.is_none() {
-            ids.kpp = Some(d.into());
+        if ids.kpp().is_none() {
+            ids.set_kpp(Some(&d));
         }
     } else if ogrn_valid(&d) {
         ids.rare_mut().notes.push(IdNote::OgrnInInnField);
-        if ids.ogrn.is_none() {
-            ids.ogrn = Some(d.into());
+        if ids.ogrn().is_none() {
+            ids.set_ogrn(Some(&d));
         }
     } else if d.len() == 9 && kpp_form_valid(&d) {
         ids.rare_mut().notes.push(IdNote::KppInInnField);
-        if ids.kpp.is_none() {
-            ids.kpp = Some(d.into());
+        if ids.kpp().is_none() {
+            ids.set_kpp(Some(&d));
         }
     } else {
         ids.rare_mut().inn_invalid = Some(inn_raw.trim().into());
@@ -614,9 +709,9 @@ mod tests {
         ];
         for c in cases {
             let ids = normalize_ids(c.inn, c.kpp, c.ogrn);
-            assert_eq!(ids.inn.as_deref(), c.want_inn, "inn of {:?}", c.inn);
-            assert_eq!(ids.kpp.as_deref(), c.want_kpp, "kpp of {:?}", c.inn);
-            assert_eq!(ids.ogrn.as_deref(), c.want_ogrn, "ogrn of {:?}", c.inn);
+            assert_eq!(ids.inn(), c.want_inn, "inn of {:?}", c.inn);
+            assert_eq!(ids.kpp(), c.want_kpp, "kpp of {:?}", c.inn);
+            assert_eq!(ids.ogrn(), c.want_ogrn, "ogrn of {:?}", c.inn);
             assert_eq!(ids.inn_invalid().is_some(), c.invalid, "invalid flag of {:?}", c.inn);
         }
     }
@@ -626,8 +721,8 @@ mod tests {
         // 0770401001 happens to pass the ИНН checksum, but 770401001 is a КПП (reason code 01).
         assert!(inn10_valid("0770401001"));
         let ids = normalize_ids("770401001", "", "");
-        assert_eq!(ids.inn, None);
-        assert_eq!(ids.kpp.as_deref(), Some("770401001"));
+        assert_eq!(ids.inn(), None);
+        assert_eq!(ids.kpp(), Some("770401001"));
     }
 
     #[test]
@@ -639,7 +734,7 @@ mod tests {
             .find(|s| s.starts_with('0') && s.as_bytes()[1] != b'0' && inn10_valid(s))
             .unwrap();
         let ids = normalize_ids(&inn[1..], "", "");
-        assert_eq!(ids.inn.as_deref(), Some(inn.as_str()));
+        assert_eq!(ids.inn(), Some(inn.as_str()));
         assert_eq!(ids.notes(), vec![IdNote::InnZeroRestored]);
     }
 
@@ -665,15 +760,15 @@ mod tests {
         ];
         for (cell, inn, kpp, invalid) in cases {
             let ids = normalize_ids(cell, "", "");
-            assert_eq!(ids.inn.as_deref(), *inn, "inn of {cell:?}");
-            assert_eq!(ids.kpp.as_deref(), *kpp, "kpp of {cell:?}");
+            assert_eq!(ids.inn(), *inn, "inn of {cell:?}");
+            assert_eq!(ids.kpp(), *kpp, "kpp of {cell:?}");
             assert_eq!(ids.inn_invalid().is_some(), *invalid, "invalid of {cell:?}");
         }
         let two = normalize_ids("631645880259, 6316220476", "", "");
         assert_eq!(two.inn_other(), ["6316220476"]);
         assert_eq!(two.notes(), [IdNote::SeveralInn]);
         assert_eq!(normalize_ids("6,31646E+11", "", "").notes(), [IdNote::ExcelExponent]);
-        assert_eq!(normalize_ids("", "", "1027700132195.0").ogrn.as_deref(), Some("1027700132195"));
+        assert_eq!(normalize_ids("", "", "1027700132195.0").ogrn(), Some("1027700132195"));
     }
 
     #[test]
@@ -698,10 +793,10 @@ mod tests {
         #[test]
         fn cells_never_panic_and_an_inn_read_is_stable(s in "[0-9 .,/;Ee+ИНнКП:'-]{0,30}|.{0,20}") {
             let ids = normalize_ids(&s, &s, &s);
-            if let Some(inn) = &ids.inn {
+            if let Some(inn) = ids.inn() {
                 proptest::prop_assert!(inn_valid(inn));
-                let again = normalize_ids(inn, "", "").inn;
-                proptest::prop_assert_eq!(again.as_deref(), Some(inn.as_str()));
+                let again = normalize_ids(inn, "", "").inn().map(str::to_string);
+                proptest::prop_assert_eq!(again.as_deref(), Some(inn));
             }
         }
     }

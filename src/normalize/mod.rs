@@ -167,15 +167,16 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
         _ => None,
     };
     if let Some(len) = own_len
-        && ids.inn.as_ref().is_some_and(|i| i.len() != len)
+        && ids.inn().is_some_and(|i| i.len() != len)
         && let Some(pos) = ids.inn_other().iter().position(|x| x.len() == len)
-        && let Some(first) = ids.inn.take()
+        && let Some(first) = ids.take_inn()
     {
-        ids.inn = Some(std::mem::replace(&mut ids.rare_mut().inn_other[pos], first));
+        let other = std::mem::replace(&mut ids.rare_mut().inn_other[pos], first);
+        ids.set_inn(Some(&other));
     }
     // A 12-digit ИНН belongs to a person, a 10-digit one to an organisation: on a card whose legal form says
     // otherwise it is someone else's (the owner's, a sister company's) and cannot identify this card.
-    if let Some(inn) = &ids.inn {
+    if let Some(inn) = ids.inn() {
         let contradiction = match name.form_kind {
             Some(crate::dict::FormKind::Org) => inn.len() == 12,
             Some(crate::dict::FormKind::Person) => inn.len() == 10,
@@ -184,7 +185,7 @@ pub fn normalize_card(card: &Card, dict: &Dictionaries) -> NormCard {
             None => name.person.is_some() && inn.len() == 10,
         };
         if contradiction {
-            let inn = ids.inn.take();
+            let inn = ids.take_inn();
             let rare = ids.rare_mut();
             rare.inn_invalid = inn;
             rare.notes.push(ids::IdNote::InnOfOtherKind);
@@ -360,7 +361,7 @@ mod tests {
             ..Card::default()
         };
         let n = normalize_card(&card, Dictionaries::embedded());
-        assert_eq!(n.ids.inn.as_deref(), Some("7707083893"));
+        assert_eq!(n.ids.inn(), Some("7707083893"));
         // The local number is completed with Samara's code.
         assert_eq!(n.phones[0].number, "+78462316014");
         assert_eq!(n.corporate_domains(), ["romashka.ru"]);

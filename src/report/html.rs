@@ -186,7 +186,7 @@ pub fn data(
         Some((
             &c.id,
             &c.name,
-            n.ids.inn.as_deref().unwrap_or_default(),
+            n.ids.inn().unwrap_or_default(),
             n.phones.iter().map(|p| p.display()).collect::<Vec<_>>().join(", "),
             n.emails.iter().map(|e| e.address.as_str()).collect::<Vec<_>>().join(", "),
             mgr(n.manager.as_deref()),
@@ -224,7 +224,7 @@ pub fn data(
         let score = if l.score > 0.0 { format!("{:.2}", l.score) } else { String::new() };
         // The most common evidence, "тот же ИНН <the cards' ИНН>", goes as 0 and is written by the page.
         let plain_inn = match l.evidence.0.as_slice() {
-            [EvidencePart::SameInn { inn, kpp: None }] => d.norm[l.a as usize].ids.inn.as_deref() == Some(inn),
+            [EvidencePart::SameInn { inn, kpp: None }] => d.norm[l.a as usize].ids.inn() == Some(inn),
             _ => false,
         };
         let ev = if plain_inn { json!(0) } else { json!(l.evidence.ru()) };

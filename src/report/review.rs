@@ -198,7 +198,7 @@ fn inn_outliers(d: &Dedup) -> Vec<ReviewRow> {
                 continue;
             }
             let c = e.cards[i];
-            let inn = d.norm[c as usize].ids.inn.as_deref().map_or_else(|| e.inns().join(", "), str::to_string);
+            let inn = d.norm[c as usize].ids.inn().map_or_else(|| e.inns().join(", "), str::to_string);
             out.push(ReviewRow {
                 kind: GreyKind::InnOutlier,
                 level: Level::Entity,

@@ -1607,7 +1607,7 @@ fn query_keys(q: &QueryRow, dict: &Dictionaries) -> Vec<(u8, String)> {
         add(0, Some(n::normalize_name(&q.name, dict).compact()));
     }
     if !q.inn.trim().is_empty() {
-        add(1, n::normalize_ids(&q.inn, "", "").inn.map(|s| s.to_string()));
+        add(1, n::normalize_ids(&q.inn, "", "").inn().map(str::to_string));
     }
     if !q.phone.trim().is_empty() {
         add(2, n::parse_phones(std::slice::from_ref(&q.phone), None).0.first().map(|p| p.number.to_string()));
@@ -1635,7 +1635,7 @@ fn card_keys(c: &SynthCard, wanted: &[bool; 7], dict: &Dictionaries) -> Vec<(u8,
         keys.push((0, n::normalize_name(&c.name, dict).compact()));
     }
     if wanted[1]
-        && let Some(inn) = n::normalize_ids(&c.inn, "", "").inn
+        && let Some(inn) = n::normalize_ids(&c.inn, "", "").inn().map(str::to_string)
     {
         keys.push((1, inn.to_string()));
     }

@@ -240,17 +240,15 @@ fn breakdown(norm: &[firmdedup::normalize::NormCard]) {
         let i = &n.ids;
         add(
             "ids",
-            ho(&i.inn)
-                + ho(&i.kpp)
-                + ho(&i.ogrn)
-                + i.rare.as_ref().map_or(0, |r| {
-                    std::mem::size_of::<firmdedup::normalize::ids::RareIds>()
-                        + ho(&r.inn_invalid)
-                        + hv(&r.inn_other)
-                        + ho(&r.kpp_invalid)
-                        + ho(&r.ogrn_invalid)
-                        + hv(&r.notes)
-                }),
+            // The ИНН, КПП and ОГРН sit in the card's own buffer: only the rare part is on the heap.
+            i.rare.as_ref().map_or(0, |r| {
+                std::mem::size_of::<firmdedup::normalize::ids::RareIds>()
+                    + ho(&r.inn_invalid)
+                    + hv(&r.inn_other)
+                    + ho(&r.kpp_invalid)
+                    + ho(&r.ogrn_invalid)
+                    + hv(&r.notes)
+            }),
         );
         add(
             "addresses",
