@@ -905,7 +905,7 @@ fn contact_families(nd: &Node) -> u8 {
 
 /// True when a node carries a contact value (phone, e-mail, site, address, decision-maker …).
 fn has_contact(nd: &Node) -> bool {
-    nd.keys.iter().any(|&(h, _)| kind_of(h).is_contact())
+    contact_families(nd) != 0
 }
 
 /// Where a node's cards say the company is: the cities of its addresses and of its city phone numbers (an area
@@ -1299,17 +1299,15 @@ impl Prepared {
         let nodes = &self.nodes;
         let tokens = &self.tokens;
         let n_entities = entity_of_node.iter().max().map_or(0, |&m| m as usize + 1);
-        // An entity is bare when every node of it is; what kinds of contact it carries; whether it has an ИНН.
-        let mut entity_bare = vec![true; n_entities];
+        // What kinds of contact each entity carries and whether it has an ИНН; it is bare with neither (every node
+        // of it is).
         let mut entity_contacts = vec![0u8; n_entities];
         let mut entity_inn = vec![false; n_entities];
         for (nd, &e) in nodes.iter().zip(entity_of_node) {
-            if !is_bare(nd) {
-                entity_bare[e as usize] = false;
-            }
             entity_contacts[e as usize] |= contact_families(nd);
             entity_inn[e as usize] |= nd.inn.is_some();
         }
+        let entity_bare = |e: u32| !entity_inn[e as usize] && entity_contacts[e as usize] == 0;
         // (name, entity, node), for company names.
         let mut post: Vec<(u64, u32, u32)> = nodes
             .par_iter()
@@ -1336,7 +1334,7 @@ impl Prepared {
             if writers.len() < 2 {
                 continue;
             }
-            let mut full = writers.iter().copied().filter(|&e| !entity_bare[e as usize]);
+            let mut full = writers.iter().copied().filter(|&e| !entity_bare(e));
             let mut anchor = full.next().unwrap_or(writers[0]);
             if let Some(second) = full.next() {
                 // Two legal entities with contacts write the name: they join when the base shows names rarely
