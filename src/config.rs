@@ -107,6 +107,10 @@ pub struct Thresholds {
     /// Whether a personal e-mail spelling a contact's surname joins two cards of one name (`weights.mail_person`):
     /// `learn` (the base's cards with ИНН decide, see `matching::mail_person`), `never` or `always`.
     pub mail_person: crate::matching::learn::LearnedRule,
+    /// Whether the only two legal entities writing a distinctive name (at most one with an ИНН) join although
+    /// their contacts differ (each has a phone, say, and they share none): `learn` (the base's cards with ИНН
+    /// decide, see `matching::learn::differing_contacts`), `never` or `always`.
+    pub differing_contacts: crate::matching::learn::LearnedRule,
     /// Two legal entities are one firm when the firm-level score reaches this.
     pub firm: f32,
     /// Rounds of firm clustering: after each, shared values are counted again in the firms found so far.
@@ -126,6 +130,7 @@ impl Default for Thresholds {
             close_name_min: 0.75,
             close_names: crate::matching::learn::LearnedRule::Learn,
             mail_person: crate::matching::learn::LearnedRule::Learn,
+            differing_contacts: crate::matching::learn::LearnedRule::Learn,
             firm: 1.0,
             firm_rounds: 2,
             chain_guard_size: 2,

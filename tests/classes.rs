@@ -460,6 +460,79 @@ fn class_c_a_card_without_inn_joins_the_one_legal_entity_of_its_name_when_nothin
     assert_ne!(g["1009"].0, g["1008"].0, "names are shared by companies in this base");
 }
 
+/// 40 distinctive names, each on two labelled cards with a phone each and none shared — both under one ИНН
+/// (`one_inn`: a company's cards carry whichever phone the manager was given) or under two (two companies of one
+/// name, told apart by their phones) — and four names under two ИНН with no contact (so names are shared often
+/// enough that the name alone is not trusted whatever the cards carry).
+fn differing_phones_base(one_inn: bool) -> String {
+    let syl = ["ба", "ве", "гро", "ду", "жи", "зо", "ки", "лу", "мя", "но", "пре", "ры", "сё", "ту", "фа", "хо"];
+    let inn = |k: usize| firmdedup::normalize::ids::inn10_with_check(&format!("63{:07}", 1000 + k)).unwrap();
+    let mut rows = String::new();
+    for i in 0..40 {
+        let name = format!("Тал{}{}", syl[i % 16], syl[(i / 16 + 5) % 16]);
+        let (a, b) = if one_inn { (inn(2 * i), inn(2 * i)) } else { (inn(2 * i), inn(2 * i + 1)) };
+        rows += &format!("{},ООО «{name}»,{a},,,,,+7 846 6{i:02}-10-01,,,,ivanov,\n", 2 * i + 1);
+        rows += &format!("{},ООО «{name}»,{b},,,,,+7 846 6{i:02}-20-02,,,,petrov,\n", 2 * i + 2);
+    }
+    for (i, name) in ["Дравелон", "Крустави", "Мобрелия", "Фастеон"].iter().enumerate() {
+        rows += &format!("{},ООО «{name}»,{},,,,,,,,,ivanov,\n", 101 + 2 * i, inn(100 + 2 * i));
+        rows += &format!("{},ООО «{name}»,{},,,,,,,,,petrov,\n", 102 + 2 * i, inn(101 + 2 * i));
+    }
+    rows
+}
+
+#[test]
+fn class_c_two_legal_entities_of_one_name_join_though_their_phones_differ_where_the_base_shows_that_one_company() {
+    // «Ротаквин»: a legal entity with ИНН and a phone, and a card without ИНН with another phone; they alone write
+    // the name. Whether differing phones tell two companies apart is the base's to say: in a base whose labelled
+    // cards of one name carry differing phones under one ИНН (40 of 40 pairs), they join; where such pairs are
+    // two companies (0 of 40), they stay apart. «Стелмира»: three write the name — apart either way. «Норвеста»:
+    // no ИНН on either card, two phones.
+    let inn = |k: usize| firmdedup::normalize::ids::inn10_with_check(&format!("64{:07}", 1000 + k)).unwrap();
+    let cases = format!(
+        "1003,ООО «Ротаквин»,{},,,,,+7 383 210-00-01,,,,ivanov,\n\
+         1004,ООО «Ротаквин»,,,,,,+7 383 210-77-02,rotakvin@mail.ru,,,petrov,\n\
+         1005,ООО «Стелмира»,{},,,,,+7 383 210-00-05,,,,ivanov,\n\
+         1006,ООО «Стелмира»,,,,,,+7 383 210-00-06,,,,petrov,\n\
+         1007,Стелмира,,,,,,+7 495 100-00-07,,,,sidorov,\n\
+         1010,Норвеста,,,,,,+7 383 210-00-10,,,,ivanov,\n\
+         1011,Норвеста,,,,,,+7 383 210-00-11,,,,petrov,\n",
+        inn(1),
+        inn(2)
+    );
+    let learned = |wd: &Workdir| -> serde_json::Value {
+        let s: serde_json::Value = serde_json::from_str(&wd.read("out/summary.json")).unwrap();
+        s["matching"]["learned_differing_contacts"].clone()
+    };
+    let (wd, g) = dedup(&(differing_phones_base(true) + &cases));
+    let l = learned(&wd);
+    assert_eq!((l["same_inn"].as_u64(), l["different_inn"].as_u64()), (Some(40), Some(0)), "{l}");
+    assert_eq!((l["joins"].as_bool(), l["decided_by"].as_str()), (Some(true), Some("learned")), "{l}");
+    assert_eq!(learned_name_alone(&wd)["rule"], "strict", "the name alone is not trusted in this base");
+    assert_eq!(g["1004"].0, g["1003"].0, "the only two writers of the name; differing phones are one company here");
+    assert_eq!(g["1011"].0, g["1010"].0, "no ИНН on either, the only two writers of the name");
+    assert_ne!(g["1006"].0, g["1005"].0, "three legal entities write the name");
+    assert_ne!(g["1007"].0, g["1006"].0, "three legal entities write the name");
+    let text = wd.run(&["explain", "crm.csv", "1004", "1003"]).success().stdout();
+    assert!(text.contains("though their contacts differ (40 of 40 labelled pairs"), "{text}");
+
+    let (wd, g) = dedup(&(differing_phones_base(false) + &cases));
+    let l = learned(&wd);
+    assert_eq!((l["same_inn"].as_u64(), l["different_inn"].as_u64()), (Some(0), Some(40)), "{l}");
+    assert_eq!(l["joins"], false, "{l}");
+    assert_ne!(g["1004"].0, g["1003"].0, "differing phones tell two companies of one name apart in this base");
+    assert_ne!(g["1011"].0, g["1010"].0, "differing phones tell two companies of one name apart in this base");
+    // The configuration pins the rule whatever the base shows.
+    wd.write("never.toml", "[thresholds]\ndiffering_contacts = \"never\"\n");
+    wd.write("crm.csv", format!("{HEADER}{}{cases}", differing_phones_base(true)));
+    wd.run(&["dedup", "crm.csv", "--out", "pinned", "-q", "--config", "never.toml"]).success();
+    let s: serde_json::Value = serde_json::from_str(&wd.read("pinned/summary.json")).unwrap();
+    assert_eq!(s["matching"]["learned_differing_contacts"]["decided_by"], "config");
+    let pinned: BTreeMap<String, String> =
+        read_csv(&wd.path("pinned/cards.csv")).into_iter().map(|r| (r["id"].clone(), r["entity_id"].clone())).collect();
+    assert_ne!(pinned["1004"], pinned["1003"], "pinned to never");
+}
+
 #[test]
 fn class_c_coined_names_alone_join_where_the_base_shows_them_unique_though_compound_names_are_shared() {
     let (wd, g) = dedup(&coined_and_compound_base());

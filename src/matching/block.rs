@@ -164,6 +164,8 @@ pub struct Prepared {
     pub name_alone: NameAloneStats,
     /// What they taught about close names (a little under the near-identical floor) with a shared contact.
     pub close_names: CloseNameStats,
+    /// Whether two legal entities alone writing a name join though their contacts differ, and what taught it.
+    pub differing_contacts: learn::DifferingContactsStats,
     /// Pairs of nodes of one name (one without ИНН) where one card's e-mail spells another's contact's surname,
     /// sorted by nodes; empty unless this base's labelled cards trust them ([`mail_person::pairs`]).
     pub mail_pairs: Vec<MailPair>,
@@ -663,11 +665,13 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         grouped_name_pairs: Vec::new(),
         name_alone,
         close_names: CloseNameStats::default(),
+        differing_contacts: learn::DifferingContactsStats::default(),
         mail_pairs,
         mail_person,
         weighted_postings: postings,
     };
     p.close_names = learn::close_names(&p, norm, cfg);
+    p.differing_contacts = learn::differing_contacts(&p, norm, cfg);
     tr.lap("close names");
     p
 }
@@ -858,7 +862,7 @@ fn unique_name_pairs(
 
 /// A company's name (not a person's) with a distinctive word of four letters or more and no number for a word:
 /// the names a name-alone rule may weigh.
-fn is_company_name(v: &NameVar, tokens: &[Box<str>]) -> bool {
+pub(crate) fn is_company_name(v: &NameVar, tokens: &[Box<str>]) -> bool {
     v.person.is_none()
         && distinctive_words(v).any(|t| tokens[t as usize].chars().count() >= 4)
         && v.tokens.iter().all(|&t| !tokens[t as usize].bytes().all(|b| b.is_ascii_digit()))
@@ -892,15 +896,19 @@ pub(crate) fn is_bare(nd: &Node) -> bool {
 /// The kinds of contact a node carries, one bit each: a phone (any kind), an e-mail or a site, a
 /// decision-maker, an address.
 fn contact_families(nd: &Node) -> u8 {
-    nd.keys.iter().fold(0, |bits, &(h, _)| {
-        bits | match kind_of(h) {
-            KeyKind::Phone | KeyKind::LocalPhone | KeyKind::TollFree => 1,
-            KeyKind::Email | KeyKind::Domain => 2,
-            KeyKind::Person | KeyKind::PersonFull => 4,
-            KeyKind::AddrOffice | KeyKind::AddrHouse => 8,
-            _ => 0,
-        }
-    })
+    nd.keys.iter().fold(0, |bits, &(h, _)| bits | contact_family(kind_of(h)))
+}
+
+/// The kind of contact a key is, as one bit: phone 1, e-mail or site 2, decision-maker 4, address 8; 0 for a key
+/// that is no contact (a name, a brand, an ИНН …).
+pub(crate) fn contact_family(kind: KeyKind) -> u8 {
+    match kind {
+        KeyKind::Phone | KeyKind::LocalPhone | KeyKind::TollFree => 1,
+        KeyKind::Email | KeyKind::Domain => 2,
+        KeyKind::Person | KeyKind::PersonFull => 4,
+        KeyKind::AddrOffice | KeyKind::AddrHouse => 8,
+        _ => 0,
+    }
 }
 
 /// True when a node carries a contact value (phone, e-mail, site, address, decision-maker …).
@@ -1340,12 +1348,15 @@ impl Prepared {
                 // Two legal entities with contacts write the name: they join when the base shows names rarely
                 // shared, they alone write it, at most one has an ИНН, and neither carries a kind of contact the
                 // other has (so nothing either carries could contradict the other).
+                // Where both carry a kind of contact (a phone each) and still were not joined, their contacts
+                // differ: they join only where the base's labelled cards show such pairs one company.
                 let (a, b) = (anchor as usize, second as usize);
-                if writers.len() != 2
-                    || !self.name_alone.lone_contact
-                    || (entity_inn[a] && entity_inn[b])
-                    || entity_contacts[a] & entity_contacts[b] != 0
-                {
+                let trusted = if entity_contacts[a] & entity_contacts[b] == 0 {
+                    self.name_alone.lone_contact
+                } else {
+                    self.differing_contacts.joins
+                };
+                if writers.len() != 2 || !trusted || (entity_inn[a] && entity_inn[b]) {
                     continue;
                 }
                 if entity_inn[b] {

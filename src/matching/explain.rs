@@ -93,8 +93,15 @@ pub fn explain_pair(g: &Grouping, norm: &[NormCard], cfg: &Config, a: u32, b: u3
                 let _ = writeln!(
                     s,
                     "  joined once legal entities were grouped: only two legal entities write the name, at most one \
-                     with an ИНН, neither carries a kind of contact the other has, and no other carries every word \
-                     of it"
+                     with an ИНН, and no other carries every word of it; {}",
+                    if pe.differing_contacts.joins {
+                        format!(
+                            "neither carries a kind of contact the other has, or {}",
+                            pe.differing_contacts.describe()
+                        )
+                    } else {
+                        "neither carries a kind of contact the other has".to_string()
+                    }
                 );
             } else if unique {
                 let _ = writeln!(s, "  {}", pe.name_alone.describe());

@@ -55,6 +55,8 @@ pub struct MatchStats {
     pub learned_close_names: crate::matching::learn::CloseNameStats,
     /// What the base's cards with ИНН taught about e-mails spelling a contact's surname.
     pub learned_mail_person: crate::matching::mail_person::MailPersonStats,
+    /// Whether two legal entities alone writing a name join though their contacts differ, and what taught it.
+    pub learned_differing_contacts: crate::matching::learn::DifferingContactsStats,
     /// Time per matching stage, milliseconds (reported under `timing_ms` in the summary).
     #[serde(skip)]
     pub stage_ms: Vec<(&'static str, u64)>,
@@ -257,6 +259,7 @@ fn group_with(norm: &[NormCard], cfg: &Config, constraints: &[Constraint], keep_
         learned_name_alone: p.name_alone.clone(),
         learned_close_names: p.close_names.clone(),
         learned_mail_person: p.mail_person.clone(),
+        learned_differing_contacts: p.differing_contacts.clone(),
         ..MatchStats::default()
     };
 

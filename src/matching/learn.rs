@@ -12,11 +12,16 @@
 //! - which shared values make two close names one legal entity ([`CloseNameStats`]): names a little under the
 //!   near-identical floor (a typo in a short word, a branch tag, a word dropped) are one company's in one base and
 //!   sister companies' in another. For each kind of value (phone, e-mail, office, decision-maker …) the labelled
-//!   cards with close names sharing one say which it is here: the share of such pairs under one ИНН.
+//!   cards with close names sharing one say which it is here: the share of such pairs under one ИНН;
+//! - whether two cards of one distinctive name whose contacts differ are one company ([`DifferingContactsStats`]):
+//!   in one base a company's cards carry whichever phone or e-mail the manager was given, in another two
+//!   companies of one name are told apart by exactly that. The labelled cards of one name, each with a phone (or
+//!   an e-mail …) and none shared, say which: the share of such pairs under one ИНН.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::config::Config;
 use crate::matching::block::{NameVar, Prepared, name_var};
@@ -464,6 +469,157 @@ pub fn close_names(p: &Prepared, norm: &[NormCard], cfg: &Config) -> CloseNameSt
         }
     }
     CloseNameStats::decide(mode, band, &counts)
+}
+
+/// What the labelled cards taught about two cards of one distinctive name whose contacts differ: each carries a
+/// contact of a kind the other carries too (both a phone, say), and they share no contact value but a generic one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DifferingContactsStats {
+    /// Pairs of labelled cards of one distinctive name (written under at most two ИНН) whose contacts differ,
+    /// under one ИНН…
+    pub same_inn: u64,
+    /// …and under two different ИНН.
+    pub different_inn: u64,
+    /// `same_inn / (same_inn + different_inn)` (0 when there are none).
+    pub precision: f64,
+    /// True when, once legal entities are clustered, the only two legal entities writing a distinctive name (at
+    /// most one with an ИНН) join although their contacts differ (see `block::Prepared::bare_name_pairs`).
+    pub joins: bool,
+    /// What decided it.
+    pub decided_by: DecidedBy,
+}
+
+impl DifferingContactsStats {
+    /// Decides the rule from the counts and the configuration (as [`decide_pairs`]).
+    pub fn decide(mode: LearnedRule, same: u64, different: u64) -> DifferingContactsStats {
+        let (joins, decided_by) = decide_pairs(mode, same, different);
+        DifferingContactsStats {
+            same_inn: same,
+            different_inn: different,
+            precision: rounded_rate(same + different, same),
+            joins,
+            decided_by,
+        }
+    }
+
+    /// One line for `explain`.
+    pub fn describe(&self) -> String {
+        let counts = format!(
+            "{} of {} labelled pairs of one name under one ИНН",
+            self.same_inn,
+            self.same_inn + self.different_inn
+        );
+        match (self.joins, self.decided_by) {
+            (true, DecidedBy::Config) => "two legal entities alone writing a name join though their contacts differ \
+                                          (set in the configuration: thresholds.differing_contacts)"
+                .to_string(),
+            (false, DecidedBy::Config) => "two legal entities of one name whose contacts differ stay apart (set in \
+                                           the configuration: thresholds.differing_contacts)"
+                .to_string(),
+            (true, _) => {
+                format!("two legal entities alone writing a name join though their contacts differ ({counts})")
+            }
+            (false, DecidedBy::TooFewPairs) => format!(
+                "two legal entities of one name whose contacts differ stay apart (too few labelled pairs to learn: \
+                 {}, under {MIN_CLOSE_PAIRS})",
+                self.same_inn + self.different_inn
+            ),
+            (false, _) => format!(
+                "two legal entities of one name whose contacts differ stay apart ({counts}; trusted from {:.0}%)",
+                MIN_CLOSE_PRECISION * 100.0
+            ),
+        }
+    }
+}
+
+/// Learns [`DifferingContactsStats`] from the base. The labelled cards (valid ИНН) are grouped by their name's
+/// words; a name is learned from when it is a distinctive company name written under at most two ИНН (the names
+/// the rule may join are those only two legal entities write) on at most [`MAX_CLOSE_ITEMS`] cards of different
+/// contacts. Of the pairs of its cards of one legal form (or one without) that each carry a kind of contact the
+/// other does, and share no contact value that is not generic, those under one ИНН are counted against those
+/// under two. A card typed twice with the same contacts counts once.
+pub fn differing_contacts(p: &Prepared, norm: &[NormCard], cfg: &Config) -> DifferingContactsStats {
+    use crate::matching::block::{contact_family, is_company_name};
+    let mode = cfg.thresholds.differing_contacts;
+    if mode != LearnedRule::Learn {
+        return DifferingContactsStats::decide(mode, 0, 0);
+    }
+    let node_of = |c: usize| p.node_of_card[c];
+    // A card's contact values, each with whether it is generic; and its kinds of contact.
+    let contacts = |c: usize| -> (Vec<(u64, bool)>, u8) {
+        let node = &p.nodes[node_of(c) as usize];
+        let mut fams = 0u8;
+        let mut v: Vec<(u64, bool)> = p
+            .keys_of_card(c)
+            .iter()
+            .filter(|&&h| contact_family(kind_of(h)) != 0)
+            .map(|&h| {
+                fams |= contact_family(kind_of(h));
+                let df = node.keys.binary_search_by_key(&h, |x| x.0).map_or(u32::MAX, |k| node.keys[k].1);
+                (h, df > cfg.generic.max_entities)
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        (v, fams)
+    };
+    // (name words, card) of the labelled cards with a contact.
+    let mut post: Vec<(u64, u32)> = (0..norm.len())
+        .into_par_iter()
+        .filter(|&c| {
+            p.nodes[node_of(c) as usize].inn.is_some()
+                && !norm[c].name.tokens.is_empty()
+                && p.keys_of_card(c).iter().any(|&h| contact_family(kind_of(h)) != 0)
+        })
+        .map(|c| (words_hash(&norm[c]), c as u32))
+        .collect();
+    post.par_sort_unstable();
+    let ids: FxHashMap<&str, u32> = p.tokens.iter().enumerate().map(|(i, t)| (&**t, i as u32)).collect();
+    let counts: Vec<(u64, u64)> = post
+        .par_chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() >= 2)
+        .map(|run| {
+            let mut inn: SmallVec<[u32; 4]> = run.iter().map(|&(_, c)| node_of(c as usize)).collect();
+            inn.sort_unstable();
+            inn.dedup();
+            if inn.len() > 2 || !is_company_name(&name_var(&norm[run[0].1 as usize].name, |k| ids[k]), &p.tokens) {
+                return (0, 0);
+            }
+            // One item per (ИНН, contacts).
+            let mut items: Vec<(u32, Vec<(u64, bool)>, u8, u32)> = run
+                .iter()
+                .map(|&(_, c)| {
+                    let (v, fams) = contacts(c as usize);
+                    (node_of(c as usize), v, fams, c)
+                })
+                .collect();
+            items.sort_unstable();
+            items.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+            if items.len() < 2 || items.len() > MAX_CLOSE_ITEMS {
+                return (0, 0);
+            }
+            let form = |c: u32| norm[c as usize].name.legal_form.as_deref();
+            let (mut same, mut different) = (0u64, 0u64);
+            for (i, x) in items.iter().enumerate() {
+                for y in &items[i + 1..] {
+                    let forms_differ = matches!((form(x.3), form(y.3)), (Some(a), Some(b)) if a != b);
+                    let shared =
+                        x.1.iter().any(|&(h, generic)| !generic && y.1.binary_search_by_key(&h, |z| z.0).is_ok());
+                    if forms_differ || x.2 & y.2 == 0 || shared {
+                        continue;
+                    }
+                    if x.0 == y.0 {
+                        same += 1;
+                    } else {
+                        different += 1;
+                    }
+                }
+            }
+            (same, different)
+        })
+        .collect();
+    let (same, different) = counts.iter().fold((0, 0), |acc, x| (acc.0 + x.0, acc.1 + x.1));
+    DifferingContactsStats::decide(mode, same, different)
 }
 
 /// Two labelled cards of different (ИНН, name) sharing a value of kind `kind` (its index in [`CLOSE_KINDS`]).
