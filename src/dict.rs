@@ -121,6 +121,11 @@ pub struct Dictionaries {
     pub lat2cyr: FxHashMap<char, char>,
     /// Cyrillic letter → Latin look-alike.
     pub cyr2lat: FxHashMap<char, char>,
+    /// For each letter of the Cyrillic block (U+0400–U+04FF, by offset): whether its upper case (ё as е) has a
+    /// Latin look-alike — `cyr2lat` asked once per letter here rather than once per letter of every name.
+    pub cyr_has_lookalike: [bool; 256],
+    /// For each ASCII letter: whether its upper case has a Cyrillic look-alike.
+    pub lat_has_lookalike: [bool; 128],
     /// Legal form variants, longest (most tokens) first.
     pub legal_forms: Vec<LegalFormVariant>,
     /// Non-distinctive phrases as folded tokens, longest first.
@@ -220,6 +225,8 @@ impl Dictionaries {
         let mut d = Dictionaries {
             lat2cyr: FxHashMap::default(),
             cyr2lat: FxHashMap::default(),
+            cyr_has_lookalike: [false; 256],
+            lat_has_lookalike: [false; 128],
             legal_forms: Vec::new(),
             non_distinctive: Vec::new(),
             forms_by_first: FxHashMap::default(),
@@ -250,6 +257,14 @@ impl Dictionaries {
             };
             d.lat2cyr.insert(lat, cyr);
             d.cyr2lat.insert(cyr, lat);
+        }
+        for (i, has) in d.cyr_has_lookalike.iter_mut().enumerate() {
+            let c = char::from_u32(0x400 + i as u32).unwrap_or(' ');
+            *has = d.cyr2lat.contains_key(&crate::normalize::text::class_form(c));
+        }
+        for (i, has) in d.lat_has_lookalike.iter_mut().enumerate() {
+            let c = char::from(i as u8);
+            *has = c.is_ascii_alphabetic() && d.lat2cyr.contains_key(&crate::normalize::text::class_form(c));
         }
 
         let f = "legal_forms.tsv";

@@ -246,12 +246,11 @@ fn split_name_tags_folded(
     raw: &str,
     dict: &Dictionaries,
 ) -> (String, Option<String>, Option<String>, Option<Vec<String>>) {
-    const QUOTES: &str = "«»„“”\"'`‘’‹›";
     let mut t = raw.trim();
     // A name wrapped whole in quotes reads as the name inside: one pair of quotes at a time, so that `«X»` reads
     // exactly as `X` does whatever quotes `X` itself starts or ends with.
     while let (Some(a), Some(b)) = (t.chars().next(), t.chars().last()) {
-        if t.chars().count() < 2 || !QUOTES.contains(a) || !QUOTES.contains(b) {
+        if t.chars().count() < 2 || !is_quote(a) || !is_quote(b) {
             break;
         }
         t = t[a.len_utf8()..t.len() - b.len_utf8()].trim();
@@ -292,10 +291,15 @@ fn split_name_tags_folded(
             }
         }
         // `X - Лпц`, `X – СПб`, `X - Смр.` at the end.
-        if let Some((pos, sep_len)) = [" - ", " – ", " — ", " -", "- ", "_"]
-            .iter()
-            .filter_map(|sep| core.rfind(sep).map(|p| (p, sep.len())))
-            .max_by_key(|x| x.0)
+        if let Some((pos, sep_len)) = core
+            .contains(['-', '–', '—', '_'])
+            .then(|| {
+                [" - ", " – ", " — ", " -", "- ", "_"]
+                    .iter()
+                    .filter_map(|sep| core.rfind(sep).map(|p| (p, sep.len())))
+                    .max_by_key(|x| x.0)
+            })
+            .flatten()
         {
             let tail = core[pos + sep_len..].trim().to_string();
             let head = core[..pos].trim().to_string();
@@ -323,8 +327,8 @@ fn split_name_tags_folded(
             }
         }
         // `ООО «X» Самара`, `„X“ СПб`: a city after the closing quote.
-        if let Some((q, close)) = core.char_indices().rev().find(|(_, c)| "»“”\"".contains(*c))
-            && core[..q].contains(|c: char| "«„“\"".contains(c))
+        if let Some((q, close)) = core.char_indices().rev().find(|&(_, c)| matches!(c, '»' | '“' | '”' | '"'))
+            && core[..q].contains(['«', '„', '“', '"'])
         {
             let qend = q + close.len_utf8();
             let tail = core[qend..].trim().to_string();
@@ -379,6 +383,10 @@ fn legal_name_beside_brand(text: &str, dict: &Dictionaries) -> Option<(String, S
 /// ends with its form (`Пицца Фан - ООО Трапеза`): for a question asked, where a manager types a brand and its
 /// company so, not for the cards, where `ООО Строй - Инвест` must stay one name.
 pub fn brand_beside_legal_name(text: &str, dict: &Dictionaries, loose: bool) -> Option<(String, String)> {
+    // Most names are neither bracketed at the end nor split by a separator: nothing to look for.
+    if !text.ends_with([')', ']']) && !text.contains(['/', '|', '-', '–', '—', ',']) {
+        return None;
+    }
     let fold = |s: &str| text::fold_tokens(s, dict);
     // (one side, the other, whether the legal side may be unquoted): beside a dash or a comma the legal name must
     // be quoted or end with its form (`ООО Строй - Инвест`, `Дорстрой, ООО Трейд` are one name each; `Пицца Фан -
@@ -408,14 +416,14 @@ pub fn brand_beside_legal_name(text: &str, dict: &Dictionaries, loose: bool) -> 
     };
     let quoted = |s: &str, words: &[String]| {
         ip(words)
-            || s.contains(|c: char| "«»„“”\"".contains(c))
+            || s.contains(['«', '»', '„', '“', '”', '"'])
             || words
                 .last()
                 .is_some_and(|l| dict.forms_by_last.contains_key(l) && !dict.forms_by_first.contains_key(&words[0]))
     };
     // A side without the words that say what it is.
     let side = |s: &str| -> (String, Vec<String>) {
-        let s = s.trim().trim_matches(|c: char| "-–—/|,".contains(c)).trim();
+        let s = s.trim().trim_matches(['-', '–', '—', '/', '|', ',']).trim();
         let mut words = fold(s);
         let spans = word_spans(&nfkc(s));
         for w in BESIDE_WORDS {
@@ -432,8 +440,17 @@ pub fn brand_beside_legal_name(text: &str, dict: &Dictionaries, loose: bool) -> 
     let former = |w: &[String]| w.first().is_some_and(|f| ["ранее", "бывш", "бывшее", "бывший"].contains(&f.as_str()));
     // A split outside quotes only (`ООО «Альфа - Плюс»` is one name).
     let balanced = |s: &str| {
-        let n = |set: &str| s.chars().filter(|c| set.contains(*c)).count();
-        n("«") == n("»") && n("\"") % 2 == 0 && n("„“”") % 2 == 0
+        let (mut open, mut close, mut straight, mut low) = (0usize, 0usize, 0usize, 0usize);
+        for c in s.chars() {
+            match c {
+                '«' => open += 1,
+                '»' => close += 1,
+                '"' => straight += 1,
+                '„' | '“' | '”' => low += 1,
+                _ => {}
+            }
+        }
+        open == close && straight % 2 == 0 && low % 2 == 0
     };
     // A legal name is a form and a name: two words at least (a cheap test first: most splits are `X, ООО`).
     let two_words = |s: &str| s.trim().contains(char::is_whitespace);
@@ -617,8 +634,13 @@ fn word_spans(s: &str) -> Vec<(usize, usize)> {
 }
 
 /// Removes quotes and surrounding punctuation and collapses spaces.
+/// The quotes a name is wrapped in or written with.
+fn is_quote(c: char) -> bool {
+    matches!(c, '«' | '»' | '„' | '“' | '”' | '"' | '\'' | '`' | '‘' | '’' | '‹' | '›')
+}
+
 fn tidy(s: &str) -> String {
-    let no_quotes: String = s.chars().map(|c| if "«»„“”\"'`‘’‹›".contains(c) { ' ' } else { c }).collect();
+    let no_quotes: String = s.chars().map(|c| if is_quote(c) { ' ' } else { c }).collect();
     no_quotes.split_whitespace().collect::<Vec<_>>().join(" ").trim_matches(|c: char| !c.is_alphanumeric()).to_string()
 }
 

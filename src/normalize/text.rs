@@ -9,11 +9,27 @@ use crate::dict::Dictionaries;
 pub fn simple_lower(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        for l in c.to_lowercase() {
-            out.push(if l == 'ё' { 'е' } else { l });
-        }
+        push_lower(&mut out, c);
     }
     out
+}
+
+/// Pushes `c` in lower case, ё as е: ASCII and the Russian alphabet directly, anything else through Unicode's
+/// tables (which the letters of nearly every CRM cell never reach).
+#[inline]
+fn push_lower(out: &mut String, c: char) {
+    match c {
+        'A'..='Z' => out.push(c.to_ascii_lowercase()),
+        '\0'..='\x7f' | 'а'..='я' => out.push(c),
+        // А–Я are 32 code points above а–я.
+        'А'..='Я' => out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
+        'Ё' | 'ё' => out.push('е'),
+        _ => {
+            for l in c.to_lowercase() {
+                out.push(if l == 'ё' { 'е' } else { l });
+            }
+        }
+    }
 }
 
 /// The key a column header is matched by: lower case, ё→е, letters and digits only.
@@ -88,7 +104,7 @@ enum Script {
 /// The upper-case form a letter is classified and mapped by (ё as е), so that folding the output again
 /// changes nothing.
 #[inline]
-fn class_form(c: char) -> char {
+pub(crate) fn class_form(c: char) -> char {
     let u = c.to_uppercase().next().unwrap_or(c);
     if u == 'Ё' { 'Е' } else { u }
 }
@@ -101,12 +117,12 @@ fn word_script(word: &str, dict: &Dictionaries) -> (Script, bool) {
     for c in word.chars() {
         if is_cyrillic(c) {
             cyr += 1;
-            if !dict.cyr2lat.contains_key(&class_form(c)) {
+            if !dict.cyr_has_lookalike[c as usize - 0x400] {
                 cyr_only += 1;
             }
         } else if is_latin(c) {
             lat += 1;
-            if !dict.lat2cyr.contains_key(&class_form(c)) {
+            if !dict.lat_has_lookalike[c as usize] {
                 lat_only += 1;
             }
         }
@@ -131,9 +147,7 @@ fn push_folded(out: &mut String, word: &str, target: Option<Script>, dict: &Dict
             Some(Script::Latin) if is_cyrillic(c) => *dict.cyr2lat.get(&class_form(c)).unwrap_or(&c),
             _ => c,
         };
-        for l in c.to_lowercase() {
-            out.push(if l == 'ё' { 'е' } else { l });
-        }
+        push_lower(out, c);
     }
 }
 
@@ -202,6 +216,15 @@ pub fn fold_address_words(s: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_case_fast_path_agrees_with_unicode_for_every_character_it_shortens() {
+        let slow = |c: char| -> String { c.to_lowercase().map(|l| if l == 'ё' { 'е' } else { l }).collect() };
+        for c in (0u32..0x500).filter_map(char::from_u32) {
+            assert_eq!(simple_lower(&c.to_string()), slow(c), "{c:?}");
+        }
+        assert_eq!(simple_lower("ЁЛКА-Палка İ ẞ"), "елка-палка i̇ ß");
+    }
 
     #[test]
     fn folding_table() {
