@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::matching::block::{self, Node, Prepared};
-use crate::matching::keys::{KeyKind, for_each_key, key_hash, kind_of};
+use crate::matching::keys::{KeyKind, for_each_key_where, key_hash, kind_of};
 use crate::matching::score::{Level, Piece, Scored};
 use crate::normalize::NormCard;
 
@@ -251,11 +251,15 @@ pub(super) fn key_text(p: &Prepared, norm: &[NormCard], node: &Node, hash: u64) 
         }
         let n = &norm[c as usize];
         let mut found: Option<String> = None;
-        for_each_key(n, |k, t| {
-            if found.is_none() && k == kind && key_hash(k, t) == hash {
-                found = Some(t.to_string());
-            }
-        });
+        for_each_key_where(
+            n,
+            |k| k == kind,
+            |k, t| {
+                if found.is_none() && key_hash(k, t) == hash {
+                    found = Some(t.to_string());
+                }
+            },
+        );
         if let Some(t) = found {
             let shown = match kind {
                 KeyKind::Brand => n.brand.as_ref().map(|b| b.display_core.to_string()).unwrap_or(t),

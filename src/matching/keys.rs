@@ -153,11 +153,20 @@ pub fn usable_inn(n: &NormCard) -> Option<&str> {
 }
 
 /// Calls `f` with every key of a card (kind and text): what [`key_hash`] hashes, and what evidence shows.
-pub fn for_each_key(n: &NormCard, mut f: impl FnMut(KeyKind, &str)) {
-    if let Some(inn) = usable_inn(n) {
+pub fn for_each_key(n: &NormCard, f: impl FnMut(KeyKind, &str)) {
+    for_each_key_where(n, |_| true, f)
+}
+
+/// [`for_each_key`] for the kinds `want` keeps only: the text of no other key is built.
+pub fn for_each_key_where(n: &NormCard, want: impl Fn(KeyKind) -> bool, mut f: impl FnMut(KeyKind, &str)) {
+    if want(KeyKind::Inn)
+        && let Some(inn) = usable_inn(n)
+    {
         f(KeyKind::Inn, inn);
     }
-    if let Some(ogrn) = n.ids.ogrn().filter(|v| !is_placeholder_id(v)) {
+    if want(KeyKind::Ogrn)
+        && let Some(ogrn) = n.ids.ogrn().filter(|v| !is_placeholder_id(v))
+    {
         f(KeyKind::Ogrn, ogrn);
     }
     for p in &n.phones {
@@ -166,50 +175,75 @@ pub fn for_each_key(n: &NormCard, mut f: impl FnMut(KeyKind, &str)) {
             PhoneKind::TollFree => KeyKind::TollFree,
             _ => KeyKind::Phone,
         };
-        f(kind, &p.number);
+        if want(kind) {
+            f(kind, &p.number);
+        }
     }
     for e in &n.emails {
-        f(KeyKind::Email, &e.address);
-        if !e.public {
+        if want(KeyKind::Email) {
+            f(KeyKind::Email, &e.address);
+        }
+        if !e.public && want(KeyKind::Domain) {
             f(KeyKind::Domain, e.domain());
         }
     }
-    if let Some(w) = &n.website {
+    if let Some(w) = &n.website
+        && want(KeyKind::Domain)
+    {
         f(KeyKind::Domain, w);
     }
-    for p in n.decision_makers().chain(n.name.person.as_deref()).filter(|p| p.first_initial.is_some()) {
-        f(KeyKind::Person, &p.block_key());
-        if p.patronymic_initial.is_some() {
-            f(KeyKind::PersonFull, &p.key());
+    if want(KeyKind::Person) || want(KeyKind::PersonFull) {
+        for p in n.decision_makers().chain(n.name.person.as_deref()).filter(|p| p.first_initial.is_some()) {
+            if want(KeyKind::Person) {
+                f(KeyKind::Person, &p.block_key());
+            }
+            if p.patronymic_initial.is_some() && want(KeyKind::PersonFull) {
+                f(KeyKind::PersonFull, &p.key());
+            }
         }
     }
     for a in &n.addresses {
-        if let Some(k) = a.office_key() {
+        if want(KeyKind::AddrOffice)
+            && let Some(k) = a.office_key()
+        {
             f(KeyKind::AddrOffice, &k);
         }
-        if let Some(k) = a.house_key() {
+        if want(KeyKind::AddrHouse)
+            && let Some(k) = a.house_key()
+        {
             f(KeyKind::AddrHouse, &k);
         }
     }
-    name_keys(&n.name, &mut f);
+    let names = want(KeyKind::NameFull) || want(KeyKind::NameToken);
+    if names {
+        name_keys(&n.name, &want, &mut f);
+    }
     if let Some(b) = &n.brand {
-        let c = b.compact();
-        if c.chars().count() >= 2 {
-            f(KeyKind::Brand, &c);
+        if want(KeyKind::Brand) {
+            let c = b.compact();
+            if c.chars().count() >= 2 {
+                f(KeyKind::Brand, &c);
+            }
         }
-        name_keys(b, &mut f);
+        if names {
+            name_keys(b, &want, &mut f);
+        }
     }
 }
 
 /// Name keys: the whole compact name and each distinctive word of three letters or more.
-fn name_keys(name: &NormName, f: &mut impl FnMut(KeyKind, &str)) {
-    let compact = name.compact();
-    if compact.chars().count() >= 3 {
-        f(KeyKind::NameFull, &compact);
+fn name_keys(name: &NormName, want: &impl Fn(KeyKind) -> bool, f: &mut impl FnMut(KeyKind, &str)) {
+    if want(KeyKind::NameFull) {
+        let compact = name.compact();
+        if compact.chars().count() >= 3 {
+            f(KeyKind::NameFull, &compact);
+        }
     }
-    for t in name.tokens.iter().filter(|t| !t.generic) {
-        if t.key().chars().count() >= 3 {
-            f(KeyKind::NameToken, t.key());
+    if want(KeyKind::NameToken) {
+        for t in name.tokens.iter().filter(|t| !t.generic) {
+            if t.key().chars().count() >= 3 {
+                f(KeyKind::NameToken, t.key());
+            }
         }
     }
 }
