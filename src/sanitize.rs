@@ -23,6 +23,11 @@ pub fn is_unsafe(c: char) -> bool {
 /// quotes `«»` (`C2 AB`, `C2 BB`) and the dashes (`E2 80 93`) of nearly every name pass.
 fn may_be_unsafe(s: &str) -> bool {
     let b = s.as_bytes();
+    // First a test of every byte that vectorises (no early exit within a block): most cells have none of these.
+    let suspect = |x: u8| x < 0x20 || x == 0x7f || x == 0xc2 || x == 0xd8 || x == 0xe2;
+    if !b.chunks(32).any(|block| block.iter().fold(false, |any, &x| any | suspect(x))) {
+        return false;
+    }
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
     b.iter().enumerate().any(|(i, &x)| match x {
         0..=0x1f | 0x7f => true,
