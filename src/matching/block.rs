@@ -671,8 +671,9 @@ pub fn prepare(norm: &[NormCard], cfg: &Config) -> Prepared {
         weighted_postings: postings,
     };
     p.close_names = learn::close_names(&p, norm, cfg);
-    p.differing_contacts = learn::differing_contacts(&p, norm, cfg);
     tr.lap("close names");
+    p.differing_contacts = learn::differing_contacts(&p, norm, cfg);
+    tr.lap("differing contacts");
     p
 }
 
@@ -862,6 +863,14 @@ fn unique_name_pairs(
 
 /// A company's name (not a person's) with a distinctive word of four letters or more and no number for a word:
 /// the names a name-alone rule may weigh.
+/// [`is_company_name`] read from a card's normalised name (its words' keys are what `tokens` holds).
+pub(crate) fn is_company_norm_name(name: &NormName) -> bool {
+    let words = || name.tokens.iter().enumerate();
+    name.person.is_none()
+        && words().any(|(i, t)| !(t.generic && i < 64) && t.key().chars().count() >= 4)
+        && words().all(|(_, t)| !t.key().bytes().all(|b| b.is_ascii_digit()))
+}
+
 pub(crate) fn is_company_name(v: &NameVar, tokens: &[Box<str>]) -> bool {
     v.person.is_none()
         && distinctive_words(v).any(|t| tokens[t as usize].chars().count() >= 4)

@@ -539,7 +539,7 @@ impl DifferingContactsStats {
 /// other does, and share no contact value that is not generic, those under one ИНН are counted against those
 /// under two. A card typed twice with the same contacts counts once.
 pub fn differing_contacts(p: &Prepared, norm: &[NormCard], cfg: &Config) -> DifferingContactsStats {
-    use crate::matching::block::{contact_family, is_company_name};
+    use crate::matching::block::{contact_family, is_company_norm_name};
     let mode = cfg.thresholds.differing_contacts;
     if mode != LearnedRule::Learn {
         return DifferingContactsStats::decide(mode, 0, 0);
@@ -574,7 +574,6 @@ pub fn differing_contacts(p: &Prepared, norm: &[NormCard], cfg: &Config) -> Diff
         .map(|c| (words_hash(&norm[c]), c as u32))
         .collect();
     post.par_sort_unstable();
-    let ids: FxHashMap<&str, u32> = p.tokens.iter().enumerate().map(|(i, t)| (&**t, i as u32)).collect();
     let counts: Vec<(u64, u64)> = post
         .par_chunk_by(|a, b| a.0 == b.0)
         .filter(|run| run.len() >= 2)
@@ -582,7 +581,7 @@ pub fn differing_contacts(p: &Prepared, norm: &[NormCard], cfg: &Config) -> Diff
             let mut inn: SmallVec<[u32; 4]> = run.iter().map(|&(_, c)| node_of(c as usize)).collect();
             inn.sort_unstable();
             inn.dedup();
-            if inn.len() > 2 || !is_company_name(&name_var(&norm[run[0].1 as usize].name, |k| ids[k]), &p.tokens) {
+            if inn.len() > 2 || !is_company_norm_name(&norm[run[0].1 as usize].name) {
                 return (0, 0);
             }
             // One item per (ИНН, contacts).
