@@ -504,11 +504,7 @@ impl DifferingContactsStats {
 
     /// One line for `explain`.
     pub fn describe(&self) -> String {
-        let counts = format!(
-            "{} of {} labelled pairs of one name under one ИНН",
-            self.same_inn,
-            self.same_inn + self.different_inn
-        );
+        let counts = one_name_pairs_text(self.same_inn, self.different_inn);
         match (self.joins, self.decided_by) {
             (true, DecidedBy::Config) => "two legal entities alone writing a name join though their contacts differ \
                                           (set in the configuration: thresholds.differing_contacts)"
@@ -530,6 +526,12 @@ impl DifferingContactsStats {
             ),
         }
     }
+}
+
+/// How `explain` gives the labelled pairs of one name a rule was learned from: "`same` of `n` labelled pairs of
+/// one name under one ИНН".
+pub fn one_name_pairs_text(same: u64, different: u64) -> String {
+    format!("{same} of {} labelled pairs of one name under one ИНН", same + different)
 }
 
 /// Learns [`DifferingContactsStats`] from the base. The labelled cards (valid ИНН) are grouped by their name's

@@ -61,11 +61,7 @@ pub struct MailPersonStats {
 impl MailPersonStats {
     /// One line for `explain`.
     pub fn describe(&self) -> String {
-        let counts = format!(
-            "{} of {} labelled pairs of one name under one ИНН",
-            self.same_inn,
-            self.same_inn + self.different_inn
-        );
+        let counts = learn::one_name_pairs_text(self.same_inn, self.different_inn);
         match (self.joins, self.decided_by) {
             (true, DecidedBy::Config) => "an e-mail spelling a contact's surname joins cards of one name (set in the \
                                           configuration: thresholds.mail_person)"
