@@ -861,8 +861,6 @@ fn unique_name_pairs(
     (out, stats)
 }
 
-/// A company's name (not a person's) with a distinctive word of four letters or more and no number for a word:
-/// the names a name-alone rule may weigh.
 /// [`is_company_name`] read from a card's normalised name (its words' keys are what `tokens` holds).
 pub(crate) fn is_company_norm_name(name: &NormName) -> bool {
     let words = || name.tokens.iter().enumerate();
@@ -871,6 +869,8 @@ pub(crate) fn is_company_norm_name(name: &NormName) -> bool {
         && words().all(|(_, t)| !t.key().bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// A company's name (not a person's) with a distinctive word of four letters or more and no number for a word:
+/// the names a name-alone rule may weigh.
 pub(crate) fn is_company_name(v: &NameVar, tokens: &[Box<str>]) -> bool {
     v.person.is_none()
         && distinctive_words(v).any(|t| tokens[t as usize].chars().count() >= 4)
@@ -1546,6 +1546,9 @@ impl HashIndex {
 mod tests {
     use super::*;
     use crate::card::Card;
+    use crate::dict::Dictionaries;
+    use crate::matching::keys::is_placeholder_id;
+    use crate::normalize::normalize_card;
 
     #[test]
     fn the_hash_index_finds_what_a_binary_search_finds() {
@@ -1562,9 +1565,6 @@ mod tests {
             }
         }
     }
-    use crate::dict::Dictionaries;
-    use crate::matching::keys::is_placeholder_id;
-    use crate::normalize::normalize_card;
 
     fn norm(cards: &[Card]) -> Vec<NormCard> {
         let d = Dictionaries::embedded();
